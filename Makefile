@@ -1,0 +1,55 @@
+# Two environments: .venv (everything: torch CPU, sdv peers, sdmetrics oracle, dask; pandas 2.x
+# since sdv and sdmetrics pin pandas<3) and .venv-pd3 (core + tests on pandas 3.x).
+PY ?= python3
+VENV := .venv
+VENV3 := .venv-pd3
+BIN := $(VENV)/bin
+BIN3 := $(VENV3)/bin
+# A bare `torch` pulls a CUDA build of several GB; this CPU wheel is what the ctgan extra is tested with.
+TORCH := torch==2.13.0
+DATA ?= sample_data
+N ?=
+
+.PHONY: help install install-pd3 demo test test-fast lint bench clean
+
+help:
+	@echo "make demo   fit, sample and report on sample_data/ (creates .venv)"
+	@echo "make test   the test suite under pandas 2.x (full extras) and pandas 3.x (core)"
+	@echo "make bench  side-by-side benchmark (DATA=../shared/datasets for the real tables)"
+
+$(BIN)/synthgen: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q $(TORCH)
+	$(BIN)/pip install -q -e '.[dev,ctgan,sdv,dask]'
+	@touch $@
+
+$(BIN3)/synthgen: pyproject.toml
+	$(PY) -m venv $(VENV3)
+	$(BIN3)/pip install -q --upgrade pip
+	$(BIN3)/pip install -q -e '.[test]' 'pandas>=3'
+	@touch $@
+
+install: $(BIN)/synthgen
+install-pd3: $(BIN3)/synthgen
+
+demo: install
+	mkdir -p demo-out
+	$(BIN)/synthgen run sample_data/penguins.csv --output-dir demo-out/penguins --force
+	$(BIN)/synthgen run sample_data/lung.csv --output-dir demo-out/lung --force
+
+test: install install-pd3
+	$(BIN)/python -m pytest -q
+	$(BIN3)/python -m pytest -q -m "not sdv and not torch"
+
+test-fast: install
+	$(BIN)/python -m pytest -q -x -m "not slow"
+
+lint: install
+	$(BIN)/ruff check synthgen tests benchmarks
+
+bench: install
+	$(BIN)/python -m benchmarks --data $(DATA)
+
+clean:
+	rm -rf $(VENV) $(VENV3) demo-out build *.egg-info

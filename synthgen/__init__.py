@@ -1,0 +1,56 @@
+"""synthgen: synthetic tabular data from a real table, with a report that says if it is fit to use.
+
+The Python API mirrors the command line:
+
+    >>> import pandas as pd, synthgen
+    >>> real = pd.DataFrame({"age": [23, 35, 47, 59] * 25, "smoker": ["yes", "no"] * 50})
+    >>> model = synthgen.fit(real, model="gaussian-copula", seed=0)
+    >>> rows = model.sample(10, seed=1)
+    >>> list(rows.columns)
+    ['age', 'smoker']
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from synthgen.errors import SynthgenError
+from synthgen.schema import Column, Schema, detect
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from synthgen.models.base import Synthesizer
+
+
+def fit(
+    table: pd.DataFrame,
+    model: str = "gaussian-copula",
+    *,
+    schema: Schema | None = None,
+    seed: int | None = None,
+    **params: Any,
+) -> Synthesizer:
+    """Fit `model` to `table` and return it (`.sample(n, seed=...)`, `.save(path)`)."""
+    from synthgen.models import create
+
+    return create(model, **params).fit(table, schema, seed=seed)
+
+
+def load(path: str) -> Synthesizer:
+    """Load a model file written by `model.save(path)` or `synthgen fit`."""
+    from synthgen.modelfile import load as _load
+
+    return _load(path)
+
+
+def read_table(source: str, **options: Any) -> pd.DataFrame:
+    """Read a CSV or Parquet file as synthgen does (see `synthgen.io.read_table`)."""
+    from synthgen.io import read_table as _read
+
+    return _read(source, **options)
+
+
+__all__ = ["Column", "Schema", "SynthgenError", "detect", "fit", "load", "read_table", "__version__"]

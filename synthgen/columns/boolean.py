@@ -1,0 +1,51 @@
+"""Boolean columns: two values (written as True/False, yes/no, ...) and nulls.
+
+Encoded like a categorical column of two categories, without rare-value protection (a yes/no is
+not identifying on its own); decoded to the spelling or dtype the input had.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthgen.columns.base import Part, RowRandom, null_mask
+from synthgen.schema import Column
+
+
+def _is_true(values: pd.Series, col: Column) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.fillna(False).to_numpy(dtype=bool)
+    text = values.astype(object).map(lambda v: str(v).strip().lower() if v is not None else v)
+    return (text == str(col.true_value).strip().lower()).to_numpy(dtype=bool)
+
+
+def fit(values: pd.Series, col: Column) -> dict[str, Any]:
+    return {
+        "has_nulls": bool(null_mask(values).any()),
+        "typed": pd.api.types.is_bool_dtype(values.dtype) or isinstance(col.true_value, bool),
+    }
+
+
+def parts(name: str, state: dict[str, Any]) -> list[Part]:
+    return [Part(name, 2 + int(state["has_nulls"]))]
+
+
+def encode(values: pd.Series, col: Column, state: dict[str, Any], rng: np.random.Generator) -> list:
+    codes = _is_true(values, col).astype(np.int64)
+    if state["has_nulls"]:
+        codes[null_mask(values)] = 2
+    return [codes]
+
+
+def decode(arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom) -> pd.Series:
+    codes = np.asarray(arrays[0], dtype=np.int64)
+    missing = codes == 2
+    if state["typed"]:
+        if missing.any():
+            return pd.Series(pd.arrays.BooleanArray(codes == 1, missing))
+        return pd.Series(codes == 1)
+    table = np.array([col.false_value, col.true_value, None], dtype=object)
+    return pd.Series(table[codes], dtype=object)

@@ -1,0 +1,87 @@
+"""Categorical columns, with rare-category protection.
+
+Codes: 0..K-1 for the categories safe to share (most frequent first, or the schema's order), then
+one code for all rare categories (fewer rows than the threshold), then one for null. A rare code
+decodes to a draw from the shared categories, so a rare value is never written and no category is
+ever invented; only the count of what was suppressed is kept, never the values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthgen.columns.base import Part, RowRandom, null_mask
+from synthgen.schema import Column
+
+
+def _key(values: pd.Series) -> pd.Series:
+    """Values as comparable keys (typed values stay typed, text stays exactly as written)."""
+    return values.astype(object).where(values.notna(), None)
+
+
+def fit(values: pd.Series, col: Column, rare_threshold: int = 0) -> dict[str, Any]:
+    keys = _key(values)
+    counts = keys.value_counts(dropna=True, sort=True)
+    if col.categories:
+        order = [c for c in col.categories if c in counts.index]
+    else:
+        order = list(counts.index)
+    kept = [c for c in order if counts[c] >= rare_threshold]
+    rare = [c for c in order if counts[c] < rare_threshold]
+    weights = np.array([counts[c] for c in kept], dtype=float)
+    return {
+        "categories": [_plain(c) for c in kept],
+        "probabilities": (weights / weights.sum()).tolist() if len(kept) else [],
+        "has_rare": bool(rare),
+        "suppressed_categories": len(rare),
+        "suppressed_rows": int(sum(counts[c] for c in rare)),
+        "has_nulls": bool(null_mask(values).any()),
+        "pandas_categorical": isinstance(values.dtype, pd.CategoricalDtype),
+    }
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def _cardinality(state: dict[str, Any]) -> int:
+    return len(state["categories"]) + int(state["has_rare"]) + int(state["has_nulls"])
+
+
+def parts(name: str, state: dict[str, Any]) -> list[Part]:
+    return [Part(name, _cardinality(state))]
+
+
+def encode(values: pd.Series, col: Column, state: dict[str, Any], rng: np.random.Generator) -> list:
+    keys = _key(values)
+    k = len(state["categories"])
+    codes = pd.Categorical(keys, categories=_index(state["categories"])).codes.astype(np.int64)
+    missing = null_mask(keys)
+    codes[(codes < 0) & ~missing] = k  # rare (or unseen) values share the rare code
+    if state["has_nulls"]:
+        codes[missing] = k + int(state["has_rare"])
+    return [codes]
+
+
+def _index(categories: list[Any]) -> pd.Index:
+    return pd.Index(categories, dtype=object)
+
+
+def decode(arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom) -> pd.Series:
+    codes = np.asarray(arrays[0], dtype=np.int64).copy()
+    k = len(state["categories"])
+    missing = codes == k + int(state["has_rare"]) if state["has_nulls"] else codes < 0
+    rare = (codes == k) & state["has_rare"]
+    if k == 0:  # every category was rare: nothing is safe to write
+        missing = np.ones(len(codes), dtype=bool)
+    elif rare.any():
+        codes[rare] = rows.choice(state["probabilities"])[rare]
+    table = np.array(state["categories"] + [None], dtype=object)
+    codes[missing] = k
+    out = table[np.clip(codes, 0, k)]
+    if state["pandas_categorical"]:
+        return pd.Series(pd.Categorical(out, categories=_index(state["categories"]), ordered=bool(col.ordered)))
+    return pd.Series(out, dtype=object)

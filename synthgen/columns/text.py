@@ -1,0 +1,61 @@
+"""Free text: new text from the words many rows share, never a real row's text.
+
+Only words that occur in at least `rare_threshold` rows are kept (a name or an address written once
+is never reproduced); each synthetic value takes a word count drawn from the real ones and words
+drawn by their frequency. The column is generated on its own, outside the model's dependence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthgen.columns.base import Part, RowRandom, null_mask
+from synthgen.schema import Column
+
+_MAX_WORDS = 64
+
+
+def fit(values: pd.Series, col: Column, rare_threshold: int = 0) -> dict[str, Any]:
+    missing = null_mask(values)
+    text = values[~missing].astype(str)
+    words = text.str.split()
+    counts = words.map(len).clip(upper=_MAX_WORDS)
+    # rows per word, so that a word repeated within one row does not count as common
+    per_row = words.map(lambda ws: list(set(ws))).explode().value_counts()
+    kept = per_row[per_row >= max(rare_threshold, 1)]
+    length_counts = counts.value_counts().sort_index()
+    return {
+        "has_nulls": bool(missing.any()),
+        "words": [str(w) for w in kept.index],
+        "word_probabilities": (kept / kept.sum()).tolist() if len(kept) else [],
+        "lengths": [int(v) for v in length_counts.index],
+        "length_probabilities": (length_counts / length_counts.sum()).tolist(),
+        "suppressed_words": int(len(per_row) - len(kept)),
+    }
+
+
+def parts(name: str, state: dict[str, Any]) -> list[Part]:
+    return [Part(f"{name}\x1fnull", 2)] if state["has_nulls"] else []
+
+
+def encode(values: pd.Series, col: Column, state: dict[str, Any], rng: np.random.Generator) -> list:
+    return [null_mask(values).astype(np.int64)] if state["has_nulls"] else []
+
+
+def decode(arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom) -> pd.Series:
+    n = rows.n
+    missing = arrays[0].astype(bool) if state["has_nulls"] else np.zeros(n, dtype=bool)
+    words = np.array(state["words"], dtype=object)
+    if not len(words):
+        return pd.Series(np.full(n, None, dtype=object), dtype=object)
+    lengths = np.asarray(state["lengths"])[rows.child(0).choice(state["length_probabilities"])]
+    width = max(int(lengths.max()), 1)
+    drawn = words[rows.child(1).choice(state["word_probabilities"], width=width)]
+    out = drawn[:, 0].astype(object)
+    for j in range(1, width):
+        out = np.where(lengths > j, out + " " + drawn[:, j], out)
+    out[missing | (lengths == 0)] = None
+    return pd.Series(out, dtype=object)

@@ -1,0 +1,194 @@
+"""The contract every model keeps, and the registry that names them.
+
+Hyper-parameters are set in `__init__` and only stored there; `fit` learns attributes ending in `_`
+and returns self; `sample(n, seed=...)` returns a table shaped like the training one; `to_state()`
+and `from_state()` carry a fitted model through the model file (JSON and arrays, never pickle).
+
+A model implements four small methods on encoded parts (see `synthgen.columns`):
+`_fit_encoded`, `_sample_encoded`, `_get_state`, `_set_state`. The base class does the rest:
+schema, encoding, seeding, chunking, decoding and saving.
+
+Example:
+    >>> import synthgen, pandas as pd
+    >>> table = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0] * 5, "c": list("abab") * 5})
+    >>> model = synthgen.fit(table, model="gaussian-copula", seed=0)
+    >>> model.sample(3, seed=1).shape
+    (3, 2)
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from synthgen.columns import Encoded, TableEncoder
+from synthgen.errors import MissingDependencyError, UsageError
+from synthgen.schema import Schema, detect, validate
+
+# Rows generated per random stream: row i always comes from stream (seed, i // BLOCK_ROWS), so the
+# output for a seed is the same however it is chunked.
+BLOCK_ROWS = 10_000
+
+
+class Synthesizer:
+    """Base class of synthgen's models."""
+
+    name: ClassVar[str] = ""
+    params: dict[str, Any]
+
+    def __init__(self, *, rare_threshold: int = 5, **params: Any):
+        self.rare_threshold = rare_threshold
+        self.params = params
+
+    # ---- to implement -----------------------------------------------------------------------
+    def _fit_encoded(self, data: Encoded, rng: np.random.Generator) -> None:
+        raise NotImplementedError
+
+    def _sample_encoded(self, n: int, rng: np.random.Generator) -> Encoded:
+        raise NotImplementedError
+
+    def _get_state(self) -> dict[str, Any]:
+        """The fitted parameters: JSON values and numpy arrays, nested in dicts and lists."""
+        raise NotImplementedError
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """What a person wants to know about the fitted model (shown by `synthgen inspect`)."""
+        return {}
+
+    # ---- shared -----------------------------------------------------------------------------
+    def fit(
+        self, table: pd.DataFrame, schema: Schema | None = None, *, seed: int | None = None
+    ) -> Synthesizer:
+        """Learn the table; `schema` defaults to the detected one."""
+        if len(table) == 0:
+            from synthgen.errors import InputError
+
+            raise InputError("the table has no rows to learn from")
+        schema = schema if schema is not None else detect(table)
+        validate(table, schema)
+        self.seed_ = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+        rng = np.random.default_rng(self.seed_)
+        self.schema_ = schema
+        self.encoder_ = TableEncoder(schema, self.rare_threshold).fit(table, rng)
+        self.training_rows_ = len(table)
+        self._fit_encoded(self.encoder_.encode(table, rng), rng)
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "encoder_"):
+            raise UsageError(f"the {self.name} model is not fitted yet; call fit() first")
+
+    def iter_sample(
+        self, n: int | None = None, *, seed: int | None = None, chunk_rows: int = 100_000
+    ) -> Iterator[pd.DataFrame]:
+        """Yield the rows of `sample(n, seed)` in chunks of about `chunk_rows` (bounded memory)."""
+        self._check_fitted()
+        n = self.training_rows_ if n is None else int(n)
+        if n < 0:
+            raise UsageError("the number of rows must be 0 or more")
+        seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+        per_chunk = max(1, chunk_rows // BLOCK_ROWS)
+        n_blocks = max(1, -(-n // BLOCK_ROWS))
+        for first in range(0, n_blocks, per_chunk):
+            blocks = [self._sample_block(b, n, seed) for b in range(first, min(n_blocks, first + per_chunk))]
+            encoded = Encoded(
+                np.concatenate([b.continuous for b in blocks]),
+                np.concatenate([b.discrete for b in blocks]),
+                sum(b.n_rows for b in blocks),
+            )
+            yield self.encoder_.decode(encoded, seed, start=first * BLOCK_ROWS)
+
+    def _sample_block(self, block: int, n: int, seed: int) -> Encoded:
+        """Block `block` of the row stream for `seed` (cut short at row `n`)."""
+        rows = max(0, min(BLOCK_ROWS, n - block * BLOCK_ROWS))
+        encoded = self._sample_encoded(BLOCK_ROWS, np.random.default_rng([seed, block]))
+        if rows < BLOCK_ROWS:
+            encoded = Encoded(encoded.continuous[:rows], encoded.discrete[:rows], rows)
+        return encoded
+
+    def sample(self, n: int | None = None, *, seed: int | None = None) -> pd.DataFrame:
+        """`n` synthetic rows (default: as many as the training table had).
+
+        The same seed gives the same rows, however they are chunked.
+        """
+        frames = list(self.iter_sample(n, seed=seed))
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+    def save(self, path: str, *, force: bool = False) -> None:
+        """Write the safe model file (see `synthgen.modelfile`)."""
+        from synthgen import modelfile
+
+        modelfile.save(self, path, force=force)
+
+    def to_state(self) -> dict[str, Any]:
+        self._check_fitted()
+        return {
+            "model": self.name,
+            "params": {"rare_threshold": self.rare_threshold, **self.params},
+            "schema": self.schema_.to_dict(),
+            "seed": self.seed_,
+            "training_rows": self.training_rows_,
+            "encoder": self.encoder_.to_state(),
+            "fitted": self._get_state(),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Synthesizer:
+        model = cls(**state["params"])
+        model.schema_ = Schema.from_dict(state["schema"])
+        model.seed_ = state["seed"]
+        model.training_rows_ = state["training_rows"]
+        model.encoder_ = TableEncoder.from_state(model.schema_, state["encoder"])
+        model._set_state(state["fitted"])
+        return model
+
+
+# ---- registry -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    target: str  # "module:Class", imported only when the model is used
+    summary: str
+    needs: tuple[str, ...] = ()  # importable modules the model needs
+    extra: str | None = None  # the pip extra that installs them
+    licence: str = "MIT (synthgen)"
+
+    def available(self) -> bool:
+        return all(importlib.util.find_spec(m) is not None for m in self.needs)
+
+
+REGISTRY: dict[str, ModelInfo] = {}
+
+
+def register(info: ModelInfo) -> None:
+    REGISTRY[info.name] = info
+
+
+def model_class(name: str) -> type[Synthesizer]:
+    """The class registered under `name`; a clear error when unknown or not installed."""
+    info = REGISTRY.get(name)
+    if info is None:
+        raise UsageError(f"unknown model {name!r}; choose one of: {', '.join(REGISTRY)}")
+    if not info.available():
+        raise MissingDependencyError(
+            f"model {name!r} needs {', '.join(info.needs)}: pip install 'synthgen[{info.extra}]'"
+        )
+    module, cls = info.target.split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def create(name: str, **params: Any) -> Synthesizer:
+    try:
+        return model_class(name)(**params)
+    except TypeError as exc:
+        raise UsageError(f"model {name!r}: {exc}") from None

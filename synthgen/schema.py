@@ -1,0 +1,403 @@
+"""Column kinds, their detection, and the JSON schema a user can edit and pass back.
+
+A schema says, per column, what kind of values it holds and how they are written, so that synthetic
+rows come back in the same shape: ints as ints, decimals kept, dates in the format they were written in.
+
+Example:
+    >>> import pandas as pd
+    >>> from synthgen.schema import detect
+    >>> schema = detect(pd.DataFrame({"age": ["39", "50", None], "sex": ["F", "M", "F"]}))
+    >>> [(c.name, c.kind) for c in schema.columns]
+    [('age', 'numeric'), ('sex', 'categorical')]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthgen.errors import SchemaError
+
+KINDS = ("numeric", "categorical", "boolean", "datetime", "id", "constant", "text")
+
+# Text spellings of booleans, lower-cased; the pair as written is kept in the schema.
+_BOOL_PAIRS = [("true", "false"), ("yes", "no"), ("t", "f"), ("y", "n")]
+
+# A column whose distinct values are more than this share of its rows is not categorical.
+_CATEGORICAL_MAX_SHARE = 0.5
+# A category seen in fewer rows than this is rare (the default rare-category threshold).
+_RARE_ROWS = 5
+_ID_NAME = re.compile(r"(^|[_\s-])(id|key|uuid|guid|code)$|^id[_\s-]|(?<=[a-z])Id$|ID$", re.I)
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_INTEGER = re.compile(r"^[+-]?\d+$")
+
+# Date and time formats tried in order; the first under which every value parses wins.
+DATETIME_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%d %H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%S.%f%z",
+    "%Y/%m/%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%m/%d/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M",
+    "%d-%b-%Y",
+    "%b %d, %Y",
+    "%d %b %Y",
+    "%Y%m%d",
+)
+
+
+@dataclass
+class Column:
+    """One column's kind and the facts needed to write its values back as they were written.
+
+    Only the fields that matter for a kind are set; the rest stay None.
+    """
+
+    name: str
+    kind: str
+    null_rate: float = 0.0
+    # numeric
+    integer: bool | None = None
+    decimals: int | None = None
+    min: float | None = None
+    max: float | None = None
+    # categorical: an explicit order (ordered categories); detected categories live in the model
+    categories: list[Any] | None = None
+    ordered: bool | None = None
+    # boolean: how true and false are written ("True"/"False", "yes"/"no", ...)
+    true_value: Any = None
+    false_value: Any = None
+    # datetime: strftime format as written (None when the input was a datetime dtype), timezone
+    format: str | None = None
+    timezone: str | None = None
+    # id: the shape of the keys ("integer", or a pattern such as "AAA-999")
+    pattern: str | None = None
+    # constant
+    value: Any = None
+    # what the input looked like: "text" when read from text (CSV), else the pandas dtype name
+    source_dtype: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Column:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise SchemaError(f"unknown schema field(s) {sorted(unknown)} in column {data.get('name')!r}")
+        if "name" not in data or "kind" not in data:
+            raise SchemaError(f"every schema column needs 'name' and 'kind': {data}")
+        if data["kind"] not in KINDS:
+            raise SchemaError(
+                f"column {data['name']!r}: unknown kind {data['kind']!r}; use one of {', '.join(KINDS)}"
+            )
+        return cls(**data)
+
+
+@dataclass
+class Schema:
+    """The columns of a table, in order."""
+
+    columns: list[Column] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def __getitem__(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": 1, "columns": [c.to_dict() for c in self.columns]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=_json_default)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Schema:
+        if not isinstance(data, dict) or not isinstance(data.get("columns"), list):
+            raise SchemaError("a schema is a JSON object with a 'columns' list (see `synthgen schema`)")
+        return cls([Column.from_dict(c) for c in data["columns"]])
+
+    @classmethod
+    def load(cls, path: str | Path) -> Schema:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SchemaError(f"cannot read schema file {path}: {exc.strerror}") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SchemaError(f"schema file {path} is not valid JSON: {exc}") from None
+        return cls.from_dict(data)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Detection
+
+
+def detect(table: pd.DataFrame, overrides: Schema | None = None) -> Schema:
+    """Detect each column's kind; columns named in `overrides` take the user's settings instead.
+
+    An override may give only `name` and `kind`: the facts it leaves out (bounds, formats) are
+    detected under the kind it names.
+    """
+    given = {c.name: c for c in overrides.columns} if overrides else {}
+    missing = set(given) - set(map(str, table.columns))
+    if missing:
+        raise SchemaError(f"schema names column(s) not in the table: {sorted(missing)}")
+    columns = []
+    for name in table.columns:
+        series = table[name]
+        override = given.get(str(name))
+        col = detect_column(series, kind=override.kind if override else None)
+        if override is not None:
+            for f in fields(Column):
+                value = getattr(override, f.name)
+                if value is not None and f.name != "null_rate":
+                    setattr(col, f.name, value)
+        columns.append(col)
+    return Schema(columns)
+
+
+def detect_column(series: pd.Series, kind: str | None = None) -> Column:
+    """Detect one column; with `kind`, only fill in that kind's facts."""
+    name = str(series.name)
+    n = len(series)
+    notnull = series[series.notna()]
+    null_rate = float(1 - len(notnull) / n) if n else 0.0
+    source = "text" if _is_text(series) else str(series.dtype)
+    col = Column(name=name, kind="constant", null_rate=round(null_rate, 6), source_dtype=source)
+
+    if len(notnull) == 0:
+        col.kind = kind or "constant"
+        return col
+
+    if kind is None:
+        kind = _guess_kind(name, notnull, source)
+    col.kind = kind
+    filler = {
+        "numeric": _fill_numeric,
+        "datetime": _fill_datetime,
+        "boolean": _fill_boolean,
+        "id": _fill_id,
+        "constant": _fill_constant,
+    }.get(kind)
+    if filler is not None:
+        filler(col, notnull)
+    return col
+
+
+def _is_text(series: pd.Series) -> bool:
+    return series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
+
+
+def _guess_kind(name: str, values: pd.Series, source: str) -> str:
+    n_unique = values.nunique()
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return "boolean"
+    if n_unique == 1:
+        return "constant"
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return "datetime"
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return "categorical"
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        if pd.api.types.is_integer_dtype(values.dtype) and _looks_like_id(name, values, n_unique):
+            return "id"
+        return "numeric"
+    text = values.astype(str)
+    stripped = text.str.strip()
+    if n_unique == 2 and _bool_pair(stripped.unique()) is not None:
+        return "boolean"
+    if stripped.str.match(_NUMBER).all():
+        if stripped.str.match(_INTEGER).all() and _looks_like_id(
+            name, pd.to_numeric(stripped), n_unique
+        ):
+            return "id"
+        return "numeric"
+    if _datetime_format(stripped) is not None:
+        return "datetime"
+    counts = values.value_counts()
+    if counts[counts < _RARE_ROWS].sum() > 0.5 * len(values):
+        # mostly values seen in a handful of rows: keys or free text, not categories
+        return "id" if not text.str.contains(r"\s").any() else "text"
+    if n_unique <= max(20, _CATEGORICAL_MAX_SHARE * len(values)) and not _is_unique(values, n_unique):
+        return "categorical"
+    if n_unique < len(values) * 0.9 and text.str.len().mean() < 40:
+        return "categorical"
+    if not text.str.contains(r"\s").any() and text.str.len().max() <= 64:
+        return "id"
+    return "text"
+
+
+def _is_unique(values: pd.Series, n_unique: int) -> bool:
+    return n_unique == len(values) and len(values) >= 20
+
+
+def _looks_like_id(name: str, values: pd.Series, n_unique: int) -> bool:
+    """Unique integers that are named like a key or run as a near-contiguous sequence."""
+    if not _is_unique(values, n_unique):
+        return False
+    if _ID_NAME.search(name):
+        return True
+    span = float(values.max()) - float(values.min()) + 1
+    return span <= 1.05 * len(values)
+
+
+def _bool_pair(uniques: Any) -> tuple[str, str] | None:
+    lowered = {str(u).lower(): str(u) for u in uniques}
+    for true, false in _BOOL_PAIRS:
+        if set(lowered) == {true, false}:
+            return lowered[true], lowered[false]
+    return None
+
+
+def _fill_numeric(col: Column, values: pd.Series) -> None:
+    if _is_text(values):
+        text = values.astype(str).str.strip()
+        numbers = pd.to_numeric(text, errors="coerce")
+        if numbers.isna().any():
+            bad = text[numbers.isna()].iloc[0]
+            raise SchemaError(f"column {col.name!r} is numeric but has the value {bad!r}")
+        col.integer = bool(text.str.match(_INTEGER).all())
+        frac = text.str.extract(r"\.(\d*)(?:[eE].*)?$", expand=False).dropna()
+        col.decimals = 0 if col.integer else int(frac.str.len().max() if len(frac) else 0)
+    else:
+        numbers = values.astype(float)
+        col.integer = bool(pd.api.types.is_integer_dtype(values.dtype))
+        col.decimals = 0 if col.integer else _float_decimals(numbers.to_numpy())
+    finite = numbers[np.isfinite(numbers)]
+    if len(finite):
+        col.min, col.max = _plain(finite.min()), _plain(finite.max())
+
+
+def _plain(value: Any) -> float | int:
+    value = float(value)
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+def _float_decimals(values: np.ndarray, limit: int = 8) -> int | None:
+    """The fewest decimals that write every value exactly; None when floats need full precision."""
+    finite = values[np.isfinite(values)][:10000]
+    for d in range(limit + 1):
+        if np.allclose(np.round(finite, d), finite, rtol=0, atol=10.0 ** -(d + 6)):
+            return d
+    return None
+
+
+def _datetime_format(text: pd.Series) -> str | None:
+    sample = text.drop_duplicates()
+    sample = sample.iloc[:500] if len(sample) > 500 else sample
+    from datetime import datetime
+
+    for fmt in DATETIME_FORMATS:
+        if fmt == "%Y%m%d" and not sample.str.match(r"^(1[5-9]|2[01])\d{2}[01]\d[0-3]\d$").all():
+            continue
+        try:
+            for value in sample:
+                datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return fmt
+    return None
+
+
+def _fill_datetime(col: Column, values: pd.Series) -> None:
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        tz = getattr(values.dtype, "tz", None)
+        col.timezone = str(tz) if tz is not None else None
+        epoch = _datetime64_seconds(values)
+    else:
+        text = values.astype(str).str.strip()
+        if col.format is None:
+            col.format = _datetime_format(text)
+        if col.format is None:
+            raise SchemaError(
+                f"column {col.name!r} is datetime but its values match no known format; "
+                "give one in the schema, e.g. \"format\": \"%d/%m/%Y\""
+            )
+        from synthgen.columns.datetime import parse_text
+
+        epoch = parse_text(text, col.format, col.name)
+    col.min, col.max = _plain(np.nanmin(epoch)), _plain(np.nanmax(epoch))
+
+
+def _datetime64_seconds(values: pd.Series) -> np.ndarray:
+    """Seconds since 1970 (UTC), as floats, for a datetime64 series of any unit or timezone."""
+    if getattr(values.dtype, "tz", None) is not None:
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    ints = values.to_numpy().astype("datetime64[us]").astype(np.int64)
+    return ints / 1e6
+
+
+def _fill_boolean(col: Column, values: pd.Series) -> None:
+    if pd.api.types.is_bool_dtype(values.dtype):
+        col.true_value, col.false_value = True, False
+        return
+    pair = _bool_pair(values.astype(str).str.strip().unique())
+    if pair is None:
+        pair = _bool_pair(values.astype(str).unique())
+    if pair is None:
+        raise SchemaError(f"column {col.name!r} is boolean but its values are not a true/false pair")
+    col.true_value, col.false_value = pair
+
+
+def _fill_id(col: Column, values: pd.Series) -> None:
+    if pd.api.types.is_integer_dtype(values.dtype) or values.astype(str).str.match(_INTEGER).all():
+        col.pattern = "integer"
+        numbers = pd.to_numeric(values.astype(str).str.strip())
+        col.min, col.max = _plain(numbers.min()), _plain(numbers.max())
+    else:
+        from synthgen.columns.identifier import shape_of
+
+        col.pattern = shape_of(values.astype(str))
+
+
+def _fill_constant(col: Column, values: pd.Series) -> None:
+    first = values.iloc[0]
+    col.value = first.item() if hasattr(first, "item") else first
+
+
+def validate(table: pd.DataFrame, schema: Schema) -> None:
+    """Check that a table has the schema's columns (same names); raise SchemaError if not."""
+    names = [str(c) for c in table.columns]
+    if names != schema.names:
+        missing = [n for n in schema.names if n not in names]
+        extra = [n for n in names if n not in schema.names]
+        raise SchemaError(
+            f"table and schema disagree: missing {missing or 'none'}, extra {extra or 'none'}"
+        )

@@ -1,0 +1,58 @@
+"""Shared fixtures: small real tables from sample_data/ and frames generated here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
+
+# Settings that make each model fast enough for the contract suite (seconds, not minutes).
+# A new model adds its line here.
+FAST_PARAMS: dict[str, dict] = {
+    "gaussian-copula": {},
+}
+
+
+@pytest.fixture(scope="session")
+def penguins() -> pd.DataFrame:
+    from synthgen.io import read_table
+
+    return read_table(SAMPLE_DATA / "penguins.csv")
+
+
+@pytest.fixture(scope="session")
+def penguins_raw() -> pd.DataFrame:
+    from synthgen.io import read_table
+
+    return read_table(SAMPLE_DATA / "penguins_raw.csv")
+
+
+def mixed_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    """A typed frame with every column kind, nulls, a rare category and dependence."""
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 80, n)
+    group = np.where(age > 50, "senior", np.where(rng.random(n) < 0.5, "junior", "mid"))
+    group = group.astype(object)
+    group[:2] = "unique-rare"  # rare: must never be emitted
+    income = np.round(age * 1000 + rng.normal(0, 5000, n), 2)
+    income_null = rng.random(n) < 0.1
+    income = np.where(income_null, np.nan, income)
+    when = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 1000, n), unit="D")
+    return pd.DataFrame({
+        "id": np.arange(1000, 1000 + n),
+        "age": age,
+        "group": group,
+        "income": income,
+        "member": rng.random(n) < 0.3,
+        "joined": when,
+        "country": "NZ",
+    })
+
+
+@pytest.fixture
+def mixed() -> pd.DataFrame:
+    return mixed_frame()
