@@ -53,4 +53,13 @@ def read_table(source: str, **options: Any) -> pd.DataFrame:
     return _read(source, **options)
 
 
-__all__ = ["Column", "Schema", "SynthgenError", "detect", "fit", "load", "read_table", "__version__"]
+__all__ = [
+    "Column",
+    "Schema",
+    "SynthgenError",
+    "detect",
+    "fit",
+    "load",
+    "read_table",
+    "__version__",
+]

@@ -21,6 +21,7 @@ import os
 import re
 import sys
 import tempfile
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -389,10 +390,10 @@ def _parquet_frame(table: Any, name: str) -> pd.DataFrame:
     as object with None for missing (pandas 3 would give its str dtype)."""
     df = table.to_pandas()
     index = df.index
-    if index.names != [None] or not (
-        isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
-    ):
-        df = df.reset_index()
+    if any(n is not None for n in index.names):
+        df = df.reset_index()  # a named stored index is data (e.g. an id column)
+    elif not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
+        df = df.reset_index(drop=True)  # an unnamed one is a leftover row label
     for i in range(df.shape[1]):
         col = df.iloc[:, i]
         if isinstance(col.dtype, pd.StringDtype):
@@ -828,6 +829,7 @@ class AtomicStreamWriter:
         self._closed = False
         self._header_done = False
         self._stdout = _is_stdout(dest)
+        self._finalizer: weakref.finalize | None = None
         if self._stdout:
             if self.format != "csv":
                 raise OutputError("Parquet can't be written to standard output; give a file path")
@@ -837,6 +839,8 @@ class AtomicStreamWriter:
         check_writable(dest, force)
         try:
             self._tmp = _make_temp(Path(dest))
+            # dropped without close() or abort(): remove the temp file, never publish it
+            self._finalizer = weakref.finalize(self, _discard, self._tmp)
             if self.format == "csv":
                 self._fh = open(self._tmp, "w", encoding="utf-8", newline="")
         except OSError as exc:
@@ -895,10 +899,13 @@ class AtomicStreamWriter:
         pa, pq = _pyarrow()
         try:
             if self._schema is None:
-                table = pa.Table.from_pandas(chunk, preserve_index=False)
-                self._schema = table.schema
-            else:
-                table = pa.Table.from_pandas(chunk, schema=self._schema, preserve_index=False)
+                schema = pa.Schema.from_pandas(chunk, preserve_index=False)
+                # an all-null object column infers as type null, which no later value fits
+                for i, field in enumerate(schema):
+                    if pa.types.is_null(field.type):
+                        schema = schema.set(i, field.with_type(pa.string()))
+                self._schema = schema
+            table = pa.Table.from_pandas(chunk, schema=self._schema, preserve_index=False)
             if self._pq_writer is None:
                 self._pq_writer = pq.ParquetWriter(str(self._tmp), self._schema)
             self._pq_writer.write_table(table)
@@ -930,6 +937,9 @@ class AtomicStreamWriter:
             assert self._tmp is not None
             _commit(self._tmp, Path(self.dest), self._force)
             self._closed = True
+            self._tmp = None
+            if self._finalizer is not None:
+                self._finalizer.detach()
         except OSError as exc:
             self.abort()
             raise _os_error(exc, self.dest) from exc
@@ -948,6 +958,9 @@ class AtomicStreamWriter:
                 self._pq_writer.close()
         if self._tmp is not None:
             _discard(self._tmp)
+            self._tmp = None
+        if self._finalizer is not None:
+            self._finalizer.detach()
 
 
 def open_stream_writer(

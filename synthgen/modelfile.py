@@ -202,4 +202,6 @@ def load(path: str | Path):
     try:
         return cls.from_state(state)
     except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise ModelFileError(f"{path} holds an inconsistent {state.get('model')} model ({exc})") from None
+        raise ModelFileError(
+            f"{path} holds an inconsistent {state.get('model')} model ({exc})"
+        ) from None

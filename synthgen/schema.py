@@ -104,7 +104,9 @@ class Column:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
-            raise SchemaError(f"unknown schema field(s) {sorted(unknown)} in column {data.get('name')!r}")
+            raise SchemaError(
+                f"unknown schema field(s) {sorted(unknown)} in column {data.get('name')!r}"
+            )
         if "name" not in data or "kind" not in data:
             raise SchemaError(f"every schema column needs 'name' and 'kind': {data}")
         if data["kind"] not in KINDS:
@@ -139,7 +141,9 @@ class Schema:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Schema:
         if not isinstance(data, dict) or not isinstance(data.get("columns"), list):
-            raise SchemaError("a schema is a JSON object with a 'columns' list (see `synthgen schema`)")
+            raise SchemaError(
+                "a schema is a JSON object with a 'columns' list (see `synthgen schema`)"
+            )
         return cls([Column.from_dict(c) for c in data["columns"]])
 
     @classmethod
@@ -236,41 +240,39 @@ def _guess_kind(name: str, values: pd.Series, source: str) -> str:
     if isinstance(values.dtype, pd.CategoricalDtype):
         return "categorical"
     if pd.api.types.is_numeric_dtype(values.dtype):
-        if pd.api.types.is_integer_dtype(values.dtype) and _looks_like_id(name, values, n_unique):
+        if pd.api.types.is_integer_dtype(values.dtype) and _looks_like_id(
+            name, values, n_unique, len(values)
+        ):
             return "id"
         return "numeric"
-    text = values.astype(str)
+    # regexes run on distinct values only: a 32k-row column often has a few dozen
+    text = pd.Series(pd.unique(values.astype(str)))
     stripped = text.str.strip()
     if n_unique == 2 and _bool_pair(stripped.unique()) is not None:
         return "boolean"
     if stripped.str.match(_NUMBER).all():
         if stripped.str.match(_INTEGER).all() and _looks_like_id(
-            name, pd.to_numeric(stripped), n_unique
+            name, pd.to_numeric(stripped), n_unique, len(values)
         ):
             return "id"
         return "numeric"
     if _datetime_format(stripped) is not None:
         return "datetime"
     counts = values.value_counts()
+    has_space = text.str.contains(r"\s").any()
     if counts[counts < _RARE_ROWS].sum() > 0.5 * len(values):
         # mostly values seen in a handful of rows: keys or free text, not categories
-        return "id" if not text.str.contains(r"\s").any() else "text"
-    if n_unique <= max(20, _CATEGORICAL_MAX_SHARE * len(values)) and not _is_unique(values, n_unique):
+        return "text" if has_space else "id"
+    if n_unique <= max(20, _CATEGORICAL_MAX_SHARE * len(values)):
         return "categorical"
     if n_unique < len(values) * 0.9 and text.str.len().mean() < 40:
         return "categorical"
-    if not text.str.contains(r"\s").any() and text.str.len().max() <= 64:
-        return "id"
-    return "text"
+    return "text" if has_space or text.str.len().max() > 64 else "id"
 
 
-def _is_unique(values: pd.Series, n_unique: int) -> bool:
-    return n_unique == len(values) and len(values) >= 20
-
-
-def _looks_like_id(name: str, values: pd.Series, n_unique: int) -> bool:
+def _looks_like_id(name: str, values: pd.Series, n_unique: int, n_rows: int) -> bool:
     """Unique integers that are named like a key or run as a near-contiguous sequence."""
-    if not _is_unique(values, n_unique):
+    if n_unique != n_rows or n_rows < 20:
         return False
     if _ID_NAME.search(name):
         return True
@@ -288,12 +290,15 @@ def _bool_pair(uniques: Any) -> tuple[str, str] | None:
 
 def _fill_numeric(col: Column, values: pd.Series) -> None:
     if _is_text(values):
-        text = values.astype(str).str.strip()
+        text = pd.Series(pd.unique(values.astype(str))).str.strip()
         numbers = pd.to_numeric(text, errors="coerce")
         if numbers.isna().any():
             bad = text[numbers.isna()].iloc[0]
             raise SchemaError(f"column {col.name!r} is numeric but has the value {bad!r}")
-        col.integer = bool(text.str.match(_INTEGER).all())
+        # whole numbers written as floats ("181.0", as pandas writes an int column with nulls)
+        col.integer = bool(
+            text.str.match(_INTEGER).all() or text.str.match(r"^[+-]?\d+\.0*$").all()
+        )
         frac = text.str.extract(r"\.(\d*)(?:[eE].*)?$", expand=False).dropna()
         col.decimals = 0 if col.integer else int(frac.str.len().max() if len(frac) else 0)
     else:
@@ -348,7 +353,7 @@ def _fill_datetime(col: Column, values: pd.Series) -> None:
         if col.format is None:
             raise SchemaError(
                 f"column {col.name!r} is datetime but its values match no known format; "
-                "give one in the schema, e.g. \"format\": \"%d/%m/%Y\""
+                'give one in the schema, e.g. "format": "%d/%m/%Y"'
             )
         from synthgen.columns.datetime import parse_text
 
@@ -372,7 +377,9 @@ def _fill_boolean(col: Column, values: pd.Series) -> None:
     if pair is None:
         pair = _bool_pair(values.astype(str).unique())
     if pair is None:
-        raise SchemaError(f"column {col.name!r} is boolean but its values are not a true/false pair")
+        raise SchemaError(
+            f"column {col.name!r} is boolean but its values are not a true/false pair"
+        )
     col.true_value, col.false_value = pair
 
 

@@ -42,15 +42,17 @@ def mixed_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
     income_null = rng.random(n) < 0.1
     income = np.where(income_null, np.nan, income)
     when = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 1000, n), unit="D")
-    return pd.DataFrame({
-        "id": np.arange(1000, 1000 + n),
-        "age": age,
-        "group": group,
-        "income": income,
-        "member": rng.random(n) < 0.3,
-        "joined": when,
-        "country": "NZ",
-    })
+    return pd.DataFrame(
+        {
+            "id": np.arange(1000, 1000 + n),
+            "age": age,
+            "group": group,
+            "income": income,
+            "member": rng.random(n) < 0.3,
+            "joined": when,
+            "country": "NZ",
+        }
+    )
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ bounds respected. A new model joins by registering itself and adding a line to F
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -13,7 +12,9 @@ from synthgen.models import REGISTRY
 from tests.conftest import FAST_PARAMS
 
 MODELS = [
-    pytest.param(name, marks=pytest.mark.skipif(not REGISTRY[name].available(), reason="extra missing"))
+    pytest.param(
+        name, marks=pytest.mark.skipif(not REGISTRY[name].available(), reason="extra missing")
+    )
     for name in FAST_PARAMS
     if name in REGISTRY
 ]

@@ -40,7 +40,9 @@ def encode(values: pd.Series, col: Column, state: dict[str, Any], rng: np.random
     return [codes]
 
 
-def decode(arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom) -> pd.Series:
+def decode(
+    arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom
+) -> pd.Series:
     codes = np.asarray(arrays[0], dtype=np.int64)
     missing = codes == 2
     if state["typed"]:

@@ -70,7 +70,9 @@ def _index(categories: list[Any]) -> pd.Index:
     return pd.Index(categories, dtype=object)
 
 
-def decode(arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom) -> pd.Series:
+def decode(
+    arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom
+) -> pd.Series:
     codes = np.asarray(arrays[0], dtype=np.int64).copy()
     k = len(state["categories"])
     missing = codes == k + int(state["has_rare"]) if state["has_nulls"] else codes < 0
@@ -83,5 +85,7 @@ def decode(arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: R
     codes[missing] = k
     out = table[np.clip(codes, 0, k)]
     if state["pandas_categorical"]:
-        return pd.Series(pd.Categorical(out, categories=_index(state["categories"]), ordered=bool(col.ordered)))
+        return pd.Series(
+            pd.Categorical(out, categories=_index(state["categories"]), ordered=bool(col.ordered))
+        )
     return pd.Series(out, dtype=object)

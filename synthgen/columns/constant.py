@@ -23,7 +23,9 @@ def encode(values: pd.Series, col: Column, state: dict[str, Any], rng: np.random
     return [null_mask(values).astype(np.int64)] if state["has_nulls"] else []
 
 
-def decode(arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom) -> pd.Series:
+def decode(
+    arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom
+) -> pd.Series:
     out = np.full(rows.n, col.value, dtype=object)
     if state["has_nulls"]:
         out[arrays[0].astype(bool)] = None

@@ -7,7 +7,7 @@ resolution (days, seconds or microseconds) and formats with vectorised numpy str
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -19,10 +19,24 @@ from synthgen.errors import InputError
 from synthgen.schema import Column
 
 _EPOCH = datetime(1970, 1, 1)
-_MONTHS = np.array(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"])
+_MONTHS = np.array(
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+)
 _MONTHS_LONG = np.array(
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-     "October", "November", "December"]
+    [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ]
 )
 
 
@@ -39,7 +53,7 @@ def parse_text(text: pd.Series, fmt: str, name: str) -> np.ndarray:
                 f"column {name!r}: {value!r} does not match the date format {fmt!r}"
             ) from None
         if stamp.tzinfo is not None:
-            stamp = stamp.astimezone(timezone.utc).replace(tzinfo=None)
+            stamp = stamp.astimezone(UTC).replace(tzinfo=None)
         seconds[value] = (stamp - _EPOCH) / timedelta(seconds=1)
     return pd.Series(values).map(seconds).to_numpy(dtype=float, na_value=np.nan)
 
@@ -98,7 +112,9 @@ def encode(values: pd.Series, col: Column, state: dict[str, Any], rng: np.random
     return numeric.encode_continuous(to_seconds(values, col), state, rng)
 
 
-def decode(arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom) -> pd.Series:
+def decode(
+    arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom
+) -> pd.Series:
     x, missing = numeric.decode_continuous(arrays, state)
     res = state["resolution"]
     x = np.round(x / res) * res

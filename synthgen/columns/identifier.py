@@ -94,7 +94,9 @@ def generate(col: Column, rows: RowRandom) -> np.ndarray:
     return out
 
 
-def decode(arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom) -> pd.Series:
+def decode(
+    arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom
+) -> pd.Series:
     keys = generate(col, rows)
     missing = arrays[0].astype(bool) if state["has_nulls"] else np.zeros(rows.n, dtype=bool)
     if col.pattern == "integer":

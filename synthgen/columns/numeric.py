@@ -72,14 +72,18 @@ def encode_continuous(x: np.ndarray, state: dict[str, Any], rng: np.random.Gener
     return out
 
 
-def decode_continuous(arrays: list[np.ndarray], state: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def decode_continuous(
+    arrays: list[np.ndarray], state: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray]:
     """The clipped values and the null mask (shared with datetime)."""
     x = np.clip(np.asarray(arrays[0], dtype=float), state["min"], state["max"])
     missing = arrays[1].astype(bool) if state["has_nulls"] else np.zeros(len(x), dtype=bool)
     return x, missing
 
 
-def decode(arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom) -> pd.Series:
+def decode(
+    arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom
+) -> pd.Series:
     x, missing = decode_continuous(arrays, state)
     if state["integer"]:
         ints = np.rint(x).astype(np.int64)

@@ -45,7 +45,9 @@ def encode(values: pd.Series, col: Column, state: dict[str, Any], rng: np.random
     return [null_mask(values).astype(np.int64)] if state["has_nulls"] else []
 
 
-def decode(arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom) -> pd.Series:
+def decode(
+    arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom
+) -> pd.Series:
     n = rows.n
     missing = arrays[0].astype(bool) if state["has_nulls"] else np.zeros(n, dtype=bool)
     words = np.array(state["words"], dtype=object)

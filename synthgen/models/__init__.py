@@ -2,11 +2,13 @@
 
 from synthgen.models.base import REGISTRY, ModelInfo, Synthesizer, create, model_class, register
 
-register(ModelInfo(
-    "gaussian-copula",
-    "synthgen.models.copula:GaussianCopula",
-    "Empirical marginals joined by a Gaussian copula; fast, a strong default",
-    needs=("scipy",),
-))
+register(
+    ModelInfo(
+        "gaussian-copula",
+        "synthgen.models.copula:GaussianCopula",
+        "Empirical marginals joined by a Gaussian copula; fast, a strong default",
+        needs=("scipy",),
+    )
+)
 
 __all__ = ["REGISTRY", "ModelInfo", "Synthesizer", "create", "model_class", "register"]

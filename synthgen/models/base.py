@@ -98,7 +98,10 @@ class Synthesizer:
         per_chunk = max(1, chunk_rows // BLOCK_ROWS)
         n_blocks = max(1, -(-n // BLOCK_ROWS))
         for first in range(0, n_blocks, per_chunk):
-            blocks = [self._sample_block(b, n, seed) for b in range(first, min(n_blocks, first + per_chunk))]
+            blocks = [
+                self._sample_block(b, n, seed)
+                for b in range(first, min(n_blocks, first + per_chunk))
+            ]
             encoded = Encoded(
                 np.concatenate([b.continuous for b in blocks]),
                 np.concatenate([b.discrete for b in blocks]),

@@ -1,2 +1,0 @@
-def main() -> None:  # placeholder until the CLI lands
-    pass

@@ -1,0 +1,41 @@
+"""`synthgen schema`: print the detected schema as JSON, to edit and pass back with --schema."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from synthgen.cli.common import Delimiter, Encoding, Force, NaValues, example, read
+
+HELP = (
+    "Print the schema synthgen detects (column kinds, formats, bounds) as JSON; edit it and pass "
+    "it back with `synthgen fit --schema FILE`."
+    + example("synthgen schema sample_data/penguins_raw.csv > schema.json")
+)
+
+
+def schema(
+    data: Annotated[
+        str, typer.Argument(help="The real table: CSV or Parquet path, or - for stdin.")
+    ],
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="Write to a file instead of stdout.")
+    ] = "-",
+    na_values: NaValues = None,
+    encoding: Encoding = None,
+    delimiter: Delimiter = None,
+    force: Force = False,
+) -> None:
+    import sys
+    from pathlib import Path
+
+    import synthgen
+    from synthgen.io import atomic_path
+
+    text = synthgen.detect(read(data, na_values, encoding, delimiter)).to_json() + "\n"
+    if output == "-":
+        sys.stdout.write(text)
+        return
+    with atomic_path(output, force) as tmp:
+        Path(tmp).write_text(text, encoding="utf-8")
