@@ -36,7 +36,7 @@ install-pd3: $(BIN3)/synthgen
 demo: install
 	mkdir -p demo-out
 	$(BIN)/synthgen run sample_data/penguins.csv --output-dir demo-out/penguins --force
-	$(BIN)/synthgen run sample_data/lung.csv --output-dir demo-out/lung --force
+	$(BIN)/synthgen run sample_data/penguins_raw.csv --output-dir demo-out/penguins_raw --force
 
 test: install install-pd3
 	$(BIN)/python -m pytest -q

@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from synthgen.errors import SynthgenError
-from synthgen.schema import Column, Schema, detect
 
 __version__ = "0.1.0"
 
@@ -23,6 +22,18 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from synthgen.models.base import Synthesizer
+    from synthgen.schema import Column, Schema, detect
+
+_LAZY = {"Column", "Schema", "detect"}
+
+
+def __getattr__(name: str) -> Any:
+    # pandas loads only when used, so `synthgen --help` starts fast
+    if name in _LAZY:
+        from synthgen import schema
+
+        return getattr(schema, name)
+    raise AttributeError(f"module 'synthgen' has no attribute {name!r}")
 
 
 def fit(

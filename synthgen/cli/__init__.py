@@ -40,7 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         command.main(args=argv, prog_name="synthgen", standalone_mode=False)
         code = 0
     except SynthgenError as exc:
-        err_console().print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        from rich.text import Text
+
+        # plain text: a message quoting "[x]" from the user's data must not be read as markup
+        err_console().print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
         code = exc.exit_code
     except click.exceptions.Exit as exc:
         code = exc.exit_code

@@ -125,7 +125,7 @@ class Progress:
 
 def status(message: str, quiet: bool = False) -> None:
     if not quiet:
-        err_console().print(message, highlight=False)
+        err_console().print(message, highlight=False, soft_wrap=True)
 
 
 def example(text: str) -> str:
