@@ -151,3 +151,10 @@ def test_every_help_ends_with_an_example(capsys):
 def test_models_lists_copula(capsys):
     code, text, _ = run_cli(["models"], capsys)
     assert code == 0 and "gaussian-copula" in text
+
+
+def test_unknown_option_is_usage_error(capsys):
+    code, _, err = run_cli(["fit", PENGUINS, "--no-such-option"], capsys)
+    assert code == 2
+    assert "no-such-option" in err.lower() or "no such option" in err.lower()
+    assert "Traceback" not in err

@@ -31,9 +31,9 @@ commands.register(app)
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and exits with) the exit code."""
-    import click
-
     from synthgen.errors import SynthgenError
+
+    usage_errors, exits, aborts = _parser_exceptions()
 
     command = typer.main.get_command(app)
     try:
@@ -45,12 +45,12 @@ def main(argv: list[str] | None = None) -> int:
         # plain text: a message quoting "[x]" from the user's data must not be read as markup
         err_console().print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
         code = exc.exit_code
-    except click.exceptions.Exit as exc:
+    except exits as exc:
         code = exc.exit_code
-    except click.ClickException as exc:
+    except usage_errors as exc:
         exc.show()
         code = exc.exit_code
-    except click.exceptions.Abort:
+    except aborts:
         err_console().print("interrupted", style="yellow")
         code = 130
     except KeyboardInterrupt:
@@ -59,3 +59,24 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         code = 0
     sys.exit(code)
+
+
+def _parser_exceptions() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
+    """The option parser's exception classes: typer vendors click from 0.29 on, before that it
+    uses click itself."""
+    usage, exits, aborts = [], [typer.Exit], [typer.Abort]
+    try:
+        from typer._click import exceptions as vendored
+
+        usage.append(vendored.ClickException)
+    except ImportError:
+        pass
+    try:
+        import click
+
+        usage.append(click.ClickException)
+        exits.append(click.exceptions.Exit)
+        aborts.append(click.exceptions.Abort)
+    except ImportError:
+        pass
+    return tuple(usage), tuple(exits), tuple(aborts)
