@@ -58,7 +58,7 @@ def parts(name: str, state: dict[str, Any]) -> list[Part]:
 def encode(values: pd.Series, col: Column, state: dict[str, Any], rng: np.random.Generator) -> list:
     keys = _key(values)
     k = len(state["categories"])
-    codes = pd.Categorical(keys, categories=_index(state["categories"])).codes.astype(np.int64)
+    codes = _index(state["categories"]).get_indexer(keys).astype(np.int64)
     missing = null_mask(keys)
     codes[(codes < 0) & ~missing] = k  # rare (or unseen) values share the rare code
     if state["has_nulls"]:
