@@ -50,11 +50,15 @@ def fit(
     return create(model, **params).fit(table, schema, seed=seed)
 
 
-def load(path: str) -> Synthesizer:
-    """Load a model file written by `model.save(path)` or `synthgen fit`."""
+def load(path: str, *, trust_pickle: bool = False) -> Synthesizer:
+    """Load a model file written by `model.save(path)` or `synthgen fit`.
+
+    `trust_pickle=True` is needed only for an SDV peer model's file (SDV saves its models as a
+    pickle, and unpickling can run code): pass it only for files you made yourself.
+    """
     from synthgen.modelfile import load as _load
 
-    return _load(path)
+    return _load(path, trust_pickle=trust_pickle)
 
 
 def read_table(source: str, **options: Any) -> pd.DataFrame:

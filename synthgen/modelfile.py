@@ -1,10 +1,13 @@
-"""The model file: one zip holding `manifest.json` and `arrays.npz`, never a pickle.
+"""The model file: one zip holding `manifest.json` and `arrays.npz`; synthgen never pickles.
 
 The manifest carries the format version, the synthgen version, the model's name, parameters,
 schema, seed and training rows, and its fitted state, in which every array is replaced by a
 reference `{"__array__": KEY}` into `arrays.npz`. A SHA-256 checksum over the canonical manifest
 and the arrays' bytes guards against tampering and corruption. Loading reads only JSON and
-`numpy.load(..., allow_pickle=False)`: it cannot run code.
+`numpy.load(..., allow_pickle=False)`: it cannot run code. The one exception is an SDV peer
+model (`synthgen.models.sdv`), whose fitted state can only be SDV's own pickle, kept as a byte
+array: its manifest says `"requires_pickle": true`, and `load` refuses it unless the caller passes
+`trust_pickle=True`.
 
 Example:
     >>> import synthgen, pandas as pd, tempfile, os
@@ -193,15 +196,32 @@ def _validate(manifest: Any, npz_bytes: bytes, name: str) -> dict[str, Any]:
     return _join(manifest, arrays)
 
 
-def load(path: str | Path):
-    """The fitted model in a model file."""
+def load(path: str | Path, *, trust_pickle: bool = False):
+    """The fitted model in a model file.
+
+    A file that holds another library's pickle (an SDV model) is refused unless `trust_pickle`:
+    unpickling can run any code the file's author wrote. The refusal comes before anything in the
+    file is unpickled, whether the manifest says so or only the model's class knows it.
+    """
     from synthgen.models import model_class
 
     state = read_state(path)
-    cls = model_class(state.get("model", ""))
+    name = state.get("model", "")
+    if state.get("requires_pickle") and not trust_pickle:
+        raise _pickle_refused(path, name)
+    cls = model_class(name)
+    if cls.requires_pickle and not trust_pickle:
+        raise _pickle_refused(path, name)
     try:
         return cls.from_state(state)
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise ModelFileError(
             f"{path} holds an inconsistent {state.get('model')} model ({exc})"
         ) from None
+
+
+def _pickle_refused(path: str | Path, name: str) -> ModelFileError:
+    return ModelFileError(
+        f"{path} holds an SDV model ({name}) saved by SDV as a pickle; loading it can run code; "
+        "pass --trust-pickle (load(..., trust_pickle=True)) only for files you made yourself"
+    )

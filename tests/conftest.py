@@ -14,6 +14,7 @@ SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
 # A new model adds its line here.
 FAST_PARAMS: dict[str, dict] = {
     "gaussian-copula": {},
+    "sdv-gaussian-copula": {},
 }
 
 

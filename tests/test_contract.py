@@ -13,7 +13,11 @@ from tests.conftest import FAST_PARAMS
 
 MODELS = [
     pytest.param(
-        name, marks=pytest.mark.skipif(not REGISTRY[name].available(), reason="extra missing")
+        name,
+        marks=[
+            pytest.mark.skipif(not REGISTRY[name].available(), reason="extra missing"),
+            *([pytest.mark.sdv] if REGISTRY[name].extra == "sdv" else []),
+        ],
     )
     for name in FAST_PARAMS
     if name in REGISTRY
@@ -69,7 +73,7 @@ def test_round_trip_through_model_file(fitted, tmp_path):
     _, _, model = fitted
     path = tmp_path / "m.synthgen"
     model.save(str(path))
-    again = synthgen.load(str(path))
+    again = synthgen.load(str(path), trust_pickle=model.requires_pickle)
     pd.testing.assert_frame_equal(model.sample(150, seed=9), again.sample(150, seed=9))
 
 

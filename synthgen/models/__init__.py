@@ -11,4 +11,22 @@ register(
     )
 )
 
+# SDV's synthesizers as peers (synthgen.models.sdv): SDV's own code and licence, for comparison.
+for _name, _cls, _what in (
+    ("sdv-gaussian-copula", "SdvGaussianCopula", "GaussianCopulaSynthesizer"),
+    ("sdv-ctgan", "SdvCTGAN", "CTGANSynthesizer"),
+    ("sdv-tvae", "SdvTVAE", "TVAESynthesizer"),
+    ("sdv-copulagan", "SdvCopulaGAN", "CopulaGANSynthesizer"),
+):
+    register(
+        ModelInfo(
+            _name,
+            f"synthgen.models.sdv:{_cls}",
+            f"SDV 2.0's {_what}, run behind synthgen's schema (a peer to compare with)",
+            needs=("sdv",),
+            extra="sdv",
+            licence="Business Source License 1.1 (SDV)",
+        )
+    )
+
 __all__ = ["REGISTRY", "ModelInfo", "Synthesizer", "create", "model_class", "register"]

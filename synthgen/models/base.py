@@ -39,6 +39,9 @@ class Synthesizer:
     """Base class of synthgen's models."""
 
     name: ClassVar[str] = ""
+    # True for a model whose file holds another library's pickle (SDV's): loading it can run
+    # code, so `synthgen.load` refuses it unless the caller trusts the file.
+    requires_pickle: ClassVar[bool] = False
     params: dict[str, Any]
 
     def __init__(self, *, rare_threshold: int = 5, **params: Any):
@@ -79,8 +82,13 @@ class Synthesizer:
         self.schema_ = schema
         self.encoder_ = TableEncoder(schema, self.rare_threshold).fit(table, rng)
         self.training_rows_ = len(table)
-        self._fit_encoded(self.encoder_.encode(table, rng), rng)
+        self._fit_table(table, rng)
         return self
+
+    def _fit_table(self, table: pd.DataFrame, rng: np.random.Generator) -> None:
+        """Learn from the table once schema and encoder are set; a model that needs the table
+        itself rather than its encoded parts (an adapter for another library) overrides this."""
+        self._fit_encoded(self.encoder_.encode(table, rng), rng)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "encoder_"):

@@ -1,0 +1,5 @@
+"""`python -m benchmarks`: see `benchmarks` for the protocol."""
+
+from benchmarks.run import main
+
+raise SystemExit(main())

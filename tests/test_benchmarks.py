@@ -1,0 +1,69 @@
+"""The benchmark is a tool, not a test: this only proves it runs, on the smallest sample table
+with the fastest models, and writes what it says it writes."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from benchmarks.run import HOLDOUT_SHARE, main, run_isolated, split
+from tests.conftest import SAMPLE_DATA
+
+
+def test_split_is_fixed_disjoint_and_eighty_twenty():
+    table = pd.DataFrame({"row": range(101)})
+    train, holdout = split(table)
+    again, _ = split(table)
+    pd.testing.assert_frame_equal(train, again)
+    assert len(holdout) == round(HOLDOUT_SHARE * 101) and len(train) + len(holdout) == 101
+    assert not set(train["row"]) & set(holdout["row"])
+    assert not split(table, seed=1)[0].equals(train)
+
+
+@pytest.mark.sdv
+def test_benchmark_runs_on_penguins_and_writes_its_tables(tmp_path):
+    pytest.importorskip("sdv")
+    pytest.importorskip("sdmetrics")
+    out = tmp_path / "out"
+    code = main(
+        [
+            "--data",
+            str(SAMPLE_DATA),
+            "--tables",
+            "penguins",
+            "--models",
+            "gaussian-copula,sdv-gaussian-copula,no-such-model",
+            "--out",
+            str(out),
+            "--in-process",
+        ]
+    )
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())
+    [table] = results["tables"]
+    assert (table["table"], table["train_rows"], table["holdout_rows"]) == ("penguins", 275, 69)
+    assert "no-such-model" in results["skipped"]
+    columns = set(pd.read_csv(SAMPLE_DATA / "penguins.csv").columns)
+    ceiling = table["ceiling"]["sdmetrics"]
+    assert set(ceiling["shapes"]) == columns and 0.5 < ceiling["score"] <= 1
+    runs = {entry["model"]: entry for entry in table["models"]}
+    assert set(runs) == {"gaussian-copula", "sdv-gaussian-copula"}
+    for entry in runs.values():
+        assert "error" not in entry, entry.get("error")
+        assert entry["fit_s"] > 0 and entry["sample_s"] > 0 and entry["peak_rss_mib"] > 0
+        assert set(entry["sdmetrics"]["shapes"]) == columns
+        assert 0.3 < entry["sdmetrics"]["score"] < ceiling["score"] + 0.1
+    text = (out / "results.md").read_text()
+    assert (
+        "| penguins | holdout (ceiling) |" in text and "| penguins | sdv-gaussian-copula |" in text
+    )
+    assert "vs SDV's GaussianCopulaSynthesizer" in text
+
+
+def test_a_model_runs_in_a_process_of_its_own():
+    table = pd.DataFrame({"x": [float(i % 7) for i in range(60)], "c": list("abc") * 20})
+    run = run_isolated("gaussian-copula", {}, table, 12)
+    assert list(run["synthetic"].columns) == ["x", "c"] and len(run["synthetic"]) == 12
+    assert run["fit_s"] > 0 and run["peak_rss_mib"] > 0
