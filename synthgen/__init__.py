@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from synthgen.models.base import Synthesizer
+    from synthgen.report import Report
     from synthgen.schema import Column, Schema, detect
 
 _LAZY = {"Column", "Schema", "detect"}
@@ -61,6 +62,15 @@ def load(path: str, *, trust_pickle: bool = False) -> Synthesizer:
     return _load(path, trust_pickle=trust_pickle)
 
 
+def report(real: pd.DataFrame, synth: pd.DataFrame, **options: Any) -> Report:
+    """The quality report of `synth` against `real` (see `synthgen.report.build` for the
+    options: schema, holdout, target, model), with `.score`, the verdicts, `.to_json()` and
+    `.to_html()`."""
+    from synthgen.report import build
+
+    return build(real, synth, **options)
+
+
 def read_table(source: str, **options: Any) -> pd.DataFrame:
     """Read a CSV or Parquet file as synthgen does (see `synthgen.io.read_table`)."""
     from synthgen.io import read_table as _read
@@ -76,5 +86,6 @@ __all__ = [
     "fit",
     "load",
     "read_table",
+    "report",
     "__version__",
 ]
