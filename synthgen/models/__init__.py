@@ -22,7 +22,7 @@ for _name, _cls, _what in (
         ModelInfo(
             _name,
             f"synthgen.models.sdv:{_cls}",
-            f"SDV 2.0's {_what}, run behind synthgen's schema (a peer to compare with)",
+            f"SDV 2.0's {_what}, behind synthgen's schema",
             needs=("sdv",),
             extra="sdv",
             licence="Business Source License 1.1 (SDV)",
