@@ -113,3 +113,11 @@ def test_zero_rows(fitted):
     _, table, model = fitted
     out = model.sample(0, seed=0)
     assert list(out.columns) == list(table.columns) and len(out) == 0
+
+
+def test_dtypes_do_not_depend_on_the_chunk(fitted):
+    """A nullable column keeps its nullable dtype in a chunk that happens to draw no null."""
+    _, table, model = fitted
+    tiny = model.sample(3, seed=11)
+    big = model.sample(2000, seed=11)
+    assert dict(tiny.dtypes) == dict(big.dtypes)

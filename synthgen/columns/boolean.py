@@ -46,7 +46,7 @@ def decode(
     codes = np.asarray(arrays[0], dtype=np.int64)
     missing = codes == 2
     if state["typed"]:
-        if missing.any():
+        if state["has_nulls"]:  # the dtype must not change from chunk to chunk
             return pd.Series(pd.arrays.BooleanArray(codes == 1, missing))
         return pd.Series(codes == 1)
     table = np.array([col.false_value, col.true_value, None], dtype=object)

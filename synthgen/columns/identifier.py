@@ -100,7 +100,7 @@ def decode(
     keys = generate(col, rows)
     missing = arrays[0].astype(bool) if state["has_nulls"] else np.zeros(rows.n, dtype=bool)
     if col.pattern == "integer":
-        if state["typed"] or missing.any():
+        if state["typed"] or state["has_nulls"]:  # one dtype for every chunk
             return pd.Series(pd.arrays.IntegerArray(keys.astype(np.int64), missing))
         return pd.Series(keys.astype(np.int64))
     keys = keys.astype(object)

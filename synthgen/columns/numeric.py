@@ -87,7 +87,7 @@ def decode(
     x, missing = decode_continuous(arrays, state)
     if state["integer"]:
         ints = np.rint(x).astype(np.int64)
-        if missing.any():
+        if state["has_nulls"]:  # one dtype for every chunk, drawn nulls or not
             return pd.Series(pd.arrays.IntegerArray(ints, missing))
         return pd.Series(ints)
     if state["decimals"] is not None:
