@@ -1,0 +1,150 @@
+"""Fidelity scores: SDMetrics' QualityReport definitions, checked against sdmetrics itself."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import synthgen
+from synthgen.report import fidelity
+from synthgen.schema import Schema, detect
+
+
+def split(table: pd.DataFrame, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """80/20 split, as the datasets' protocol."""
+    order = np.random.default_rng(seed).permutation(len(table))
+    cut = int(0.8 * len(table))
+    return (
+        table.iloc[order[:cut]].reset_index(drop=True),
+        table.iloc[order[cut:]].reset_index(drop=True),
+    )
+
+
+def sdmetrics_metadata(schema: Schema) -> dict:
+    """SDMetrics' single-table metadata for a synthgen schema."""
+    sdtypes = {
+        "numeric": "numerical",
+        "categorical": "categorical",
+        "constant": "categorical",
+        "boolean": "boolean",
+        "datetime": "datetime",
+        "id": "id",
+        "text": "text",
+    }
+    columns = {}
+    for col in schema.columns:
+        columns[col.name] = {"sdtype": sdtypes[col.kind]}
+        if col.kind == "datetime" and col.format:
+            columns[col.name]["datetime_format"] = col.format
+    return {"columns": columns}
+
+
+def sdmetrics_frame(table: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """The table typed with plain pandas calls (independently of synthgen's parsing)."""
+    out = {}
+    for col in schema.columns:
+        s = table[col.name].astype(object).where(table[col.name].notna(), None)
+        if col.kind == "numeric":
+            out[col.name] = pd.to_numeric(s.str.strip() if s.map(type).eq(str).any() else s)
+        elif col.kind == "datetime":
+            out[col.name] = pd.to_datetime(s, format=col.format)
+        elif col.kind == "boolean":
+            true = str(col.true_value).lower()
+            out[col.name] = s.map(lambda v, t=true: v if v is None else str(v).lower() == t)
+        else:
+            out[col.name] = s
+    return pd.DataFrame(out).astype({c.name: float for c in schema.columns if c.kind == "numeric"})
+
+
+def sdmetrics_scores(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema) -> dict:
+    pytest.importorskip("sdmetrics")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # sdmetrics warns that the single-table report moves
+        from sdmetrics.reports.single_table import QualityReport
+
+        report = QualityReport()
+        report.generate(
+            sdmetrics_frame(real, schema),
+            sdmetrics_frame(synth, schema),
+            sdmetrics_metadata(schema),
+            verbose=False,
+        )
+    props = report.get_properties().set_index("Property")["Score"]
+    return {
+        "score": report.get_score(),
+        "column_shapes": props["Column Shapes"],
+        "column_pair_trends": props["Column Pair Trends"],
+        "shapes": report.get_details("Column Shapes").set_index("Column")["Score"].to_dict(),
+    }
+
+
+@pytest.mark.sdv
+@pytest.mark.parametrize("table", ["penguins", "penguins_raw"])
+@pytest.mark.parametrize("synth_kind", ["holdout", "copula"])
+def test_agrees_with_sdmetrics(request, table, synth_kind):
+    pytest.importorskip("sdmetrics")
+    real_all = request.getfixturevalue(table)
+    train, holdout = split(real_all)
+    schema = detect(train)
+    if synth_kind == "holdout":
+        synth = holdout
+    else:
+        synth = synthgen.fit(train, schema=schema, seed=0).sample(len(holdout), seed=0)
+    ours = fidelity.Reference(train, schema)
+    summary = ours.summary(synth)
+    theirs = sdmetrics_scores(train, synth, schema)
+    for key in ("score", "column_shapes", "column_pair_trends"):
+        assert summary[key] == pytest.approx(theirs[key], abs=1e-6), key
+    shapes = {s["column"]: s["score"] for s in ours.column_shapes(synth)}
+    # sdmetrics adds 1e-6 to counts of categories only the synthetic table has
+    assert shapes == pytest.approx(theirs["shapes"], abs=1e-6)
+
+
+def test_identical_tables_score_one(penguins):
+    assert fidelity.quality_score(penguins, penguins) == pytest.approx(1.0)
+
+
+def test_raw_text_and_typed_frames_score_the_same(penguins):
+    train, holdout = split(penguins)
+    schema = detect(train)
+    typed = holdout.copy()
+    for name in ("bill_length_mm", "year"):
+        typed[name] = pd.to_numeric(typed[name])
+    assert fidelity.quality_score(train, typed, schema) == pytest.approx(
+        fidelity.quality_score(train, holdout, schema), abs=1e-12
+    )
+
+
+def test_shapes_and_pairs_fall_for_broken_columns():
+    rng = np.random.default_rng(0)
+    n = 2000
+    x = rng.normal(size=n)
+    real = pd.DataFrame({
+        "x": x,
+        "y": x * 2 + rng.normal(scale=0.3, size=n),
+        "c": np.where(x > 0, "up", "down"),
+    })
+    broken = real.copy()
+    broken["y"] = rng.permutation(broken["y"].to_numpy())  # same marginal, no correlation
+    broken["c"] = "up"
+    ref = fidelity.Reference(real)
+    shapes = {s["column"]: s for s in ref.column_shapes(broken)}
+    assert shapes["x"]["score"] == pytest.approx(1.0)
+    assert shapes["y"]["score"] == pytest.approx(1.0)
+    assert shapes["c"]["score"] == pytest.approx(1 - (real["c"] == "down").mean())
+    assert shapes["c"]["coverage"] == 0.5
+    pairs = {(p["column_1"], p["column_2"]): p for p in ref.column_pair_trends(broken)}
+    assert pairs[("x", "y")]["counted"]
+    assert pairs[("x", "y")]["score"] < 0.6
+    assert pairs[("x", "c")]["metric"] == "ContingencySimilarity"
+    assert ref.quality_score(broken) < 0.8
+
+
+def test_missing_column_is_an_input_error(penguins):
+    from synthgen.errors import InputError
+
+    with pytest.raises(InputError, match="lacks column"):
+        fidelity.quality_score(penguins, penguins.drop(columns=["island"]))
