@@ -25,7 +25,6 @@ Example:
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -97,30 +96,14 @@ def _isnan(value: float | None) -> bool:
 # The real table, prepared once
 
 
-@dataclass
-class _Discrete:
-    """A discrete column's real categories; codes: 0..K-1 seen in real, K unseen, K+1 null."""
-
-    categories: pd.Index
-    codes: np.ndarray
-
-    @property
-    def n_codes(self) -> int:
-        return len(self.categories) + 2
-
-    def encode(self, keys: np.ndarray) -> np.ndarray:
-        codes = self.categories.get_indexer(keys).astype(np.int64)
-        missing = pd.isna(keys)
-        codes[(codes < 0) & ~missing] = len(self.categories)
-        codes[missing] = len(self.categories) + 1
-        return codes
-
-
-def _discrete(keys: np.ndarray) -> _Discrete:
-    codes, uniques = pd.factorize(keys, use_na_sentinel=True)
-    codes = codes.astype(np.int64)
-    codes[codes < 0] = len(uniques) + 1
-    return _Discrete(pd.Index(uniques, dtype=object), codes)
+def _pair_codes(v: Values) -> np.ndarray:
+    """A discrete column's codes for contingency tables: 0..K-1 the real categories, K any key
+    the real table lacks (they all meet zero real rows, so one code serves), K+1 null."""
+    assert v.codes is not None and v.categories is not None
+    k = len(v.categories)
+    codes = np.minimum(v.codes, k)
+    codes[v.codes < 0] = k + 1
+    return codes
 
 
 def _binned(x: np.ndarray) -> np.ndarray:
@@ -191,7 +174,6 @@ class Reference:
         self.schema = schema if schema is not None else detect(real)
         self.real = prepare(real, self.schema, role="real")
         self._sorted: dict[str, np.ndarray] = {}
-        self._discrete: dict[str, _Discrete] = {}
         self._pair_codes: dict[str, tuple[np.ndarray, int]] = {}
         self._constant: dict[str, bool] = {}
         for name, v in self.real.items():
@@ -200,9 +182,7 @@ class Reference:
                 self._pair_codes[name] = (_binned(v.x), _BINS)
                 self._constant[name] = _n_unique(v.x) == 1
             else:
-                d = _discrete(v.x)
-                self._discrete[name] = d
-                self._pair_codes[name] = (d.codes, d.n_codes)
+                self._pair_codes[name] = (_pair_codes(v), len(v.categories) + 2)
         self.pairs = list(itertools.combinations(self.real, 2))
         self._real_pairs = {pair: self._real_pair(*pair) for pair in self.pairs}
 
@@ -270,11 +250,10 @@ class Reference:
         return float(1.0 - np.max(np.abs(cdf_a - cdf_b)))
 
     def _tv_complement(self, name: str, v: Values) -> dict[str, Any]:
-        d = self._discrete[name]
-        codes = d.encode(v.x)
-        k = len(d.categories)
-        real_counts = np.bincount(d.codes, minlength=k + 2)[: k + 1]
-        synth_counts = np.bincount(codes, minlength=k + 2)[: k + 1]
+        real_codes, n_codes = self._pair_codes[name]
+        k = n_codes - 2
+        real_counts = np.bincount(real_codes, minlength=k + 2)[: k + 1]
+        synth_counts = np.bincount(_pair_codes(v), minlength=k + 2)[: k + 1]
         nr, ns = real_counts.sum(), synth_counts.sum()
         coverage = float((synth_counts[:k] > 0).mean()) if k else float("nan")
         if not nr or not ns:
@@ -331,8 +310,7 @@ class Reference:
         v = s[name]
         if v.shape == "continuous":
             return _binned(v.x), _BINS
-        d = self._discrete[name]
-        return d.encode(v.x), d.n_codes
+        return _pair_codes(v), self._pair_codes[name][1]
 
 
 def _n_unique(x: np.ndarray) -> int:

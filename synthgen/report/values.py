@@ -38,12 +38,16 @@ SHAPES = {
 
 @dataclass
 class Values:
-    """One column as compared: floats (NaN for null) if continuous, else keys (None for null)."""
+    """One column as compared: floats (NaN for null) if continuous, else keys (None for null)
+    with their codes: the index in `categories` (the real table's distinct keys, most frequent
+    first), K and up for keys the real table lacks, -1 for null."""
 
     name: str
     kind: str
     x: np.ndarray
     text: bool  # the keys came from text (not typed values)
+    codes: np.ndarray | None = None
+    categories: pd.Index | None = None
 
     @property
     def shape(self) -> str:
@@ -79,10 +83,33 @@ def prepare(
     out.n_rows = len(table)
     for col in compared_columns(schema):
         values = _values(table[col.name], col)
-        if like is not None and values.shape == "discrete":
-            values = _align(like[col.name], values)
+        if values.shape == "discrete":
+            if like is None:
+                values = _own_codes(values)
+            else:
+                values = _codes_like(like[col.name], _align(like[col.name], values))
         out[col.name] = values
     return out
+
+
+def _own_codes(v: Values) -> Values:
+    counts = pd.Series(v.x, dtype=object).value_counts(dropna=True)
+    categories = pd.Index(counts.index, dtype=object)
+    v.categories = categories
+    v.codes = categories.get_indexer(v.x).astype(np.int64)
+    return v
+
+
+def _codes_like(real: Values, v: Values) -> Values:
+    assert real.categories is not None
+    k = len(real.categories)
+    codes = real.categories.get_indexer(v.x).astype(np.int64)
+    unseen = (codes < 0) & ~null_mask(v.x)
+    if unseen.any():
+        codes[unseen] = k + pd.factorize(v.x[unseen])[0]
+    v.categories = real.categories
+    v.codes = codes
+    return v
 
 
 def _values(series: pd.Series, col: Column) -> Values:
