@@ -32,6 +32,8 @@ _ONE_HOT = 1 / np.sqrt(2)
 # Distances below this are zero: what remains of rounding in |a|^2 + |b|^2 - 2ab (the axes are
 # at most 1 long, so a real difference is far larger).
 ZERO = 1e-6
+# Candidates kept beyond k when screening in float32, so that rounding cannot drop a neighbour.
+_SPARE = 4
 # Distances computed at once (a block of queries times the reference rows): 2M doubles, 16 MB.
 _BLOCK_CELLS = 1 << 21
 
@@ -99,23 +101,30 @@ def nearest(queries: np.ndarray | None, reference: np.ndarray, k: int = 1) -> np
     `queries` None, from each reference point to its k nearest others (itself left out).
 
     Brute force one block of queries at a time (the encoded space has too many axes for a
-    KD-tree to help), so memory stays bounded whatever the sizes.
+    KD-tree to help), so memory stays bounded whatever the sizes: candidates are screened in
+    float32, and the distances to the few kept are computed exactly (an exact copy is at 0).
     """
     exclude_self = queries is None
     points = reference if queries is None else queries
     k_eff = max(1, min(k, len(reference) - int(exclude_self)))
+    keep = min(k_eff + _SPARE, len(reference))
     out = np.empty((len(points), k_eff))
-    ref_sq = np.einsum("ij,ij->i", reference, reference)
+    ref32 = reference.astype(np.float32)
+    ref_sq = np.einsum("ij,ij->i", ref32, ref32)
     block = max(1, _BLOCK_CELLS // max(len(reference), 1))
     for start in range(0, len(points), block):
         chunk = points[start : start + block]
-        # |a|^2 is the same along a row: rank on |b|^2 - 2ab, add it back for the k kept
-        part = ref_sq[None, :] - 2.0 * chunk @ reference.T
+        # |a|^2 is the same along a row: screen on |b|^2 - 2ab
+        part = ref_sq[None, :] - 2.0 * (chunk.astype(np.float32) @ ref32.T)
+        rows = np.arange(len(chunk))
         if exclude_self:
-            part[np.arange(len(chunk)), np.arange(start, start + len(chunk))] = np.inf
-        kept = np.partition(part, k_eff - 1, axis=1)[:, :k_eff] if k_eff < part.shape[1] else part
-        kept = np.sort(kept, axis=1) + np.einsum("ij,ij->i", chunk, chunk)[:, None]
-        out[start : start + len(chunk)] = _distance(kept)
+            part[rows, start + rows] = np.inf
+        idx = np.argpartition(part, keep - 1, axis=1)[:, :keep] if keep < len(reference) else (
+            np.broadcast_to(np.arange(len(reference)), part.shape))
+        exact = np.sqrt(((chunk[:, None, :] - reference[idx]) ** 2).sum(axis=2))
+        if exclude_self:
+            exact[idx == (start + rows)[:, None]] = np.inf
+        out[start : start + len(chunk)] = np.sort(exact, axis=1)[:, :k_eff]
     if k_eff < k:  # fewer points than k: the farthest stands in for the missing neighbours
         out = np.hstack([out, np.repeat(out[:, -1:], k - k_eff, axis=1)])
     return out
