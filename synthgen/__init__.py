@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from synthgen.models.base import Synthesizer
+    from synthgen.report import Report
     from synthgen.schema import Column, Schema, detect
 
 _LAZY = {"Column", "Schema", "detect"}
@@ -57,6 +58,15 @@ def load(path: str) -> Synthesizer:
     return _load(path)
 
 
+def report(real: pd.DataFrame, synth: pd.DataFrame, **options: Any) -> Report:
+    """The quality report of `synth` against `real` (see `synthgen.report.build` for the
+    options: schema, holdout, target, model), with `.score`, the verdicts, `.to_json()` and
+    `.to_html()`."""
+    from synthgen.report import build
+
+    return build(real, synth, **options)
+
+
 def read_table(source: str, **options: Any) -> pd.DataFrame:
     """Read a CSV or Parquet file as synthgen does (see `synthgen.io.read_table`)."""
     from synthgen.io import read_table as _read
@@ -72,5 +82,6 @@ __all__ = [
     "fit",
     "load",
     "read_table",
+    "report",
     "__version__",
 ]

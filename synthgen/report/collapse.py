@@ -55,6 +55,9 @@ DUPLICATES_SUSPECTED, DUPLICATES_COLLAPSED = 0.05, 0.3
 # of the real table have no synthetic rows near them.
 RECALL_SUSPECTED, RECALL_COLLAPSED = 0.75, 0.5
 COVERAGE_SUSPECTED, COVERAGE_COLLAPSED = 0.45, 0.25
+# Collapse's own signature: realistic rows (precision near the baseline) that cover under half of
+# what real rows cover.
+SIGNATURE_PRECISION, SIGNATURE_COVERAGE = 0.8, 0.5
 # Numbers with at most this many distinct real values are judged value by value.
 FEW_VALUES = 20
 
@@ -95,7 +98,10 @@ def assess(
 
 
 def _column(real: Values, synth: Values) -> dict[str, Any]:
-    out: dict[str, Any] = {"column": real.name, "verdict": "none", "reasons": []}
+    out: dict[str, Any] = {
+        "column": real.name, "kind": real.kind, "verdict": "none", "reasons": [],
+        "top_share": None, "regions": [], "range_ratio": None, "lost_share": 0.0,
+    }
     r_missing, s_missing = real.missing, synth.missing
     if r_missing.all():
         return out
@@ -279,7 +285,10 @@ def duplicate_rates(real: Prepared, synth: Prepared, seed: int = 0) -> dict[str,
     many real rows (the rate grows with the number of rows, so the sizes are matched)."""
     n = min(real.n_rows, synth.n_rows)
     rng = np.random.default_rng(seed)
-    out: dict[str, Any] = {"rows": n, "verdict": "none", "reasons": []}
+    out: dict[str, Any] = {
+        "rows": n, "verdict": "none", "reasons": [],
+        "real_rate": None, "synthetic_rate": None, "synthetic_distinct": None,
+    }
     if n < 2 or not len(real):
         return out
     r = _row_hashes(real, np.sort(rng.choice(real.n_rows, n, replace=False)))
@@ -330,10 +339,12 @@ def prdc_against_baseline(
     """PRDC of the synthetic rows against half the real rows, and of the other half (the
     baseline a perfect generator would reach), with as many rows on each side."""
     n = min(PRDC_ROWS, real.n_rows // 2, synth.n_rows)
-    out: dict[str, Any] = {"k": K, "rows": n, "verdict": "none", "reasons": []}
+    out: dict[str, Any] = {
+        "k": K, "rows": n, "verdict": "none", "reasons": [],
+        "synthetic": None, "real_baseline": None, "ratio": None,
+    }
     if n <= 2 * K:
         out["reasons"].append(f"too few rows ({n}) for the nearest-neighbour figures")
-        out["verdict"] = "none"
         return out
     rng = np.random.default_rng(seed)
     order = rng.permutation(real.n_rows)
@@ -347,7 +358,9 @@ def prdc_against_baseline(
     out.update({"synthetic": ours, "real_baseline": base, "ratio": ratio})
     recall = float(np.nan_to_num(ratio["recall"], nan=1.0))
     coverage = float(np.nan_to_num(ratio["coverage"], nan=1.0))
-    if recall < RECALL_COLLAPSED or coverage < COVERAGE_COLLAPSED:
+    precision = float(np.nan_to_num(ratio["precision"], nan=1.0))
+    signature = precision >= SIGNATURE_PRECISION and coverage < SIGNATURE_COVERAGE
+    if recall < RECALL_COLLAPSED or coverage < COVERAGE_COLLAPSED or signature:
         out["verdict"] = "collapsed"
     elif recall < RECALL_SUSPECTED or coverage < COVERAGE_SUSPECTED:
         out["verdict"] = "suspected"

@@ -67,15 +67,17 @@ def assess(
     """The verdict (`pass`, `warn`, `fail`), its reasons, and the figures behind it. `text`
     maps free-text columns to their (training, synthetic) values, for the rare-values check."""
     space = space or Space(train)
-    out: dict[str, Any] = {"verdict": "pass", "reasons": [], "notes": []}
+    out: dict[str, Any] = {"verdict": "pass", "reasons": [], "notes": [], "dcr": None,
+                           "nndr": None}
     out["exact_copies"] = exact_copies(train, synth, holdout)
     out["rare_values"] = rare_values(train, synth, holdout, text or {}, rare_rows)
+    out["rare_values"].setdefault("holdout_share", None)
     if holdout is not None and holdout.n_rows and synth.n_rows:
         out["dcr"], out["nndr"] = distances(train, synth, holdout, space, seed)
     else:
         out["notes"].append(
-            "no holdout given: the distance checks (DCR, NNDR) need real rows the model did not "
-            "see as a baseline; pass --holdout to run them"
+            "no holdout, so no distance checks (DCR, NNDR): pass --holdout with real rows the "
+            "model did not see"
         )
     _judge(out)
     return out
@@ -95,7 +97,7 @@ def _judge(out: dict[str, Any]) -> None:
               f"are exact copies of training rows, against {copies['baseline_share']:.1%} for "
               f"{copies['baseline']}: the model reproduces training rows; train it for fewer "
               "epochs, or on more rows")
-    dcr = out.get("dcr")
+    dcr = out["dcr"]
     if dcr is not None:
         share = dcr["closer_share"]
         if share >= CLOSER_WARN:
@@ -114,10 +116,10 @@ def _judge(out: dict[str, Any]) -> None:
     leaked = [c for c in rare["columns"] if c["values"]]
     # a holdout carries rare training values too (rare in the sample is not rare in people):
     # only more than the holdout does is a sign of copying
-    if leaked and rare["synthetic_share"] > rare.get("holdout_share", 0.0):
+    if leaked and rare["synthetic_share"] > (rare["holdout_share"] or 0.0):
         shown = ", ".join(f"{c['column']!r} ({c['values']} values, {c['rows']} rows)"
                           for c in leaked[:5])
-        than = f" (holdout rows: {rare['holdout_share']:.1%})" if "holdout_share" in rare else ""
+        than = "" if rare["holdout_share"] is None else f" (holdout rows: {rare['holdout_share']:.1%})"
         _flag(out, "warn",
               f"{rare['synthetic_share']:.1%} of synthetic rows carry values seen in fewer than "
               f"{rare['rare_rows']} training rows{than}: {shown}; such values can single out a "
