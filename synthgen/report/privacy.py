@@ -40,7 +40,7 @@ from synthgen.report.values import Prepared
 
 # Rows queried against the training table (synthetic and holdout each), and the most training
 # rows searched (a larger table is subsampled; exact copies are always checked against all).
-QUERY_ROWS = 500
+QUERY_ROWS = 400
 MAX_REFERENCE_ROWS = 40_000
 # Share of synthetic rows closer to the training rows than holdout rows are (0.5 is healthy).
 CLOSER_WARN, CLOSER_FAIL = 0.6, 0.75

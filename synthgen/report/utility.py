@@ -62,12 +62,12 @@ def categorical_mask(table: Prepared, names: list[str]) -> np.ndarray:
 
 @contextlib.contextmanager
 def one_thread() -> Iterator[None]:
-    """scikit-learn's OpenMP loops on one thread: on a busy machine their spinning threads slow
-    a sub-second fit down to tens of seconds, and the report's fits are small."""
+    """OpenMP (scikit-learn) and BLAS (numpy) on one thread: on a busy machine their spinning
+    threads slow a sub-second fit or product down many times, and the report's are small."""
     import sklearn.ensemble  # noqa: F401  (loads OpenMP first, so that the limit reaches it)
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="openmp"):
+    with threadpool_limits(limits=1):
         yield
 
 
