@@ -400,7 +400,7 @@ def detection(real: Prepared, synth: Prepared, seed: int = 0) -> dict[str, Any]:
         features(synth, names, np.sort(rng.choice(synth.n_rows, n, replace=False))),
     ])
     y = np.r_[np.zeros(n), np.ones(n)]
-    model = learner(True, categorical_mask(real, names), seed, iterations=30)
+    model = learner(True, categorical_mask(real, names), seed, iterations=30, leaves=15)
     folds = StratifiedKFold(3, shuffle=True, random_state=seed)
     with one_thread():
         p = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]
