@@ -169,7 +169,7 @@ def build(
     """
     from synthgen.report import collapse, fidelity, privacy, render, utility
     from synthgen.report.space import Space
-    from synthgen.report.values import compared_columns, prepare
+    from synthgen.report.values import RARE_ROWS, compared_columns, prepare
 
     started = time.perf_counter()
     if schema is None:
@@ -194,7 +194,7 @@ def build(
             for c in schema.columns
             if c.kind == "text" and c.name in synth.columns
         }
-        rare_rows = model.rare_threshold if model is not None else privacy.RARE_ROWS
+        rare_rows = model.rare_threshold if model is not None else RARE_ROWS
         fidelity_out = {
             "score": summary["score"],
             "column_shapes_score": summary["column_shapes"],

@@ -36,6 +36,11 @@ SHAPES = {
 }
 
 
+# A value seen in fewer real rows than this is rare: the report counts it but never writes it
+# out (synthgen's default rare-category threshold).
+RARE_ROWS = 5
+
+
 @dataclass
 class Values:
     """One column as compared: floats (NaN for null) if continuous, else keys (None for null)
