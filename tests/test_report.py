@@ -170,6 +170,8 @@ def test_rare_values_written_verbatim_are_reported(penguins_raw):
     assert column == {"column": "Comments", "values": 1, "rows": len(synth)}
     assert result["verdict"] in ("warn", "fail")
     assert rare not in json.dumps(result)  # the rare value itself is never written out
+    report = build(train, synth, holdout=holdout)
+    assert rare not in report.to_json() and rare not in report.to_html()
 
 
 def test_no_holdout_says_what_it_can(penguins):

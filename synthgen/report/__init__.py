@@ -169,7 +169,7 @@ def build(
     """
     from synthgen.report import collapse, fidelity, privacy, render, utility
     from synthgen.report.space import Space
-    from synthgen.report.values import compared_columns, prepare
+    from synthgen.report.values import RARE_ROWS, compared_columns, prepare
 
     started = time.perf_counter()
     if schema is None:
@@ -179,40 +179,41 @@ def build(
             raise InputError(f"the {name} table has no rows")
     if target is not None and target not in schema.names:
         raise UsageError(f"--target {target!r} is not a column of the real table")
-    ref = fidelity.Reference(real, schema)
-    s = ref.prepare(synth)
-    h = None
-    if holdout is not None:
-        h = prepare(holdout, schema, "holdout", like=ref.real)
-    shapes = ref.column_shapes(s)
-    pairs = ref.column_pair_trends(s)
-    summary = fidelity.summarize(shapes, pairs)
-    space = Space(ref.real)
-    text = {
-        c.name: (real[c.name], synth[c.name])
-        for c in schema.columns
-        if c.kind == "text" and c.name in synth.columns
-    }
-    rare_rows = model.rare_threshold if model is not None else privacy.RARE_ROWS
-    fidelity_out = {
-        "score": summary["score"],
-        "column_shapes_score": summary["column_shapes"],
-        "column_pair_trends_score": summary["column_pair_trends"],
-        "column_shapes": shapes,
-        "column_pair_trends": pairs,
-        "detection": fidelity.detection(ref.real, s, seed),
-        "ignored_columns": [
-            {"column": c.name, "kind": c.kind}
+    with utility.one_thread():
+        ref = fidelity.Reference(real, schema)
+        s = ref.prepare(synth)
+        h = None
+        if holdout is not None:
+            h = prepare(holdout, schema, "holdout", like=ref.real)
+        shapes = ref.column_shapes(s)
+        pairs = ref.column_pair_trends(s)
+        summary = fidelity.summarize(shapes, pairs)
+        space = Space(ref.real)
+        text = {
+            c.name: (real[c.name], synth[c.name])
             for c in schema.columns
-            if c not in compared_columns(schema)
-        ],
-    }
-    collapse_out = collapse.assess(ref.real, s, space, seed)
-    privacy_out = privacy.assess(
-        ref.real, s, h, space, text=text, rare_rows=rare_rows, seed=seed
-    )
-    utility_out = utility.assess(ref.real, s, target, h, seed) if target else None
-    charts = render.chart_data(ref.real, s, schema, pairs)
+            if c.kind == "text" and c.name in synth.columns
+        }
+        rare_rows = model.rare_threshold if model is not None else RARE_ROWS
+        fidelity_out = {
+            "score": summary["score"],
+            "column_shapes_score": summary["column_shapes"],
+            "column_pair_trends_score": summary["column_pair_trends"],
+            "column_shapes": shapes,
+            "column_pair_trends": pairs,
+            "detection": fidelity.detection(ref.real, s, seed),
+            "ignored_columns": [
+                {"column": c.name, "kind": c.kind}
+                for c in schema.columns
+                if c not in compared_columns(schema)
+            ],
+        }
+        collapse_out = collapse.assess(ref.real, s, space, seed)
+        privacy_out = privacy.assess(
+            ref.real, s, h, space, text=text, rare_rows=rare_rows, seed=seed
+        )
+        utility_out = utility.assess(ref.real, s, target, h, seed) if target else None
+        charts = render.chart_data(ref.real, s, schema, pairs)
     tables = {
         "real": {"rows": len(real), "columns": len(real.columns)},
         "synthetic": {"rows": len(synth), "columns": len(synth.columns)},

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from synthgen.report.space import Space, nearest, pairwise_blocks
-from synthgen.report.values import Prepared, Values
+from synthgen.report.values import RARE_ROWS, Prepared, Values
 
 K = 5
 # Rows per side for the nearest-neighbour figures (real reference, real comparison, synthetic).
@@ -115,7 +115,7 @@ def _column(real: Values, synth: Values) -> dict[str, Any]:
     top_r, top_s = _top_share(r), _top_share(s)
     out["top_share"] = {"real": top_r[1], "synthetic": top_s[1]}
     if top_s[1] >= NEAR_CONSTANT and top_r[1] <= NEAR_CONSTANT_REAL:
-        value = _show(_key(synth, top_s[0]))
+        value = _name(real, synth, r, top_s[0])
         what = f"every synthetic value is {value}" if top_s[1] == 1 else (
             f"{top_s[1]:.0%} of synthetic values are {value}")
         _flag(out, "collapsed", f"column {real.name!r}: {what}, where the real column's most "
@@ -150,6 +150,18 @@ def _key(v: Values, code: Any) -> Any:
     if code < len(v.categories):
         return _plain(v.categories[code])
     return _plain(v.x[np.flatnonzero(v.codes == code)[0]])
+
+
+def _name(real: Values, synth: Values, r: np.ndarray, top: Any) -> str:
+    """How a reason names a synthetic value: as it is, unless it is rare or unknown in the real
+    table (the report may be shared; a rare value can single out a person)."""
+    if real.shape == "discrete":
+        assert real.categories is not None
+        if top >= len(real.categories):
+            return "a value the real table does not have"
+        if (r == top).sum() < RARE_ROWS:
+            return f"a value seen in fewer than {RARE_ROWS} real rows"
+    return _show(_key(synth, top))
 
 
 def _top_share(x: np.ndarray) -> tuple[Any, float]:

@@ -144,8 +144,16 @@ class _Joint:
     def cramers_v(self, nb: int) -> float:
         """Cramer's V of the table (chi-squared without continuity correction), as scipy's
         `association(method="cramer")`; NaN when a side has fewer than two values."""
-        keys = np.flatnonzero(self.counts) if self.keys is None else self.keys
-        counts = self.counts[keys] if self.keys is None else self.counts
+        if self.keys is None:  # dense: the table as a matrix, empty rows and columns dropped
+            table = self.counts.reshape(-1, nb)
+            table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0].astype(float)
+            if min(table.shape) < 2:
+                return float("nan")
+            n = table.sum()
+            expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n
+            chi2 = float(((table - expected) ** 2 / expected).sum())
+            return float(np.sqrt(chi2 / n / (min(table.shape) - 1)))
+        keys, counts = self.keys, self.counts
         rows, cols = keys // nb, keys % nb
         _, ri = np.unique(rows, return_inverse=True)
         _, ci = np.unique(cols, return_inverse=True)
@@ -327,15 +335,16 @@ def _n_unique(x: np.ndarray) -> int:
 def _pearson(a: np.ndarray, b: np.ndarray) -> float:
     """Pearson's r over the rows where both are present; NaN when undefined (as scipy)."""
     keep = ~(np.isnan(a) | np.isnan(b))
-    a, b = a[keep], b[keep]
+    if not keep.all():
+        a, b = a[keep], b[keep]
     if len(a) < 2:
         return float("nan")
     a = a - a.mean()
     b = b - b.mean()
-    denom = np.sqrt((a @ a) * (b @ b))
+    denom = np.sqrt((a * a).sum() * (b * b).sum())
     if denom == 0 or not np.isfinite(denom):
         return float("nan")
-    return float(np.clip((a @ b) / denom, -1.0, 1.0))
+    return float(np.clip((a * b).sum() / denom, -1.0, 1.0))
 
 
 def _range_coverage(real_sorted: np.ndarray, x: np.ndarray) -> float:
@@ -358,7 +367,7 @@ def _null_rate(v: Values) -> float:
 # --------------------------------------------------------------------------------------------
 # Classifier two-sample test
 
-DETECTION_ROWS = 1000
+DETECTION_ROWS = 800
 
 
 def detection(real: Prepared, synth: Prepared, seed: int = 0) -> dict[str, Any]:
@@ -391,7 +400,7 @@ def detection(real: Prepared, synth: Prepared, seed: int = 0) -> dict[str, Any]:
         features(synth, names, np.sort(rng.choice(synth.n_rows, n, replace=False))),
     ])
     y = np.r_[np.zeros(n), np.ones(n)]
-    model = learner(True, categorical_mask(real, names), seed, iterations=40)
+    model = learner(True, categorical_mask(real, names), seed, iterations=30, leaves=15)
     folds = StratifiedKFold(3, shuffle=True, random_state=seed)
     with one_thread():
         p = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]

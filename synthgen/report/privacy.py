@@ -36,11 +36,11 @@ import numpy as np
 import pandas as pd
 
 from synthgen.report.space import Space, nearest
-from synthgen.report.values import Prepared
+from synthgen.report.values import RARE_ROWS, Prepared
 
 # Rows queried against the training table (synthetic and holdout each), and the most training
 # rows searched (a larger table is subsampled; exact copies are always checked against all).
-QUERY_ROWS = 500
+QUERY_ROWS = 400
 MAX_REFERENCE_ROWS = 40_000
 # Share of synthetic rows closer to the training rows than holdout rows are (0.5 is healthy).
 CLOSER_WARN, CLOSER_FAIL = 0.6, 0.75
@@ -48,8 +48,6 @@ CLOSER_WARN, CLOSER_FAIL = 0.6, 0.75
 COPIES_WARN, COPIES_FAIL = 0.01, 0.05
 # Share of synthetic rows whose NNDR is below the holdout's 5th percentile (5% is healthy).
 NNDR_WARN = 0.12
-# A value seen in fewer training rows than this is rare (synthgen's default rare threshold).
-RARE_ROWS = 5
 
 _ORDER = {"pass": 0, "warn": 1, "fail": 2}
 

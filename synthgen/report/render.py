@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from synthgen.report.values import Prepared
+from synthgen.report.values import RARE_ROWS, Prepared
 from synthgen.schema import Schema
 
 if TYPE_CHECKING:
@@ -109,10 +109,12 @@ def _bars(r: Any, s: Any) -> dict[str, Any]:
     k = len(r.categories)
     rc = r.codes[r.codes >= 0]
     sc = s.codes[s.codes >= 0]
-    real_share = np.bincount(rc, minlength=k)[:k] / max(len(rc), 1)
+    real_counts = np.bincount(rc, minlength=k)[:k]
+    real_share = real_counts / max(len(rc), 1)
     synth_counts = np.bincount(np.minimum(sc, k), minlength=k + 1)
     synth_share = synth_counts[:k] / max(len(sc), 1)
-    top = min(k, TOP_CATEGORIES)
+    # categories come most frequent first; a rare one is never named (the report may be shared)
+    top = min(TOP_CATEGORIES, int((real_counts >= RARE_ROWS).sum()))
     labels = [str(c) for c in r.categories[:top]]
     real_out, synth_out = real_share[:top].tolist(), synth_share[:top].tolist()
     other_real = float(real_share[top:].sum())

@@ -38,6 +38,8 @@ from synthgen.report.values import Prepared
 MAX_TRAIN_ROWS = 20_000
 # Category codes beyond this share one bin (the learner takes at most 255 categories).
 _MAX_CATEGORY = 254
+# Columns with more categories than this are numbered by frequency for the learner.
+_FEW_CATEGORIES = 32
 
 
 def features(table: Prepared, names: list[str], rows: np.ndarray | None = None) -> np.ndarray:
@@ -57,27 +59,36 @@ def features(table: Prepared, names: list[str], rows: np.ndarray | None = None) 
 
 
 def categorical_mask(table: Prepared, names: list[str]) -> np.ndarray:
-    return np.array([table[name].codes is not None for name in names])
+    """Which features the learner splits as categories: those with few enough of them. Codes
+    of a many-valued column (most frequent first) go in as numbers: categorical splits over
+    hundreds of values cost many times more, and frequency order splits well enough."""
+    return np.array([
+        table[name].categories is not None and len(table[name].categories) <= _FEW_CATEGORIES
+        for name in names
+    ])
 
 
 @contextlib.contextmanager
 def one_thread() -> Iterator[None]:
-    """scikit-learn's OpenMP loops on one thread: on a busy machine their spinning threads slow
-    a sub-second fit down to tens of seconds, and the report's fits are small."""
+    """OpenMP (scikit-learn) and BLAS (numpy) on one thread: on a busy machine their spinning
+    threads slow a sub-second fit or product down many times, and the report's are small."""
     import sklearn.ensemble  # noqa: F401  (loads OpenMP first, so that the limit reaches it)
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="openmp"):
+    with threadpool_limits(limits=1):
         yield
 
 
-def learner(classify: bool, categorical: np.ndarray, seed: int = 0, iterations: int = 100) -> Any:
+def learner(
+    classify: bool, categorical: np.ndarray, seed: int = 0, iterations: int = 100, leaves: int = 31
+) -> Any:
     """The gradient boosting model both sides are trained with."""
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
     cls = HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor
     return cls(
         max_iter=iterations,
+        max_leaf_nodes=leaves,
         categorical_features=categorical if categorical.any() else None,
         early_stopping=False,
         random_state=seed,

@@ -36,6 +36,11 @@ SHAPES = {
 }
 
 
+# A value seen in fewer real rows than this is rare: the report counts it but never writes it
+# out (synthgen's default rare-category threshold).
+RARE_ROWS = 5
+
+
 @dataclass
 class Values:
     """One column as compared: floats (NaN for null) if continuous, else keys (None for null)
@@ -55,6 +60,8 @@ class Values:
 
     @property
     def missing(self) -> np.ndarray:
+        if self.codes is not None:
+            return self.codes < 0
         if self.shape == "continuous":
             return np.isnan(self.x)
         return null_mask(self.x)
@@ -115,7 +122,12 @@ def _codes_like(real: Values, v: Values) -> Values:
 def _values(series: pd.Series, col: Column) -> Values:
     text = series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
     if col.kind == "numeric":
-        x = numeric.to_float(series, col.name)
+        if text:  # parse each distinct text once: most numeric columns repeat their values
+            codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
+            parsed = numeric.to_float(pd.Series(uniques, dtype=object), col.name)
+            x = np.append(parsed, np.nan)[codes]  # code -1 (null) takes the NaN at the end
+        else:
+            x = numeric.to_float(series, col.name)
         x = np.where(np.isinf(x), np.nan, x)  # an infinity has no place on a histogram
         return Values(col.name, col.kind, x, text)
     if col.kind == "datetime":
