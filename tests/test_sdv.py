@@ -159,3 +159,23 @@ def test_synthgen_models_never_need_trust(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(
         synthgen.load(str(path)).sample(5, seed=0), model.sample(5, seed=0)
     )
+
+
+@pytest.mark.sdv
+def test_cli_needs_trust_pickle_to_sample_but_inspects_without(sdv_model, tmp_path, capsys):
+    from synthgen.cli import main
+
+    path = tmp_path / "peer.synthgen"
+    sdv_model.save(str(path))
+
+    def run(*args):
+        with pytest.raises(SystemExit) as info:
+            main([*args])
+        return info.value.code, capsys.readouterr()
+
+    code, out = run("sample", str(path), "-n", "5", "-o", "-")
+    assert code == 4 and "--trust-pickle" in out.err
+    code, out = run("inspect", str(path), "--json")
+    assert code == 0 and "trust-pickle" in out.out
+    code, out = run("sample", str(path), "-n", "5", "-o", "-", "--trust-pickle", "--seed", "1")
+    assert code == 0 and len(out.out.strip().splitlines()) == 6

@@ -30,6 +30,14 @@ Force = Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existin
 Seed = Annotated[
     int | None, typer.Option("--seed", help="Random seed; the same seed gives the same output.")
 ]
+TrustPickle = Annotated[
+    bool,
+    typer.Option(
+        "--trust-pickle",
+        help="Load a model file that holds a pickle (SDV peer models only). Unpickling can run "
+        "code: use it only for files you made yourself.",
+    ),
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 
 

@@ -7,20 +7,29 @@ from typing import Annotated
 
 import typer
 
-from synthgen.cli.common import example, out_console
+from synthgen.cli.common import TrustPickle, example, out_console
 
 HELP = "Show what a model file holds: model, schema, training rows, versions." + example(
     "synthgen inspect penguins.synthgen"
 )
 
 
-def summary(path: str) -> dict:
-    """The facts `inspect` shows, as a plain dict (also its --json output)."""
+def summary(path: str, trust_pickle: bool = False) -> dict:
+    """The facts `inspect` shows, as a plain dict (also its --json output). Everything but the
+    model's own details comes from the manifest, so a pickled peer model is described without
+    unpickling it."""
     import synthgen
+    from synthgen.columns import TableEncoder
     from synthgen.modelfile import read_state
+    from synthgen.schema import Schema
 
     state = read_state(path)
-    model = synthgen.load(path)
+    schema = Schema.from_dict(state["schema"])
+    encoder = TableEncoder.from_state(schema, state["encoder"])
+    if state.get("requires_pickle") and not trust_pickle:
+        details = {"note": "an SDV model stored as a pickle; pass --trust-pickle to describe it"}
+    else:
+        details = synthgen.load(path, trust_pickle=trust_pickle).describe()
     return {
         "file": path,
         "format_version": state["format_version"],
@@ -31,20 +40,21 @@ def summary(path: str) -> dict:
         "training_rows": state["training_rows"],
         "columns": [
             {"name": c.name, "kind": c.kind, "null_rate": c.null_rate}
-            for c in model.schema_.columns
+            for c in schema.columns
         ],
-        "suppressed_rare": model.encoder_.suppressed(),
-        "details": model.describe(),
+        "suppressed_rare": encoder.suppressed(),
+        "details": details,
     }
 
 
 def inspect(
     model_file: Annotated[str, typer.Argument(help="A model file written by `synthgen fit`.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    trust_pickle: TrustPickle = False,
 ) -> None:
     from rich.table import Table
 
-    info = summary(model_file)
+    info = summary(model_file, trust_pickle)
     console = out_console()
     if as_json:
         console.print_json(json.dumps(info, default=str))

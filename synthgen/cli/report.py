@@ -14,6 +14,7 @@ from synthgen.cli.common import (
     Force,
     NaValues,
     Quiet,
+    TrustPickle,
     err_console,
     example,
     out_console,
@@ -46,18 +47,23 @@ def report(
     synth: Annotated[Path, typer.Argument(help="The synthetic table (CSV or Parquet).")],
     holdout: Annotated[
         Path | None,
-        typer.Option("--holdout", help="Real rows the model never saw: the privacy baseline "
-                     "and the utility test set."),
+        typer.Option(
+            "--holdout",
+            help="Real rows the model never saw: the privacy baseline and the utility test set.",
+        ),
     ] = None,
     model: Annotated[
         Path | None,
-        typer.Option("--model", help="The model file: its schema is used, and what it "
-                     "suppressed is reported."),
+        typer.Option(
+            "--model",
+            help="The model file: its schema is used, and what it suppressed is reported.",
+        ),
     ] = None,
     target: Annotated[
         str | None,
-        typer.Option("--target", help="A column to predict: adds train-on-synthetic / "
-                     "test-on-real utility."),
+        typer.Option(
+            "--target", help="A column to predict: adds train-on-synthetic / test-on-real utility."
+        ),
     ] = None,
     json_out: Annotated[
         str | None, typer.Option("--json", help="Write the JSON report here (- for stdout).")
@@ -71,14 +77,18 @@ def report(
     ] = None,
     fail_on: Annotated[
         str,
-        typer.Option("--fail-on", help="Exit 1 on these verdicts, comma separated: collapse "
-                     "(mode collapse 'collapsed'), privacy (privacy 'fail')."),
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 on these verdicts, comma separated: collapse "
+            "(mode collapse 'collapsed'), privacy (privacy 'fail').",
+        ),
     ] = "",
     quiet: Quiet = False,
     na_values: NaValues = None,
     encoding: Encoding = None,
     delimiter: Delimiter = None,
     force: Force = False,
+    trust_pickle: TrustPickle = False,
 ) -> None:
     import synthgen
     from synthgen.errors import UsageError
@@ -91,7 +101,7 @@ def report(
     for path in (json_out, html):
         if path is not None and str(path) != "-":
             check_writable(Path(path), force)
-    fitted = synthgen.load(str(model)) if model is not None else None
+    fitted = synthgen.load(str(model), trust_pickle=trust_pickle) if model is not None else None
     real_table = read(str(real), na_values, encoding, delimiter)
     synth_table = read(str(synth), na_values, encoding, delimiter)
     holdout_table = read(str(holdout), na_values, encoding, delimiter) if holdout else None

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from synthgen.cli.common import Force, Progress, Quiet, Seed, example, status
+from synthgen.cli.common import Force, Progress, Quiet, Seed, TrustPickle, example, status
 
 HELP = "Sample synthetic rows from a model file to CSV or Parquet (- for stdout)." + example(
     "synthgen sample penguins.synthgen -n 1000 -o synthetic.csv"
@@ -60,6 +60,7 @@ def sample(
     fmt: Format = None,
     chunk_rows: ChunkRows = 100_000,
     force: Force = False,
+    trust_pickle: TrustPickle = False,
     quiet: Quiet = False,
 ) -> None:
     import synthgen
@@ -72,7 +73,7 @@ def sample(
         raise UsageError("--chunk-rows must be at least 1")
     output_format(output, fmt)
     check_writable(output, force)
-    model = synthgen.load(model_file)
+    model = synthgen.load(model_file, trust_pickle=trust_pickle)
     written = write_sample(model, output, rows, seed, fmt, force, chunk_rows, quiet)
     if output != "-":
         status(f"wrote {written:,} synthetic rows to [bold]{output}[/]", quiet)

@@ -46,8 +46,8 @@ def parse_text(text: pd.Series, fmt: str, name: str) -> np.ndarray:
     uniques = pd.unique(values[pd.notna(values)])
     fast = _parse_vectorised(uniques, fmt)
     if fast is not None:
-        return pd.Series(values).map(dict(zip(uniques, fast))).to_numpy(
-            dtype=float, na_value=np.nan
+        return (
+            pd.Series(values).map(dict(zip(uniques, fast))).to_numpy(dtype=float, na_value=np.nan)
         )
     seconds = {}
     for value in uniques:

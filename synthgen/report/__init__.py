@@ -59,20 +59,22 @@ class Report:
         """Everything, as JSON values (NaN becomes None)."""
         from synthgen import __version__
 
-        return _clean({
-            "format": "synthgen-report",
-            "version": FORMAT_VERSION,
-            "synthgen_version": __version__,
-            "score": self.score,
-            "fidelity": self.fidelity,
-            "mode_collapse": self.mode_collapse,
-            "privacy": self.privacy,
-            "utility": self.utility,
-            "tables": self.tables,
-            "model": self.model,
-            "seconds": self.seconds,
-            "charts": self.charts,
-        })
+        return _clean(
+            {
+                "format": "synthgen-report",
+                "version": FORMAT_VERSION,
+                "synthgen_version": __version__,
+                "score": self.score,
+                "fidelity": self.fidelity,
+                "mode_collapse": self.mode_collapse,
+                "privacy": self.privacy,
+                "utility": self.utility,
+                "tables": self.tables,
+                "model": self.model,
+                "seconds": self.seconds,
+                "charts": self.charts,
+            }
+        )
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)

@@ -99,15 +99,25 @@ def assess(
 
 def _column(real: Values, synth: Values) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "column": real.name, "kind": real.kind, "verdict": "none", "reasons": [],
-        "top_share": None, "regions": [], "range_ratio": None, "lost_share": 0.0,
+        "column": real.name,
+        "kind": real.kind,
+        "verdict": "none",
+        "reasons": [],
+        "top_share": None,
+        "regions": [],
+        "range_ratio": None,
+        "lost_share": 0.0,
     }
     r_missing, s_missing = real.missing, synth.missing
     if r_missing.all():
         return out
     if s_missing.all():
-        return _flag(out, "collapsed", f"column {real.name!r}: every synthetic value is missing "
-                     f"(the real column has {1 - r_missing.mean():.0%} values)")
+        return _flag(
+            out,
+            "collapsed",
+            f"column {real.name!r}: every synthetic value is missing "
+            f"(the real column has {1 - r_missing.mean():.0%} values)",
+        )
     if real.shape == "discrete":
         r, s = real.codes[~r_missing], synth.codes[~s_missing]
     else:
@@ -116,10 +126,17 @@ def _column(real: Values, synth: Values) -> dict[str, Any]:
     out["top_share"] = {"real": top_r[1], "synthetic": top_s[1]}
     if top_s[1] >= NEAR_CONSTANT and top_r[1] <= NEAR_CONSTANT_REAL:
         value = _name(real, synth, r, top_s[0])
-        what = f"every synthetic value is {value}" if top_s[1] == 1 else (
-            f"{top_s[1]:.0%} of synthetic values are {value}")
-        _flag(out, "collapsed", f"column {real.name!r}: {what}, where the real column's most "
-              f"frequent value holds {top_r[1]:.0%}; the generator ignores this column's variety")
+        what = (
+            f"every synthetic value is {value}"
+            if top_s[1] == 1
+            else (f"{top_s[1]:.0%} of synthetic values are {value}")
+        )
+        _flag(
+            out,
+            "collapsed",
+            f"column {real.name!r}: {what}, where the real column's most "
+            f"frequent value holds {top_r[1]:.0%}; the generator ignores this column's variety",
+        )
     if real.shape == "continuous":
         regions = _value_regions(r) if len(np.unique(r)) <= FEW_VALUES else _mode_regions(r)
         out["regions"] = _compare_regions(regions, r, s)
@@ -180,8 +197,11 @@ def _category_regions(real: Values, r: np.ndarray, s: np.ndarray) -> list[dict[s
     real_share = np.bincount(r, minlength=k)[:k] / len(r)
     synth_share = np.bincount(s, minlength=k)[:k] / max(len(s), 1)
     return [
-        {"value": _plain(real.categories[i]), "real_share": float(real_share[i]),
-         "synthetic_share": float(synth_share[i])}
+        {
+            "value": _plain(real.categories[i]),
+            "real_share": float(real_share[i]),
+            "synthetic_share": float(synth_share[i]),
+        }
         for i in range(k)
         if real_share[i] >= MIN_SHARE and real_share[i] * len(s) >= MIN_EXPECTED
     ]
@@ -209,8 +229,13 @@ def _mode_regions(r: np.ndarray, bins: int = 64) -> list[tuple[float, float]]:
     counts, edges = np.histogram(r, bins=bins, range=(lo, hi))
     kernel = np.exp(-0.5 * (np.arange(-4, 5) / 1.5) ** 2)
     smooth = np.convolve(counts, kernel / kernel.sum(), mode="same")
-    peaks = [i for i in range(bins) if smooth[i] > 0
-             and smooth[i] >= smooth[max(i - 1, 0)] and smooth[i] > smooth[min(i + 1, bins - 1)]]
+    peaks = [
+        i
+        for i in range(bins)
+        if smooth[i] > 0
+        and smooth[i] >= smooth[max(i - 1, 0)]
+        and smooth[i] > smooth[min(i + 1, bins - 1)]
+    ]
     cuts: list[float] = []
     kept = peaks[:1]
     for p in peaks[1:]:
@@ -234,8 +259,14 @@ def _compare_regions(
             continue
         q = float(((s > lo) & (s <= hi)).mean()) if len(s) else 0.0
         inside = r[(r > lo) & (r <= hi)]
-        out.append({"low": float(inside.min()), "high": float(inside.max()),
-                    "real_share": p, "synthetic_share": q})
+        out.append(
+            {
+                "low": float(inside.min()),
+                "high": float(inside.max()),
+                "real_share": p,
+                "synthetic_share": q,
+            }
+        )
     return out if len(out) > 1 or len(regions) > 1 else []
 
 
@@ -252,8 +283,12 @@ def _lost(out: dict[str, Any], real: Values, regions: list[dict[str, Any]]) -> N
     else:
         noun = "value" if all(g["low"] == g["high"] for g in lost) else "mode"
         noun += "s" if len(lost) > 1 else ""
-    _flag(out, verdict, f"column {real.name!r}: {len(lost)} real {noun} ({mass:.0%} of the "
-          f"real rows) missing or shrunk in the synthetic table: {shown}")
+    _flag(
+        out,
+        verdict,
+        f"column {real.name!r}: {len(lost)} real {noun} ({mass:.0%} of the "
+        f"real rows) missing or shrunk in the synthetic table: {shown}",
+    )
 
 
 def _region_text(g: dict[str, Any]) -> str:
@@ -276,9 +311,13 @@ def _squeeze(out: dict[str, Any], name: str, r: np.ndarray, s: np.ndarray) -> No
     out["range_ratio"] = ratio
     if ratio < SQUEEZE_SUSPECTED:
         verdict = "collapsed" if ratio < SQUEEZE_COLLAPSED else "suspected"
-        _flag(out, verdict, f"column {name!r}: the central 98% of synthetic values spans "
-              f"{ratio:.0%} of the real span ({sq[0]:g} to {sq[1]:g} against "
-              f"{rq[0]:g} to {rq[1]:g})")
+        _flag(
+            out,
+            verdict,
+            f"column {name!r}: the central 98% of synthetic values spans "
+            f"{ratio:.0%} of the real span ({sq[0]:g} to {sq[1]:g} against "
+            f"{rq[0]:g} to {rq[1]:g})",
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -286,9 +325,9 @@ def _squeeze(out: dict[str, Any], name: str, r: np.ndarray, s: np.ndarray) -> No
 
 
 def _row_hashes(table: Prepared, rows: np.ndarray) -> np.ndarray:
-    frame = pd.DataFrame({
-        name: (v.x if v.codes is None else v.codes)[rows] for name, v in table.items()
-    })
+    frame = pd.DataFrame(
+        {name: (v.x if v.codes is None else v.codes)[rows] for name, v in table.items()}
+    )
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
 
 
@@ -298,8 +337,12 @@ def duplicate_rates(real: Prepared, synth: Prepared, seed: int = 0) -> dict[str,
     n = min(real.n_rows, synth.n_rows)
     rng = np.random.default_rng(seed)
     out: dict[str, Any] = {
-        "rows": n, "verdict": "none", "reasons": [],
-        "real_rate": None, "synthetic_rate": None, "synthetic_distinct": None,
+        "rows": n,
+        "verdict": "none",
+        "reasons": [],
+        "real_rate": None,
+        "synthetic_rate": None,
+        "synthetic_distinct": None,
     }
     if n < 2 or not len(real):
         return out
@@ -308,7 +351,9 @@ def duplicate_rates(real: Prepared, synth: Prepared, seed: int = 0) -> dict[str,
     real_rate = float(pd.Series(r).duplicated().mean())
     synth_rate = float(pd.Series(s).duplicated().mean())
     distinct = int(pd.Series(s).nunique())
-    out.update({"real_rate": real_rate, "synthetic_rate": synth_rate, "synthetic_distinct": distinct})
+    out.update(
+        {"real_rate": real_rate, "synthetic_rate": synth_rate, "synthetic_distinct": distinct}
+    )
     excess = synth_rate - real_rate
     if excess >= DUPLICATES_SUSPECTED and synth_rate > 2 * real_rate:
         out["verdict"] = "collapsed" if excess >= DUPLICATES_COLLAPSED else "suspected"
@@ -352,8 +397,13 @@ def prdc_against_baseline(
     baseline a perfect generator would reach), with as many rows on each side."""
     n = min(PRDC_ROWS, real.n_rows // 2, synth.n_rows)
     out: dict[str, Any] = {
-        "k": K, "rows": n, "verdict": "none", "reasons": [],
-        "synthetic": None, "real_baseline": None, "ratio": None,
+        "k": K,
+        "rows": n,
+        "verdict": "none",
+        "reasons": [],
+        "synthetic": None,
+        "real_baseline": None,
+        "ratio": None,
     }
     if n <= 2 * K:
         out["reasons"].append(f"too few rows ({n}) for the nearest-neighbour figures")

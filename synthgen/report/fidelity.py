@@ -42,9 +42,7 @@ _KS_DECIMALS = 14
 _DENSE_CELLS = 1 << 21
 
 
-def quality_score(
-    real: pd.DataFrame, synth: pd.DataFrame, schema: Schema | None = None
-) -> float:
+def quality_score(real: pd.DataFrame, synth: pd.DataFrame, schema: Schema | None = None) -> float:
     """The overall fidelity score in [0, 1]: the mean of column shapes and column pair trends.
 
     NaN only when the tables have no column the score can compare (keys and free text only).
@@ -207,8 +205,12 @@ class Reference:
         joint = _Joint(ca, cb, nb, na * nb)
         v = joint.cramers_v(nb)
         counted = not np.isnan(v) and v > REAL_ASSOCIATION_THRESHOLD
-        return {"metric": "ContingencySimilarity", "joint": joint, "association": v,
-                "counted": counted}
+        return {
+            "metric": "ContingencySimilarity",
+            "joint": joint,
+            "association": v,
+            "counted": counted,
+        }
 
     def prepare(self, synth: pd.DataFrame) -> Prepared:
         """The synthetic table's compared columns as typed values."""
@@ -288,7 +290,10 @@ class Reference:
         out = []
         for (a, b), real in self._real_pairs.items():
             row: dict[str, Any] = {
-                "column_1": a, "column_2": b, "metric": real["metric"], "counted": real["counted"],
+                "column_1": a,
+                "column_2": b,
+                "metric": real["metric"],
+                "counted": real["counted"],
             }
             skip = counted_only and not real["counted"]
             if real["metric"] == "CorrelationSimilarity":
@@ -395,10 +400,12 @@ def detection(real: Prepared, synth: Prepared, seed: int = 0) -> dict[str, Any]:
     if n < 20 or not names:
         return {"auc": float("nan"), "rows": n}
     rng = np.random.default_rng(seed)
-    x = np.vstack([
-        features(real, names, np.sort(rng.choice(real.n_rows, n, replace=False))),
-        features(synth, names, np.sort(rng.choice(synth.n_rows, n, replace=False))),
-    ])
+    x = np.vstack(
+        [
+            features(real, names, np.sort(rng.choice(real.n_rows, n, replace=False))),
+            features(synth, names, np.sort(rng.choice(synth.n_rows, n, replace=False))),
+        ]
+    )
     y = np.r_[np.zeros(n), np.ones(n)]
     model = learner(True, categorical_mask(real, names), seed, iterations=30, leaves=15)
     folds = StratifiedKFold(3, shuffle=True, random_state=seed)

@@ -65,8 +65,7 @@ def assess(
     """The verdict (`pass`, `warn`, `fail`), its reasons, and the figures behind it. `text`
     maps free-text columns to their (training, synthetic) values, for the rare-values check."""
     space = space or Space(train)
-    out: dict[str, Any] = {"verdict": "pass", "reasons": [], "notes": [], "dcr": None,
-                           "nndr": None}
+    out: dict[str, Any] = {"verdict": "pass", "reasons": [], "notes": [], "dcr": None, "nndr": None}
     out["exact_copies"] = exact_copies(train, synth, holdout)
     out["rare_values"] = rare_values(train, synth, holdout, text or {}, rare_rows)
     out["rare_values"].setdefault("holdout_share", None)
@@ -90,50 +89,61 @@ def _judge(out: dict[str, Any]) -> None:
     copies = out["exact_copies"]
     excess = copies["synthetic_share"] - copies["baseline_share"]
     if excess >= COPIES_WARN:
-        _flag(out, "fail" if excess >= COPIES_FAIL else "warn",
-              f"{copies['synthetic_share']:.1%} of synthetic rows ({copies['synthetic_rows']:,}) "
-              f"are exact copies of training rows, against {copies['baseline_share']:.1%} for "
-              f"{copies['baseline']}: the model reproduces training rows; train it for fewer "
-              "epochs, or on more rows")
+        _flag(
+            out,
+            "fail" if excess >= COPIES_FAIL else "warn",
+            f"{copies['synthetic_share']:.1%} of synthetic rows ({copies['synthetic_rows']:,}) "
+            f"are exact copies of training rows, against {copies['baseline_share']:.1%} for "
+            f"{copies['baseline']}: the model reproduces training rows; train it for fewer "
+            "epochs, or on more rows",
+        )
     dcr = out["dcr"]
     if dcr is not None:
         share = dcr["closer_share"]
         if share >= CLOSER_WARN:
-            _flag(out, "fail" if share >= CLOSER_FAIL else "warn",
-                  f"{share:.0%} of synthetic rows are closer to the training rows than holdout "
-                  f"rows are (50% is healthy; median distance {dcr['synthetic']['median']:.3f} "
-                  f"against {dcr['holdout']['median']:.3f}): the model stays near the rows it "
-                  "was trained on")
+            _flag(
+                out,
+                "fail" if share >= CLOSER_FAIL else "warn",
+                f"{share:.0%} of synthetic rows are closer to the training rows than holdout "
+                f"rows are (50% is healthy; median distance {dcr['synthetic']['median']:.3f} "
+                f"against {dcr['holdout']['median']:.3f}): the model stays near the rows it "
+                "was trained on",
+            )
         nndr = out["nndr"]
         if nndr["below_holdout_p05"] >= NNDR_WARN:
-            _flag(out, "warn",
-                  f"{nndr['below_holdout_p05']:.0%} of synthetic rows sit next to one training "
-                  "row in particular (nearest-neighbour distance ratio below the 5th percentile "
-                  "of holdout rows; 5% is healthy)")
+            _flag(
+                out,
+                "warn",
+                f"{nndr['below_holdout_p05']:.0%} of synthetic rows sit next to one training "
+                "row in particular (nearest-neighbour distance ratio below the 5th percentile "
+                "of holdout rows; 5% is healthy)",
+            )
     rare = out["rare_values"]
     leaked = [c for c in rare["columns"] if c["values"]]
     # a holdout carries rare training values too (rare in the sample is not rare in people):
     # only more than the holdout does is a sign of copying
     if leaked and rare["synthetic_share"] > (rare["holdout_share"] or 0.0):
-        shown = ", ".join(f"{c['column']!r} ({c['values']} values, {c['rows']} rows)"
-                          for c in leaked[:5])
-        than = "" if rare["holdout_share"] is None else f" (holdout rows: {rare['holdout_share']:.1%})"
-        _flag(out, "warn",
-              f"{rare['synthetic_share']:.1%} of synthetic rows carry values seen in fewer than "
-              f"{rare['rare_rows']} training rows{than}: {shown}; such values can single out a "
-              "person (synthgen's models pool them; see --rare-threshold)")
+        shown = ", ".join(
+            f"{c['column']!r} ({c['values']} values, {c['rows']} rows)" for c in leaked[:5]
+        )
+        than = (
+            "" if rare["holdout_share"] is None else f" (holdout rows: {rare['holdout_share']:.1%})"
+        )
+        _flag(
+            out,
+            "warn",
+            f"{rare['synthetic_share']:.1%} of synthetic rows carry values seen in fewer than "
+            f"{rare['rare_rows']} training rows{than}: {shown}; such values can single out a "
+            "person (synthgen's models pool them; see --rare-threshold)",
+        )
 
 
 def _row_hashes(table: Prepared) -> np.ndarray:
-    frame = pd.DataFrame({
-        name: (v.x if v.codes is None else v.codes) for name, v in table.items()
-    })
+    frame = pd.DataFrame({name: (v.x if v.codes is None else v.codes) for name, v in table.items()})
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
 
 
-def exact_copies(
-    train: Prepared, synth: Prepared, holdout: Prepared | None
-) -> dict[str, Any]:
+def exact_copies(train: Prepared, synth: Prepared, holdout: Prepared | None) -> dict[str, Any]:
     """Synthetic rows equal to a training row on every compared column, with the baseline: the
     share of holdout rows equal to a training row, or without a holdout, of training rows equal
     to another training row."""
@@ -182,18 +192,23 @@ def rare_values(
             hit_h = (h >= 0) & (h < k)
             hit_h[hit_h] = rare[h[hit_h]]
             carries_h |= hit_h
-        columns.append({"column": name, "values": int(len(np.unique(codes[hit]))),
-                        "rows": int(hit.sum())})
+        columns.append(
+            {"column": name, "values": int(len(np.unique(codes[hit]))), "rows": int(hit.sum())}
+        )
     for name, (real_text, synth_text) in text.items():
         counts = real_text.dropna().astype(str).value_counts()
         rare_text = counts.index[counts < rare_rows]
         hit = synth_text.astype(object).where(synth_text.notna(), None).isin(rare_text)
         hit = hit.to_numpy(dtype=bool)
         carries[: len(hit)] |= hit
-        columns.append({"column": name, "values": int(synth_text[hit].nunique()),
-                        "rows": int(hit.sum())})
-    out = {"rare_rows": rare_rows, "columns": columns,
-           "synthetic_share": float(carries.mean()) if len(carries) else 0.0}
+        columns.append(
+            {"column": name, "values": int(synth_text[hit].nunique()), "rows": int(hit.sum())}
+        )
+    out = {
+        "rare_rows": rare_rows,
+        "columns": columns,
+        "synthetic_share": float(carries.mean()) if len(carries) else 0.0,
+    }
     if holdout is not None:
         out["holdout_share"] = float(carries_h.mean()) if len(carries_h) else 0.0
     return out
@@ -206,7 +221,9 @@ def distances(
     rng = np.random.default_rng(seed)
     reference_rows = _subsample(rng, train.n_rows, MAX_REFERENCE_ROWS)
     reference = space.transform(train, reference_rows)
-    near_s = nearest(space.transform(synth, _subsample(rng, synth.n_rows, QUERY_ROWS)), reference, 2)
+    near_s = nearest(
+        space.transform(synth, _subsample(rng, synth.n_rows, QUERY_ROWS)), reference, 2
+    )
     near_h = nearest(
         space.transform(holdout, _subsample(rng, holdout.n_rows, QUERY_ROWS)), reference, 2
     )

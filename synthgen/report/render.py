@@ -28,9 +28,12 @@ HIST_BINS = 24
 TOP_CATEGORIES = 12
 HEATMAP_COLUMNS = 40
 _STYLES = {
-    "none": "bold green", "pass": "bold green",
-    "suspected": "bold yellow", "warn": "bold yellow",
-    "collapsed": "bold red", "fail": "bold red",
+    "none": "bold green",
+    "pass": "bold green",
+    "suspected": "bold yellow",
+    "warn": "bold yellow",
+    "collapsed": "bold red",
+    "fail": "bold red",
 }
 _COLORS = {"green": "#1a7f37", "yellow": "#b7791f", "red": "#c53030", "grey": "#6b7280"}
 _REAL, _SYNTH = "#2b6cb0", "#dd6b20"
@@ -81,8 +84,10 @@ def chart_data(
             a, b = p.get("real_association"), p.get("synthetic_association")
         m_real[i][j] = m_real[j][i] = a
         m_synth[i][j] = m_synth[j][i] = b
-    return {"columns": columns, "associations": {"names": names, "real": m_real,
-                                                 "synthetic": m_synth}}
+    return {
+        "columns": columns,
+        "associations": {"names": names, "real": m_real, "synthetic": m_synth},
+    }
 
 
 def _histogram(r: np.ndarray, s: np.ndarray) -> dict[str, Any]:
@@ -101,8 +106,7 @@ def _histogram(r: np.ndarray, s: np.ndarray) -> dict[str, Any]:
             return [0.0] * HIST_BINS
         return (np.histogram(np.clip(x, lo, hi), edges)[0] / len(x)).tolist()
 
-    return {"type": "histogram", "edges": edges.tolist(), "real": shares(r),
-            "synthetic": shares(s)}
+    return {"type": "histogram", "edges": edges.tolist(), "real": shares(r), "synthetic": shares(s)}
 
 
 def _bars(r: Any, s: Any) -> dict[str, Any]:
@@ -145,37 +149,52 @@ def terminal(report: dict[str, Any], console: Console, outputs: list[str]) -> No
     head.add_column(style="bold")
     head.add_column()
     score = Text(_fmt(report["score"]), style="bold")
-    score.append(f"   column shapes {_fmt(fid['column_shapes_score'])}, "
-                 f"column pairs {_fmt(fid['column_pair_trends_score'])}", style="dim")
+    score.append(
+        f"   column shapes {_fmt(fid['column_shapes_score'])}, "
+        f"column pairs {_fmt(fid['column_pair_trends_score'])}",
+        style="dim",
+    )
     head.add_row("Quality score", score)
     auc = fid["detection"].get("auc")
-    head.add_row("Detection AUC", Text(f"{_fmt(auc, 2)}   (0.5: real and synthetic rows "
-                                       "cannot be told apart)"))
+    head.add_row(
+        "Detection AUC",
+        Text(f"{_fmt(auc, 2)}   (0.5: real and synthetic rows cannot be told apart)"),
+    )
     for label, section in (("Mode collapse", "mode_collapse"), ("Privacy", "privacy")):
         verdict = report[section]["verdict"]
         line = Text(verdict, style=verdict_style(verdict))
         reasons = report[section]["reasons"]
         if reasons:
-            line.append(f"   {_short(reasons[0])}" + (f" (+{len(reasons) - 1} more)"
-                                                     if len(reasons) > 1 else ""), style="")
+            line.append(
+                f"   {_short(reasons[0])}"
+                + (f" (+{len(reasons) - 1} more)" if len(reasons) > 1 else ""),
+                style="",
+            )
         elif report[section].get("notes"):
             line.append(f"   {_short(report[section]['notes'][0])}", style="dim")
         head.add_row(label, line)
     util = report.get("utility")
     if util:
         metric = util["metric"]
-        head.add_row("Utility", f"{util['target']}: {metric} {_fmt(util['synthetic'][metric])} "
-                     f"trained on synthetic vs {_fmt(util['real'][metric])} on real "
-                     f"(ratio {_fmt(util['ratio'], 2)})")
+        head.add_row(
+            "Utility",
+            f"{util['target']}: {metric} {_fmt(util['synthetic'][metric])} "
+            f"trained on synthetic vs {_fmt(util['real'][metric])} on real "
+            f"(ratio {_fmt(util['ratio'], 2)})",
+        )
     console.print(Panel(head, title="synthgen report", title_align="left", expand=False))
 
-    worst = sorted((c for c in fid["column_shapes"] if c["score"] is not None),
-                   key=lambda c: c["score"])[:3]
-    pairs = sorted((p for p in fid["column_pair_trends"]
-                    if p["counted"] and p["score"] is not None), key=lambda p: p["score"])[:3]
+    worst = sorted(
+        (c for c in fid["column_shapes"] if c["score"] is not None), key=lambda c: c["score"]
+    )[:3]
+    pairs = sorted(
+        (p for p in fid["column_pair_trends"] if p["counted"] and p["score"] is not None),
+        key=lambda p: p["score"],
+    )[:3]
     if worst or pairs:
-        table = Table(title="Weakest columns and pairs", title_justify="left", box=None,
-                      padding=(0, 2))
+        table = Table(
+            title="Weakest columns and pairs", title_justify="left", box=None, padding=(0, 2)
+        )
         table.add_column("column(s)")
         table.add_column("metric", style="dim")
         table.add_column("score", justify="right")
@@ -224,13 +243,17 @@ def _svg_histogram(col: dict[str, Any]) -> str:
         x = pad + i * bw
         for j, (values, color) in enumerate(((real, _REAL), (synth, _SYNTH))):
             bh = (h - 2 * pad) * values[i] / top
-            parts.append(f"<rect x='{x + j * bw / 2:.1f}' y='{h - pad - bh:.1f}' "
-                         f"width='{bw / 2:.1f}' height='{bh:.1f}' fill='{color}'/>")
+            parts.append(
+                f"<rect x='{x + j * bw / 2:.1f}' y='{h - pad - bh:.1f}' "
+                f"width='{bw / 2:.1f}' height='{bh:.1f}' fill='{color}'/>"
+            )
     is_date = col["kind"] == "datetime"
     parts.append(f"<line x1='{pad}' y1='{h - pad}' x2='{w - pad}' y2='{h - pad}' stroke='#999'/>")
     parts.append(f"<text x='{pad}' y='{h - 6}' class='ax'>{_e(_num(edges[0], is_date))}</text>")
-    parts.append(f"<text x='{w - pad}' y='{h - 6}' class='ax' text-anchor='end'>"
-                 f"{_e(_num(edges[-1], is_date))}</text>")
+    parts.append(
+        f"<text x='{w - pad}' y='{h - 6}' class='ax' text-anchor='end'>"
+        f"{_e(_num(edges[-1], is_date))}</text>"
+    )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -245,14 +268,21 @@ def _svg_bars(col: dict[str, Any]) -> str:
     for i, label in enumerate(labels):
         y = 3 + i * row
         short = label if len(label) <= 16 else label[:15] + "\u2026"
-        parts.append(f"<text x='{label_w - 4}' y='{y + 11}' class='ax' text-anchor='end'>"
-                     f"<title>{_e(label)}</title>{_e(short)}</text>")
-        parts.append(f"<rect x='{label_w}' y='{y}' width='{real[i] * scale:.1f}' height='7' "
-                     f"fill='{_REAL}'/>")
-        parts.append(f"<rect x='{label_w}' y='{y + 7}' width='{synth[i] * scale:.1f}' "
-                     f"height='7' fill='{_SYNTH}'/>")
-        parts.append(f"<text x='{label_w + max(real[i], synth[i]) * scale + 3:.1f}' "
-                     f"y='{y + 11}' class='ax'>{real[i]:.0%}/{synth[i]:.0%}</text>")
+        parts.append(
+            f"<text x='{label_w - 4}' y='{y + 11}' class='ax' text-anchor='end'>"
+            f"<title>{_e(label)}</title>{_e(short)}</text>"
+        )
+        parts.append(
+            f"<rect x='{label_w}' y='{y}' width='{real[i] * scale:.1f}' height='7' fill='{_REAL}'/>"
+        )
+        parts.append(
+            f"<rect x='{label_w}' y='{y + 7}' width='{synth[i] * scale:.1f}' "
+            f"height='7' fill='{_SYNTH}'/>"
+        )
+        parts.append(
+            f"<text x='{label_w + max(real[i], synth[i]) * scale + 3:.1f}' "
+            f"y='{y + 11}' class='ax'>{real[i]:.0%}/{synth[i]:.0%}</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -271,27 +301,36 @@ def _svg_heatmap(names: list[str], matrix: list[list[float | None]], title: str)
     cell = max(8, min(22, 360 // max(n, 1)))
     label = 120
     size = label + n * cell + 4
-    parts = [f"<figure><figcaption>{_e(title)}</figcaption>"
-             f"<svg viewBox='0 0 {size} {size}' width='{size}' height='{size}' role='img'>"]
+    parts = [
+        f"<figure><figcaption>{_e(title)}</figcaption>"
+        f"<svg viewBox='0 0 {size} {size}' width='{size}' height='{size}' role='img'>"
+    ]
     for i, name in enumerate(names):
         short = name if len(name) <= 18 else name[:17] + "\u2026"
-        parts.append(f"<text x='{label - 4}' y='{label + i * cell + cell * 0.7:.1f}' "
-                     f"class='ax' text-anchor='end'>{_e(short)}</text>")
+        parts.append(
+            f"<text x='{label - 4}' y='{label + i * cell + cell * 0.7:.1f}' "
+            f"class='ax' text-anchor='end'>{_e(short)}</text>"
+        )
         x = label + i * cell + cell * 0.7
-        parts.append(f"<text x='{x:.1f}' y='{label - 4}' class='ax' "
-                     f"transform='rotate(-60 {x:.1f} {label - 4})'>{_e(short)}</text>")
+        parts.append(
+            f"<text x='{x:.1f}' y='{label - 4}' class='ax' "
+            f"transform='rotate(-60 {x:.1f} {label - 4})'>{_e(short)}</text>"
+        )
         for j in range(n):
             value = matrix[i][j]
             tip = "n/a" if value is None else f"{value:.2f}"
-            parts.append(f"<rect x='{label + j * cell}' y='{label + i * cell}' width='{cell}' "
-                         f"height='{cell}' fill='{_heat_color(value)}' stroke='#fff'>"
-                         f"<title>{_e(names[i])} x {_e(names[j])}: {tip}</title></rect>")
+            parts.append(
+                f"<rect x='{label + j * cell}' y='{label + i * cell}' width='{cell}' "
+                f"height='{cell}' fill='{_heat_color(value)}' stroke='#fff'>"
+                f"<title>{_e(names[i])} x {_e(names[j])}: {tip}</title></rect>"
+            )
     parts.append("</svg></figure>")
     return "".join(parts)
 
 
-def _svg_grouped(labels: list[str], series: list[tuple[str, list[float], str]],
-                 top: float | None = None) -> str:
+def _svg_grouped(
+    labels: list[str], series: list[tuple[str, list[float], str]], top: float | None = None
+) -> str:
     w, h, pad = 420, 170, 26
     values = [v for _, vs, _ in series for v in vs if v is not None]
     top = top or max(values + [1e-12])
@@ -303,11 +342,15 @@ def _svg_grouped(labels: list[str], series: list[tuple[str, list[float], str]],
         for j, (name, vs, color) in enumerate(series):
             v = vs[i] or 0.0
             bh = (h - 2 * pad) * min(v, top) / top
-            parts.append(f"<rect x='{gx + j * bw:.1f}' y='{h - pad - bh:.1f}' width='{bw:.1f}' "
-                         f"height='{bh:.1f}' fill='{color}'><title>{_e(name)} {_e(label)}: "
-                         f"{v:.3f}</title></rect>")
-        parts.append(f"<text x='{gx + group * 0.4:.1f}' y='{h - 8}' class='ax' "
-                     f"text-anchor='middle'>{_e(label)}</text>")
+            parts.append(
+                f"<rect x='{gx + j * bw:.1f}' y='{h - pad - bh:.1f}' width='{bw:.1f}' "
+                f"height='{bh:.1f}' fill='{color}'><title>{_e(name)} {_e(label)}: "
+                f"{v:.3f}</title></rect>"
+            )
+        parts.append(
+            f"<text x='{gx + group * 0.4:.1f}' y='{h - 8}' class='ax' "
+            f"text-anchor='middle'>{_e(label)}</text>"
+        )
     parts.append(f"<line x1='{pad}' y1='{h - pad}' x2='{w - pad}' y2='{h - pad}' stroke='#999'/>")
     parts.append("</svg>")
     return "".join(parts)
@@ -322,14 +365,15 @@ def _svg_lines(edges: list[float], series: list[tuple[str, list[float], str]]) -
     for _, vs, color in series:
         points = " ".join(
             f"{pad + (m - edges[0]) / span * (w - 2 * pad):.1f},"
-            f"{h - pad - (h - 2 * pad) * v / top:.1f}" for m, v in zip(mids, vs)
+            f"{h - pad - (h - 2 * pad) * v / top:.1f}"
+            for m, v in zip(mids, vs)
         )
-        parts.append(f"<polyline points='{points}' fill='none' stroke='{color}' "
-                     "stroke-width='2'/>")
+        parts.append(f"<polyline points='{points}' fill='none' stroke='{color}' stroke-width='2'/>")
     parts.append(f"<line x1='{pad}' y1='{h - pad}' x2='{w - pad}' y2='{h - pad}' stroke='#999'/>")
     parts.append(f"<text x='{pad}' y='{h - 8}' class='ax'>0</text>")
-    parts.append(f"<text x='{w - pad}' y='{h - 8}' class='ax' text-anchor='end'>"
-                 f"{edges[-1]:.2f}</text>")
+    parts.append(
+        f"<text x='{w - pad}' y='{h - 8}' class='ax' text-anchor='end'>{edges[-1]:.2f}</text>"
+    )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -391,9 +435,11 @@ def html(report: dict[str, Any]) -> str:
     ]
     util = report.get("utility")
     if util:
-        out.append(f"<div class='card'>Utility ({_e(util['target'])})<b>"
-                   f"{_fmt(util['ratio'], 2)}</b><span class='dim'>{_e(util['metric'])} "
-                   "synthetic / real</span></div>")
+        out.append(
+            f"<div class='card'>Utility ({_e(util['target'])})<b>"
+            f"{_fmt(util['ratio'], 2)}</b><span class='dim'>{_e(util['metric'])} "
+            "synthetic / real</span></div>"
+        )
     out.append("</div>")
     out.append("<h2>Mode collapse " + _badge(col["verdict"]) + "</h2>" + _reasons(col))
     out.append("<h2>Privacy " + _badge(priv["verdict"]) + "</h2>" + _reasons(priv))
@@ -402,15 +448,19 @@ def html(report: dict[str, Any]) -> str:
     out.append(_privacy_section(priv))
     if util:
         out.append(_utility_section(util))
-    out.append("<p class='dim'>Shapes and pair trends follow SDMetrics' QualityReport "
-               "definitions; keys of the JSON report are documented in "
-               "docs/report-schema.md.</p></body></html>")
+    out.append(
+        "<p class='dim'>Shapes and pair trends follow SDMetrics' QualityReport "
+        "definitions; keys of the JSON report are documented in "
+        "docs/report-schema.md.</p></body></html>"
+    )
     return "\n".join(out)
 
 
 def _key_legend() -> str:
-    return (f"<p class='key dim'><span style='background:{_REAL}'></span>real"
-            f"<span style='background:{_SYNTH}'></span>synthetic</p>")
+    return (
+        f"<p class='key dim'><span style='background:{_REAL}'></span>real"
+        f"<span style='background:{_SYNTH}'></span>synthetic</p>"
+    )
 
 
 def _fidelity_section(fid: dict[str, Any], charts: dict[str, Any]) -> str:
@@ -420,12 +470,17 @@ def _fidelity_section(fid: dict[str, Any], charts: dict[str, Any]) -> str:
         shape = shapes.get(c["column"], {})
         picture = _svg_histogram(c) if c["type"] == "histogram" else _svg_bars(c)
         nulls = c["null"]
-        null_text = (f"; nulls {nulls['real']:.1%} real, {nulls['synthetic']:.1%} synthetic"
-                     if nulls["real"] or nulls["synthetic"] else "")
-        out.append(f"<div class='cell'><h3>{_e(c['column'])} <span class='dim'>"
-                   f"{_e(c['kind'])}</span></h3>{picture}<div class='dim'>"
-                   f"{_e(shape.get('metric', ''))} {_fmt(shape.get('score'))}; coverage "
-                   f"{_fmt(shape.get('coverage'), 2)}{null_text}</div></div>")
+        null_text = (
+            f"; nulls {nulls['real']:.1%} real, {nulls['synthetic']:.1%} synthetic"
+            if nulls["real"] or nulls["synthetic"]
+            else ""
+        )
+        out.append(
+            f"<div class='cell'><h3>{_e(c['column'])} <span class='dim'>"
+            f"{_e(c['kind'])}</span></h3>{picture}<div class='dim'>"
+            f"{_e(shape.get('metric', ''))} {_fmt(shape.get('score'))}; coverage "
+            f"{_fmt(shape.get('coverage'), 2)}{null_text}</div></div>"
+        )
     out.append("</div>")
     if fid.get("ignored_columns"):
         names = ", ".join(f"{c['column']} ({c['kind']})" for c in fid["ignored_columns"])
@@ -433,21 +488,32 @@ def _fidelity_section(fid: dict[str, Any], charts: dict[str, Any]) -> str:
     assoc = charts.get("associations")
     if assoc and len(assoc["names"]) > 1:
         names = assoc["names"]
-        diff = [[None if a is None or b is None else b - a for a, b in zip(ra, rb)]
-                for ra, rb in zip(assoc["real"], assoc["synthetic"])]
-        out.append("<h2>Column pairs: associations</h2><p class='dim'>Pearson's r for two "
-                   "numeric or date columns, Cramer's V otherwise (numbers cut in 10 bins); "
-                   "red positive, blue negative. Hover a cell for its value.</p>")
+        diff = [
+            [None if a is None or b is None else b - a for a, b in zip(ra, rb)]
+            for ra, rb in zip(assoc["real"], assoc["synthetic"])
+        ]
+        out.append(
+            "<h2>Column pairs: associations</h2><p class='dim'>Pearson's r for two "
+            "numeric or date columns, Cramer's V otherwise (numbers cut in 10 bins); "
+            "red positive, blue negative. Hover a cell for its value.</p>"
+        )
         out.append(_svg_heatmap(names, assoc["real"], "real"))
         out.append(_svg_heatmap(names, assoc["synthetic"], "synthetic"))
         out.append(_svg_heatmap(names, diff, "difference (synthetic - real)"))
-    pairs = sorted((p for p in fid["column_pair_trends"] if p["counted"]),
-                   key=lambda p: (p["score"] is None, p["score"]))[:10]
+    pairs = sorted(
+        (p for p in fid["column_pair_trends"] if p["counted"]),
+        key=lambda p: (p["score"] is None, p["score"]),
+    )[:10]
     if pairs:
-        out.append("<h3>Weakest counted pairs</h3><table><tr><th>pair</th><th>metric</th>"
-                   "<th>score</th></tr>")
-        out.extend(f"<tr><td>{_e(p['column_1'])} x {_e(p['column_2'])}</td><td>"
-                   f"{_e(p['metric'])}</td><td>{_fmt(p['score'])}</td></tr>" for p in pairs)
+        out.append(
+            "<h3>Weakest counted pairs</h3><table><tr><th>pair</th><th>metric</th>"
+            "<th>score</th></tr>"
+        )
+        out.extend(
+            f"<tr><td>{_e(p['column_1'])} x {_e(p['column_2'])}</td><td>"
+            f"{_e(p['metric'])}</td><td>{_fmt(p['score'])}</td></tr>"
+            for p in pairs
+        )
         out.append("</table>")
     return "".join(out)
 
@@ -457,26 +523,41 @@ def _collapse_section(col: dict[str, Any]) -> str:
     prdc = col.get("prdc", {})
     if prdc.get("synthetic"):
         labels = ["precision", "recall", "density", "coverage"]
-        out.append(f"<p class='dim'>k-nearest-neighbour precision, recall, density and coverage "
-                   f"(Naeem et al. 2020, k={prdc['k']}, {prdc['rows']:,} rows each): synthetic "
-                   "rows against real rows, and a second set of real rows against the same "
-                   "(the baseline a perfect generator reaches).</p>")
-        out.append(f"<p class='key dim'><span style='background:{_SYNTH}'></span>synthetic"
-                   f"<span style='background:{_REAL}'></span>real baseline</p>")
-        out.append(_svg_grouped(labels, [
-            ("synthetic", [prdc["synthetic"][m] for m in labels], _SYNTH),
-            ("real baseline", [prdc["real_baseline"][m] for m in labels], _REAL),
-        ]))
+        out.append(
+            f"<p class='dim'>k-nearest-neighbour precision, recall, density and coverage "
+            f"(Naeem et al. 2020, k={prdc['k']}, {prdc['rows']:,} rows each): synthetic "
+            "rows against real rows, and a second set of real rows against the same "
+            "(the baseline a perfect generator reaches).</p>"
+        )
+        out.append(
+            f"<p class='key dim'><span style='background:{_SYNTH}'></span>synthetic"
+            f"<span style='background:{_REAL}'></span>real baseline</p>"
+        )
+        out.append(
+            _svg_grouped(
+                labels,
+                [
+                    ("synthetic", [prdc["synthetic"][m] for m in labels], _SYNTH),
+                    ("real baseline", [prdc["real_baseline"][m] for m in labels], _REAL),
+                ],
+            )
+        )
     dup = col.get("duplicates", {})
     if dup.get("synthetic_rate") is not None:
-        out.append(f"<p>Duplicate rows: {dup['synthetic_rate']:.1%} of synthetic rows repeat "
-                   f"another ({dup['synthetic_distinct']:,} distinct in {dup['rows']:,}); "
-                   f"{dup['real_rate']:.1%} of as many real rows do.</p>")
+        out.append(
+            f"<p>Duplicate rows: {dup['synthetic_rate']:.1%} of synthetic rows repeat "
+            f"another ({dup['synthetic_distinct']:,} distinct in {dup['rows']:,}); "
+            f"{dup['real_rate']:.1%} of as many real rows do.</p>"
+        )
     flagged = [c for c in col.get("columns", []) if c["verdict"] != "none"]
     if flagged:
         out.append("<table><tr><th>column</th><th>verdict</th><th>evidence</th></tr>")
-        out.extend(f"<tr><td>{_e(c['column'])}</td><td>{_badge(c['verdict'])}</td><td>"
-                   + "<br>".join(_e(r) for r in c["reasons"]) + "</td></tr>" for c in flagged)
+        out.extend(
+            f"<tr><td>{_e(c['column'])}</td><td>{_badge(c['verdict'])}</td><td>"
+            + "<br>".join(_e(r) for r in c["reasons"])
+            + "</td></tr>"
+            for c in flagged
+        )
         out.append("</table>")
     return "".join(out)
 
@@ -486,39 +567,58 @@ def _privacy_section(priv: dict[str, Any]) -> str:
     dcr = priv.get("dcr")
     if dcr:
         hist = dcr["histogram"]
-        out.append(f"<p>{dcr['closer_share']:.0%} of synthetic rows are closer to the training "
-                   "rows than holdout rows are (50% is healthy). Distance to the closest "
-                   f"training row: median {dcr['synthetic']['median']:.3f} synthetic, "
-                   f"{dcr['holdout']['median']:.3f} holdout.</p>")
-        out.append(f"<p class='key dim'><span style='background:{_SYNTH}'></span>synthetic"
-                   f"<span style='background:{_REAL}'></span>holdout</p>")
-        out.append(_svg_lines(hist["edges"], [("synthetic", hist["synthetic"], _SYNTH),
-                                             ("holdout", hist["holdout"], _REAL)]))
+        out.append(
+            f"<p>{dcr['closer_share']:.0%} of synthetic rows are closer to the training "
+            "rows than holdout rows are (50% is healthy). Distance to the closest "
+            f"training row: median {dcr['synthetic']['median']:.3f} synthetic, "
+            f"{dcr['holdout']['median']:.3f} holdout.</p>"
+        )
+        out.append(
+            f"<p class='key dim'><span style='background:{_SYNTH}'></span>synthetic"
+            f"<span style='background:{_REAL}'></span>holdout</p>"
+        )
+        out.append(
+            _svg_lines(
+                hist["edges"],
+                [("synthetic", hist["synthetic"], _SYNTH), ("holdout", hist["holdout"], _REAL)],
+            )
+        )
         nndr = priv["nndr"]
-        out.append(f"<p>Nearest-neighbour distance ratio: median {nndr['synthetic_median']:.2f} "
-                   f"synthetic, {nndr['holdout_median']:.2f} holdout; "
-                   f"{nndr['below_holdout_p05']:.1%} of synthetic rows below the holdout's 5th "
-                   "percentile (5% is healthy).</p>")
+        out.append(
+            f"<p>Nearest-neighbour distance ratio: median {nndr['synthetic_median']:.2f} "
+            f"synthetic, {nndr['holdout_median']:.2f} holdout; "
+            f"{nndr['below_holdout_p05']:.1%} of synthetic rows below the holdout's 5th "
+            "percentile (5% is healthy).</p>"
+        )
     copies = priv["exact_copies"]
-    out.append(f"<p>Exact copies of training rows: {copies['synthetic_share']:.2%} of synthetic "
-               f"rows, {copies['baseline_share']:.2%} of {_e(copies['baseline'])}.</p>")
+    out.append(
+        f"<p>Exact copies of training rows: {copies['synthetic_share']:.2%} of synthetic "
+        f"rows, {copies['baseline_share']:.2%} of {_e(copies['baseline'])}.</p>"
+    )
     rare = priv["rare_values"]
     leaked = [c for c in rare["columns"] if c["values"]]
     if leaked:
-        out.append(f"<p>Values seen in fewer than {rare['rare_rows']} training rows written "
-                   "verbatim: " + ", ".join(f"{_e(c['column'])} ({c['values']} values, "
-                                            f"{c['rows']} rows)" for c in leaked) + "</p>")
+        out.append(
+            f"<p>Values seen in fewer than {rare['rare_rows']} training rows written "
+            "verbatim: "
+            + ", ".join(
+                f"{_e(c['column'])} ({c['values']} values, {c['rows']} rows)" for c in leaked
+            )
+            + "</p>"
+        )
     return "".join(out)
 
 
 def _utility_section(util: dict[str, Any]) -> str:
     rows = "".join(
         f"<tr><td>{_e(k)}</td><td>{_fmt(util['real'][k])}</td><td>"
-        f"{_fmt(util['synthetic'][k])}</td></tr>" for k in util["real"]
+        f"{_fmt(util['synthetic'][k])}</td></tr>"
+        for k in util["real"]
     )
-    return (f"<h2>Utility: predicting {_e(util['target'])}</h2><p class='dim'>"
-            f"{_e(util['task'])}, gradient boosting trained on {util['train_rows']:,} rows, "
-            f"tested on {_e(util['tested_on'])} ({util['test_rows']:,} rows).</p><table><tr>"
-            f"<th>metric</th><th>trained on real</th><th>trained on synthetic</th></tr>{rows}"
-            "</table>")
-
+    return (
+        f"<h2>Utility: predicting {_e(util['target'])}</h2><p class='dim'>"
+        f"{_e(util['task'])}, gradient boosting trained on {util['train_rows']:,} rows, "
+        f"tested on {_e(util['tested_on'])} ({util['test_rows']:,} rows).</p><table><tr>"
+        f"<th>metric</th><th>trained on real</th><th>trained on synthetic</th></tr>{rows}"
+        "</table>"
+    )

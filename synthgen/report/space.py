@@ -119,8 +119,11 @@ def nearest(queries: np.ndarray | None, reference: np.ndarray, k: int = 1) -> np
         rows = np.arange(len(chunk))
         if exclude_self:
             part[rows, start + rows] = np.inf
-        idx = np.argpartition(part, keep - 1, axis=1)[:, :keep] if keep < len(reference) else (
-            np.broadcast_to(np.arange(len(reference)), part.shape))
+        idx = (
+            np.argpartition(part, keep - 1, axis=1)[:, :keep]
+            if keep < len(reference)
+            else (np.broadcast_to(np.arange(len(reference)), part.shape))
+        )
         exact = np.sqrt(((chunk[:, None, :] - reference[idx]) ** 2).sum(axis=2))
         if exclude_self:
             exact[idx == (start + rows)[:, None]] = np.inf

@@ -62,10 +62,12 @@ def categorical_mask(table: Prepared, names: list[str]) -> np.ndarray:
     """Which features the learner splits as categories: those with few enough of them. Codes
     of a many-valued column (most frequent first) go in as numbers: categorical splits over
     hundreds of values cost many times more, and frequency order splits well enough."""
-    return np.array([
-        table[name].categories is not None and len(table[name].categories) <= _FEW_CATEGORIES
-        for name in names
-    ])
+    return np.array(
+        [
+            table[name].categories is not None and len(table[name].categories) <= _FEW_CATEGORIES
+            for name in names
+        ]
+    )
 
 
 @contextlib.contextmanager
@@ -106,8 +108,7 @@ def assess(
     both tested on real rows, and their ratio."""
     if target not in real:
         raise UsageError(
-            f"--target {target!r} is not a column the report compares; use one of "
-            f"{', '.join(real)}"
+            f"--target {target!r} is not a column the report compares; use one of {', '.join(real)}"
         )
     rng = np.random.default_rng(seed)
     classify = real[target].codes is not None
