@@ -40,6 +40,10 @@ class UsageError(SynthgenError):
     exit_code = 2
 
 
+class ConditionError(UsageError):
+    """A sampling condition (--where, --balance, --from-rows) that can't be parsed or met."""
+
+
 class ModelFileError(SynthgenError):
     """A model file is not a valid, untampered synthgen model this version can load."""
 
@@ -62,3 +66,7 @@ class GateFailed(SynthgenError):
     """A report gate (--fail-under, --fail-on) was not met."""
 
     exit_code = 1
+
+
+class SynthgenWarning(UserWarning):
+    """Something the user should know, that is not an error (e.g. the model extrapolates)."""

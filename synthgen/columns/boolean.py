@@ -51,3 +51,31 @@ def decode(
         return pd.Series(codes == 1)
     table = np.array([col.false_value, col.true_value, None], dtype=object)
     return pd.Series(table[codes], dtype=object)
+
+
+_SPELLINGS = {
+    "true": 1,
+    "yes": 1,
+    "y": 1,
+    "t": 1,
+    "1": 1,
+    "false": 0,
+    "no": 0,
+    "n": 0,
+    "f": 0,
+    "0": 0,
+}
+
+
+def parse_values(values: pd.Series, col: Column, state: dict[str, Any]) -> np.ndarray:
+    """Codes (1 true, 0 false) of given values in any usual spelling; -1 where unreadable,
+    -2 where missing."""
+    spellings = dict(_SPELLINGS)
+    spellings[str(col.true_value).strip().lower()] = 1
+    spellings[str(col.false_value).strip().lower()] = 0
+    out = np.full(len(values), -2, dtype=np.int64)
+    for i, value in enumerate(values.astype(object)):
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            continue
+        out[i] = spellings.get(str(value).strip().lower(), -1)
+    return out

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from synthgen.columns.base import Part, RowRandom, null_mask
+from synthgen.errors import InputError
 from synthgen.schema import Column
 
 
@@ -89,3 +90,43 @@ def decode(
             pd.Categorical(out, categories=_index(state["categories"]), ordered=bool(col.ordered))
         )
     return pd.Series(out, dtype=object)
+
+
+def parse_values(values: pd.Series, col: Column, state: dict[str, Any]) -> np.ndarray:
+    """Codes of given values: -1 where not a category the model can write, -2 where missing.
+
+    A value matches a category as written, else ignoring surrounding spaces, else ignoring case
+    too (adult.csv writes " >50K"; a user types ">50K"). A loose match must be unambiguous.
+    """
+    categories = state["categories"]
+    exact = {c: i for i, c in enumerate(categories)}
+    loose: list[dict[str, int]] = [{}, {}]
+    for i, c in enumerate(categories):
+        for level, key in enumerate((str(c).strip(), str(c).strip().casefold())):
+            loose[level][key] = -3 if key in loose[level] else i
+    keys = _key(values)
+    out = np.full(len(keys), -2, dtype=np.int64)
+    for i, value in enumerate(keys):
+        if value is None:
+            continue
+        code = exact.get(value, -1) if _hashable(value) else -1
+        if code < 0:
+            text = str(value).strip()
+            code = loose[0].get(text, loose[1].get(text.casefold(), -1))
+        if code == -3:
+            close = [
+                c for c in categories if str(c).strip().casefold() == str(value).strip().casefold()
+            ]
+            raise InputError(
+                f"column {col.name!r}: {value!r} could be any of {close}; write it exactly"
+            )
+        out[i] = code
+    return out
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True

@@ -222,3 +222,29 @@ def format_seconds(micros: np.ndarray, fmt: str, offset: int = 0) -> np.ndarray:
     if literal:
         out = np.char.add(out, literal)
     return out
+
+
+def parse_values(values: pd.Series, col: Column, state: dict[str, Any]) -> np.ndarray:
+    """Given dates as seconds since 1970 (NaN where missing): in the column's own format first,
+    then any ISO-like spelling (`2020-01-31`), so a condition need not copy an odd format."""
+    text = values.astype(object).where(values.notna(), None)
+    if col.format is not None and all(isinstance(v, str) or v is None for v in text):
+        try:
+            return parse_text(text, col.format, col.name)
+        except InputError:
+            pass
+    try:
+        stamps = pd.to_datetime(pd.Series(text, dtype=object), format="mixed")
+    except (ValueError, TypeError):
+        example = next(v for v in text if v is not None)
+        raise InputError(
+            f"column {col.name!r}: can't read {example!r} as a date (written like {col.format!r})"
+        ) from None
+    if getattr(stamps.dtype, "tz", None) is None and state.get("tz") and col.format is None:
+        stamps = stamps.dt.tz_localize(state["tz"])
+    return to_seconds(stamps, Column(name=col.name, kind="datetime"))
+
+
+def grid(state: dict[str, Any]) -> float:
+    """The spacing (seconds) of the dates decoding writes; 0 below a second."""
+    return float(state["resolution"]) if state["resolution"] >= 1 else 0.0

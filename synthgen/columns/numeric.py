@@ -94,3 +94,16 @@ def decode(
         x = np.round(x, state["decimals"])
     x[missing] = np.nan
     return pd.Series(x)
+
+
+def parse_values(values: pd.Series, col: Column, state: dict[str, Any]) -> np.ndarray:
+    """Given values (a condition's, or cells of rows to fill) as floats, NaN where missing."""
+    return to_float(values, col.name)
+
+
+def grid(state: dict[str, Any]) -> float:
+    """The spacing of the values decoding writes (1 for integers, 0.01 for 2 decimals); 0 when
+    any float can come out."""
+    if state["integer"]:
+        return 1.0
+    return 10.0 ** -state["decimals"] if state["decimals"] is not None else 0.0

@@ -19,9 +19,9 @@ Example:
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,9 @@ import pandas as pd
 from synthgen.columns import Encoded, TableEncoder
 from synthgen.errors import MissingDependencyError, UsageError
 from synthgen.schema import Schema, detect, validate
+
+if TYPE_CHECKING:
+    from synthgen.conditions import Constraints, SamplePlan
 
 # Rows generated per random stream: row i always comes from stream (seed, i // BLOCK_ROWS), so the
 # output for a seed is the same however it is chunked.
@@ -55,6 +58,17 @@ class Synthesizer:
     def _sample_encoded(self, n: int, rng: np.random.Generator) -> Encoded:
         raise NotImplementedError
 
+    def _sample_conditional(
+        self, n: int, constraints: Constraints, rng: np.random.Generator
+    ) -> Encoded:
+        """`n` encoded rows meeting `constraints` exactly (see `synthgen.conditions`): row i meets
+        row i's, or all meet the same when `constraints.shared`; the parts they don't name are
+        free. The default keeps unconditional draws that meet them (bounded rejection); a model
+        that can condition exactly overrides this."""
+        from synthgen.conditions import rejection_sample
+
+        return rejection_sample(self._sample_encoded, n, constraints, rng, self.name)
+
     def _get_state(self) -> dict[str, Any]:
         """The fitted parameters: JSON values and numpy arrays, nested in dicts and lists."""
         raise NotImplementedError
@@ -77,7 +91,7 @@ class Synthesizer:
             raise InputError("the table has no rows to learn from")
         schema = schema if schema is not None else detect(table)
         validate(table, schema)
-        self.seed_ = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+        self.seed_ = _seed(seed)
         rng = np.random.default_rng(self.seed_)
         self.schema_ = schema
         self.encoder_ = TableEncoder(schema, self.rare_threshold).fit(table, rng)
@@ -95,19 +109,32 @@ class Synthesizer:
             raise UsageError(f"the {self.name} model is not fitted yet; call fit() first")
 
     def iter_sample(
-        self, n: int | None = None, *, seed: int | None = None, chunk_rows: int = 100_000
+        self,
+        n: int | None = None,
+        *,
+        seed: int | None = None,
+        chunk_rows: int = 100_000,
+        where: Any = None,
+        balance: str | None = None,
+        allow_unseen: bool = False,
     ) -> Iterator[pd.DataFrame]:
-        """Yield the rows of `sample(n, seed)` in chunks of about `chunk_rows` (bounded memory)."""
+        """Yield the rows of `sample(n, seed, ...)` in chunks of about `chunk_rows` (bounded
+        memory)."""
         self._check_fitted()
         n = self.training_rows_ if n is None else int(n)
         if n < 0:
             raise UsageError("the number of rows must be 0 or more")
-        seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+        plan = None
+        if where is not None or balance is not None:
+            from synthgen.conditions import SamplePlan
+
+            plan = SamplePlan(self, where, balance, allow_unseen)
+        seed = _seed(seed)
         per_chunk = max(1, chunk_rows // BLOCK_ROWS)
         n_blocks = max(1, -(-n // BLOCK_ROWS))
         for first in range(0, n_blocks, per_chunk):
             blocks = [
-                self._sample_block(b, n, seed)
+                self._sample_block(b, n, seed, plan)
                 for b in range(first, min(n_blocks, first + per_chunk))
             ]
             encoded = Encoded(
@@ -115,22 +142,104 @@ class Synthesizer:
                 np.concatenate([b.discrete for b in blocks]),
                 sum(b.n_rows for b in blocks),
             )
-            yield self.encoder_.decode(encoded, seed, start=first * BLOCK_ROWS)
+            frame = self.encoder_.decode(encoded, seed, start=first * BLOCK_ROWS)
+            yield plan.finish(frame, seed, first * BLOCK_ROWS) if plan else frame
 
-    def _sample_block(self, block: int, n: int, seed: int) -> Encoded:
+    def _sample_block(
+        self, block: int, n: int, seed: int, plan: SamplePlan | None = None
+    ) -> Encoded:
         """Block `block` of the row stream for `seed` (cut short at row `n`)."""
         rows = max(0, min(BLOCK_ROWS, n - block * BLOCK_ROWS))
+        if plan is not None:
+            return plan.block(self, block * BLOCK_ROWS, rows, [seed, block, 1])
         encoded = self._sample_encoded(BLOCK_ROWS, np.random.default_rng([seed, block]))
         if rows < BLOCK_ROWS:
             encoded = Encoded(encoded.continuous[:rows], encoded.discrete[:rows], rows)
         return encoded
 
-    def sample(self, n: int | None = None, *, seed: int | None = None) -> pd.DataFrame:
+    def _conditional(self, n: int, constraints: Constraints, rng: np.random.Generator) -> Encoded:
+        """`n` rows meeting `constraints`: rows that constrain the same parts go through the
+        model's hook together; what comes back is checked, since every row must meet them."""
+        from synthgen.conditions import scatter
+
+        if n == 0:
+            return self._sample_encoded(0, rng)
+        groups = []
+        for rows, sub in constraints.groups():
+            rows = np.arange(n) if constraints.shared else rows
+            if not (sub.intervals or sub.allowed):
+                encoded = self._sample_encoded(len(rows), rng)
+            else:
+                encoded = self._sample_conditional(len(rows), sub, rng)
+                if not sub.matches(encoded).all():
+                    raise RuntimeError(f"the {self.name} model broke a condition: {sub.label}")
+            groups.append((rows, encoded))
+        return scatter(groups, n)
+
+    def sample(
+        self,
+        n: int | None = None,
+        *,
+        seed: int | None = None,
+        where: Any = None,
+        balance: str | None = None,
+        allow_unseen: bool = False,
+    ) -> pd.DataFrame:
         """`n` synthetic rows (default: as many as the training table had).
 
-        The same seed gives the same rows, however they are chunked.
+        `where`: only rows meeting conditions (`"age>=40"`, a list of such, or a dict such as
+        `{"income": ">50K", "age": (">=", 40)}`); `balance`: equal counts of each class of a
+        categorical or boolean column; `allow_unseen`: accept values never seen in training (the
+        model extrapolates). See `synthgen.conditions`. The same seed gives the same rows, however
+        they are chunked.
         """
-        frames = list(self.iter_sample(n, seed=seed))
+        frames = list(
+            self.iter_sample(n, seed=seed, where=where, balance=balance, allow_unseen=allow_unseen)
+        )
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+    def iter_fill(
+        self,
+        rows: pd.DataFrame | Iterable[pd.DataFrame],
+        *,
+        seed: int | None = None,
+        allow_unseen: bool = False,
+    ) -> Iterator[pd.DataFrame]:
+        """Yield `fill(rows)` block by block; `rows` may be an iterator of chunks (any sizes: they
+        are re-cut into the model's blocks, so the output does not depend on them)."""
+        from synthgen.conditions import fill_constraints, merge
+
+        self._check_fitted()
+        seed = _seed(seed)
+        chunks = [rows] if isinstance(rows, pd.DataFrame) else rows
+        for block, part in enumerate(_reblock(chunks, BLOCK_ROWS)):
+            start = block * BLOCK_ROWS
+            constraints, cells = fill_constraints(self.encoder_, part, allow_unseen, start)
+            encoded = self._conditional(
+                len(part), constraints, np.random.default_rng([seed, block, 2])
+            )
+            frame = self.encoder_.decode(encoded, seed, start)
+            for name, given, values in cells:
+                frame[name] = merge(frame[name], values, given)
+            yield frame
+
+    def fill(
+        self, rows: pd.DataFrame, *, seed: int | None = None, allow_unseen: bool = False
+    ) -> pd.DataFrame:
+        """The rows with their empty cells filled by the model, conditional on the given cells,
+        which are kept as they are. `rows` may hold any of the model's columns (a missing column
+        is all empty).
+
+        Example:
+            >>> import pandas as pd, synthgen
+            >>> real = pd.DataFrame({"g": ["a", "b"] * 50, "x": [1.0, 9.0] * 50})
+            >>> model = synthgen.fit(real, seed=0)
+            >>> model.fill(pd.DataFrame({"g": ["b", None]}), seed=0)["g"].notna().all()
+            True
+        """
+        frames = list(self.iter_fill(rows, seed=seed, allow_unseen=allow_unseen))
+        if not frames:
+            return self.sample(0)
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     def save(self, path: str, *, force: bool = False) -> None:
@@ -160,6 +269,28 @@ class Synthesizer:
         model.encoder_ = TableEncoder.from_state(model.schema_, state["encoder"])
         model._set_state(state["fitted"])
         return model
+
+
+def _seed(seed: int | None) -> int:
+    return seed if seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+
+
+def _reblock(chunks: Iterable[pd.DataFrame], size: int) -> Iterator[pd.DataFrame]:
+    """The rows of `chunks` again, in frames of exactly `size` rows (the last may be shorter)."""
+    pending: list[pd.DataFrame] = []
+    held = 0
+    for chunk in chunks:
+        chunk = chunk.reset_index(drop=True)
+        while len(chunk):
+            take = chunk.iloc[: size - held]
+            chunk = chunk.iloc[len(take) :]
+            pending.append(take)
+            held += len(take)
+            if held == size:
+                yield pd.concat(pending, ignore_index=True)
+                pending, held = [], 0
+    if held:
+        yield pd.concat(pending, ignore_index=True)
 
 
 # ---- registry -----------------------------------------------------------------------------------

@@ -20,13 +20,18 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.special import ndtr, ndtri
 
 from synthgen.columns import Encoded
+from synthgen.errors import ConditionError
 from synthgen.models.base import Synthesizer
+from synthgen.models.gaussian import Z_MAX, regression, truncated_mvn
+
+if TYPE_CHECKING:
+    from synthgen.conditions import Constraints
 
 _EPS = 1e-6
 
@@ -133,16 +138,111 @@ class GaussianCopula(Synthesizer):
         return ndtri(np.clip(u, _EPS, 1 - _EPS))
 
     def _sample_encoded(self, n: int, rng: np.random.Generator) -> Encoded:
-        p = self.quantiles_.shape[0]
         d = self.correlation_.shape[0]
         chol = np.linalg.cholesky(self.correlation_) if d else np.zeros((0, 0))
-        z = rng.standard_normal((n, d)) @ chol.T
+        return self._from_scores(rng.standard_normal((n, d)) @ chol.T)
+
+    def _from_scores(self, z: np.ndarray) -> Encoded:
+        p = self.quantiles_.shape[0]
         u = ndtr(z)
         cont = self._inverse_quantiles(u[:, :p])
-        disc = np.empty((n, d - p), dtype=np.int64)
-        for j in range(d - p):
+        disc = np.empty((len(z), z.shape[1] - p), dtype=np.int64)
+        for j in range(z.shape[1] - p):
             disc[:, j] = self._inverse_discrete(j, u[:, p + j])
-        return Encoded(cont, disc, n)
+        return Encoded(cont, disc, len(z))
+
+    def _sample_conditional(
+        self, n: int, constraints: Constraints, rng: np.random.Generator
+    ) -> Encoded:
+        """Exact conditional sampling: every condition is a set of normal scores (a category its
+        probability interval, `in` a union of them, a range of values the scores that map into
+        it, a given value a point); the conditioned scores are drawn from their truncated joint
+        normal and the others from the Gaussian conditional on them (see models.gaussian)."""
+        p = self.quantiles_.shape[0]
+        dims, lows, highs = [], [], []
+        for j, (lo, hi) in constraints.intervals.items():
+            u_lo, u_hi = self._u_interval(j, lo, hi)
+            dims.append(j)
+            lows.append(ndtri(u_lo)[:, None])
+            highs.append(ndtri(u_hi)[:, None])
+        for j, allowed in constraints.allowed.items():
+            u_lo, u_hi = self._code_pieces(j, allowed)
+            if not (np.nansum(u_hi - u_lo, axis=1) > 0).all():
+                raise ConditionError(
+                    f"{constraints.label or 'the condition'}: the model never produces it "
+                    "(probability 0 in training)"
+                )
+            dims.append(p + j)
+            lows.append(ndtri(u_lo))
+            highs.append(ndtri(u_hi))
+        # a bound at the edge of the real range is an infinite score: keep the piece reachable
+        lows = [np.minimum(x, Z_MAX) for x in lows]
+        highs = [np.maximum(x, -Z_MAX) for x in highs]
+        corr = self.correlation_
+        z = np.empty((n, corr.shape[0]))
+        z[:, dims] = truncated_mvn(corr[np.ix_(dims, dims)], lows, highs, n, rng)
+        rest = [i for i in range(corr.shape[0]) if i not in dims]
+        if rest:
+            coef, residual = regression(corr, dims, rest)
+            noise = rng.standard_normal((n, len(rest)))
+            z[:, rest] = (
+                z[:, dims] @ coef
+                + noise @ np.linalg.cholesky(residual + 1e-9 * np.eye(len(rest))).T
+            )
+        encoded = constraints.clip(self._from_scores(z))
+        for j, allowed in constraints.allowed.items():
+            encoded.discrete[:, j] = self._snap(j, encoded.discrete[:, j], allowed)
+        return encoded
+
+    def _u_interval(self, j: int, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The probabilities u whose quantile Q(u) lies in [lo, hi] (Q is piecewise linear
+        between knots evenly spaced in u)."""
+        q = self.quantiles_[j]
+        steps = len(q) - 1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            i = np.searchsorted(q, lo, side="left")  # first knot >= lo
+            left, right = np.clip(i - 1, 0, steps), np.clip(i, 0, steps)
+            frac = np.nan_to_num((lo - q[left]) / (q[right] - q[left]))
+            u_lo = np.where(i == 0, 0.0, np.where(i > steps, 1.0, (left + frac) / steps))
+            k = np.searchsorted(q, hi, side="right") - 1  # last knot <= hi
+            left, right = np.clip(k, 0, steps), np.clip(k + 1, 0, steps)
+            frac = np.nan_to_num((hi - q[left]) / (q[right] - q[left]))
+            u_hi = np.where(k < 0, 0.0, np.where(k >= steps, 1.0, (left + frac) / steps))
+        return np.clip(u_lo, 0.0, 1.0), np.clip(np.maximum(u_hi, u_lo), 0.0, 1.0)
+
+    def _code_pieces(self, j: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The allowed codes as probability intervals: runs of neighbouring positions on the
+        normal scale merged; (rows, runs) arrays, NaN where a row has fewer runs."""
+        order, cum = self.orders_[j], self.cumulative_[j]
+        on = allowed[:, order]
+        off = np.zeros((len(on), 1), dtype=bool)
+        starts = on & ~np.hstack([off, on[:, :-1]])
+        ends = on & ~np.hstack([on[:, 1:], off])
+        row, first = np.nonzero(starts)
+        _, last = np.nonzero(ends)
+        rank = np.arange(len(row)) - np.searchsorted(row, row)
+        width = int(rank.max()) + 1 if len(rank) else 1
+        u_lo = np.full((len(on), width), np.nan)
+        u_hi = np.full((len(on), width), np.nan)
+        u_lo[row, rank] = cum[first]
+        u_hi[row, rank] = cum[last + 1]
+        return u_lo, u_hi
+
+    def _snap(self, j: int, codes: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+        """Codes moved to the nearest allowed position where a score fell on an interval's edge
+        (floating point), so every row meets its condition."""
+        rows = np.zeros(len(codes), dtype=np.int64) if len(allowed) == 1 else np.arange(len(codes))
+        bad = np.flatnonzero(~allowed[rows, codes])
+        if not bad.size:
+            return codes
+        order = self.orders_[j]
+        position = np.empty(len(order), dtype=np.int64)
+        position[order] = np.arange(len(order))
+        ok = allowed[rows[bad]][:, order] & (np.diff(self.cumulative_[j]) > 0)
+        dist = np.abs(np.arange(len(order))[None, :] - position[codes[bad]][:, None])
+        codes = codes.copy()
+        codes[bad] = order[np.argmin(np.where(ok, dist, np.iinfo(np.int64).max), axis=1)]
+        return codes
 
     def _inverse_quantiles(self, u: np.ndarray) -> np.ndarray:
         """Interpolate every continuous column's quantile function at once (knots are evenly
