@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -182,6 +182,21 @@ class Constraints:
             ok &= mask[idx, encoded.discrete[:, j]]
         return ok
 
+    def gap(self, encoded: Encoded, rows: np.ndarray | None = None) -> np.ndarray:
+        """How far each row is from meeting its constraints: inf when a discrete one fails, else
+        the summed distance of continuous values to their intervals, in shares of the range."""
+        idx = self._rows(encoded.n_rows, rows)
+        out = np.zeros(encoded.n_rows)
+        for j, (lo, hi) in self.intervals.items():
+            x = encoded.continuous[:, j]
+            low, high = self.ranges[j]
+            out += (np.maximum(lo[idx] - x, 0) + np.maximum(x - hi[idx], 0)) / max(
+                high - low, 1e-300
+            )
+        for j, mask in self.allowed.items():
+            out[~mask[idx, encoded.discrete[:, j]]] = np.inf
+        return out
+
     def take(self, rows: np.ndarray) -> Constraints:
         """The constraints of some rows (the same object when shared)."""
         if self.shared:
@@ -207,7 +222,8 @@ class Constraints:
         for j, (lo, hi) in self.intervals.items():
             low, high = self.ranges[j]
             half = share * (high - low) / 2
-            mid = (lo + hi) / 2
+            with np.errstate(invalid="ignore"):  # (-inf + inf) / 2 where a row is free
+                mid = (lo + hi) / 2
             narrow = hi - lo < 2 * half
             intervals[j] = (
                 np.where(narrow, np.maximum(mid - half, low), lo),
@@ -215,35 +231,21 @@ class Constraints:
             )
         return Constraints(intervals, self.allowed, self.ranges, self.label)
 
-    def groups(self) -> Iterator[tuple[np.ndarray, Constraints]]:
-        """Rows that constrain the same parts, with only those parts' constraints (parts that
-        allow everything dropped); a model conditions each group in one vectorised call."""
-        n = self.n_rows
-        active = []
+    def trimmed(self) -> Constraints:
+        """Without the parts no row constrains (an interval covering the range, every code)."""
+        out = Constraints(ranges=self.ranges, label=self.label)
         for j, (lo, hi) in self.intervals.items():
             low, high = self.ranges[j]
-            active.append(("c", j, (lo > low) | (hi < high)))
+            if ((lo > low) | (hi < high)).any():
+                out.intervals[j] = (lo, hi)
         for j, mask in self.allowed.items():
-            active.append(("d", j, ~mask.all(axis=1)))
-        if not active:
-            yield np.arange(n), Constraints(ranges=self.ranges, label=self.label)
-            return
-        flags = np.column_stack([a for _, _, a in active])
-        keys, inverse = np.unique(flags, axis=0, return_inverse=True)
-        inverse = np.asarray(inverse).reshape(-1)
-        for g, key in enumerate(keys):
-            rows = np.flatnonzero(inverse == g)
-            sub = Constraints(ranges=self.ranges, label=self.label)
-            for (kind, j, _), on in zip(active, key):
-                if not on:
-                    continue
-                if kind == "c":
-                    lo, hi = self.intervals[j]
-                    sub.intervals[j] = (lo, hi) if self.shared else (lo[rows], hi[rows])
-                else:
-                    mask = self.allowed[j]
-                    sub.allowed[j] = mask if self.shared else mask[rows]
-            yield rows, sub
+            if not mask.all():
+                out.allowed[j] = mask
+        return out
+
+    @property
+    def empty(self) -> bool:
+        return not (self.intervals or self.allowed)
 
 
 def take_rows(encoded: Encoded, rows: np.ndarray) -> Encoded:
@@ -294,27 +296,45 @@ def rejection_sample(
             found += len(ok)
         out = concat(kept, 0, 0)
         return constraints.clip(out)
-    pending = np.arange(n)
-    parts: list[tuple[np.ndarray, Encoded]] = []
+    return constraints.clip(_nearest_draws(sampler, n, wide, rng, limit, model_name))
+
+
+def _nearest_draws(sampler, n, wide, rng, limit, model_name) -> Encoded:
+    """Per-row constraints: each row keeps its first draw that meets them, else, once the draws
+    are spent, its draw nearest to its continuous intervals among those meeting the discrete ones
+    (given cells of several numbers are almost never all hit; filling needs only plausible rows
+    around them). Rows with no draw meeting their discrete constraints raise ConditionError."""
+    best: Encoded | None = None
+    distance = np.full(n, np.inf)
+    drawn = 0
     reps = 4
-    while pending.size:
-        reps = min(reps, (limit - drawn) // len(pending))
-        if reps < 1:
-            raise _too_rare(model_name, n - len(pending), n, drawn, n - len(pending), "given cells")
-        encoded = sampler(reps * len(pending), rng)
-        drawn += reps * len(pending)
-        ok = wide.matches(encoded, np.tile(pending, reps)).reshape(reps, len(pending))
-        hit = ok.any(axis=0)
-        chosen = ok.argmax(axis=0)[hit] * len(pending) + np.flatnonzero(hit)
-        parts.append((pending[hit], take_rows(encoded, chosen)))
-        pending = pending[~hit]
+    pending = np.arange(n)
+    while pending.size and drawn < limit:
+        reps = max(1, min(reps, (limit - drawn) // len(pending)))
+        rows = np.tile(pending, reps)
+        encoded = sampler(len(rows), rng)
+        drawn += len(rows)
+        if best is None:
+            best = Encoded(
+                np.zeros((n, encoded.continuous.shape[1])),
+                np.zeros((n, encoded.discrete.shape[1]), dtype=np.int64),
+                n,
+            )
+        gap = wide.gap(encoded, rows).reshape(reps, len(pending))
+        pick = np.argmin(gap, axis=0)
+        better = gap[pick, np.arange(len(pending))] < distance[pending]
+        chosen = pick[better] * len(pending) + np.flatnonzero(better)
+        target = pending[better]
+        best.continuous[target] = encoded.continuous[chosen]
+        best.discrete[target] = encoded.discrete[chosen]
+        distance[target] = gap[pick[better], np.flatnonzero(better)]
+        pending = pending[distance[pending] > 0]
         reps = min(reps * 4, 256)
-    p, q = (parts[0][1].continuous.shape[1], parts[0][1].discrete.shape[1]) if parts else (0, 0)
-    cont = np.empty((n, p))
-    disc = np.empty((n, q), dtype=np.int64)
-    for rows, enc in parts:
-        cont[rows], disc[rows] = enc.continuous, enc.discrete
-    return constraints.clip(Encoded(cont, disc, n))
+    missed = ~np.isfinite(distance)
+    if missed.any() or best is None:
+        found = int(n - missed.sum()) if best is not None else 0
+        raise _too_rare(model_name, found, n, drawn, found, wide.label)
+    return best
 
 
 def _too_rare(model: str, found: int, n: int, drawn: int, accepted: int, label: str):
@@ -517,6 +537,10 @@ def output_values(target: _Target, parsed: np.ndarray, raw: pd.Series | None) ->
     if col.kind == "boolean" and raw is None:
         return pd.Series(np.where(parsed == 1, col.true_value, col.false_value), dtype=object)
     assert raw is not None
+    if col.kind == "id" and col.pattern == "integer":
+        numbers = pd.to_numeric(raw.astype(str).str.strip(), errors="coerce")
+        if numbers.notna().all() and (numbers % 1 == 0).all():
+            return pd.Series(numbers.to_numpy(dtype=np.int64))
     return pd.Series(raw.to_numpy(dtype=object), dtype=object)
 
 
@@ -622,6 +646,8 @@ def _discrete(target, conds, allow_unseen, out, fixes, notes) -> None:
                 wanted[target.rare_code] = True
             elif not wanted.any():
                 wanted = target.valid_codes()
+            if target.rare_code is not None:
+                allowed[target.rare_code] = True
             seen = [target.state["categories"][c] for c in codes if c >= 0]
             fixes.append(Fix(target.col.name, seen=seen, unseen=unseen))
             pool = "the pooled rare categories" if target.rare_code is not None else "any category"
@@ -797,7 +823,8 @@ def fill_constraints(
             parsed = np.where(codes >= 0, codes, 0)
             cells.append((name, has, _filled(output_values(target, parsed[has], values[has]), has)))
         else:
-            cells.append((name, has, _filled(pd.Series(values[has].to_numpy(), dtype=object), has)))
+            kept = output_values(target, np.zeros(int(has.sum())), values[has])
+            cells.append((name, has, _filled(kept, has)))
     return out, cells
 
 
@@ -815,7 +842,7 @@ def _filled(values: pd.Series, has: np.ndarray) -> pd.Series:
 
 
 def _refuse_unseen(bad, values, target, first_row, allow_unseen, seen_range) -> None:
-    if allow_unseen or not bad.any():
+    if not bad.any():
         return
     i = int(np.flatnonzero(bad)[0])
     what = (
@@ -823,6 +850,15 @@ def _refuse_unseen(bad, values, target, first_row, allow_unseen, seen_range) -> 
         if seen_range
         else "not a category the model can write (never seen in training, or rare and suppressed)"
     )
+    if allow_unseen:
+        warnings.warn(
+            f"{int(bad.sum())} given value(s) of {target.col.name!r} are {what}, e.g. "
+            f"{values[i]!r} in row {first_row + i + 1}: kept as given; the model extrapolates "
+            "(fills those rows as for the nearest seen values)",
+            SynthgenWarning,
+            stacklevel=4,
+        )
+        return
     raise ConditionError(
         f"row {first_row + i + 1}, column {target.col.name!r}: {values[i]!r} is {what}; "
         f"{_unseen_hint()}"

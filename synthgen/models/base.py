@@ -158,23 +158,15 @@ class Synthesizer:
         return encoded
 
     def _conditional(self, n: int, constraints: Constraints, rng: np.random.Generator) -> Encoded:
-        """`n` rows meeting `constraints`: rows that constrain the same parts go through the
-        model's hook together; what comes back is checked, since every row must meet them."""
-        from synthgen.conditions import scatter
-
-        if n == 0:
-            return self._sample_encoded(0, rng)
-        groups = []
-        for rows, sub in constraints.groups():
-            rows = np.arange(n) if constraints.shared else rows
-            if not (sub.intervals or sub.allowed):
-                encoded = self._sample_encoded(len(rows), rng)
-            else:
-                encoded = self._sample_conditional(len(rows), sub, rng)
-                if not sub.matches(encoded).all():
-                    raise RuntimeError(f"the {self.name} model broke a condition: {sub.label}")
-            groups.append((rows, encoded))
-        return scatter(groups, n)
+        """`n` rows meeting `constraints` through the model's hook, checked: every row must meet
+        them. Rows to fill go in one call, each leaving free the parts it does not constrain."""
+        constraints = constraints.trimmed()
+        if n == 0 or constraints.empty:
+            return self._sample_encoded(n, rng)
+        encoded = self._sample_conditional(n, constraints, rng)
+        if encoded.n_rows != n or not constraints.matches(encoded).all():
+            raise RuntimeError(f"the {self.name} model broke a condition: {constraints.label}")
+        return encoded
 
     def sample(
         self,

@@ -208,7 +208,12 @@ class GaussianCopula(Synthesizer):
             left, right = np.clip(k, 0, steps), np.clip(k + 1, 0, steps)
             frac = np.nan_to_num((hi - q[left]) / (q[right] - q[left]))
             u_hi = np.where(k < 0, 0.0, np.where(k >= steps, 1.0, (left + frac) / steps))
-        return np.clip(u_lo, 0.0, 1.0), np.clip(np.maximum(u_hi, u_lo), 0.0, 1.0)
+        u_lo, u_hi = np.clip(u_lo, 0.0, 1.0), np.clip(np.maximum(u_hi, u_lo), 0.0, 1.0)
+        # a point at an end of the range (an edge value, or one extrapolated to it) means the
+        # last knot interval: the most extreme real rows, not an infinitely far normal score
+        u_lo = np.where(u_lo >= 1.0, 1.0 - 1.0 / steps, u_lo)
+        u_hi = np.where(u_hi <= 0.0, 1.0 / steps, u_hi)
+        return u_lo, u_hi
 
     def _code_pieces(self, j: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The allowed codes as probability intervals: runs of neighbouring positions on the

@@ -1,0 +1,408 @@
+"""Conditional sampling: --where, --balance, --from-rows (synthgen.conditions and each model's
+`_sample_conditional`). Exact counts, every row meeting the conditions, conditional distributions
+that match the real subset and the model's own (rejection) conditional, unseen values, seeds."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import synthgen
+from synthgen.conditions import parse_condition, parse_where
+from synthgen.errors import ConditionError, SynthgenWarning
+from synthgen.models.base import Synthesizer
+from synthgen.models.copula import GaussianCopula
+from tests.conftest import mixed_frame
+
+
+class RejectionCopula(GaussianCopula):
+    """The copula with the base class's default hook: bounded rejection."""
+
+    name = "rejection-copula"
+
+    _sample_conditional = Synthesizer._sample_conditional
+
+
+def planted(n: int = 3000, seed: int = 0) -> pd.DataFrame:
+    """Group A (top 30% of a latent that follows x) has high x, a rare group R (bottom 1%) very
+    low x; y follows x; flag mostly follows y. A dependence a Gaussian copula can hold, so the
+    real subsets are what exact conditioning should give back."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1, n)
+    latent = 0.95 * x + np.sqrt(1 - 0.95**2) * rng.normal(0, 1, n)
+    low, high = np.quantile(latent, [0.01, 0.7])
+    group = np.where(latent > high, "A", np.where(latent < low, "R", "B"))
+    y = np.round(10 + 3 * x + rng.normal(0, 1, n), 2)
+    flag = 0.8 * x + 0.6 * rng.normal(0, 1, n) > 0.5
+    return pd.DataFrame({"group": group, "x": 5 * x, "y": y, "flag": flag})
+
+
+@pytest.fixture(scope="module")
+def mixed_model():
+    return synthgen.fit(mixed_frame(1500), seed=0)
+
+
+@pytest.fixture(scope="module")
+def planted_table():
+    return planted()
+
+
+@pytest.fixture(scope="module", params=["copula", "rejection"])
+def planted_model(request, planted_table):
+    cls = GaussianCopula if request.param == "copula" else RejectionCopula
+    return cls().fit(planted_table, seed=1)
+
+
+# ---- parsing ---------------------------------------------------------------------------------
+
+
+def test_parse_operators_and_column_names():
+    names = ["income", "age", "marital-status", "native country"]
+    assert parse_condition("income=>50K", names).values == (">50K",)
+    assert parse_condition("income=>50K", names).op == "="
+    assert parse_condition("income==<=50K", names).values == ("<=50K",)
+    cond = parse_condition("age >= 40", names)
+    assert (cond.column, cond.op, cond.values) == ("age", ">=", ("40",))
+    assert parse_condition("age<30", names).op == "<"
+    assert parse_condition("marital-status!=Divorced", names).column == "marital-status"
+    cond = parse_condition("native country in Peru|Cuba", names)
+    assert (cond.op, cond.values) == ("in", ("Peru", "Cuba"))
+    cond = parse_condition("age between 30 and 40", names)
+    assert (cond.op, cond.values) == ("between", ("30", "40"))
+    for bad in ["salary>3", "age", "age ~ 4", "age between 3"]:
+        with pytest.raises(ConditionError):
+            parse_condition(bad, names)
+
+
+def test_python_forms():
+    names = ["income", "age"]
+    conds = parse_where({"income": ">50K", "age": (">=", 40)}, names)
+    assert [(c.op, c.values) for c in conds] == [("=", (">50K",)), (">=", (40,))]
+    assert parse_where({"income": ["a", "b"]}, names)[0].op == "in"
+    assert parse_where({"age": ("between", 1, 2)}, names)[0].values == (1, 2)
+    assert len(parse_where(["age>1", "age<5"], names)) == 2
+    with pytest.raises(ConditionError):
+        parse_where({"nope": 1}, names)
+
+
+# ---- where -------------------------------------------------------------------------------------
+
+
+WHERE = [
+    ("group=A", lambda t: t["group"] == "A"),
+    ("x>=5", lambda t: t["x"] >= 5),
+    ("y between -1 and 4.5", lambda t: t["y"].between(-1, 4.5)),
+    ("group in A|R", lambda t: t["group"].isin(["A", "R"])),
+    ("group!=B", lambda t: t["group"] != "B"),
+    ("flag=yes", lambda t: t["flag"]),
+]
+
+
+@pytest.mark.parametrize("condition,check", WHERE, ids=[w[0] for w in WHERE])
+def test_exact_count_all_rows_meet(planted_model, condition, check):
+    out = planted_model.sample(700, seed=3, where=condition)
+    assert len(out) == 700
+    assert check(out).all()
+
+
+def test_several_conditions_and_types(mixed_model):
+    out = mixed_model.sample(
+        900,
+        seed=4,
+        where=["group=junior", "age>30", "age<=45", "member=True", "joined>=2021-06-01"],
+    )
+    assert len(out) == 900
+    assert (out["group"] == "junior").all() and out["age"].between(31, 45).all()
+    assert out["member"].all() and (out["joined"] >= pd.Timestamp("2021-06-01")).all()
+    assert out["age"].dtype == mixed_frame()["age"].dtype
+
+
+def test_condition_on_column_with_nulls_excludes_nulls(mixed_model):
+    out = mixed_model.sample(500, seed=5, where="income<20000")
+    assert out["income"].notna().all() and (out["income"] < 20000).all()
+
+
+def test_conditional_distribution_matches_real_subset(planted_model, planted_table):
+    """The real rows with x >= 5 have high y; so do the rows sampled where x >= 5."""
+    out = planted_model.sample(2000, seed=6, where="x>=5")
+    real = planted_table[planted_table["x"] >= 5]
+    sd = real["y"].std()
+    assert abs(out["y"].mean() - real["y"].mean()) < 0.1 * sd
+    assert abs(out["y"].std() - sd) < 0.15 * sd
+    assert abs(out["x"].median() - real["x"].median()) < 0.1 * real["x"].std()
+
+
+def test_group_with_high_values_gives_high_values(planted_model, planted_table):
+    """Group A has high x in the real table: where group=A gives high x (the copula weakens a
+    category's link to numbers, so this checks the direction and a clear margin)."""
+    a = planted_model.sample(2000, seed=6, where="group=A")
+    b = planted_model.sample(2000, seed=6, where="group=B")
+    sd = planted_table["x"].std()
+    assert a["x"].mean() > planted_table["x"].mean() + 0.5 * sd
+    assert a["x"].mean() > b["x"].mean() + 0.8 * sd
+    assert a["flag"].mean() > b["flag"].mean() + 0.1
+
+
+def _reference(model, n, keep):
+    big = model.sample(n, seed=99)
+    return big[keep(big)]
+
+
+def test_copula_conditional_equals_its_rejection_conditional(planted_table):
+    """Exact conditioning draws from the same distribution as keeping matching unconditional
+    draws: one truncated dimension (inverse CDF) and two (rejection rounds + Gibbs)."""
+    model = GaussianCopula().fit(planted_table, seed=1)
+    cases = [
+        ("x>=9", lambda t: t["x"] >= 9),
+        (["flag=True", "x between 2 and 11"], lambda t: t["flag"] & t["x"].between(2, 11)),
+        (["y>=13", "x<=8"], lambda t: (t["y"] >= 13) & (t["x"] <= 8)),
+    ]
+    for where, keep in cases:
+        out = model.sample(4000, seed=7, where=where)
+        ref = _reference(model, 200_000, keep)
+        assert len(ref) > 2000, where
+        for col in ["x", "y"]:
+            sd = ref[col].std()
+            assert abs(out[col].mean() - ref[col].mean()) < 0.08 * sd, (where, col)
+            assert abs(out[col].std() - sd) < 0.1 * sd, (where, col)
+        shares = out["group"].value_counts(normalize=True)
+        ref_shares = ref["group"].value_counts(normalize=True)
+        assert (shares.reindex(ref_shares.index, fill_value=0) - ref_shares).abs().max() < 0.04
+
+
+def test_rare_condition_succeeds(planted_model, planted_table):
+    """R is 1% of real rows: exact for the copula, found by rejection for the default hook."""
+    out = planted_model.sample(300, seed=8, where="group=R")
+    assert len(out) == 300 and (out["group"] == "R").all()
+    assert out["x"].mean() < planted_table["x"].quantile(0.1)  # R rows have very low x
+
+
+def test_too_rare_for_rejection_says_how_far_it_got(planted_table):
+    model = RejectionCopula().fit(planted_table, seed=1)
+    with pytest.raises(ConditionError, match=r"only [\d,]+ of 5,000 rows .*\(acceptance"):
+        model.sample(5000, seed=9, where=["group=R", "x>=-7.2"])
+    exact = GaussianCopula().fit(planted_table, seed=1)
+    assert len(exact.sample(5000, seed=9, where=["group=R", "x>=-7.2"])) == 5000
+
+
+def test_impossible_or_contradictory_conditions(planted_model):
+    with pytest.raises(ConditionError, match="no value"):
+        planted_model.sample(10, where=["x>5", "x<4"])
+    with pytest.raises(ConditionError, match="categorical"):
+        planted_model.sample(10, where="group>=A")
+    with pytest.raises(ConditionError, match="boolean"):
+        planted_model.sample(10, where="flag=maybe")
+    with pytest.raises(ConditionError, match="numeric"):
+        planted_model.sample(10, where="x in 1|2")
+
+
+def test_integer_grid(mixed_model):
+    out = mixed_model.sample(300, seed=10, where="age>40")
+    assert out["age"].min() == 41
+    with pytest.raises(ConditionError, match="steps of 1"):
+        mixed_model.sample(10, where="age=40.5")
+
+
+# ---- unseen ------------------------------------------------------------------------------------
+
+
+def test_unseen_category_refused_then_allowed(mixed_model):
+    for value in ["martian", "unique-rare"]:  # never seen / rare and suppressed
+        with pytest.raises(ConditionError, match="--allow-unseen"):
+            mixed_model.sample(10, where=f"group={value}")
+    with pytest.warns(SynthgenWarning, match="extrapolates"):
+        out = mixed_model.sample(50, seed=11, where="group=martian", allow_unseen=True)
+    assert (out["group"] == "martian").all()
+
+
+def test_out_of_range_refused_then_nearest_boundary(mixed_model):
+    with pytest.raises(ConditionError, match="outside the range"):
+        mixed_model.sample(10, where="age>=120")
+    with pytest.warns(SynthgenWarning, match="extrapolates"):
+        out = mixed_model.sample(200, seed=12, where="age>=120", allow_unseen=True)
+    assert (out["age"] == 120).all()
+    # generated like the oldest real rows: the highest incomes
+    assert out["income"].median() > mixed_frame(1500)["income"].quantile(0.8)
+
+
+def test_category_matching_ignores_spaces_and_case():
+    table = pd.DataFrame({"income": [" >50K", " <=50K"] * 100, "age": range(200)})
+    model = synthgen.fit(table, seed=0)
+    for where in ["income=>50K", "income= >50K", "income=>50k", {"income": ">50K"}]:
+        out = model.sample(40, seed=1, where=where)
+        assert set(out["income"]) == {" >50K"}, where
+
+
+# ---- balance -----------------------------------------------------------------------------------
+
+
+def test_balance_gives_equal_classes(planted_model, planted_table):
+    out = planted_model.sample(3000, seed=13, balance="group")
+    assert out["group"].value_counts().to_dict() == {"A": 1000, "B": 1000, "R": 1000}
+    r = out[out["group"] == "R"]
+    assert r["x"].mean() < planted_table["x"].quantile(0.1)
+    odd = planted_model.sample(301, seed=13, balance="flag")
+    assert sorted(odd["flag"].value_counts()) == [150, 151]
+
+
+def test_balance_with_where_and_errors(planted_model):
+    out = planted_model.sample(600, seed=14, balance="flag", where="group=A")
+    assert (out["group"] == "A").all() and set(out["flag"].value_counts()) == {300}
+    with pytest.raises(ConditionError, match="categorical"):
+        planted_model.sample(10, balance="x")
+    with pytest.raises(ConditionError, match="combined"):
+        planted_model.sample(10, balance="group", where="group=A")
+
+
+# ---- fill --------------------------------------------------------------------------------------
+
+
+def _partial(table: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    part = table.iloc[10:410].reset_index(drop=True).astype(object)
+    blank = rng.random(part.shape) < 0.4
+    return part.mask(blank)
+
+
+@pytest.mark.parametrize("cls", [GaussianCopula, RejectionCopula])
+def test_fill_keeps_given_cells_fills_empty(cls):
+    table = mixed_frame(1500)
+    table = table[~table["group"].isin(["unique-rare"])]
+    model = cls().fit(table, seed=0)
+    part = _partial(table.drop(columns=["country"]))
+    out = model.fill(part, seed=1)
+    assert len(out) == len(part) and list(out.columns) == list(table.columns)
+    given = part.notna()
+    for col in part.columns:
+        kept = out.loc[given[col].to_numpy(), col].astype(object).tolist()
+        assert kept == part.loc[given[col], col].tolist(), col
+    assert out.drop(columns=["id"]).notna().all().all()
+    assert pd.api.types.is_integer_dtype(out["age"])
+    assert pd.api.types.is_datetime64_any_dtype(out["joined"])
+
+
+def test_fill_is_conditional_on_given_cells(planted_table):
+    model = GaussianCopula().fit(planted_table, seed=1)
+    low = float(planted_table["x"].min())
+    rows = pd.DataFrame({"group": ["A"] * 500 + [None] * 500, "x": [None] * 500 + [low] * 500})
+    out = model.fill(rows, seed=2)
+    assert out["x"].iloc[:500].mean() > planted_table["x"].quantile(0.7)  # group A -> high x
+    # the lowest x is group R's (1% of rows); the copula weakens that link, but not away
+    assert (out["group"].iloc[500:] == "R").mean() > 0.3
+    assert (out["x"].iloc[500:] == low).all()
+    assert out["y"].iloc[500:].mean() < planted_table["y"].quantile(0.05)  # y follows x
+
+
+def test_fill_refuses_unseen_unless_allowed(mixed_model):
+    rows = pd.DataFrame({"group": ["martian", None], "age": [30, 200]})
+    with pytest.raises(ConditionError, match="row 1, column 'group'"):
+        mixed_model.fill(rows.iloc[:1])
+    with pytest.raises(ConditionError, match="row 2, column 'age'.*outside the range"):
+        mixed_model.fill(rows)
+    with pytest.warns(SynthgenWarning):
+        out = mixed_model.fill(rows, seed=0, allow_unseen=True)
+    assert out["group"].iloc[0] == "martian" and out["age"].iloc[1] == 200
+    with pytest.raises(ConditionError, match="doesn't know"):
+        mixed_model.fill(pd.DataFrame({"nope": [1]}))
+
+
+# ---- reproducibility ---------------------------------------------------------------------------
+
+
+def test_seed_and_chunking(mixed_model):
+    kw = {"where": ["age>=30", "group!=senior"], "balance": "member"}
+    a = mixed_model.sample(23_000, seed=15, **kw)
+    b = pd.concat(list(mixed_model.iter_sample(23_000, seed=15, chunk_rows=10_000, **kw)))
+    pd.testing.assert_frame_equal(a, b.reset_index(drop=True))
+    assert not a.equals(mixed_model.sample(23_000, seed=16, **kw))
+
+
+def test_fill_same_output_for_any_input_chunking(mixed_model, monkeypatch):
+    monkeypatch.setattr("synthgen.models.base.BLOCK_ROWS", 500)  # several blocks, quickly
+    table = mixed_frame(1500)
+    table = table[table["group"] != "unique-rare"]
+    part = pd.concat([_partial(table, s) for s in range(3)], ignore_index=True)  # 1,200 rows
+    whole = mixed_model.fill(part, seed=17)
+    pieces = [part.iloc[i : i + 222] for i in range(0, len(part), 222)]
+    chunked = pd.concat(list(mixed_model.iter_fill(iter(pieces), seed=17)), ignore_index=True)
+    pd.testing.assert_frame_equal(whole, chunked)
+    assert not whole.equals(mixed_model.fill(part, seed=18))
+
+
+def test_round_trip_model_file_same_conditional_rows(mixed_model, tmp_path):
+    path = str(tmp_path / "m.synthgen")
+    mixed_model.save(path)
+    again = synthgen.load(path)
+    pd.testing.assert_frame_equal(
+        mixed_model.sample(200, seed=19, where="income>=60000"),
+        again.sample(200, seed=19, where="income>=60000"),
+    )
+
+
+# ---- command line ------------------------------------------------------------------------------
+
+
+def run_cli(args, capsys):
+    from synthgen.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    out = capsys.readouterr()
+    return exit_info.value.code, out.out, out.err
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory, planted_table):
+    path = tmp_path_factory.mktemp("cond") / "planted.synthgen"
+    GaussianCopula().fit(planted_table, seed=1).save(str(path))
+    return str(path)
+
+
+def test_cli_where_balance_from_rows(model_file, tmp_path, capsys):
+    out = tmp_path / "a.csv"
+    args = ["sample", model_file, "-n", "300", "-o", str(out), "--seed", "1"]
+    code, _, err = run_cli([*args, "--where", "group=A", "--where", "x>=9"], capsys)
+    assert code == 0, err
+    rows = pd.read_csv(out)
+    assert len(rows) == 300 and (rows["group"] == "A").all() and (rows["x"] >= 9).all()
+    code, _, err = run_cli([*args, "--balance", "group", "--force"], capsys)
+    assert code == 0, err
+    assert set(pd.read_csv(out)["group"].value_counts()) == {100}
+    partial = tmp_path / "partial.csv"
+    partial.write_text("group,x,y,flag\nA,,,\n,-8.1,,\n,,3.25,True\n")
+    code, _, err = run_cli(["sample", model_file, "--from-rows", str(partial), "-o", "-"], capsys)
+    assert code == 0, err
+    filled = pd.read_csv(__import__("io").StringIO(_))
+    assert len(filled) == 3 and filled.notna().all().all()
+    assert filled["group"][0] == "A" and filled["x"][1] == -8.1 and filled["y"][2] == 3.25
+
+
+def test_cli_exit_codes(model_file, tmp_path, capsys):
+    base = ["sample", model_file, "-n", "10", "-o", str(tmp_path / "x.csv")]
+    for bad in (["--where", "nope=1"], ["--where", "group=Z"], ["--balance", "x"]):
+        code, _, err = run_cli([*base, *bad], capsys)
+        assert code == 2 and "Traceback" not in err and "error:" in err, bad
+    assert not (tmp_path / "x.csv").exists()
+    code, _, err = run_cli([*base, "--where", "group=Z", "--allow-unseen"], capsys)
+    assert code == 0 and "extrapolates" in err
+    code, _, _ = run_cli([*base, "--from-rows", "p.csv", "--force"], capsys)
+    assert code == 2
+
+
+def test_cli_same_seed_same_bytes(model_file, tmp_path, capsys):
+    outs = []
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.csv"
+        run_cli(["sample", model_file, "-n", "500", "-o", str(path), "--seed", "4",
+                 "--where", "x>=5", "-q"], capsys)  # fmt: skip
+        outs.append(path.read_bytes())
+    assert outs[0] == outs[1]
+
+
+def test_no_warning_for_plain_conditions(mixed_model):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mixed_model.sample(20, seed=0, where="group=mid")
