@@ -226,7 +226,7 @@ class Synthesizer:
             >>> import pandas as pd, synthgen
             >>> real = pd.DataFrame({"g": ["a", "b"] * 50, "x": [1.0, 9.0] * 50})
             >>> model = synthgen.fit(real, seed=0)
-            >>> model.fill(pd.DataFrame({"g": ["b", None]}), seed=0)["g"].notna().all()
+            >>> bool(model.fill(pd.DataFrame({"g": ["b", None]}), seed=0)["g"].notna().all())
             True
         """
         frames = list(self.iter_fill(rows, seed=seed, allow_unseen=allow_unseen))
