@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 OPERATORS = ("==", "!=", ">=", "<=", "=", ">", "<")
 RANGE_OPERATORS = (">=", ">", "<=", "<", "between")
 #: Rejection gives up after this many draws per asked row (and at least MIN_DRAWS).
-MAX_DRAWS_PER_ROW = 100
+MAX_DRAWS_PER_ROW = 200
 MIN_DRAWS = 20_000
 # Rejection widens a point condition on a continuous part to this share of its range, then
 # writes the point itself: a draw never lands on one exact float.

@@ -44,6 +44,34 @@ def _normal_scores(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return ndtri(rankdata(x) / (len(x) + 1))
 
 
+def _rank_bins(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's probability interval: one rank wide, the whole block of a tied value."""
+    from scipy.stats import rankdata
+
+    n = len(x)
+    return (rankdata(x, method="min") - 1) / n, rankdata(x, method="max") / n
+
+
+def _latent_factor(scores: np.ndarray, low: np.ndarray, high: np.ndarray) -> float:
+    """corr(score, latent) for a score that knows the latent normal only through its interval
+    [low, high] of probability (a category, a tied value).
+
+    A category's score is drawn at random inside its interval, and tied values share one score,
+    so their correlations with other columns understate the latent (Gaussian) one by this factor
+    (a binary 50/50 column's by 0.64: E[Z | bin]^2 averaged); the fit divides it back out, as
+    polyserial correlation does, so conditioning on a category moves the other columns as much
+    as the real data do.
+    """
+    a, b = ndtri(low), ndtri(high)
+    width = high - low
+    density = np.exp(-0.5 * np.stack([a, b]) ** 2) / np.sqrt(2 * np.pi)
+    means = np.where(width > 0, (density[0] - density[1]) / np.where(width > 0, width, 1), a)
+    spread = scores.std()
+    if spread == 0:
+        return 1.0
+    return float(np.clip(np.mean((scores - scores.mean()) * means) / spread, 1e-3, 1.0))
+
+
 def _nearest_correlation(corr: np.ndarray, floor: float = 1e-6) -> np.ndarray:
     """A valid (positive definite) correlation matrix close to `corr`."""
     corr = np.nan_to_num((corr + corr.T) / 2)
@@ -101,9 +129,22 @@ class GaussianCopula(Synthesizer):
         self.orders_ = orders
         self.cumulative_ = [self._cumulative(disc[:, j], orders[j]) for j in range(disc.shape[1])]
         d = len(cont_scores) + len(disc_scores)
-        self.correlation_ = (
-            _nearest_correlation(np.corrcoef(scores, rowvar=False)) if d > 1 else np.eye(d)
-        )
+        if d > 1:
+            bins = [_rank_bins(cont[:, j]) for j in range(cont.shape[1])] + [
+                self._code_bins(disc[:, j], j) for j in range(disc.shape[1])
+            ]
+            factor = np.array([_latent_factor(scores[:, j], *bins[j]) for j in range(d)])
+            corr = np.corrcoef(scores, rowvar=False) / np.outer(factor, factor)
+            np.fill_diagonal(corr, 1.0)
+            self.correlation_ = _nearest_correlation(np.clip(corr, -0.999, 0.999))
+        else:
+            self.correlation_ = np.eye(d)
+
+    def _code_bins(self, codes: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
+        position = np.empty(len(self.orders_[j]), dtype=np.int64)
+        position[self.orders_[j]] = np.arange(len(position))
+        pos = position[codes]
+        return self.cumulative_[j][pos], self.cumulative_[j][pos + 1]
 
     def _cardinalities(self, disc: np.ndarray) -> list[int]:
         return [p.cardinality for p in self.encoder_.discrete_parts]

@@ -10,8 +10,10 @@ Gaussian conditional on them:
 - several: a few rounds of plain rejection from their normal (exact draws where the box is not
   rare), and for the rows still without a draw, Gibbs sampling, one dimension at a time from its
   truncated conditional; chains start from an accepted draw when there is one (they then stay
-  exact) and run as many sweeps as the untruncated sampler needs to forget its start to 1e-3
-  (from the Gauss-Seidel spectral radius of the precision matrix, 10 to 200 sweeps).
+  exact, and run until the untruncated sampler's correlation with the copied start is below
+  0.05, at least 3 sweeps), else from independent truncated draws, for as many sweeps as the
+  untruncated sampler needs to forget its start to 1e-3 (at least 10, at most 200); the rate
+  per sweep is the spectral radius of the Gauss-Seidel iteration on the precision matrix.
 
 Everything is vectorised over rows; a union of intervals is given as arrays `a`, `b` of shape
 (rows or 1, pieces), NaN for an unused piece.
@@ -50,17 +52,22 @@ def truncated_normal(
     empty = ~(alpha <= beta)
     # in the upper tail, work with survival probabilities: Phi(8) - Phi(7) is 0 in floats
     upper = alpha > 0
-    with np.errstate(invalid="ignore"):
-        lo = np.where(upper, ndtr(-beta), ndtr(alpha))
-        hi = np.where(upper, ndtr(-alpha), ndtr(beta))
+    lo = ndtr(np.where(upper, -beta, alpha))
+    hi = ndtr(np.where(upper, -alpha, beta))
     mass = np.where(empty, 0.0, np.maximum(hi - lo, 0.0))
-    total = mass.sum(axis=1)
     u = rng.random((n, 2))
-    pick = np.argmax(np.cumsum(mass, axis=1) > (u[:, :1] * total[:, None]), axis=1)
     rows = np.arange(n)
-    p = np.clip(lo[rows, pick] + u[:, 1] * mass[rows, pick], 1e-300, 1 - 1e-16)
-    x = np.where(upper[rows, pick], -ndtri(p), ndtri(p))
-    x = np.clip(x, alpha[rows, pick], beta[rows, pick])
+    if mass.shape[1] == 1:
+        total = mass[:, 0]
+        pick = np.zeros(n, dtype=np.int64)
+    else:
+        cum = np.cumsum(mass, axis=1)
+        total = cum[:, -1]
+        pick = np.argmax(cum > (u[:, :1] * total[:, None]), axis=1)
+    p = np.minimum(np.maximum(lo[rows, pick] + u[:, 1] * mass[rows, pick], 1e-300), 1 - 1e-16)
+    x = ndtri(p)
+    x = np.where(upper[rows, pick], -x, x)
+    x = np.minimum(np.maximum(x, alpha[rows, pick]), beta[rows, pick])
     dead = ~(total > 0)
     if dead.any():  # no probability within reach (a point, or far tails): the nearest point
         al, be = alpha[dead], beta[dead]
@@ -92,17 +99,17 @@ def _cholesky(cov: np.ndarray) -> np.ndarray:
     return vecs * np.sqrt(np.maximum(vals, 0.0))  # L with L @ L.T == cov, also when singular
 
 
-def gibbs_sweeps(precision: np.ndarray, tolerance: float = 1e-3) -> int:
+def gibbs_sweeps(precision: np.ndarray, tolerance: float = 1e-3, least: int = 10) -> int:
     """Sweeps after which a Gibbs chain on N(., precision^-1) has forgotten its start to
     `tolerance`: the Gauss-Seidel iteration matrix's spectral radius is its rate per sweep."""
     lower = np.tril(precision)
     step = -np.linalg.solve(lower, np.triu(precision, 1))
     radius = float(np.max(np.abs(np.linalg.eigvals(step))))
     if radius <= 0:
-        return 10
+        return least
     if radius >= 1:
         return 200
-    return int(np.clip(np.ceil(np.log(tolerance) / np.log(radius)), 10, 200))
+    return int(np.clip(np.ceil(np.log(tolerance) / np.log(radius)), least, 200))
 
 
 def truncated_mvn(
@@ -156,7 +163,8 @@ def _box(mu, cov, a, b, rng) -> np.ndarray:
         return out
     accepted = np.flatnonzero(~np.isnan(out[:, 0]))
     sd = np.sqrt(np.diag(cov))
-    if shared and accepted.size:
+    stationary = shared and accepted.size > 0
+    if stationary:
         start = out[rng.choice(accepted, len(pending))]
     else:
         start = np.column_stack(
@@ -175,16 +183,18 @@ def _box(mu, cov, a, b, rng) -> np.ndarray:
         [_rows(x, pending) for x in a],
         [_rows(x, pending) for x in b],
         rng,
+        # a chain started at an exact draw stays exact: it only has to move away from its copy
+        gibbs_sweeps(precision, 0.05, 3) if stationary else gibbs_sweeps(precision),
     )
     return out
 
 
-def _gibbs(z, mu, precision, a, b, rng) -> np.ndarray:
+def _gibbs(z, mu, precision, a, b, rng, sweeps: int) -> np.ndarray:
     z = z.copy()
     t = z.shape[1]
     diag = np.diag(precision)
     sd = 1.0 / np.sqrt(diag)
-    for _ in range(gibbs_sweeps(precision)):
+    for _ in range(sweeps):
         for j in range(t):
             dev = z - mu
             # E[z_j | rest] = mu_j - sum_{k != j} P_jk (z_k - mu_k) / P_jj
