@@ -406,3 +406,17 @@ def test_no_warning_for_plain_conditions(mixed_model):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         mixed_model.sample(20, seed=0, where="group=mid")
+
+
+def test_copula_learns_the_latent_correlation_of_a_category():
+    """A yes/no column cut from a normal latent that correlates 0.8 with x: the copula's
+    correlation is the latent one (not the ~0.55 of randomised scores), so rows sampled where
+    the column is yes have the real subset's x."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 1, 20_000)
+    cut = 0.8 * x + 0.6 * rng.normal(0, 1, 20_000) > 0.5
+    table = pd.DataFrame({"x": x, "b": np.where(cut, "yes", "no")})
+    model = GaussianCopula().fit(table, seed=0)
+    assert abs(abs(model.correlation_[0, 1]) - 0.8) < 0.05
+    out = model.sample(5000, seed=1, where="b=yes")
+    assert abs(out["x"].mean() - x[cut].mean()) < 0.05
