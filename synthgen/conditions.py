@@ -132,7 +132,7 @@ def _from_python(name: str, spec: Any, names: list[str]) -> Condition:
         if (need and len(values) != need) or not values:
             raise ConditionError(f"condition on {name!r}: {spec!r} has the wrong number of values")
         return Condition(name, op, values, f"{name} {op} {' and '.join(map(str, values))}")
-    if isinstance(spec, list | set | frozenset):
+    if isinstance(spec, list | tuple | set | frozenset):
         return Condition(name, "in", tuple(spec), f"{name} in {'|'.join(map(str, spec))}")
     return Condition(name, "=", (spec,), f"{name}={spec}")
 
@@ -166,7 +166,7 @@ class Constraints:
         """True when every row has the same constraints."""
         return self.n_rows == 1
 
-    def _rows(self, n: int, rows: np.ndarray | None) -> np.ndarray | slice:
+    def _rows(self, n: int, rows: np.ndarray | None) -> np.ndarray:
         if self.shared:
             return np.zeros(n, dtype=np.int64)
         return np.arange(n) if rows is None else rows
@@ -196,17 +196,6 @@ class Constraints:
         for j, mask in self.allowed.items():
             out[~mask[idx, encoded.discrete[:, j]]] = np.inf
         return out
-
-    def take(self, rows: np.ndarray) -> Constraints:
-        """The constraints of some rows (the same object when shared)."""
-        if self.shared:
-            return self
-        return Constraints(
-            {j: (lo[rows], hi[rows]) for j, (lo, hi) in self.intervals.items()},
-            {j: mask[rows] for j, mask in self.allowed.items()},
-            self.ranges,
-            self.label,
-        )
 
     def clip(self, encoded: Encoded, rows: np.ndarray | None = None) -> Encoded:
         """Continuous values moved into their intervals (a widened point onto the point)."""
@@ -252,9 +241,7 @@ def take_rows(encoded: Encoded, rows: np.ndarray) -> Encoded:
     return Encoded(encoded.continuous[rows], encoded.discrete[rows], len(rows))
 
 
-def concat(parts: list[Encoded], p: int, q: int) -> Encoded:
-    if not parts:
-        return Encoded(np.zeros((0, p)), np.zeros((0, q), dtype=np.int64), 0)
+def concat(parts: list[Encoded]) -> Encoded:
     return Encoded(
         np.concatenate([e.continuous for e in parts]),
         np.concatenate([e.discrete for e in parts]),
@@ -294,7 +281,7 @@ def rejection_sample(
             ok = ok[: n - found]
             kept.append(take_rows(encoded, ok))
             found += len(ok)
-        out = concat(kept, 0, 0)
+        out = concat(kept)
         return constraints.clip(out)
     return constraints.clip(_nearest_draws(sampler, n, wide, rng, limit, model_name))
 
