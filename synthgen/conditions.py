@@ -183,8 +183,9 @@ class Constraints:
         return ok
 
     def gap(self, encoded: Encoded, rows: np.ndarray | None = None) -> np.ndarray:
-        """How far each row is from meeting its constraints: inf when a discrete one fails, else
-        the summed distance of continuous values to their intervals, in shares of the range."""
+        """How far each row is from its constraints: the distance of continuous values to their
+        intervals in shares of the range, plus 1 per discrete part off its only allowed code;
+        inf where a discrete part with several allowed codes misses them all."""
         idx = self._rows(encoded.n_rows, rows)
         out = np.zeros(encoded.n_rows)
         for j, (lo, hi) in self.intervals.items():
@@ -194,8 +195,20 @@ class Constraints:
                 high - low, 1e-300
             )
         for j, mask in self.allowed.items():
-            out[~mask[idx, encoded.discrete[:, j]]] = np.inf
+            miss = ~mask[idx, encoded.discrete[:, j]]
+            single = mask.sum(axis=1)[idx] == 1
+            out += miss & single
+            out[miss & ~single] = np.inf
         return out
+
+    def snap(self, encoded: Encoded) -> Encoded:
+        """Discrete parts put on their only allowed code where they miss it (a given cell)."""
+        idx = self._rows(encoded.n_rows, None)
+        disc = encoded.discrete.copy()
+        for j, mask in self.allowed.items():
+            only = mask.sum(axis=1)[idx] == 1
+            disc[:, j] = np.where(only, mask.argmax(axis=1)[idx], disc[:, j])
+        return Encoded(encoded.continuous, disc, encoded.n_rows)
 
     def clip(self, encoded: Encoded, rows: np.ndarray | None = None) -> Encoded:
         """Continuous values moved into their intervals (a widened point onto the point)."""
@@ -283,14 +296,17 @@ def rejection_sample(
             found += len(ok)
         out = concat(kept)
         return constraints.clip(out)
-    return constraints.clip(_nearest_draws(sampler, n, wide, rng, limit, model_name))
+    return constraints.snap(
+        constraints.clip(_nearest_draws(sampler, n, wide, rng, limit, model_name))
+    )
 
 
 def _nearest_draws(sampler, n, wide, rng, limit, model_name) -> Encoded:
-    """Per-row constraints: each row keeps its first draw that meets them, else, once the draws
-    are spent, its draw nearest to its continuous intervals among those meeting the discrete ones
-    (given cells of several numbers are almost never all hit; filling needs only plausible rows
-    around them). Rows with no draw meeting their discrete constraints raise ConditionError."""
+    """Per-row constraints (rows to fill): each row keeps its first draw that meets them, else,
+    once the draws are spent, its nearest draw (`Constraints.gap`): a row with a dozen given
+    cells is almost never drawn whole, and the given cells are written back anyway. Rows whose
+    every draw misses a constraint that can't be snapped (an empty cell drawn empty) raise
+    ConditionError."""
     best: Encoded | None = None
     distance = np.full(n, np.inf)
     drawn = 0

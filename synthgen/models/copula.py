@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from synthgen.conditions import Constraints
 
 _EPS = 1e-6
+_EIGEN_FLOOR = 1e-2
 
 
 def _normal_scores(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -136,7 +137,11 @@ class GaussianCopula(Synthesizer):
             factor = np.array([_latent_factor(scores[:, j], *bins[j]) for j in range(d)])
             corr = np.corrcoef(scores, rowvar=False) / np.outer(factor, factor)
             np.fill_diagonal(corr, 1.0)
-            self.correlation_ = _nearest_correlation(np.clip(corr, -0.999, 0.999))
+            # The corrected correlations can overshoot (two heavily tied columns); a floor on the
+            # eigenvalues keeps every column's variance given all the others above ~1%, so no
+            # column is a near-exact linear function of the rest (which would freeze the Gibbs
+            # steps of conditional sampling and claim a determinism the data do not show).
+            self.correlation_ = _nearest_correlation(np.clip(corr, -0.999, 0.999), _EIGEN_FLOOR)
         else:
             self.correlation_ = np.eye(d)
 

@@ -9,11 +9,12 @@ Gaussian conditional on them:
 - one remaining dimension: inverse CDF of the truncated normal (exact);
 - several: a few rounds of plain rejection from their normal (exact draws where the box is not
   rare), and for the rows still without a draw, Gibbs sampling, one dimension at a time from its
-  truncated conditional; chains start from an accepted draw when there is one (they then stay
-  exact, and run until the untruncated sampler's correlation with the copied start is below
-  0.05, at least 3 sweeps), else from independent truncated draws, for as many sweeps as the
-  untruncated sampler needs to forget its start to 1e-3 (at least 10, at most 200); the rate
-  per sweep is the spectral radius of the Gauss-Seidel iteration on the precision matrix.
+  truncated conditional. Chains start from an accepted draw when the rows share their conditions
+  (they then stay exact, and run until the untruncated sampler's correlation with the copied start
+  is below 0.05, at least 3 sweeps); otherwise (rows to fill, each with its own given cells) from a
+  sequential draw, each dimension given the ones before it, for as many sweeps as the untruncated
+  sampler needs to forget its start to 1e-3, at most 50. The rate per sweep is the spectral radius
+  of the Gauss-Seidel iteration on the precision matrix.
 
 Everything is vectorised over rows; a union of intervals is given as arrays `a`, `b` of shape
 (rows or 1, pieces), NaN for an unused piece.
@@ -36,6 +37,7 @@ from scipy.special import ndtr, ndtri
 Z_MAX = 8.0
 _REJECTION_ROUNDS = 4
 _JITTER = 1e-9
+_MAX_SWEEPS = 50
 
 
 def _rows(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -162,19 +164,12 @@ def _box(mu, cov, a, b, rng) -> np.ndarray:
     if not pending.size:
         return out
     accepted = np.flatnonzero(~np.isnan(out[:, 0]))
-    sd = np.sqrt(np.diag(cov))
     stationary = shared and accepted.size > 0
     if stationary:
         start = out[rng.choice(accepted, len(pending))]
     else:
-        start = np.column_stack(
-            [
-                truncated_normal(
-                    mu[pending, j], sd[j], _rows(a[j], pending), _rows(b[j], pending), rng
-                )
-                for j in range(t)
-            ]
-        )
+        start = _sequential(mu[pending], cov, [_rows(x, pending) for x in a],
+                            [_rows(x, pending) for x in b], rng)  # fmt: skip
     precision = np.linalg.inv(cov + _JITTER * np.eye(t))
     out[pending] = _gibbs(
         start,
@@ -184,9 +179,26 @@ def _box(mu, cov, a, b, rng) -> np.ndarray:
         [_rows(x, pending) for x in b],
         rng,
         # a chain started at an exact draw stays exact: it only has to move away from its copy
-        gibbs_sweeps(precision, 0.05, 3) if stationary else gibbs_sweeps(precision),
+        gibbs_sweeps(precision, 0.05, 3)
+        if stationary
+        else min(gibbs_sweeps(precision), _MAX_SWEEPS),
     )
     return out
+
+
+def _sequential(mu, cov, a, b, rng) -> np.ndarray:
+    """A start near the target: each dimension from its truncated normal given the ones drawn
+    before it (the later constraints are what the Gibbs sweeps then account for)."""
+    n, t = mu.shape
+    z = np.empty((n, t))
+    for j in range(t):
+        if j == 0:
+            mean, var = mu[:, 0], cov[0, 0]
+        else:
+            coef, res = regression(cov, list(range(j)), [j])
+            mean, var = mu[:, j] + (z[:, :j] - mu[:, :j]) @ coef[:, 0], res[0, 0]
+        z[:, j] = truncated_normal(mean, float(np.sqrt(max(var, 1e-12))), a[j], b[j], rng)
+    return z
 
 
 def _gibbs(z, mu, precision, a, b, rng, sweeps: int) -> np.ndarray:
