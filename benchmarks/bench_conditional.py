@@ -2,9 +2,10 @@
 condition, and whether --balance helps a classifier find a rare class.
 
 For every model given (default: every registered model whose extra is installed), on the protocol
-split of adult (80/20, seed 0; fit on the 80%):
+split of adult (`benchmarks.run.split`: 80/20, seed 0; fit on the 80%), scored with synthgen's
+report (fidelity) and SDMetrics' QualityReport as `python -m benchmarks` does:
 
-1. `where income=>50K`: exactly n rows, all meeting it; the SDMetrics QualityReport score of those
+1. `where income=>50K`: exactly n rows, all meeting it; the fidelity scores of those
    rows against the real >50K training rows, next to the unconditional sample's score against all
    training rows (the issue asks for a gap of at most 0.05).
 2. Cost: time of n conditional rows for conditions met by about 1% of real rows (one category;
@@ -18,8 +19,8 @@ split of adult (80/20, seed 0; fit on the 80%):
    precision, F1, balanced accuracy, and random oversampling of the real minority for context).
 
 Run:
-    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_conditional.py \\
-        --data /work/shared/datasets --models gaussian-copula
+    OMP_NUM_THREADS=1 python -m benchmarks.bench_conditional --data ../shared/datasets \\
+        --models gaussian-copula --rejection
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ import numpy as np
 import pandas as pd
 
 import synthgen
+from benchmarks.run import sdmetrics_quality, sdv_metadata, split, synthgen_quality
+from synthgen.columns.typed import typed_frame
 from synthgen.errors import ConditionError
 from synthgen.models import REGISTRY
 
@@ -51,37 +54,14 @@ RARE_WHERE = {
 }
 
 
-def split(table: pd.DataFrame, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    order = np.random.default_rng(seed).permutation(len(table))
-    cut = int(0.8 * len(table))
-    return (
-        table.iloc[order[:cut]].reset_index(drop=True),
-        table.iloc[order[cut:]].reset_index(drop=True),
-    )
-
-
-def metadata(schema: synthgen.Schema) -> dict[str, Any]:
-    kinds = {"numeric": "numerical", "datetime": "datetime", "boolean": "boolean", "id": "id"}
+def quality(real: pd.DataFrame, synth: pd.DataFrame, schema: synthgen.Schema) -> dict:
+    """synthgen's fidelity score and SDMetrics' QualityReport score (as `python -m benchmarks`)."""
+    typed_real = typed_frame(real, schema)
+    sdm = sdmetrics_quality(typed_real, typed_frame(synth, schema), sdv_metadata(typed_real))
     return {
-        "columns": {c.name: {"sdtype": kinds.get(c.kind, "categorical")} for c in schema.columns}
+        "synthgen": round(synthgen_quality(real, synth, schema), 4),
+        "sdmetrics": round(sdm["score"], 4),
     }
-
-
-def typed(frame: pd.DataFrame, schema: synthgen.Schema) -> pd.DataFrame:
-    """Numbers as numbers (the reader keeps CSV text as written)."""
-    out = frame.copy()
-    for col in schema.columns:
-        if col.kind == "numeric":
-            out[col.name] = pd.to_numeric(out[col.name])
-    return out
-
-
-def quality(real: pd.DataFrame, synth: pd.DataFrame, schema: synthgen.Schema) -> float:
-    from sdmetrics.reports.single_table import QualityReport
-
-    report = QualityReport()
-    report.generate(typed(real, schema), typed(synth, schema), metadata(schema), verbose=False)
-    return float(report.get_score())
 
 
 def timed(fn, repeat: int = 3) -> tuple[float, Any]:
@@ -100,8 +80,8 @@ def where_income(model, train, schema, n: int, seed: int) -> dict[str, Any]:
     return {
         "rows": len(cond),
         "all_meet": bool((cond["income"].str.strip() == ">50K").all()),
-        "score_unconditional_vs_all": round(quality(train, uncond, schema), 4),
-        "score_conditional_vs_rich": round(quality(real_rich, cond, schema), 4),
+        "unconditional_vs_all": quality(train, uncond, schema),
+        "conditional_vs_rich": quality(real_rich, cond, schema),
         "real_rich_rows": len(real_rich),
     }
 
@@ -157,7 +137,7 @@ def fill_rows(model, test: pd.DataFrame, seed: int) -> dict[str, Any]:
 
 
 def features(frame: pd.DataFrame, schema: synthgen.Schema) -> pd.DataFrame:
-    x = typed(frame.drop(columns=["income"]), schema)
+    x = typed_frame(frame, schema).drop(columns=["income"])
     for col in x.columns:
         if x[col].dtype == object:
             x[col] = x[col].astype("category")
@@ -237,8 +217,7 @@ def main() -> None:
         help="also time the rare conditions through the base class's bounded rejection",
     )
     args = parser.parse_args()
-    table = synthgen.read_table(str(Path(args.data) / "adult.csv"), na_values=["?"])
-    train, test = split(table, args.seed)
+    train, test = split(synthgen.read_table(str(Path(args.data) / "adult.csv")))
     names = args.models or [n for n, info in REGISTRY.items() if info.available()]
     results = {}
     for name in names:

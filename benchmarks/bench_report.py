@@ -101,13 +101,17 @@ def main(argv: list[str] | None = None) -> int:
         return 6
     folder = Path(args.data)
     names = args.tables or sorted(p.stem for p in folder.glob("*.csv"))
-    print(f"{'table':10} {'rows':>7} {'sdmetrics':>10} {'score':>8} {'report':>8} "
-          f"{'no-hold':>8}  {'sdm score':>9} {'ours':>7} {'diff':>8}")
+    print(
+        f"{'table':10} {'rows':>7} {'sdmetrics':>10} {'score':>8} {'report':>8} "
+        f"{'no-hold':>8}  {'sdm score':>9} {'ours':>7} {'diff':>8}"
+    )
     for name in names:
         r = bench(folder / f"{name}.csv", args.repeats)
-        print(f"{r['table']:10} {r['rows']:>7,} {r['sdmetrics']:>9.2f}s {r['score']:>7.2f}s "
-              f"{r['report']:>7.2f}s {r['report_no_holdout']:>7.2f}s  "
-              f"{r['sdmetrics_score']:>9.4f} {r['synthgen_score']:>7.4f} {r['difference']:>8.1e}")
+        print(
+            f"{r['table']:10} {r['rows']:>7,} {r['sdmetrics']:>9.2f}s {r['score']:>7.2f}s "
+            f"{r['report']:>7.2f}s {r['report_no_holdout']:>7.2f}s  "
+            f"{r['sdmetrics_score']:>9.4f} {r['synthgen_score']:>7.4f} {r['difference']:>8.1e}"
+        )
     return 0
 
 

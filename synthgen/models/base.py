@@ -31,7 +31,7 @@ from synthgen.errors import MissingDependencyError, UsageError
 from synthgen.schema import Schema, detect, validate
 
 if TYPE_CHECKING:
-    from synthgen.conditions import Constraints, SamplePlan
+    from synthgen.conditions import Constraints
 
 # Rows generated per random stream: row i always comes from stream (seed, i // BLOCK_ROWS), so the
 # output for a seed is the same however it is chunked.
@@ -67,6 +67,8 @@ class Synthesizer:
         that can condition exactly overrides this."""
         from synthgen.conditions import rejection_sample
 
+        if type(self)._sample_encoded is Synthesizer._sample_encoded:
+            raise UsageError(f"the {self.name} model can't sample conditionally")
         return rejection_sample(self._sample_encoded, n, constraints, rng, self.name)
 
     def _get_state(self) -> dict[str, Any]:
@@ -134,7 +136,9 @@ class Synthesizer:
         n_blocks = max(1, -(-n // BLOCK_ROWS))
         for first in range(0, n_blocks, per_chunk):
             blocks = [
-                self._sample_block(b, n, seed, plan)
+                plan.block(self, b * BLOCK_ROWS, _block_rows(b, n), [seed, b, 1])
+                if plan
+                else self._sample_block(b, n, seed)
                 for b in range(first, min(n_blocks, first + per_chunk))
             ]
             encoded = Encoded(
@@ -145,13 +149,9 @@ class Synthesizer:
             frame = self.encoder_.decode(encoded, seed, start=first * BLOCK_ROWS)
             yield plan.finish(frame, seed, first * BLOCK_ROWS) if plan else frame
 
-    def _sample_block(
-        self, block: int, n: int, seed: int, plan: SamplePlan | None = None
-    ) -> Encoded:
+    def _sample_block(self, block: int, n: int, seed: int) -> Encoded:
         """Block `block` of the row stream for `seed` (cut short at row `n`)."""
-        rows = max(0, min(BLOCK_ROWS, n - block * BLOCK_ROWS))
-        if plan is not None:
-            return plan.block(self, block * BLOCK_ROWS, rows, [seed, block, 1])
+        rows = _block_rows(block, n)
         encoded = self._sample_encoded(BLOCK_ROWS, np.random.default_rng([seed, block]))
         if rows < BLOCK_ROWS:
             encoded = Encoded(encoded.continuous[:rows], encoded.discrete[:rows], rows)
@@ -261,6 +261,10 @@ class Synthesizer:
         model.encoder_ = TableEncoder.from_state(model.schema_, state["encoder"])
         model._set_state(state["fitted"])
         return model
+
+
+def _block_rows(block: int, n: int) -> int:
+    return max(0, min(BLOCK_ROWS, n - block * BLOCK_ROWS))
 
 
 def _seed(seed: int | None) -> int:
