@@ -260,7 +260,7 @@ def _guess_kind(name: str, values: pd.Series, source: str) -> str:
         return "datetime"
     counts = values.value_counts()
     has_space = text.str.contains(r"\s").any()
-    if counts[counts < _RARE_ROWS].sum() > 0.5 * len(values):
+    if n_unique > 20 and counts[counts < _RARE_ROWS].sum() > 0.5 * len(values):
         # mostly values seen in a handful of rows: keys or free text, not categories
         return "text" if has_space else "id"
     if n_unique <= max(20, _CATEGORICAL_MAX_SHARE * len(values)):

@@ -30,13 +30,15 @@ def clusters(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     xy = centers[k] + rng.normal(size=(n, 2))
     names = np.array(["north", "south", "east", "west"])
     region = np.where(rng.random(n) < 0.1, rng.choice(names, n), names[k])
-    table = pd.DataFrame({
-        "x": xy[:, 0].round(3),
-        "y": xy[:, 1].round(3),
-        "region": region,
-        "bimodal": (np.where(rng.random(n) < 0.5, -3, 3) + rng.normal(size=n)).round(3),
-        "flag": rng.choice(["yes", "no"], n),
-    })
+    table = pd.DataFrame(
+        {
+            "x": xy[:, 0].round(3),
+            "y": xy[:, 1].round(3),
+            "region": region,
+            "bimodal": (np.where(rng.random(n) < 0.5, -3, 3) + rng.normal(size=n)).round(3),
+            "flag": rng.choice(["yes", "no"], n),
+        }
+    )
     return table, k
 
 
@@ -199,11 +201,13 @@ def test_report_sections_and_json_keys(built):
     data = json.loads(report.to_json())
     assert data["version"] == 1 and data["format"] == "synthgen-report"
     assert 0 <= data["score"] <= 1
-    assert {c["column"] for c in data["fidelity"]["column_shapes"]} == set(
-        train.columns
-    )
+    assert {c["column"] for c in data["fidelity"]["column_shapes"]} == set(train.columns)
     assert data["fidelity"]["column_pair_trends"][0].keys() >= {
-        "column_1", "column_2", "metric", "score", "counted"
+        "column_1",
+        "column_2",
+        "metric",
+        "score",
+        "counted",
     }
     assert data["mode_collapse"]["verdict"] == "none"
     assert data["privacy"]["verdict"] == "pass"
@@ -244,19 +248,28 @@ def test_html_renders_in_headless_chromium(built, tmp_path):
     page.write_text(built[0].to_html(), encoding="utf-8")
     shot = tmp_path / "shot.png"
     flags = [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
         f"--user-data-dir={tmp_path / 'profile'}",
     ]
     run = subprocess.run(
         [CHROMIUM, *flags, "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run.returncode == 0, run.stderr[-500:]
     assert run.stdout.count("<svg") >= 11 and "synthgen quality report" in run.stdout
     subprocess.run(
         [CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1000,1400", page.as_uri()],
-        capture_output=True, timeout=120, check=True,
+        capture_output=True,
+        timeout=120,
+        check=True,
     )
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
 
@@ -328,8 +341,17 @@ def files(tmp_path_factory, penguins):
 
 def test_command_writes_json_and_html(files, tmp_path, capsys):
     out_json, out_html = tmp_path / "r.json", tmp_path / "r.html"
-    code = cli("report", str(files["train"]), str(files["synth"]), "--holdout",
-               str(files["holdout"]), "--json", str(out_json), "--html", str(out_html))
+    code = cli(
+        "report",
+        str(files["train"]),
+        str(files["synth"]),
+        "--holdout",
+        str(files["holdout"]),
+        "--json",
+        str(out_json),
+        "--html",
+        str(out_html),
+    )
     assert code == 0
     assert json.loads(out_json.read_text())["privacy"]["verdict"] == "pass"
     assert out_html.read_text().startswith("<!DOCTYPE html>")
@@ -374,4 +396,3 @@ def test_missing_column_is_one_line_error(files, tmp_path, capsys):
     pd.read_csv(files["synth"]).drop(columns=["island"]).to_csv(narrow, index=False)
     assert cli("report", str(files["train"]), str(narrow)) == 3
     assert "lacks column(s) ['island']" in capsys.readouterr().err
-

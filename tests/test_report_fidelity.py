@@ -122,11 +122,13 @@ def test_shapes_and_pairs_fall_for_broken_columns():
     rng = np.random.default_rng(0)
     n = 2000
     x = rng.normal(size=n)
-    real = pd.DataFrame({
-        "x": x,
-        "y": x * 2 + rng.normal(scale=0.3, size=n),
-        "c": np.where(x > 0, "up", "down"),
-    })
+    real = pd.DataFrame(
+        {
+            "x": x,
+            "y": x * 2 + rng.normal(scale=0.3, size=n),
+            "c": np.where(x > 0, "up", "down"),
+        }
+    )
     broken = real.copy()
     broken["y"] = rng.permutation(broken["y"].to_numpy())  # same marginal, no correlation
     broken["c"] = "up"

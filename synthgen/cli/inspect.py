@@ -39,8 +39,7 @@ def summary(path: str, trust_pickle: bool = False) -> dict:
         "seed": state["seed"],
         "training_rows": state["training_rows"],
         "columns": [
-            {"name": c.name, "kind": c.kind, "null_rate": c.null_rate}
-            for c in schema.columns
+            {"name": c.name, "kind": c.kind, "null_rate": c.null_rate} for c in schema.columns
         ],
         "suppressed_rare": encoder.suppressed(),
         "details": details,

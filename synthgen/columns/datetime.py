@@ -180,7 +180,7 @@ def format_seconds(micros: np.ndarray, fmt: str, offset: int = 0) -> np.ndarray:
     """strftime for an array of local microseconds since 1970, without a Python loop per row.
 
     Example:
-        >>> format_seconds(np.array([0]), "%d/%m/%Y %H:%M")[0]
+        >>> str(format_seconds(np.array([0]), "%d/%m/%Y %H:%M")[0])
         '01/01/1970 00:00'
     """
     micros = np.asarray(micros, dtype=np.int64)
