@@ -15,6 +15,7 @@ SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
 FAST_PARAMS: dict[str, dict] = {
     "gaussian-copula": {},
     "sdv-gaussian-copula": {},
+    "gmm": {"max_components": 6, "max_iter": 30},
 }
 
 

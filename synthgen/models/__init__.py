@@ -10,6 +10,14 @@ register(
         needs=("scipy",),
     )
 )
+register(
+    ModelInfo(
+        "gmm",
+        "synthgen.models.gmm:GaussianMixture",
+        "Mixture of clusters, each with its own numbers and categories; for multi-modal tables",
+        needs=("scipy",),
+    )
+)
 
 # SDV's synthesizers as peers (synthgen.models.sdv): SDV's own code and licence, for comparison.
 for _name, _cls, _what in (

@@ -1,0 +1,492 @@
+"""Gaussian mixture for mixed-type tables: clusters of rows, each with its own numbers and codes.
+
+Each component k has a weight, a full-covariance Gaussian over the continuous parts and, for every
+discrete part (category codes, booleans, null indicators), its own category frequencies. Rows are
+assumed independent across parts *within* a component, so all dependence (number-number,
+number-category, category-category) is carried by which component a row comes from, plus the
+Gaussian's covariance. Fitted by EM written in numpy (log-space, vectorised over rows).
+
+Continuous parts are modelled on the normal-score scale (ranks mapped to standard normal scores, as
+in the copula), so a skewed or zero-heavy column needs no components of its own. When sampling,
+each number is mapped back through the *mixture's* marginal distribution function and then the
+column's empirical quantiles: z -> F_mix(z) -> quantile. The sampled marginals therefore match the
+real ones (up to the quantile knots), whatever k is, and the mixture only has to carry dependence.
+
+The number of components is chosen from a geometric grid up to `max_components` by the
+log-likelihood of held-out rows (candidates are fitted on a bounded sample of rows, the winner is
+refined by EM on every row); `components` fixes it. Held-out likelihood rather than BIC: BIC counts
+every category probability of every component as a free parameter (hundreds per component for a
+column such as a taxi zone), but the prior shrinks them towards the overall frequencies, so BIC
+stops at a handful of components where held-out rows show that many more generalise.
+
+Example:
+    >>> import numpy as np, pandas as pd, synthgen
+    >>> rng = np.random.default_rng(0)
+    >>> table = pd.DataFrame({"x": np.r_[rng.normal(0, 1, 200), rng.normal(50, 1, 200)],
+    ...                       "c": ["a"] * 200 + ["b"] * 200})
+    >>> model = synthgen.fit(table, model="gmm", seed=0, components=2)
+    >>> out = model.sample(1000, seed=1)
+    >>> bool((out.loc[out["c"] == "b", "x"] > 25).mean() > 0.95)
+    True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from scipy.special import ndtr
+
+from synthgen.columns import Encoded
+from synthgen.errors import UsageError
+from synthgen.models.base import Synthesizer
+from synthgen.models.copula import _normal_scores
+
+_KNOTS = 1001  # empirical quantiles kept per continuous part (as the copula's default)
+_TAIL_KNOTS = 50  # the most extra knots inside each outermost interval
+_GRID = 4097  # points on which each part's mixture marginal distribution function is tabulated
+_RIDGE = 1e-3  # added to covariance diagonals (coordinates have unit variance)
+_PRIOR_ROWS = 0.1  # pseudo-rows of the overall frequencies added to each component's categories
+_SELECT_ROWS = 8_000  # rows each candidate k is fitted on, and the most it is judged on
+_TOL = 1e-3  # EM stops when the mean log-likelihood per row gains less than this
+_MIN_ROWS = 1.0  # a component holding fewer (expected) rows than this is dropped
+_CHUNK = 2_000_000  # floats in one chunk of rows' design (bounded memory)
+
+
+class _Mixture:
+    """The parameters of a mixture; `cat` is (k, C): every discrete part's probabilities side by
+    side, part j in columns offsets[j]:offsets[j + 1]."""
+
+    def __init__(self, weights: np.ndarray, means: np.ndarray, chol: np.ndarray, cat: np.ndarray):
+        self.weights, self.means, self.chol, self.cat = weights, means, chol, cat
+
+    @property
+    def k(self) -> int:
+        return len(self.weights)
+
+    def coefficients(self) -> tuple[np.ndarray, np.ndarray]:
+        """(W, c) with log(weight_k * density_k(row)) = design(row) @ W + c + categories' log-probs.
+
+        The Gaussian quadratic form expanded over the design [z_i z_j (i <= j), z, 1], so the
+        E-step is one matrix product per chunk of rows."""
+        k, p = self.means.shape
+        inv = np.linalg.inv(self.chol)
+        prec = np.einsum("kji,kjl->kil", inv, inv)  # (k, p, p) inverse covariances
+        upper = np.triu_indices(p)
+        pair = prec[:, upper[0], upper[1]] * np.where(upper[0] == upper[1], 1.0, 2.0)
+        lin = -2 * np.einsum("kij,kj->ki", prec, self.means)
+        const = np.einsum("ki,ki->k", self.means, -0.5 * lin)
+        weights = -0.5 * np.column_stack([pair, lin, const]).T  # (m, k)
+        logdet = 2 * np.log(np.diagonal(self.chol, axis1=1, axis2=2)).sum(axis=1)
+        return weights, np.log(self.weights) - 0.5 * (p * np.log(2 * np.pi) + logdet)
+
+
+class _Rows:
+    """The rows EM sees: normal scores z, one-hot codes, and per chunk of rows the design
+    [z_i z_j (i <= j), z, 1] whose products with the responsibilities are all the sufficient
+    statistics of the Gaussians (counts, sums, sums of products)."""
+
+    def __init__(self, z: np.ndarray, onehot: sparse.csr_matrix):
+        self.z, self.onehot = z, onehot
+        n, p = z.shape
+        self.upper = np.triu_indices(p)
+        self.width = len(self.upper[0]) + p + 1
+        step = max(1, _CHUNK // self.width)
+        self.chunks = [(a, min(n, a + step)) for a in range(0, n, step)]
+        # designs are kept when they are small, else rebuilt at every pass (bounded memory)
+        self._kept = {} if n * self.width <= 4 * _CHUNK else None
+
+    def __len__(self) -> int:
+        return len(self.z)
+
+    def design(self, a: int, b: int) -> np.ndarray:
+        if self._kept is not None and (a, b) in self._kept:
+            return self._kept[a, b]
+        z = self.z[a:b]
+        out = np.column_stack([z[:, self.upper[0]] * z[:, self.upper[1]], z, np.ones(b - a)])
+        if self._kept is not None:
+            self._kept[a, b] = out
+        return out
+
+    def subset(self, index: np.ndarray) -> _Rows:
+        return _Rows(self.z[index], self.onehot[index])
+
+    def sums(self, resp_of: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Sufficient statistics (k, width) and category counts (k, C) under responsibilities
+        given chunk by chunk by `resp_of(a, b, design)`."""
+        stats = counts = None
+        for a, b in self.chunks:
+            design = self.design(a, b)
+            resp = resp_of(a, b, design)
+            part = (resp.T @ design, np.asarray((self.onehot[a:b].T @ resp).T))
+            stats, counts = part if stats is None else (stats + part[0], counts + part[1])
+        return stats, counts
+
+    def e_step(self, mix: _Mixture) -> tuple[float, np.ndarray, np.ndarray]:
+        """Total log-likelihood of the rows under `mix`, and the statistics for its M-step."""
+        weights, const = mix.coefficients()
+        log_cat = np.log(mix.cat).T
+        total = [0.0]
+
+        def resp_of(a: int, b: int, design: np.ndarray) -> np.ndarray:
+            joint = design @ weights + const + self.onehot[a:b] @ log_cat
+            top = joint.max(axis=1, keepdims=True)
+            joint = np.exp(joint - top)
+            norm = joint.sum(axis=1, keepdims=True)
+            total[0] += float((np.log(norm) + top).sum())
+            return joint / norm
+
+        stats, counts = self.sums(resp_of)
+        return total[0], stats, counts
+
+
+def _one_hot(disc: np.ndarray, offsets: np.ndarray) -> sparse.csr_matrix:
+    n, q = disc.shape
+    cols = (disc + offsets[:-1]).ravel()
+    data = np.ones(n * q)
+    indptr = np.arange(0, n * q + 1, q)
+    return sparse.csr_matrix((data, cols, indptr), shape=(n, int(offsets[-1])))
+
+
+def _m_step(
+    rows: _Rows, stats: np.ndarray, counts: np.ndarray, prior: np.ndarray, offsets: np.ndarray
+) -> _Mixture:
+    """Maximum a-posteriori parameters from the statistics; empty components are dropped."""
+    size = stats[:, -1]
+    keep = size >= _MIN_ROWS
+    if not keep.any():
+        keep = size == size.max()
+    stats, counts, size = stats[keep], counts[keep], size[keep]
+    k, p = len(size), rows.z.shape[1]
+    m = len(rows.upper[0])
+    means = stats[:, m:m + p] / size[:, None]
+    second = np.empty((k, p, p))
+    second[:, rows.upper[0], rows.upper[1]] = stats[:, :m] / size[:, None]
+    second[:, rows.upper[1], rows.upper[0]] = stats[:, :m] / size[:, None]
+    cov = second - means[:, :, None] * means[:, None, :]
+    cov[:, np.arange(p), np.arange(p)] += _RIDGE
+    chol = np.linalg.cholesky(cov)
+    cat = (counts + _PRIOR_ROWS * prior) / (size[:, None] + _PRIOR_ROWS)
+    # each part's row sums to one already; renormalise against rounding drift
+    for a, b in zip(offsets[:-1], offsets[1:], strict=True):
+        cat[:, a:b] /= cat[:, a:b].sum(axis=1, keepdims=True)
+    return _Mixture(size / size.sum(), means, chol, np.maximum(cat, 1e-300))
+
+
+def _em(
+    rows: _Rows, mix: _Mixture, prior: np.ndarray, offsets: np.ndarray, max_iter: int
+) -> tuple[_Mixture, float]:
+    """EM from `mix` until the mean log-likelihood per row gains less than _TOL; returns the
+    mixture and its total log-likelihood on the rows."""
+    ll, stats, counts = rows.e_step(mix)
+    for _ in range(max_iter):
+        new = _m_step(rows, stats, counts, prior, offsets)
+        new_ll, stats, counts = rows.e_step(new)
+        gain = (new_ll - ll) / len(rows)
+        mix, ll = new, new_ll
+        if gain < _TOL:
+            break
+    return mix, ll
+
+
+def _initial(
+    rows: _Rows, k: int, prior: np.ndarray, offsets: np.ndarray, rng: np.random.Generator
+) -> _Mixture:
+    """k-means++ seeds over normal scores and one-hot codes, rows assigned to the nearest seed."""
+    n = len(rows)
+    features = sparse.hstack([sparse.csr_matrix(rows.z), rows.onehot], format="csr")
+    norms = np.asarray(features.multiply(features).sum(axis=1)).ravel()
+    seeds = [int(rng.integers(n))]
+    nearest = np.full(n, np.inf)
+    for _ in range(1, min(k, n)):
+        seed_row = features[seeds[-1]]
+        dist = norms + norms[seeds[-1]] - 2 * (features @ seed_row.T).toarray().ravel()
+        nearest = np.minimum(nearest, np.maximum(dist, 0))
+        total = nearest.sum()
+        seeds.append(int(rng.choice(n, p=nearest / total)) if total > 0 else int(rng.integers(n)))
+    centres = features[seeds]
+
+    def nearest_seed(a: int, b: int, design: np.ndarray) -> np.ndarray:
+        dist = norms[a:b, None] + norms[seeds][None, :] - 2 * (features[a:b] @ centres.T).toarray()
+        resp = np.zeros((b - a, len(seeds)))
+        resp[np.arange(b - a), dist.argmin(axis=1)] = 1.0
+        return resp
+
+    return _m_step(rows, *rows.sums(nearest_seed), prior, offsets)
+
+
+def _standardise(x: np.ndarray) -> np.ndarray:
+    sd = x.std()
+    return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
+
+
+def _coordinates(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A continuous part's coordinate for the mixture: the average of its rank-based normal
+    scores and its Yeo-Johnson-normalised values, standardised.
+
+    Normal scores alone tame skew and spread ties (a 90% spike at zero becomes a smooth stretch)
+    but close the empty gaps between clusters, so a Gaussian straddles two clusters; values alone
+    keep the gaps but leave spikes that soak up components. The average keeps gaps open and
+    spikes spread. Any increasing map would do for sampling, which maps back through the
+    mixture's own marginal and the column's quantiles.
+
+    Example:
+        >>> x = np.r_[np.zeros(90), np.arange(1.0, 11.0)]  # a spike at zero, and a tail
+        >>> z = _coordinates(x, np.random.default_rng(0))
+        >>> bool(z[:90].max() < z[90:].min()), bool(np.ptp(z[:90]) > 0.5)  # order kept; spread
+        (True, True)
+    """
+    from scipy.stats import yeojohnson
+
+    low, mid, high = np.quantile(x, [0.25, 0.5, 0.75])
+    scale = high - low if high > low else x.std()
+    if not scale > 0:
+        return np.zeros_like(x)
+    values = _standardise(yeojohnson((x - mid) / scale)[0])
+    return _standardise(0.5 * _normal_scores(x, rng) + 0.5 * values)
+
+
+def _knots(n: int, rare_threshold: int) -> np.ndarray:
+    """Probabilities at which each continuous part keeps its quantiles: evenly spaced, plus
+    knots every `rare_threshold` rows inside the outermost intervals, so the few extreme rows
+    are not smeared evenly between the 99.9th percentile and the maximum (invented outliers that
+    spoil correlations). No interval is narrower than `rare_threshold` rows.
+
+    Example:
+        >>> len(_knots(100, 5)), len(_knots(100_000, 5)) > 1001
+        (100, True)
+    """
+    probs = np.linspace(0.0, 1.0, min(_KNOTS, max(n, 2)))
+    step = max(rare_threshold, 1) / max(n, 1)
+    tail = np.arange(step, probs[1], step)[:_TAIL_KNOTS]
+    return np.unique(np.concatenate([probs, tail, 1 - tail]))
+
+
+def _candidates(max_components: int, n: int) -> list[int]:
+    """A roughly geometric grid of k from 1 to max_components (at most one per 4 rows)."""
+    top = max(1, min(max_components, n // 4))
+    grid = {1, top} | {int(round(v)) for v in np.geomspace(1, top, 8)}
+    return sorted(grid)
+
+
+class GaussianMixture(Synthesizer):
+    """Mixture of components, each a Gaussian over numbers and its own category frequencies.
+
+    Parameters:
+        components: the number of components; None chooses it (up to `max_components`).
+        max_components: the largest number of components tried when choosing.
+        max_iter: the most EM iterations per fit.
+        rare_threshold: categories seen in fewer rows are never written verbatim.
+    """
+
+    name = "gmm"
+
+    def __init__(
+        self,
+        *,
+        components: int | None = None,
+        max_components: int = 50,
+        max_iter: int = 100,
+        rare_threshold: int = 5,
+    ):
+        for label, value in (("max_components", max_components), ("max_iter", max_iter)):
+            if int(value) < 1:
+                raise UsageError(f"gmm: {label} must be at least 1, not {value}")
+        if components is not None and int(components) < 1:
+            raise UsageError(f"gmm: components must be at least 1, not {components}")
+        super().__init__(
+            rare_threshold=rare_threshold, components=components,
+            max_components=max_components, max_iter=max_iter,
+        )
+        self.components = None if components is None else int(components)
+        self.max_components = int(max_components)
+        self.max_iter = int(max_iter)
+
+    # ---- fitting ----------------------------------------------------------------------------
+    def _fit_encoded(self, data: Encoded, rng: np.random.Generator) -> None:
+        n = data.n_rows
+        cont, disc = data.continuous, data.discrete
+        self.cardinalities_ = [int(p.cardinality) for p in self.encoder_.discrete_parts]
+        offsets = np.concatenate([[0], np.cumsum(self.cardinalities_)]).astype(np.int64)
+        self.probs_ = _knots(n, self.rare_threshold)
+        self.quantiles_ = (
+            np.quantile(cont, self.probs_, axis=0).T if cont.shape[1]
+            else np.zeros((0, len(self.probs_)))
+        )
+        z = np.column_stack([_coordinates(cont[:, j], rng) for j in range(cont.shape[1])]) \
+            if cont.shape[1] else np.zeros((n, 0))
+        onehot = _one_hot(disc, offsets)
+        prior = np.asarray(onehot.sum(axis=0)).ravel() / max(n, 1)
+        every = _Rows(z, onehot)
+        grid = [self.components] if self.components else _candidates(self.max_components, n)
+        # Candidates are fitted on a bounded sample of rows and judged by the log-likelihood of
+        # rows they were not fitted on; the winner is then refined by EM on every row.
+        order = rng.permutation(n)
+        cut = min(_SELECT_ROWS, n if len(grid) == 1 else n - n // 5)
+        train = every if cut == n else every.subset(order[:cut])
+        test = every.subset(order[cut:cut + _SELECT_ROWS])
+        self.heldout_ = {}
+        best: tuple[float, _Mixture] | None = None
+        for k in grid:
+            mix, _ = _em(train, _initial(train, k, prior, offsets, rng), prior, offsets,
+                         self.max_iter)
+            score = test.e_step(mix)[0] / len(test) if len(grid) > 1 else 0.0
+            if len(grid) > 1:
+                self.heldout_[k] = score
+            if best is None or score > best[0]:
+                best = (score, mix)
+            elif len(self.heldout_) > 2 and max(list(self.heldout_.values())[-2:]) < best[0]:
+                break  # two larger candidates in a row did no better: stop searching
+        mix = best[1]
+        if cut < n:
+            mix, _ = _em(every, mix, prior, offsets, self.max_iter)
+        self.weights_, self.means_, self.chol_, self.category_probs_ = (
+            mix.weights, mix.means, mix.chol, mix.cat,
+        )
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """Tables derived from the parameters that make sampling a few vectorised look-ups."""
+        k, p = self.means_.shape
+        # Each part's mixture marginal distribution function, tabulated on a grid of z.
+        sd = np.sqrt(np.einsum("kij,kij->ki", self.chol_, self.chol_))  # (k, p)
+        lo = (self.means_ - 8 * sd).min(axis=0) if k else np.zeros(p)
+        hi = (self.means_ + 8 * sd).max(axis=0) if k else np.zeros(p)
+        self._grid = np.linspace(lo, hi, _GRID).T  # (p, G)
+        self._cdf = np.einsum(
+            "k,kpg->pg", self.weights_,
+            ndtr((self._grid[None] - self.means_[:, :, None]) / sd[:, :, None]),
+        )
+        # Categorical draws: per part, component k's cumulative cut points shifted by k, so one
+        # sorted array serves every component: searchsorted(cuts, k + u) - k * (c - 1).
+        offsets = np.concatenate([[0], np.cumsum(self.cardinalities_)]).astype(np.int64)
+        self._cuts = []
+        for a, b in zip(offsets[:-1], offsets[1:], strict=True):
+            cum = np.cumsum(self.category_probs_[:, a:b], axis=1)[:, :-1]
+            self._cuts.append((np.clip(cum, 0.0, 1.0) + np.arange(k)[:, None]).ravel())
+
+    # ---- sampling ---------------------------------------------------------------------------
+    def _sample_encoded(self, n: int, rng: np.random.Generator) -> Encoded:
+        k, p = self.means_.shape
+        cum = np.cumsum(self.weights_)
+        comp = np.minimum(np.searchsorted(cum / cum[-1], rng.random(n), side="right"), k - 1)
+        z = rng.standard_normal((n, p))
+        order = np.argsort(comp, kind="stable")
+        bounds = np.searchsorted(comp[order], np.arange(k + 1))
+        for j in range(k):
+            rows = order[bounds[j]:bounds[j + 1]]
+            z[rows] = self.means_[j] + z[rows] @ self.chol_[j].T
+        cont = np.empty((n, p))
+        for j in range(p):
+            u = np.interp(z[:, j], self._grid[j], self._cdf[j])
+            cont[:, j] = np.interp(u, self.probs_, self.quantiles_[j])
+        u = rng.random((n, len(self.cardinalities_)))
+        disc = np.empty((n, len(self.cardinalities_)), dtype=np.int64)
+        for j, (c, cuts) in enumerate(zip(self.cardinalities_, self._cuts, strict=True)):
+            codes = np.searchsorted(cuts, comp + u[:, j], side="right") - comp * (c - 1)
+            disc[:, j] = np.clip(codes, 0, c - 1)
+        return Encoded(cont, disc, n)
+
+    # ---- state ------------------------------------------------------------------------------
+    def _get_state(self) -> dict[str, Any]:
+        return {
+            "weights": self.weights_,
+            "means": self.means_,
+            "cholesky": self.chol_,
+            "category_probabilities": self.category_probs_,
+            "cardinalities": self.cardinalities_,
+            "probs": self.probs_,
+            "quantiles": self.quantiles_,
+            "heldout": [[k, v] for k, v in self.heldout_.items()],
+        }
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self.weights_ = np.asarray(state["weights"], dtype=float)
+        k = len(self.weights_)
+        self.means_ = np.asarray(state["means"], dtype=float).reshape(k, -1)
+        p = self.means_.shape[1]
+        self.chol_ = np.asarray(state["cholesky"], dtype=float).reshape(k, p, p)
+        self.cardinalities_ = [int(c) for c in state["cardinalities"]]
+        self.category_probs_ = np.asarray(state["category_probabilities"], dtype=float).reshape(
+            k, sum(self.cardinalities_)
+        )
+        self.probs_ = np.asarray(state["probs"], dtype=float)
+        self.quantiles_ = np.asarray(state["quantiles"], dtype=float).reshape(p, len(self.probs_))
+        self.heldout_ = {int(a): float(b) for a, b in state["heldout"]}
+        if k < 1 or p != len(self.encoder_.continuous_parts) or self.cardinalities_ != [
+            q.cardinality for q in self.encoder_.discrete_parts
+        ]:
+            raise ValueError("mixture and schema disagree on the parts")
+        self._prepare()
+
+    # ---- description ------------------------------------------------------------------------
+    def describe(self) -> dict[str, Any]:
+        """The components, heaviest first: weight, each number's centre in column units, and per
+        discrete column the value most over-represented in the component (share vs overall)."""
+        k, p = self.means_.shape
+        centres = np.empty((k, p))
+        for j in range(p):
+            u = np.interp(self.means_[:, j], self._grid[j], self._cdf[j])
+            centres[:, j] = np.interp(u, self.probs_, self.quantiles_[j])
+        overall = self.weights_ @ self.category_probs_
+        parts = self.encoder_.discrete_parts
+        offsets = np.concatenate([[0], np.cumsum(self.cardinalities_)]).astype(np.int64)
+        codes = np.zeros((k, len(parts)), dtype=np.int64)
+        for j, (a, b) in enumerate(zip(offsets[:-1], offsets[1:], strict=True)):
+            lift = self.category_probs_[:, a:b] / np.maximum(overall[a:b], 1e-12)
+            codes[:, j] = lift.argmax(axis=1)
+        # Decode the component "typical rows" twice: a value that differs between the two
+        # decodings is drawn at random (the pooled rare categories) and is named as such.
+        shown = codes.copy()
+        for j, part in enumerate(parts):
+            if part.name.endswith("\x1fnull"):
+                shown[:, j] = 0  # keep the number itself visible; its null share is listed below
+        rows = [self.encoder_.decode(Encoded(centres, shown, k), seed=s) for s in (0, 1)]
+        items = []
+        for c in np.argsort(-self.weights_, kind="stable"):
+            numbers = {q.name: _plain(rows[0][q.name].iloc[c])
+                       for q in self.encoder_.continuous_parts}
+            distinctive = {}
+            for j, part in enumerate(parts):
+                column, _, role = part.name.partition("\x1f")
+                code = codes[c, j]
+                if role == "null":
+                    value = "missing" if code == 1 else "present"
+                else:
+                    a, b = rows[0][column].iloc[c], rows[1][column].iloc[c]
+                    value = _plain(a) if _same(a, b) else "(rare categories)"
+                share = float(self.category_probs_[c, offsets[j] + code])
+                distinctive[column if role != "null" else f"{column} (null)"] = {
+                    "value": value, "share": round(share, 3),
+                    "overall": round(float(overall[offsets[j] + code]), 3),
+                }
+            items.append({"weight": round(float(self.weights_[c]), 4), "centre": numbers,
+                          "distinctive": distinctive})
+        return {
+            "components": int(k),
+            "chosen_by": "fixed" if self.components else "held-out log-likelihood",
+            "heldout_loglik_per_row": {str(a): round(b, 3) for a, b in self.heldout_.items()},
+            "list": items,
+        }
+
+
+def _same(a: Any, b: Any) -> bool:
+    import pandas as pd
+
+    if pd.isna(a) or pd.isna(b):
+        return bool(pd.isna(a) and pd.isna(b))
+    return bool(a == b)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly form of a decoded cell."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(f"{float(value):.6g}")
+    return str(value)
