@@ -6,18 +6,19 @@ assumed independent across parts *within* a component, so all dependence (number
 number-category, category-category) is carried by which component a row comes from, plus the
 Gaussian's covariance. Fitted by EM written in numpy (log-space, vectorised over rows).
 
-Continuous parts are modelled on the normal-score scale (ranks mapped to standard normal scores, as
-in the copula), so a skewed or zero-heavy column needs no components of its own. When sampling,
-each number is mapped back through the *mixture's* marginal distribution function and then the
-column's empirical quantiles: z -> F_mix(z) -> quantile. The sampled marginals therefore match the
-real ones (up to the quantile knots), whatever k is, and the mixture only has to carry dependence.
+Continuous parts are modelled on a value scale made symmetric (Yeo-Johnson, then standardised),
+which keeps clusters apart. When sampling, each number is mapped back through the *mixture's*
+marginal distribution function and then the column's empirical quantiles: z -> F_mix(z) ->
+quantile. The sampled marginals therefore match the real ones (up to the quantile knots) whatever
+k is, so the mixture's components go to the dependence, not to the shape of each column.
 
 The number of components is chosen from a geometric grid up to `max_components` by the
-log-likelihood of held-out rows (candidates are fitted on a bounded sample of rows, the winner is
-refined by EM on every row); `components` fixes it. Held-out likelihood rather than BIC: BIC counts
-every category probability of every component as a free parameter (hundreds per component for a
-column such as a taxi zone), but the prior shrinks them towards the overall frequencies, so BIC
-stops at a handful of components where held-out rows show that many more generalise.
+log-likelihood of held-out rows: the smallest k within one standard error of the best.
+Candidates are fitted on a bounded sample of rows and the winner is refined by EM on every row;
+`components` fixes k. Held-out likelihood rather than BIC: BIC counts every category probability
+of every component as a free parameter (hundreds per component for a column such as a taxi zone),
+but the prior shrinks them towards the overall frequencies, so BIC stops at a handful of
+components where held-out rows show that many more generalise (and score better).
 
 Example:
     >>> import numpy as np, pandas as pd, synthgen
@@ -41,11 +42,11 @@ from scipy.special import ndtr
 from synthgen.columns import Encoded
 from synthgen.errors import UsageError
 from synthgen.models.base import Synthesizer
-from synthgen.models.copula import _normal_scores
 
 _KNOTS = 1001  # empirical quantiles kept per continuous part (as the copula's default)
 _TAIL_KNOTS = 50  # the most extra knots inside each outermost interval
-_GRID = 4097  # points on which each part's mixture marginal distribution function is tabulated
+_GRID = 16_385  # points on which each part's map from mixture coordinate to value is tabulated
+_COMPARE_CODES = 16  # parts with fewer categories draw by comparisons, larger ones by search
 _RIDGE = 1e-3  # added to covariance diagonals (coordinates have unit variance)
 _PRIOR_ROWS = 0.1  # pseudo-rows of the overall frequencies added to each component's categories
 _SELECT_ROWS = 8_000  # rows each candidate k is fitted on, and the most it is judged on
@@ -123,29 +124,29 @@ class _Rows:
             stats, counts = part if stats is None else (stats + part[0], counts + part[1])
         return stats, counts
 
-    def e_step(self, mix: _Mixture) -> tuple[float, np.ndarray, np.ndarray]:
-        """Total log-likelihood of the rows under `mix`, and the statistics for its M-step."""
+    def e_step(self, mix: _Mixture) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each row's log-likelihood under `mix`, and the statistics for its M-step."""
         weights, const = mix.coefficients()
         log_cat = np.log(mix.cat).T
-        total = [0.0]
+        loglik = np.empty(len(self))
 
         def resp_of(a: int, b: int, design: np.ndarray) -> np.ndarray:
             joint = design @ weights + const + self.onehot[a:b] @ log_cat
             top = joint.max(axis=1, keepdims=True)
             joint = np.exp(joint - top)
             norm = joint.sum(axis=1, keepdims=True)
-            total[0] += float((np.log(norm) + top).sum())
+            loglik[a:b] = (np.log(norm) + top).ravel()
             return joint / norm
 
         stats, counts = self.sums(resp_of)
-        return total[0], stats, counts
+        return loglik, stats, counts
 
 
 def _one_hot(disc: np.ndarray, offsets: np.ndarray) -> sparse.csr_matrix:
     n, q = disc.shape
     cols = (disc + offsets[:-1]).ravel()
     data = np.ones(n * q)
-    indptr = np.arange(0, n * q + 1, q)
+    indptr = np.arange(n + 1) * q
     return sparse.csr_matrix((data, cols, indptr), shape=(n, int(offsets[-1])))
 
 
@@ -176,14 +177,14 @@ def _m_step(
 
 def _em(
     rows: _Rows, mix: _Mixture, prior: np.ndarray, offsets: np.ndarray, max_iter: int
-) -> tuple[_Mixture, float]:
+) -> tuple[_Mixture, np.ndarray]:
     """EM from `mix` until the mean log-likelihood per row gains less than _TOL; returns the
-    mixture and its total log-likelihood on the rows."""
+    mixture and each row's log-likelihood under it."""
     ll, stats, counts = rows.e_step(mix)
     for _ in range(max_iter):
         new = _m_step(rows, stats, counts, prior, offsets)
         new_ll, stats, counts = rows.e_step(new)
-        gain = (new_ll - ll) / len(rows)
+        gain = new_ll.mean() - ll.mean()
         mix, ll = new, new_ll
         if gain < _TOL:
             break
@@ -221,30 +222,62 @@ def _standardise(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
 
 
-def _coordinates(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A continuous part's coordinate for the mixture: the average of its rank-based normal
-    scores and its Yeo-Johnson-normalised values, standardised.
+def _yeo_johnson(x: np.ndarray, power: float) -> np.ndarray:
+    """The Yeo-Johnson transform (Yeo & Johnson, 2000): a Box-Cox power for any sign of x."""
+    out = np.empty_like(x)
+    pos = x >= 0
+    lp, ln = np.log1p(x[pos]), np.log1p(-x[~pos])
+    out[pos] = lp if abs(power) < 1e-8 else np.expm1(power * lp) / power
+    out[~pos] = -ln if abs(power - 2) < 1e-8 else -np.expm1((2 - power) * ln) / (2 - power)
+    return out
 
-    Normal scores alone tame skew and spread ties (a 90% spike at zero becomes a smooth stretch)
-    but close the empty gaps between clusters, so a Gaussian straddles two clusters; values alone
-    keep the gaps but leave spikes that soak up components. The average keeps gaps open and
-    spikes spread. Any increasing map would do for sampling, which maps back through the
-    mixture's own marginal and the column's quantiles.
+
+def _yeo_johnson_power(x: np.ndarray, low: float = -3.0, high: float = 3.0) -> float:
+    """The power that makes x most nearly normal (maximum likelihood, golden-section search)."""
+    jacobian = (np.sign(x) * np.log1p(np.abs(x))).sum()
+
+    def loglik(power: float) -> float:
+        var = _yeo_johnson(x, power).var()
+        return -np.inf if not var > 0 else -0.5 * len(x) * np.log(var) + (power - 1) * jacobian
+
+    ratio = (np.sqrt(5) - 1) / 2
+    a, b = low, high
+    c, d = b - ratio * (b - a), a + ratio * (b - a)
+    fc, fd = loglik(c), loglik(d)
+    for _ in range(40):
+        if fc >= fd:
+            b, d, fd = d, c, fc
+            c = b - ratio * (b - a)
+            fc = loglik(c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + ratio * (b - a)
+            fd = loglik(d)
+    return (a + b) / 2
+
+
+def _coordinates(x: np.ndarray) -> np.ndarray:
+    """A continuous part's coordinate for the mixture: its values centred on the median, scaled
+    by the interquartile range, made more symmetric by a Yeo-Johnson power (fitted by maximum
+    likelihood), then standardised.
+
+    A value-based coordinate, not a rank-based one: ranks (normal scores, as in the copula) close
+    the empty gaps between clusters, so Gaussians straddle neighbouring clusters and a planted
+    cluster is no longer one Gaussian. Any increasing map will do for sampling, which maps back
+    through the mixture's own marginal and the column's quantiles.
 
     Example:
-        >>> x = np.r_[np.zeros(90), np.arange(1.0, 11.0)]  # a spike at zero, and a tail
-        >>> z = _coordinates(x, np.random.default_rng(0))
-        >>> bool(z[:90].max() < z[90:].min()), bool(np.ptp(z[:90]) > 0.5)  # order kept; spread
+        >>> x = np.r_[np.random.default_rng(0).lognormal(0, 1, 1000), [1e6]]  # skewed, outlier
+        >>> z = _coordinates(x)
+        >>> bool(np.all(np.diff(z[np.argsort(x)]) >= 0)), bool(abs(np.median(z)) < 0.1)
         (True, True)
     """
-    from scipy.stats import yeojohnson
-
     low, mid, high = np.quantile(x, [0.25, 0.5, 0.75])
     scale = high - low if high > low else x.std()
     if not scale > 0:
         return np.zeros_like(x)
-    values = _standardise(yeojohnson((x - mid) / scale)[0])
-    return _standardise(0.5 * _normal_scores(x, rng) + 0.5 * values)
+    x = (x - mid) / scale
+    return _standardise(_yeo_johnson(x, _yeo_johnson_power(x)))
 
 
 def _knots(n: int, rare_threshold: int) -> np.ndarray:
@@ -261,6 +294,19 @@ def _knots(n: int, rare_threshold: int) -> np.ndarray:
     step = max(rare_threshold, 1) / max(n, 1)
     tail = np.arange(step, probs[1], step)[:_TAIL_KNOTS]
     return np.unique(np.concatenate([probs, tail, 1 - tail]))
+
+
+def _smallest_as_good(fitted: dict[int, tuple[Any, np.ndarray]]) -> int:
+    """The smallest k whose held-out log-likelihood is within one standard error of the best
+    (the one-standard-error rule: more components must earn their place)."""
+    if len(fitted) == 1:
+        return next(iter(fitted))
+    best = max(fitted, key=lambda k: fitted[k][1].mean())
+    for k in sorted(fitted):
+        diff = fitted[k][1] - fitted[best][1]
+        if diff.mean() + diff.std() / np.sqrt(len(diff)) >= 0:
+            return k
+    return best
 
 
 def _candidates(max_components: int, n: int) -> list[int]:
@@ -314,7 +360,7 @@ class GaussianMixture(Synthesizer):
             np.quantile(cont, self.probs_, axis=0).T if cont.shape[1]
             else np.zeros((0, len(self.probs_)))
         )
-        z = np.column_stack([_coordinates(cont[:, j], rng) for j in range(cont.shape[1])]) \
+        z = np.column_stack([_coordinates(cont[:, j]) for j in range(cont.shape[1])]) \
             if cont.shape[1] else np.zeros((n, 0))
         onehot = _one_hot(disc, offsets)
         prior = np.asarray(onehot.sum(axis=0)).ravel() / max(n, 1)
@@ -327,18 +373,17 @@ class GaussianMixture(Synthesizer):
         train = every if cut == n else every.subset(order[:cut])
         test = every.subset(order[cut:cut + _SELECT_ROWS])
         self.heldout_ = {}
-        best: tuple[float, _Mixture] | None = None
+        fitted: dict[int, tuple[_Mixture, np.ndarray]] = {}
         for k in grid:
             mix, _ = _em(train, _initial(train, k, prior, offsets, rng), prior, offsets,
                          self.max_iter)
-            score = test.e_step(mix)[0] / len(test) if len(grid) > 1 else 0.0
+            fitted[k] = (mix, test.e_step(mix)[0] if len(grid) > 1 else np.zeros(1))
             if len(grid) > 1:
-                self.heldout_[k] = score
-            if best is None or score > best[0]:
-                best = (score, mix)
-            elif len(self.heldout_) > 2 and max(list(self.heldout_.values())[-2:]) < best[0]:
+                self.heldout_[k] = float(fitted[k][1].mean())
+            best = max(self.heldout_.values(), default=0.0)
+            if len(fitted) > 2 and max(list(self.heldout_.values())[-2:]) < best:
                 break  # two larger candidates in a row did no better: stop searching
-        mix = best[1]
+        mix = fitted[_smallest_as_good(fitted)][0]
         if cut < n:
             mix, _ = _em(every, mix, prior, offsets, self.max_iter)
         self.weights_, self.means_, self.chol_, self.category_probs_ = (
@@ -349,22 +394,32 @@ class GaussianMixture(Synthesizer):
     def _prepare(self) -> None:
         """Tables derived from the parameters that make sampling a few vectorised look-ups."""
         k, p = self.means_.shape
-        # Each part's mixture marginal distribution function, tabulated on a grid of z.
+        # Per continuous part, the map from the mixture's coordinate z to the column's value,
+        # Q(F_mix(z)), tabulated on an even grid of z (so looking it up is arithmetic).
         sd = np.sqrt(np.einsum("kij,kij->ki", self.chol_, self.chol_))  # (k, p)
-        lo = (self.means_ - 8 * sd).min(axis=0) if k else np.zeros(p)
-        hi = (self.means_ + 8 * sd).max(axis=0) if k else np.zeros(p)
-        self._grid = np.linspace(lo, hi, _GRID).T  # (p, G)
-        self._cdf = np.einsum(
-            "k,kpg->pg", self.weights_,
-            ndtr((self._grid[None] - self.means_[:, :, None]) / sd[:, :, None]),
-        )
-        # Categorical draws: per part, component k's cumulative cut points shifted by k, so one
-        # sorted array serves every component: searchsorted(cuts, k + u) - k * (c - 1).
+        self._low = (self.means_ - 8 * sd).min(axis=0)
+        self._step = ((self.means_ + 8 * sd).max(axis=0) - self._low) / (_GRID - 1)
+        grid = self._low[:, None] + self._step[:, None] * np.arange(_GRID)  # (p, G)
+        cdf = np.zeros((p, _GRID))
+        for j in range(k):
+            cdf += self.weights_[j] * ndtr((grid - self.means_[j][:, None]) / sd[j][:, None])
+        self._values = np.array(
+            [np.interp(cdf[j], self.probs_, self.quantiles_[j]) for j in range(p)]
+        ).reshape(p, _GRID).T  # (G, p)
+        # Categorical draws, per part, from component k's cumulative cut points (k, c - 1).
         offsets = np.concatenate([[0], np.cumsum(self.cardinalities_)]).astype(np.int64)
-        self._cuts = []
-        for a, b in zip(offsets[:-1], offsets[1:], strict=True):
-            cum = np.cumsum(self.category_probs_[:, a:b], axis=1)[:, :-1]
-            self._cuts.append((np.clip(cum, 0.0, 1.0) + np.arange(k)[:, None]).ravel())
+        self._cuts = [
+            np.clip(np.cumsum(self.category_probs_[:, a:b], axis=1)[:, :-1], 0.0, 1.0)
+            for a, b in zip(offsets[:-1], offsets[1:], strict=True)
+        ]
+
+    def _values_at(self, z: np.ndarray) -> np.ndarray:
+        """Column values for mixture coordinates z (n, p), read off the tabulated maps."""
+        pos = np.clip((z - self._low) / self._step, 0, _GRID - 1)
+        idx = np.minimum(pos.astype(np.int64), _GRID - 2)
+        cols = np.arange(z.shape[1])
+        low, high = self._values[idx, cols], self._values[idx + 1, cols]
+        return low + (pos - idx) * (high - low)
 
     # ---- sampling ---------------------------------------------------------------------------
     def _sample_encoded(self, n: int, rng: np.random.Generator) -> Encoded:
@@ -377,16 +432,16 @@ class GaussianMixture(Synthesizer):
         for j in range(k):
             rows = order[bounds[j]:bounds[j + 1]]
             z[rows] = self.means_[j] + z[rows] @ self.chol_[j].T
-        cont = np.empty((n, p))
-        for j in range(p):
-            u = np.interp(z[:, j], self._grid[j], self._cdf[j])
-            cont[:, j] = np.interp(u, self.probs_, self.quantiles_[j])
-        u = rng.random((n, len(self.cardinalities_)))
-        disc = np.empty((n, len(self.cardinalities_)), dtype=np.int64)
-        for j, (c, cuts) in enumerate(zip(self.cardinalities_, self._cuts, strict=True)):
-            codes = np.searchsorted(cuts, comp + u[:, j], side="right") - comp * (c - 1)
-            disc[:, j] = np.clip(codes, 0, c - 1)
-        return Encoded(cont, disc, n)
+        u = rng.random((n, len(self._cuts)))
+        disc = np.empty((n, len(self._cuts)), dtype=np.int64)
+        for j, cuts in enumerate(self._cuts):
+            if cuts.shape[1] <= _COMPARE_CODES:  # count the cut points below u
+                disc[:, j] = (cuts[comp] < u[:, j, None]).sum(axis=1)
+            else:  # one binary search over every component's cut points, shifted by k
+                flat = (cuts + np.arange(k)[:, None]).ravel()
+                codes = np.searchsorted(flat, comp + u[:, j], side="right") - comp * cuts.shape[1]
+                disc[:, j] = np.clip(codes, 0, cuts.shape[1])
+        return Encoded(self._values_at(z), disc, n)
 
     # ---- state ------------------------------------------------------------------------------
     def _get_state(self) -> dict[str, Any]:
@@ -425,10 +480,7 @@ class GaussianMixture(Synthesizer):
         """The components, heaviest first: weight, each number's centre in column units, and per
         discrete column the value most over-represented in the component (share vs overall)."""
         k, p = self.means_.shape
-        centres = np.empty((k, p))
-        for j in range(p):
-            u = np.interp(self.means_[:, j], self._grid[j], self._cdf[j])
-            centres[:, j] = np.interp(u, self.probs_, self.quantiles_[j])
+        centres = self._values_at(self.means_)
         overall = self.weights_ @ self.category_probs_
         parts = self.encoder_.discrete_parts
         offsets = np.concatenate([[0], np.cumsum(self.cardinalities_)]).astype(np.int64)

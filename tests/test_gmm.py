@@ -1,0 +1,137 @@
+"""The Gaussian mixture (`--model gmm`): clusters recovered, k chosen, state kept, tails honest.
+
+The contract battery (tests/test_contract.py) covers types, nulls, seeds, chunking and bounds;
+these tests cover what is particular to a mixture.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import synthgen
+from synthgen.errors import UsageError
+
+CENTRES = {"north": (0.0, 100), "east": (40.0, 300), "west": (-40.0, 500)}
+FAST = {"max_components": 8}
+
+
+def planted_clusters(n_per: int = 300, seed: int = 0) -> pd.DataFrame:
+    """Three well-separated clusters, each with its own region (and mostly its own vip flag)."""
+    rng = np.random.default_rng(seed)
+    frames = [
+        pd.DataFrame({
+            "x": np.round(rng.normal(x, 2.0, n_per), 3),
+            "y": rng.normal(y, 10, n_per).round().astype(int),
+            "region": name,
+            "vip": rng.random(n_per) < (0.9 if name == "east" else 0.1),
+        })
+        for name, (x, y) in CENTRES.items()
+    ]
+    table = pd.concat(frames, ignore_index=True)
+    return table.sample(frac=1, random_state=seed).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def planted() -> pd.DataFrame:
+    return planted_clusters()
+
+
+@pytest.fixture(scope="module")
+def fitted(planted):
+    return synthgen.fit(planted, model="gmm", seed=0, **FAST)
+
+
+def test_samples_keep_each_cluster_with_its_category(fitted):
+    out = fitted.sample(5000, seed=1)
+    for name, (x, y) in CENTRES.items():
+        rows = out[out["region"] == name]
+        assert 0.28 < len(rows) / len(out) < 0.39, name
+        assert (rows["x"].sub(x).abs() < 8).mean() > 0.98, name
+        assert (rows["y"].sub(y).abs() < 40).mean() > 0.98, name
+        assert abs(rows["vip"].mean() - (0.9 if name == "east" else 0.1)) < 0.05, name
+    between = out["x"].abs().between(10, 30)
+    assert between.mean() < 0.01
+
+
+def test_chooses_about_three_components(planted):
+    for seed in (0, 1, 2):
+        info = synthgen.fit(planted, model="gmm", seed=seed, **FAST).describe()
+        assert info["components"] in (3, 4), (seed, info["heldout_loglik_per_row"])
+        scores = info["heldout_loglik_per_row"]
+        assert scores["2"] < scores["3"] - 0.5  # two components are clearly too few
+
+
+def test_components_fixes_k(planted):
+    model = synthgen.fit(planted, model="gmm", seed=0, components=5)
+    info = model.describe()
+    assert info["components"] == 5 and info["chosen_by"] == "fixed"
+    assert info["heldout_loglik_per_row"] == {}
+
+
+def test_describe_shows_what_characterises_each_component(fitted):
+    info = fitted.describe()
+    top = info["list"][:3]
+    assert abs(sum(c["weight"] for c in info["list"]) - 1) < 1e-3
+    assert {c["distinctive"]["region"]["value"] for c in top} == set(CENTRES)
+    for comp in top:
+        region = comp["distinctive"]["region"]
+        x, y = CENTRES[region["value"]]
+        assert region["share"] > 0.9 and abs(region["overall"] - 1 / 3) < 0.02
+        assert abs(comp["centre"]["x"] - x) < 3 and abs(comp["centre"]["y"] - y) < 15
+        assert comp["weight"] > 0.25
+
+
+def test_same_seed_same_model_other_seed_other_rows(planted, fitted):
+    again = synthgen.fit(planted, model="gmm", seed=0, **FAST)
+    np.testing.assert_array_equal(fitted.means_, again.means_)
+    pd.testing.assert_frame_equal(fitted.sample(500, seed=3), again.sample(500, seed=3))
+    assert not fitted.sample(500, seed=3).equals(fitted.sample(500, seed=4))
+
+
+def test_model_file_round_trip_keeps_components(fitted, tmp_path):
+    path = tmp_path / "gmm.synthgen"
+    fitted.save(str(path))
+    loaded = synthgen.load(str(path))
+    assert loaded.describe() == fitted.describe()
+    np.testing.assert_array_equal(loaded.chol_, fitted.chol_)
+    pd.testing.assert_frame_equal(loaded.sample(700, seed=5), fitted.sample(700, seed=5))
+
+
+def test_marginal_is_the_real_one_even_with_one_component():
+    """One Gaussian cannot be bimodal, but sampling maps back through the column's quantiles."""
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"x": np.r_[rng.normal(0, 1, 1000), rng.lognormal(3, 0.5, 1000)]})
+    out = synthgen.fit(real, model="gmm", seed=0, components=1).sample(5000, seed=0)
+    grid = np.quantile(real["x"], np.linspace(0.05, 0.95, 19))
+    real_cdf = (real["x"].to_numpy()[:, None] <= grid).mean(axis=0)
+    synth_cdf = (out["x"].to_numpy()[:, None] <= grid).mean(axis=0)
+    assert np.abs(real_cdf - synth_cdf).max() < 0.03
+
+
+def test_a_lone_extreme_value_is_not_smeared_into_many_outliers():
+    """Quantile knots inside the outermost interval: the gap up to one extreme row is not filled
+    evenly with 0.1% of the sample (the default spacing of 1,001 knots)."""
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"x": np.r_[rng.normal(0, 1, 10_000), [1000.0]]})
+    model = synthgen.fit(real, model="gmm", seed=0, components=1, rare_threshold=1)
+    out = model.sample(20_000, seed=0)
+    assert (out["x"] > 10).sum() <= 8
+    assert out["x"].max() <= 1000.0
+
+
+@pytest.mark.parametrize("columns", [["region", "vip"], ["x", "y"], []])
+def test_tables_with_only_one_kind_of_part(planted, columns):
+    table = planted[columns].assign(key=np.arange(len(planted)))  # key: an id, no parts
+    model = synthgen.fit(table, model="gmm", seed=0, **FAST)
+    out = model.sample(200, seed=0)
+    assert list(out.columns) == list(table.columns) and len(out) == 200
+    if "region" in columns:
+        assert set(out["region"]) <= set(CENTRES)
+
+
+@pytest.mark.parametrize("params", [{"components": 0}, {"max_components": 0}, {"max_iter": 0}])
+def test_bad_parameters_are_usage_errors(planted, params):
+    with pytest.raises(UsageError, match="at least 1"):
+        synthgen.fit(planted, model="gmm", **params)
