@@ -14,11 +14,11 @@ k is, so the mixture's components go to the dependence, not to the shape of each
 
 The number of components is chosen from a geometric grid up to `max_components` by the
 log-likelihood of held-out rows: the smallest k within one standard error of the best.
-Candidates are fitted on a bounded sample of rows and the winner is refined by EM on every row;
-`components` fixes k. Held-out likelihood rather than BIC: BIC counts every category probability
-of every component as a free parameter (hundreds per component for a column such as a taxi zone),
-but the prior shrinks them towards the overall frequencies, so BIC stops at a handful of
-components where held-out rows show that many more generalise (and score better).
+Candidates are fitted on a bounded sample of rows and the winner is refined by a few EM passes
+over every row; `components` fixes k. Held-out likelihood rather than BIC: BIC counts every
+category probability of every component as a free parameter (hundreds per component for a column
+such as a taxi zone), but the prior shrinks them towards the overall frequencies, so BIC stops at
+a handful of components where held-out rows show that many more generalise (and score better).
 
 Example:
     >>> import numpy as np, pandas as pd, synthgen
@@ -50,7 +50,8 @@ _COMPARE_CODES = 16  # parts with fewer categories draw by comparisons, larger o
 _RIDGE = 1e-3  # added to covariance diagonals (coordinates have unit variance)
 _PRIOR_ROWS = 0.1  # pseudo-rows of the overall frequencies added to each component's categories
 _SELECT_ROWS = 8_000  # rows each candidate k is fitted on, and the most it is judged on
-_TOL = 1e-3  # EM stops when the mean log-likelihood per row gains less than this
+_TOL = 3e-3  # EM stops when the mean log-likelihood per row gains less than this
+_FULL_PASSES = 10  # the most EM iterations on every row, after k is chosen on a sample
 _MIN_ROWS = 1.0  # a component holding fewer (expected) rows than this is dropped
 _CHUNK = 2_000_000  # floats in one chunk of rows' design (bounded memory)
 
@@ -131,12 +132,16 @@ class _Rows:
         loglik = np.empty(len(self))
 
         def resp_of(a: int, b: int, design: np.ndarray) -> np.ndarray:
-            joint = design @ weights + const + self.onehot[a:b] @ log_cat
+            joint = design @ weights  # in place from here: (rows, k) arrays are the cost
+            joint += const
+            joint += self.onehot[a:b] @ log_cat
             top = joint.max(axis=1, keepdims=True)
-            joint = np.exp(joint - top)
+            joint -= top
+            np.exp(joint, out=joint)
             norm = joint.sum(axis=1, keepdims=True)
             loglik[a:b] = (np.log(norm) + top).ravel()
-            return joint / norm
+            joint /= norm
+            return joint
 
         stats, counts = self.sums(resp_of)
         return loglik, stats, counts
@@ -296,17 +301,20 @@ def _knots(n: int, rare_threshold: int) -> np.ndarray:
     return np.unique(np.concatenate([probs, tail, 1 - tail]))
 
 
-def _smallest_as_good(fitted: dict[int, tuple[Any, np.ndarray]]) -> int:
+def _smallest_as_good(heldout: dict[int, np.ndarray]) -> int:
     """The smallest k whose held-out log-likelihood is within one standard error of the best
     (the one-standard-error rule: more components must earn their place)."""
-    if len(fitted) == 1:
-        return next(iter(fitted))
-    best = max(fitted, key=lambda k: fitted[k][1].mean())
-    for k in sorted(fitted):
-        diff = fitted[k][1] - fitted[best][1]
+    best = max(heldout, key=lambda k: heldout[k].mean())
+    for k in sorted(heldout):
+        diff = heldout[k] - heldout[best]
         if diff.mean() + diff.std() / np.sqrt(len(diff)) >= 0:
             return k
     return best
+
+
+def _offsets(cardinalities: list[int]) -> np.ndarray:
+    """Where each discrete part's categories start in the side-by-side layout (and the end)."""
+    return np.concatenate([[0], np.cumsum(cardinalities)]).astype(np.int64)
 
 
 def _candidates(max_components: int, n: int) -> list[int]:
@@ -354,7 +362,7 @@ class GaussianMixture(Synthesizer):
         n = data.n_rows
         cont, disc = data.continuous, data.discrete
         self.cardinalities_ = [int(p.cardinality) for p in self.encoder_.discrete_parts]
-        offsets = np.concatenate([[0], np.cumsum(self.cardinalities_)]).astype(np.int64)
+        offsets = _offsets(self.cardinalities_)
         self.probs_ = _knots(n, self.rare_threshold)
         self.quantiles_ = (
             np.quantile(cont, self.probs_, axis=0).T if cont.shape[1]
@@ -372,20 +380,20 @@ class GaussianMixture(Synthesizer):
         cut = min(_SELECT_ROWS, n if len(grid) == 1 else n - n // 5)
         train = every if cut == n else every.subset(order[:cut])
         test = every.subset(order[cut:cut + _SELECT_ROWS])
-        self.heldout_ = {}
-        fitted: dict[int, tuple[_Mixture, np.ndarray]] = {}
+        fitted: dict[int, _Mixture] = {}
+        heldout: dict[int, np.ndarray] = {}  # each held-out row's log-likelihood, per k
         for k in grid:
-            mix, _ = _em(train, _initial(train, k, prior, offsets, rng), prior, offsets,
-                         self.max_iter)
-            fitted[k] = (mix, test.e_step(mix)[0] if len(grid) > 1 else np.zeros(1))
+            fitted[k], _ = _em(train, _initial(train, k, prior, offsets, rng), prior, offsets,
+                               self.max_iter)
             if len(grid) > 1:
-                self.heldout_[k] = float(fitted[k][1].mean())
-            best = max(self.heldout_.values(), default=0.0)
-            if len(fitted) > 2 and max(list(self.heldout_.values())[-2:]) < best:
-                break  # two larger candidates in a row did no better: stop searching
-        mix = fitted[_smallest_as_good(fitted)][0]
+                heldout[k] = test.e_step(fitted[k])[0]
+                means = [float(v.mean()) for v in heldout.values()]
+                if len(means) > 2 and max(means[-2:]) < max(means):
+                    break  # two larger candidates in a row did no better: stop searching
+        self.heldout_ = {k: float(v.mean()) for k, v in heldout.items()}
+        mix = fitted[_smallest_as_good(heldout) if heldout else grid[0]]
         if cut < n:
-            mix, _ = _em(every, mix, prior, offsets, self.max_iter)
+            mix, _ = _em(every, mix, prior, offsets, min(self.max_iter, _FULL_PASSES))
         self.weights_, self.means_, self.chol_, self.category_probs_ = (
             mix.weights, mix.means, mix.chol, mix.cat,
         )
@@ -407,7 +415,7 @@ class GaussianMixture(Synthesizer):
             [np.interp(cdf[j], self.probs_, self.quantiles_[j]) for j in range(p)]
         ).reshape(p, _GRID).T  # (G, p)
         # Categorical draws, per part, from component k's cumulative cut points (k, c - 1).
-        offsets = np.concatenate([[0], np.cumsum(self.cardinalities_)]).astype(np.int64)
+        offsets = _offsets(self.cardinalities_)
         self._cuts = [
             np.clip(np.cumsum(self.category_probs_[:, a:b], axis=1)[:, :-1], 0.0, 1.0)
             for a, b in zip(offsets[:-1], offsets[1:], strict=True)
@@ -478,46 +486,57 @@ class GaussianMixture(Synthesizer):
     # ---- description ------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
         """The components, heaviest first: weight, each number's centre in column units, and per
-        discrete column the value most over-represented in the component (share vs overall)."""
-        k, p = self.means_.shape
-        centres = self._values_at(self.means_)
+        discrete column the value most over-represented in the component, with its share there
+        and overall (columns ordered from the most to the least distinctive).
+
+        Over-represented is measured by share * log(share / overall), the value's contribution to
+        how far the component is from the whole table, so a value must be both common in the
+        component and rarer elsewhere."""
+        k, _ = self.means_.shape
         overall = self.weights_ @ self.category_probs_
         parts = self.encoder_.discrete_parts
-        offsets = np.concatenate([[0], np.cumsum(self.cardinalities_)]).astype(np.int64)
+        offsets = _offsets(self.cardinalities_)
         codes = np.zeros((k, len(parts)), dtype=np.int64)
+        weight = np.zeros((k, len(parts)))
         for j, (a, b) in enumerate(zip(offsets[:-1], offsets[1:], strict=True)):
-            lift = self.category_probs_[:, a:b] / np.maximum(overall[a:b], 1e-12)
-            codes[:, j] = lift.argmax(axis=1)
-        # Decode the component "typical rows" twice: a value that differs between the two
+            share = self.category_probs_[:, a:b]
+            contribution = share * np.log(share / np.maximum(overall[a:b], 1e-300))
+            codes[:, j] = contribution.argmax(axis=1)
+            weight[:, j] = contribution.max(axis=1)
+        # Decode each component's "typical row" twice: a value that differs between the two
         # decodings is drawn at random (the pooled rare categories) and is named as such.
         shown = codes.copy()
         for j, part in enumerate(parts):
             if part.name.endswith("\x1fnull"):
-                shown[:, j] = 0  # keep the number itself visible; its null share is listed below
-        rows = [self.encoder_.decode(Encoded(centres, shown, k), seed=s) for s in (0, 1)]
+                shown[:, j] = 0  # keep the number itself visible; its null share is listed
+        rows = [self.encoder_.decode(Encoded(self._values_at(self.means_), shown, k), seed=s)
+                for s in (0, 1)]
         items = []
         for c in np.argsort(-self.weights_, kind="stable"):
-            numbers = {q.name: _plain(rows[0][q.name].iloc[c])
-                       for q in self.encoder_.continuous_parts}
             distinctive = {}
-            for j, part in enumerate(parts):
-                column, _, role = part.name.partition("\x1f")
+            for j in np.argsort(-weight[c], kind="stable"):
+                column, _, role = parts[j].name.partition("\x1f")
                 code = codes[c, j]
                 if role == "null":
-                    value = "missing" if code == 1 else "present"
+                    column, value = f"{column} (null)", "missing" if code == 1 else "present"
                 else:
                     a, b = rows[0][column].iloc[c], rows[1][column].iloc[c]
                     value = _plain(a) if _same(a, b) else "(rare categories)"
-                share = float(self.category_probs_[c, offsets[j] + code])
-                distinctive[column if role != "null" else f"{column} (null)"] = {
-                    "value": value, "share": round(share, 3),
+                distinctive[column] = {
+                    "value": value,
+                    "share": round(float(self.category_probs_[c, offsets[j] + code]), 3),
                     "overall": round(float(overall[offsets[j] + code]), 3),
                 }
-            items.append({"weight": round(float(self.weights_[c]), 4), "centre": numbers,
-                          "distinctive": distinctive})
+            items.append({
+                "weight": round(float(self.weights_[c]), 4),
+                "centre": {q.name: _plain(rows[0][q.name].iloc[c])
+                           for q in self.encoder_.continuous_parts},
+                "distinctive": distinctive,
+            })
+        chosen = "fixed" if self.components else "held-out log-likelihood"
         return {
             "components": int(k),
-            "chosen_by": "fixed" if self.components else "held-out log-likelihood",
+            "chosen_by": chosen if self.components or self.heldout_ else "too few rows to choose",
             "heldout_loglik_per_row": {str(a): round(b, 3) for a, b in self.heldout_.items()},
             "list": items,
         }
