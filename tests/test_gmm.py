@@ -135,3 +135,14 @@ def test_tables_with_only_one_kind_of_part(planted, columns):
 def test_bad_parameters_are_usage_errors(planted, params):
     with pytest.raises(UsageError, match="at least 1"):
         synthgen.fit(planted, model="gmm", **params)
+
+
+def test_report_finds_no_mode_collapse_in_gmm_samples(planted, fitted):
+    from synthgen.report import collapse
+    from synthgen.report.values import prepare
+
+    real = prepare(planted, fitted.schema_, "real")
+    result = collapse.assess(real, prepare(fitted.sample(len(planted), seed=2), fitted.schema_,
+                                            like=real))
+    assert result["verdict"] == "none", result["reasons"]
+    assert result["prdc"]["verdict"] == "none"
