@@ -17,8 +17,10 @@ log-likelihood of held-out rows: the smallest k within one standard error of the
 Candidates are fitted on a bounded sample of rows and the winner is refined by a few EM passes
 over every row; `components` fixes k. Held-out likelihood rather than BIC: BIC counts every
 category probability of every component as a free parameter (hundreds per component for a column
-such as a taxi zone), but the prior shrinks them towards the overall frequencies, so BIC stops at
-a handful of components where held-out rows show that many more generalise (and score better).
+such as a taxi zone), but the prior shrinks them towards the overall frequencies, so BIC stops
+early, where held-out rows show that more components generalise: under the benchmark's protocol
+BIC chose 9 components on taxis (quality 0.906 / 0.892 for seeds 0 / 1), held-out rows 29 / 50
+(0.916 / 0.915); adult 29 against 50 (0.961 against 0.964).
 
 Example:
     >>> import numpy as np, pandas as pd, synthgen
