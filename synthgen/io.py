@@ -28,6 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+import numpy as np
 import pandas as pd
 
 from synthgen.errors import InputError, MissingDependencyError, OutputError, UsageError
@@ -276,15 +277,17 @@ def _header_names(row: pd.Series, name: str) -> list[str]:
 
 
 def _nullify(df: pd.DataFrame, na_set: frozenset[str]) -> pd.DataFrame:
-    """Set cells whose stripped text is an NA marker to None; every column becomes object."""
+    """Set cells whose stripped text is an NA marker to None; every column becomes object.
+    Each distinct text is looked at once (most columns repeat their values)."""
     for i in range(df.shape[1]):
-        col = df.iloc[:, i]
-        if col.dtype != object:
-            col = col.astype(object)
-        mask = col.isna() | col.str.strip().isin(na_set)
+        values = df.iloc[:, i].to_numpy(dtype=object)
+        codes, uniques = pd.factorize(values)
+        marker = np.fromiter((str(u).strip() in na_set for u in uniques), bool, len(uniques))
+        mask = np.append(marker, True)[codes]  # code -1 (already missing) picks the last
         if mask.any():
-            col = col.mask(mask, None)
-        df.isetitem(i, col)
+            values = values.copy()
+            values[mask] = None
+        df.isetitem(i, values)
     return df
 
 
@@ -604,17 +607,27 @@ def output_format(dest: str | os.PathLike[str], format: str | None = None) -> st
     return "parquet" if Path(dest).suffix.lower() in _PARQUET_SUFFIXES else "csv"
 
 
-def check_writable(dest: str | os.PathLike[str], force: bool = False) -> None:
+def check_writable(
+    dest: str | os.PathLike[str],
+    force: bool = False,
+    *,
+    inputs: Iterable[str | os.PathLike[str]] = (),
+) -> None:
     """Fail fast (OutputError) if `dest` can't be written: it exists and `force` is false, it is a
-    directory, or its directory is missing or not writable. "-" (stdout) always passes.
+    directory, it is one of the `inputs` (never overwritten, even with `force`), or its directory
+    is missing or not writable. "-" (stdout) always passes.
 
-    >>> check_writable("out.csv", force=True)  # doctest: +SKIP
+    >>> check_writable("out.csv", force=True, inputs=["data.csv"])  # doctest: +SKIP
     """
     if _is_stdout(dest):
         return
     path = Path(dest)
     if path.is_dir():
         raise OutputError(f"{dest} is a directory; give a file path to write to")
+    for source in inputs:
+        with contextlib.suppress(OSError):
+            if not _is_stdout(source) and path.exists() and path.samefile(source):
+                raise OutputError(f"{dest} is the input {source}; write the output elsewhere")
     if (path.exists() or path.is_symlink()) and not force:
         raise OutputError(f"{dest} exists; pass --force to overwrite")
     parent = path.parent

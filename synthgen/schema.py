@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field, fields
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from synthgen.errors import SchemaError
+from synthgen.errors import SchemaError, UsageError
 
 KINDS = ("numeric", "categorical", "boolean", "datetime", "id", "constant", "text")
 
@@ -34,8 +35,16 @@ _CATEGORICAL_MAX_SHARE = 0.5
 # A category seen in fewer rows than this is rare (the default rare-category threshold).
 _RARE_ROWS = 5
 _ID_NAME = re.compile(r"(^|[_\s-])(id|key|uuid|guid|code)$|^id[_\s-]|(?<=[a-z])Id$|ID$", re.I)
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
+# Numbers written with a thousands separator, keyed by (separator, decimal mark): "1,234.5" and
+# "1.234,5". Each value must match, except that with "," separators a plain number ("12.5") is
+# fine too. Plain numbers ("-1.5e3", "inf") are whatever pandas.to_numeric reads.
+_GROUPED = {
+    (",", None): re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"),
+    (".", ","): re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"),
+}
+# Integers beyond int64 can't be decoded as integers; such columns are keys or categories.
+_INT64 = 2.0**63
 
 # Date and time formats tried in order; the first under which every value parses wins.
 DATETIME_FORMATS = (
@@ -78,6 +87,8 @@ class Column:
     # numeric
     integer: bool | None = None
     decimals: int | None = None
+    thousands: str | None = None  # separator as written ("1,234": ","); None when not used
+    decimal: str | None = None  # decimal mark when it is not "." ("1,5": ",")
     min: float | None = None
     max: float | None = None
     # categorical: an explicit order (ordered categories); detected categories live in the model
@@ -173,12 +184,22 @@ def _json_default(value: Any) -> Any:
 # Detection
 
 
-def detect(table: pd.DataFrame, overrides: Schema | None = None) -> Schema:
+def detect(
+    table: pd.DataFrame, overrides: Schema | None = None, *, decimal: str | None = None
+) -> Schema:
     """Detect each column's kind; columns named in `overrides` take the user's settings instead.
 
     An override may give only `name` and `kind`: the facts it leaves out (bounds, formats) are
-    detected under the kind it names.
+    detected under the kind it names. `decimal` ("." or ",") is the decimal mark of numbers
+    written as text; None detects it per column ("1,5" reads as 1.5, "1,234" as 1234).
+
+    Example:
+        >>> detect(pd.DataFrame({"x": ["1,5", "2,25"]}), decimal=",")["x"].decimal
+        ','
     """
+    if decimal not in (None, ".", ","):
+        raise UsageError(f"the decimal mark must be '.' or ',' (got {decimal!r})")
+    check_names(table)
     given = {c.name: c for c in overrides.columns} if overrides else {}
     missing = set(given) - set(map(str, table.columns))
     if missing:
@@ -187,7 +208,11 @@ def detect(table: pd.DataFrame, overrides: Schema | None = None) -> Schema:
     for name in table.columns:
         series = table[name]
         override = given.get(str(name))
-        col = detect_column(series, kind=override.kind if override else None)
+        col = detect_column(
+            series,
+            kind=override.kind if override else None,
+            decimal=override.decimal if override and override.decimal else decimal,
+        )
         if override is not None:
             for f in fields(Column):
                 value = getattr(override, f.name)
@@ -197,8 +222,18 @@ def detect(table: pd.DataFrame, overrides: Schema | None = None) -> Schema:
     return Schema(columns)
 
 
-def detect_column(series: pd.Series, kind: str | None = None) -> Column:
-    """Detect one column; with `kind`, only fill in that kind's facts."""
+def check_names(table: pd.DataFrame) -> None:
+    """Refuse a table whose column names repeat (a column must be found by its name)."""
+    names = pd.Index([str(c) for c in table.columns])
+    if names.has_duplicates:
+        dupes = sorted(set(names[names.duplicated()]))
+        raise SchemaError(
+            f"duplicate column name(s) {', '.join(map(repr, dupes))}; give each column its own name"
+        )
+
+
+def detect_column(series: pd.Series, kind: str | None = None, decimal: str | None = None) -> Column:
+    """Detect one column; with `kind`, only fill in that kind's facts. `decimal` as in `detect`."""
     name = str(series.name)
     n = len(series)
     notnull = series[series.notna()]
@@ -210,18 +245,22 @@ def detect_column(series: pd.Series, kind: str | None = None) -> Column:
         col.kind = kind or "constant"
         return col
 
+    text = _Distinct(notnull, decimal) if _is_text(notnull) else None
     if kind is None:
-        kind = _guess_kind(name, notnull, source)
+        kind = _guess_kind(name, notnull, text)
     col.kind = kind
-    filler = {
-        "numeric": _fill_numeric,
-        "datetime": _fill_datetime,
-        "boolean": _fill_boolean,
-        "id": _fill_id,
-        "constant": _fill_constant,
-    }.get(kind)
-    if filler is not None:
-        filler(col, notnull)
+    if kind == "numeric":
+        _fill_numeric(col, notnull, text)
+    elif kind == "id":
+        _fill_id(col, notnull, text)
+    else:
+        filler = {
+            "datetime": _fill_datetime,
+            "boolean": _fill_boolean,
+            "constant": _fill_constant,
+        }.get(kind)
+        if filler is not None:
+            filler(col, notnull)
     return col
 
 
@@ -229,45 +268,69 @@ def _is_text(series: pd.Series) -> bool:
     return series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
 
 
-def _guess_kind(name: str, values: pd.Series, source: str) -> str:
-    n_unique = values.nunique()
+class _Distinct:
+    """A text column's distinct values, each looked at once (a 32k-row column often has a few
+    dozen), and how they read as numbers; shared by guessing the kind and filling in its facts."""
+
+    def __init__(self, values: pd.Series, decimal: str | None):
+        self.text = [str(v) for v in pd.unique(values.to_numpy(dtype=object))]
+        self.stripped = [t.strip() for t in self.text]
+        self.decimal = decimal
+        self._numbers: Any = False
+
+    def numbers(
+        self, decimal: str | None = None
+    ) -> tuple[np.ndarray, str | None, str | None] | None:
+        """`_read_numbers` of the stripped values (under `decimal`, else the detection's)."""
+        if decimal is not None and decimal != self.decimal:
+            return _read_numbers(self.stripped, decimal)
+        if self._numbers is False:
+            self._numbers = _read_numbers(self.stripped, self.decimal)
+        return self._numbers
+
+
+def _guess_kind(name: str, values: pd.Series, text: _Distinct | None = None) -> str:
     if pd.api.types.is_bool_dtype(values.dtype):
         return "boolean"
+    n_unique = len(text.text) if text is not None else values.nunique()
     if n_unique == 1:
         return "constant"
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         return "datetime"
     if isinstance(values.dtype, pd.CategoricalDtype):
         return "categorical"
-    if pd.api.types.is_numeric_dtype(values.dtype):
+    if text is None:
         if pd.api.types.is_integer_dtype(values.dtype) and _looks_like_id(
             name, values, n_unique, len(values)
         ):
             return "id"
-        return "numeric"
-    # regexes run on distinct values only: a 32k-row column often has a few dozen
-    text = pd.Series(pd.unique(values.astype(str)))
-    stripped = text.str.strip()
-    if n_unique == 2 and _bool_pair(stripped.unique()) is not None:
+        return "numeric" if pd.api.types.is_numeric_dtype(values.dtype) else "categorical"
+    stripped = text.stripped
+    if n_unique == 2 and _bool_pair(stripped) is not None:
         return "boolean"
-    if stripped.str.match(_NUMBER).all():
-        if stripped.str.match(_INTEGER).all() and _looks_like_id(
-            name, pd.to_numeric(stripped), n_unique, len(values)
-        ):
-            return "id"
-        return "numeric"
-    if _datetime_format(stripped) is not None:
+    found = text.numbers()
+    if found is not None and np.isfinite(found[0]).any():
+        numbers, thousands, mark = found
+        integer, _ = _integer_decimals(stripped, numbers, thousands, mark)
+        if integer and thousands is None and _yyyymmdd(stripped):
+            return "datetime"
+        if not (integer and np.abs(numbers).max() >= _INT64):
+            if integer and _looks_like_id(name, pd.Series(numbers), n_unique, len(values)):
+                return "id"
+            return "numeric"
+    if _datetime_format(pd.Series(stripped, dtype=object)) is not None:
         return "datetime"
+    distinct = pd.Series(text.text, dtype=object)
     counts = values.value_counts()
-    has_space = text.str.contains(r"\s").any()
+    has_space = distinct.str.contains(r"\s").any()
     if n_unique > 20 and counts[counts < _RARE_ROWS].sum() > 0.5 * len(values):
         # mostly values seen in a handful of rows: keys or free text, not categories
         return "text" if has_space else "id"
     if n_unique <= max(20, _CATEGORICAL_MAX_SHARE * len(values)):
         return "categorical"
-    if n_unique < len(values) * 0.9 and text.str.len().mean() < 40:
+    if n_unique < len(values) * 0.9 and distinct.str.len().mean() < 40:
         return "categorical"
-    return "text" if has_space or text.str.len().max() > 64 else "id"
+    return "text" if has_space or distinct.str.len().max() > 64 else "id"
 
 
 def _looks_like_id(name: str, values: pd.Series, n_unique: int, n_rows: int) -> bool:
@@ -288,24 +351,97 @@ def _bool_pair(uniques: Any) -> tuple[str, str] | None:
     return None
 
 
-def _fill_numeric(col: Column, values: pd.Series) -> None:
-    if _is_text(values):
-        text = pd.Series(pd.unique(values.astype(str))).str.strip()
-        numbers = pd.to_numeric(text, errors="coerce")
-        if numbers.isna().any():
-            bad = text[numbers.isna()].iloc[0]
-            raise SchemaError(f"column {col.name!r} is numeric but has the value {bad!r}")
-        # whole numbers written as floats ("181.0", as pandas writes an int column with nulls)
-        col.integer = bool(
-            text.str.match(_INTEGER).all() or text.str.match(r"^[+-]?\d+\.0*$").all()
+def _read_numbers(
+    text: list[str], decimal: str | None = None
+) -> tuple[np.ndarray, str | None, str | None] | None:
+    """(floats, thousands separator, decimal mark) when every stripped text is a number written
+    one way; None when not. `decimal` "," tries "1.234,5" first, "." never tries it, None tries
+    plain, then "1,234.5", then "1.234,5" (so "1,234" reads as 1234, and "1,5" as 1.5).
+
+    Example:
+        >>> _read_numbers(["1,5", "12"])
+        (array([ 1.5, 12. ]), None, ',')
+    """
+    from synthgen.columns.numeric import parse_numbers
+
+    plain = parse_numbers(text)
+    styles: list[tuple[str | None, str | None]] = [(None, None), (",", None), (".", ",")]
+    if decimal == ",":
+        styles = [(".", ","), (None, None)]
+    elif decimal == ".":
+        styles = styles[:2]
+    for thousands, mark in styles:
+        if thousands is None:
+            if not np.isnan(plain).any():
+                return plain, None, None
+            continue
+        pattern = _GROUPED[(thousands, mark)]
+        if mark is None:  # grouped, or plain without a comma
+            ok = all(
+                pattern.match(t) or ("," not in t and not np.isnan(x)) for t, x in zip(text, plain)
+            )
+        else:
+            ok = all(pattern.match(t) for t in text)
+        grouped = any(thousands in t for t in text)
+        if ok and (grouped or any(mark in t for t in text if mark)):
+            numbers = parse_numbers(text, thousands=thousands, decimal=mark)
+            if not np.isnan(numbers).any():
+                return numbers, thousands if grouped else None, mark
+    return None
+
+
+def _integer_decimals(
+    text: list[str], numbers: np.ndarray, thousands: str | None, mark: str | None
+) -> tuple[bool, int | None]:
+    """Whether the numbers are whole (also "181.0", as pandas writes an int column with nulls),
+    and the decimals they are written with (None: full precision, as for "1.5e-3")."""
+    finite = np.isfinite(numbers)
+    if not finite.any():
+        return False, 0
+    joined = "\n".join(text)
+    if "e" in joined or "E" in joined:  # exponents: only finite texts can hold an e
+        return False, _float_decimals(numbers[finite])
+    x = numbers[finite]
+    if (x == np.round(x)).all():
+        return True, 0
+    point = mark or "."
+    # digits after the decimal mark (0 where there is none), without a Python loop per value
+    lengths = np.fromiter(map(len, text), dtype=np.int64, count=len(text))
+    where = np.fromiter(map(str.rfind, text, repeat(point)), dtype=np.int64, count=len(text))
+    return False, int(np.where(where >= 0, lengths - where - 1, 0).max())
+
+
+def _yyyymmdd(text: list[str]) -> bool:
+    """Integer-coded dates (20240131): eight digits that all read as dates."""
+    return (
+        all(len(t) == 8 and t.isdigit() for t in text)
+        and _datetime_format(pd.Series(text, dtype=object)) == "%Y%m%d"
+    )
+
+
+def _fill_numeric(col: Column, values: pd.Series, text: _Distinct | None = None) -> None:
+    if text is not None:
+        found = text.numbers(col.decimal)
+        if found is None:
+            from synthgen.columns.numeric import parse_numbers
+
+            plain = parse_numbers(text.stripped)
+            bad = text.stripped[int(np.flatnonzero(np.isnan(plain))[0])]
+            raise SchemaError(
+                f"column {col.name!r} is numeric but has the value {bad!r}; fix that value, "
+                "or give the column another kind in a --schema file"
+            )
+        numbers, col.thousands, col.decimal = found
+        col.integer, col.decimals = _integer_decimals(
+            text.stripped, numbers, col.thousands, col.decimal
         )
-        frac = text.str.extract(r"\.(\d*)(?:[eE].*)?$", expand=False).dropna()
-        col.decimals = 0 if col.integer else int(frac.str.len().max() if len(frac) else 0)
     else:
-        numbers = values.astype(float)
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
         col.integer = bool(pd.api.types.is_integer_dtype(values.dtype))
-        col.decimals = 0 if col.integer else _float_decimals(numbers.to_numpy())
+        col.decimals = 0 if col.integer else _float_decimals(numbers)
     finite = numbers[np.isfinite(numbers)]
+    if col.integer and len(finite) and np.abs(finite).max() >= _INT64:
+        col.integer = False  # decoded as floats: int64 can't hold them
     if len(finite):
         col.min, col.max = _plain(finite.min()), _plain(finite.max())
 
@@ -383,14 +519,22 @@ def _fill_boolean(col: Column, values: pd.Series) -> None:
     col.true_value, col.false_value = pair
 
 
-def _fill_id(col: Column, values: pd.Series) -> None:
-    if pd.api.types.is_integer_dtype(values.dtype) or values.astype(str).str.match(_INTEGER).all():
-        col.pattern = "integer"
-        numbers = pd.to_numeric(values.astype(str).str.strip())
-        col.min, col.max = _plain(numbers.min()), _plain(numbers.max())
-    else:
-        from synthgen.columns.identifier import shape_of
+def _fill_id(col: Column, values: pd.Series, text: _Distinct | None = None) -> None:
+    from synthgen.columns.identifier import shape_of
+    from synthgen.columns.numeric import parse_numbers
 
+    if text is None:
+        numbers = (
+            values.to_numpy(dtype=float) if pd.api.types.is_integer_dtype(values.dtype) else None
+        )
+    elif all(_INTEGER.match(t) for t in text.stripped):
+        numbers = parse_numbers(text.stripped)
+    else:
+        numbers = None
+    if numbers is not None and np.abs(numbers).max() < _INT64:
+        col.pattern = "integer"
+        col.min, col.max = _plain(numbers.min()), _plain(numbers.max())
+    else:  # words, or integers too long for int64 (card numbers): new keys of the same shape
         col.pattern = shape_of(values.astype(str))
 
 

@@ -26,6 +26,14 @@ Encoding = Annotated[
 Delimiter = Annotated[
     str | None, typer.Option("--delimiter", help="CSV delimiter (default: sniffed from , ; tab |).")
 ]
+DecimalMark = Annotated[
+    str | None,
+    typer.Option(
+        "--decimal",
+        help="Decimal mark of numbers written as text: . or , (default: detected per column, "
+        '"1,5" reads as 1.5 and "1,234" as 1234; pass , for "1.234,5" style files).',
+    ),
+]
 Force = Annotated[bool, typer.Option("--force", "-f", help="Overwrite an existing output file.")]
 Seed = Annotated[
     int | None, typer.Option("--seed", help="Random seed; the same seed gives the same output.")

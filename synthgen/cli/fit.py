@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from synthgen.cli.common import (
+    DecimalMark,
     Delimiter,
     Encoding,
     Force,
@@ -69,6 +70,7 @@ def fit_table(
     delimiter: str | None,
     params: dict[str, object],
     quiet: bool,
+    decimal: str | None = None,
 ):
     """Read, detect the schema, fit: what `fit` and `run` share. Returns (model, table)."""
     import synthgen
@@ -78,7 +80,7 @@ def fit_table(
     cls = model_class(model)  # fail on an unknown model before reading a big file
     table = read(data, na_values, encoding, delimiter)
     overrides = Schema.load(schema_file) if schema_file else None
-    detected = synthgen.detect(table, overrides)
+    detected = synthgen.detect(table, overrides, decimal=decimal)
     try:
         synth = cls(**params)
     except TypeError:
@@ -125,6 +127,7 @@ def fit(
     na_values: NaValues = None,
     encoding: Encoding = None,
     delimiter: Delimiter = None,
+    decimal: DecimalMark = None,
     rare_threshold: RareThreshold = 5,
     epochs: Epochs = None,
     batch_size: BatchSize = None,
@@ -137,7 +140,7 @@ def fit(
     from synthgen.io import check_writable
 
     output = output or default_model_path(data)
-    check_writable(output, force)  # fail before a long fit, not after
+    check_writable(output, force, inputs=[data])  # fail before a long fit, not after
     params = model_params(
         rare_threshold=rare_threshold,
         epochs=epochs,
@@ -147,7 +150,7 @@ def fit(
         components=components,
     )
     synth, _ = fit_table(
-        data, model, seed, schema_file, na_values, encoding, delimiter, params, quiet
+        data, model, seed, schema_file, na_values, encoding, delimiter, params, quiet, decimal
     )
     synth.save(output, force=force)
     status(f"model written to [bold]{output}[/]", quiet)

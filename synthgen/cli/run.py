@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from synthgen.cli.common import (
+    DecimalMark,
     Delimiter,
     Encoding,
     Force,
@@ -43,6 +44,7 @@ def run(
     na_values: NaValues = None,
     encoding: Encoding = None,
     delimiter: Delimiter = None,
+    decimal: DecimalMark = None,
     rare_threshold: RareThreshold = 5,
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write and show the quality report.")
@@ -64,7 +66,7 @@ def run(
         "html": output_dir / "report.html",
     }
     for path in paths.values():
-        check_writable(path, force)
+        check_writable(path, force, inputs=[data])
     synth, table = fit_table(
         data,
         model,
@@ -75,6 +77,7 @@ def run(
         delimiter,
         model_params(rare_threshold=rare_threshold),
         quiet,
+        decimal,
     )
     synth.save(str(paths["model"]), force=force)
     written = write_sample(synth, str(paths["synthetic"]), rows, seed, None, force, 100_000, quiet)

@@ -137,7 +137,7 @@ def sample(
             "--from-rows gives the rows: it can't be combined with --where, --balance or -n"
         )
     output_format(output, fmt)
-    check_writable(output, force)
+    check_writable(output, force, inputs=[model_file])
     model = synthgen.load(model_file, trust_pickle=trust_pickle)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SynthgenWarning)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from synthgen.cli.common import Delimiter, Encoding, Force, NaValues, example, read
+from synthgen.cli.common import DecimalMark, Delimiter, Encoding, Force, NaValues, example, read
 
 HELP = (
     "Print the schema synthgen detects (column kinds, formats, bounds) as JSON; edit it and pass "
@@ -25,15 +25,18 @@ def schema(
     na_values: NaValues = None,
     encoding: Encoding = None,
     delimiter: Delimiter = None,
+    decimal: DecimalMark = None,
     force: Force = False,
 ) -> None:
     import sys
     from pathlib import Path
 
     import synthgen
-    from synthgen.io import atomic_path
+    from synthgen.io import atomic_path, check_writable
 
-    text = synthgen.detect(read(data, na_values, encoding, delimiter)).to_json() + "\n"
+    check_writable(output, force, inputs=[data])
+    table = read(data, na_values, encoding, delimiter)
+    text = synthgen.detect(table, decimal=decimal).to_json() + "\n"
     if output == "-":
         sys.stdout.write(text)
         return

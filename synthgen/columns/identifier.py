@@ -7,6 +7,7 @@ of the row number, so they are unique across chunks and reproducible without sto
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -51,7 +52,7 @@ def encode(values: pd.Series, col: Column, state: dict[str, Any], rng: np.random
 def _permute(index: np.ndarray, space: int, salt: int) -> np.ndarray:
     """A bijection of [0, space): an affine map with a multiplier coprime to the space."""
     multiplier = 6364136223846793005 % space or 1
-    while np.gcd(multiplier, space) != 1:
+    while math.gcd(multiplier, space) != 1:  # Python ints: spaces beyond int64 happen
         multiplier += 1
     return (index.astype(object) * multiplier + salt) % space
 
@@ -75,7 +76,7 @@ def generate(col: Column, rows: RowRandom) -> np.ndarray:
         return out.astype(object)
     alphabets = [_ALPHABETS.get(ch) for ch in pattern]
     radices = [len(a) for a in alphabets if a is not None]
-    space = int(np.prod([float(r) for r in radices])) if radices else 1
+    space = math.prod(radices)
     if space < 10 * (start + n):  # too few shapes for unique keys: widen with digits
         pattern = pattern + "9" * max(1, len(str(start + n)))
         return generate(Column(name=col.name, kind="id", pattern=pattern), rows)

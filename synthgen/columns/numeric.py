@@ -11,39 +11,80 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthgen.columns.base import Part, RowRandom, fill_from_observed
+from synthgen.columns.base import Part, RowRandom, fill_from_observed, null_mask
 from synthgen.errors import InputError
 from synthgen.schema import Column
 
 
-def to_float(values: pd.Series, name: str) -> np.ndarray:
-    """Numbers (or their text) as float64, NaN where null; a word among numbers is an error."""
+def to_float(values: pd.Series, col: Column | str) -> np.ndarray:
+    """Numbers (or their text) as float64, NaN where null; a word among numbers is an error.
+
+    Text is read the way the column writes numbers: pass the `Column` so that its thousands
+    separator and decimal mark apply ("1,234.5", "1.234,5"); a bare name reads plain numbers.
+    Each distinct text is parsed once.
+
+    Example:
+        >>> to_float(pd.Series(["1.234,5", None]), Column("x", "numeric", thousands=".", decimal=","))
+        array([1234.5,    nan])
+    """
+    name = col if isinstance(col, str) else col.name
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         return values.astype("float64").to_numpy(na_value=np.nan)
-    # each distinct text is parsed once: a 32k-row column has a few hundred
-    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-    parsed = pd.to_numeric(pd.Series(uniques, dtype=object).map(_strip), errors="coerce")
-    parsed = parsed.to_numpy(dtype=float, na_value=np.nan)
-    bad = np.isnan(parsed)
-    if bad.any():
-        raise InputError(f"column {name!r} is numeric but has the value {uniques[bad][0]!r}")
-    return np.where(codes >= 0, parsed[np.maximum(codes, 0)], np.nan)
+    codes, uniques = pd.factorize(values.astype(object).to_numpy(), use_na_sentinel=True)
+    text = [str(u).strip() for u in uniques]
+    numbers = (
+        parse_numbers(text)
+        if isinstance(col, str)
+        else parse_numbers(text, thousands=col.thousands, decimal=col.decimal)
+    )
+    bad = np.flatnonzero(np.isnan(numbers))
+    if len(bad):
+        raise InputError(
+            f"column {name!r} is numeric but has the value {uniques[bad[0]]!r}; fix that value, "
+            "or give the column another kind in a --schema file"
+        )
+    out = numbers[codes]
+    out[codes < 0] = np.nan
+    return out
 
 
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+def parse_numbers(
+    text: list[str], *, thousands: str | None = None, decimal: str | None = None
+) -> np.ndarray:
+    """Stripped number texts as floats (NaN where one is not a number), after dropping the
+    thousands separator and reading `decimal` as the decimal mark.
+
+    Example:
+        >>> parse_numbers(["1,234", "-5", "inf", "x"], thousands=",")
+        array([1234.,   -5.,   inf,   nan])
+    """
+    if thousands:
+        text = [t.replace(thousands, "") for t in text]
+    if decimal and decimal != ".":
+        text = [t.replace(decimal, ".") for t in text]
+    if not len(text):
+        return np.empty(0)
+    return np.asarray(pd.to_numeric(np.asarray(text, dtype=object), errors="coerce"), dtype=float)
+
+
+# Integers are decoded as int64; a column whose bounds lie outside is decoded as floats.
+_INT64 = 2.0**63
 
 
 def fit(values: pd.Series, col: Column) -> dict[str, Any]:
-    x = to_float(values, col.name)
-    missing = np.isnan(x)
-    finite = x[~missing]
+    lo, hi = col.min, col.max
+    if lo is None or hi is None:  # a schema without bounds (or no finite value): from the data
+        x = to_float(values, col)
+        finite = x[np.isfinite(x)]
+        lo = finite.min() if lo is None and len(finite) else lo or 0
+        hi = finite.max() if hi is None and len(finite) else hi or 0
+    lo, hi = float(lo), float(hi)
     return {
-        "integer": bool(col.integer),
+        "integer": bool(col.integer) and -_INT64 <= lo and hi < _INT64,
         "decimals": col.decimals,
-        "min": float(col.min if col.min is not None else (finite.min() if len(finite) else 0)),
-        "max": float(col.max if col.max is not None else (finite.max() if len(finite) else 0)),
-        "has_nulls": bool(missing.any()),
+        "min": lo,
+        "max": hi,
+        "has_nulls": bool(null_mask(values).any()),
     }
 
 
@@ -60,7 +101,7 @@ def continuous_parts(name: str, state: dict[str, Any]) -> list[Part]:
 
 
 def encode(values: pd.Series, col: Column, state: dict[str, Any], rng: np.random.Generator) -> list:
-    return encode_continuous(to_float(values, col.name), state, rng)
+    return encode_continuous(to_float(values, col), state, rng)
 
 
 def encode_continuous(x: np.ndarray, state: dict[str, Any], rng: np.random.Generator) -> list:

@@ -87,10 +87,14 @@ class Synthesizer:
         self, table: pd.DataFrame, schema: Schema | None = None, *, seed: int | None = None
     ) -> Synthesizer:
         """Learn the table; `schema` defaults to the detected one."""
-        if len(table) == 0:
+        if len(table) < 2:
             from synthgen.errors import InputError
 
-            raise InputError("the table has no rows to learn from")
+            raise InputError(
+                "the table has no rows to learn from"
+                if len(table) == 0
+                else "the table has only 1 row: a model of it could only copy it; give at least 2"
+            )
         schema = schema if schema is not None else detect(table)
         validate(table, schema)
         self.seed_ = _seed(seed)
