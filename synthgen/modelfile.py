@@ -23,7 +23,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
+import os
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +38,29 @@ FORMAT = "synthgen-model"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 ARRAYS = "arrays.npz"
-# Refuse members whose declared size is absurd for a model (a zip bomb), before reading them.
+# Refuse members whose declared size is absurd for a model (a zip bomb), before reading them:
+# too large, or packed far tighter than a model's numbers ever are.
 MAX_MEMBER_BYTES = 4 * 1024**3
 MAX_MANIFEST_BYTES = 256 * 1024**2
+MAX_RATIO = 1000
+_RATIO_FROM = 16 * 1024**2  # small members may pack tightly (an all-zero array)
+# An .npy member holds its header (at most numpy's max_header_size) and then the array's bytes.
+_NPY_HEADER_BYTES = 64 * 1024
+# Array dtypes a model file may hold: numbers, booleans and fixed-width text; never objects.
+_DTYPE_KINDS = "biufcUS"
+# What reading a hostile or damaged file can raise, from zipfile, zlib, json and numpy.
+_READ_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    RuntimeError,  # encrypted members; RecursionError (deeply nested JSON) is one too
+    NotImplementedError,  # unknown compression method
+    KeyError,
+    TypeError,
+)
 
 
 def _split(value: Any, arrays: dict[str, np.ndarray]) -> Any:
@@ -122,9 +145,12 @@ def save(model: Any, path: str | Path, *, force: bool = False) -> None:
 
 
 def read_state(path: str | Path) -> dict[str, Any]:
-    """The validated state inside a model file; ModelFileError for anything wrong with it."""
+    """The validated state inside a model file; ModelFileError for anything wrong with it.
+    Reading never writes anything and never unpickles."""
     name = str(path)
     try:
+        if os.stat(path).st_size > MAX_MEMBER_BYTES:
+            raise ModelFileError(f"{name} is too large to be a synthgen model file")
         raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise ModelFileError(f"no such model file: {name}") from None
@@ -136,61 +162,132 @@ def read_state(path: str | Path) -> dict[str, Any]:
 
 
 def loads(raw: bytes, name: str = "model file") -> dict[str, Any]:
-    if raw[:2] == b"\x80\x04" or raw[:1] == b"\x80":
+    """The validated state in the bytes of a model file (see `read_state`)."""
+    if raw[:1] == b"\x80":
         raise ModelFileError(
             f"{name} is a pickle, not a synthgen model file; synthgen never loads pickles"
         )
     if not zipfile.is_zipfile(io.BytesIO(raw)):
+        if raw[:4] == b"PK\x03\x04":
+            raise ModelFileError(f"{name} is truncated or corrupt (incomplete zip); copy it again")
         raise ModelFileError(f"{name} is not a synthgen model file (not a zip archive)")
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-            infos = {i.filename: i for i in zf.infolist()}
-            if set(infos) != {MANIFEST, ARRAYS}:
-                raise ModelFileError(
-                    f"{name} is not a synthgen model file (unexpected members: "
-                    f"{sorted(set(infos) - {MANIFEST, ARRAYS}) or 'missing ones'})"
-                )
-            if infos[MANIFEST].file_size > MAX_MANIFEST_BYTES or any(
-                i.file_size > MAX_MEMBER_BYTES for i in infos.values()
-            ):
-                raise ModelFileError(f"{name} declares members too large for a model (zip bomb?)")
+            infos = zf.infolist()
+            _check_members(infos, name)
             manifest = json.loads(zf.read(MANIFEST).decode("utf-8"))
             npz_bytes = zf.read(ARRAYS)
     except ModelFileError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
-        raise ModelFileError(f"{name} is corrupt or truncated ({exc})") from None
     except UnicodeDecodeError:
         raise ModelFileError(f"{name} has a manifest that is not UTF-8 JSON") from None
+    except _READ_ERRORS as exc:
+        raise ModelFileError(
+            f"{name} is corrupt or truncated ({_reason(exc)}); copy it again or re-fit the model"
+        ) from None
     return _validate(manifest, npz_bytes, name)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
+
+
+def _check_members(infos: list[zipfile.ZipInfo], name: str) -> None:
+    """Exactly the two members, each of a size a model can have: anything else (another file,
+    a path such as ../../x, a zip bomb) is refused before a byte of it is read."""
+    names = [i.filename for i in infos]
+    if sorted(names) != sorted([MANIFEST, ARRAYS]):
+        odd = [n for n in names if n not in (MANIFEST, ARRAYS)] or "missing or repeated ones"
+        raise ModelFileError(
+            f"{name} is not a synthgen model file (unexpected members: {str(odd)[:200]})"
+        )
+    for info in infos:
+        limit = MAX_MANIFEST_BYTES if info.filename == MANIFEST else MAX_MEMBER_BYTES
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > limit or (info.file_size > _RATIO_FROM and ratio > MAX_RATIO):
+            raise ModelFileError(
+                f"{name} declares a {info.file_size:,}-byte {info.filename}, too large for a "
+                "model (a zip bomb?); refusing to unpack it"
+            )
+
+
+def _declared_arrays(manifest: dict[str, Any], name: str) -> dict[str, tuple[np.dtype, tuple]]:
+    """The manifest's array list, checked: known dtypes, shapes of non-negative integers."""
+    declared = manifest.get("arrays")
+    if not isinstance(declared, dict):
+        raise ModelFileError(f"{name}: the manifest lists no arrays")
+    out = {}
+    for key, meta in declared.items():
+        try:
+            dtype = np.dtype(meta["dtype"])
+            shape = tuple(meta["shape"])
+        except (KeyError, TypeError, ValueError):
+            raise ModelFileError(
+                f"{name}: array {key!r} has an invalid entry in the manifest"
+            ) from None
+        if dtype.kind not in _DTYPE_KINDS or dtype.fields is not None:
+            raise ModelFileError(f"{name}: array {key!r} has dtype {dtype}, not one models use")
+        if len(shape) > 32 or not all(isinstance(d, int) and d >= 0 for d in shape):
+            raise ModelFileError(f"{name}: array {key!r} has an invalid shape {list(shape)[:8]}")
+        out[key] = (dtype, shape)
+    return out
+
+
+def _read_arrays(npz_bytes: bytes, declared: dict[str, tuple], name: str) -> dict[str, np.ndarray]:
+    """The arrays of arrays.npz, each member's size checked against the manifest before it is
+    read, so a lying member can't make loading allocate more than the manifest says."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(npz_bytes)) as inner:
+            members = {i.filename: i for i in inner.infolist()}
+            if sorted(members) != sorted(f"{k}.npy" for k in declared) or len(members) != len(
+                inner.infolist()
+            ):
+                raise ModelFileError(f"{name}: arrays disagree with the manifest")
+            for key, (dtype, shape) in declared.items():
+                size = members[f"{key}.npy"].file_size
+                if size > math.prod(shape) * dtype.itemsize + _NPY_HEADER_BYTES:
+                    raise ModelFileError(
+                        f"{name}: array {key} holds {size:,} bytes, more than the manifest's "
+                        f"shape {list(shape)} {dtype.str} allows"
+                    )
+        with np.load(io.BytesIO(npz_bytes), allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except ModelFileError:
+        raise
+    except (*_READ_ERRORS, MemoryError) as exc:
+        raise ModelFileError(f"{name} has unreadable arrays ({_reason(exc)})") from None
 
 
 def _validate(manifest: Any, npz_bytes: bytes, name: str) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ModelFileError(f"{name} is not a synthgen model file (wrong format marker)")
     version = manifest.get("format_version")
-    if not isinstance(version, int):
+    if not isinstance(version, int) or isinstance(version, bool):
         raise ModelFileError(f"{name} has no valid format version")
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{name} uses model-file format {version}, newer than this synthgen reads "
             f"({FORMAT_VERSION}); upgrade synthgen (pip install -U synthgen)"
         )
-    try:
-        with np.load(io.BytesIO(npz_bytes), allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ModelFileError(f"{name} has unreadable arrays ({exc})") from None
-    declared = manifest.get("arrays")
-    if not isinstance(declared, dict) or set(declared) != set(arrays):
+    declared = _declared_arrays(manifest, name)
+    arrays = _read_arrays(npz_bytes, declared, name)
+    if set(declared) != set(arrays):
         raise ModelFileError(f"{name}: arrays disagree with the manifest")
-    for key, meta in declared.items():
+    for key, (dtype, shape) in declared.items():
         arr = arrays[key]
-        if list(arr.shape) != meta.get("shape") or arr.dtype.str != meta.get("dtype"):
+        if arr.shape != shape or arr.dtype != dtype:
             raise ModelFileError(
                 f"{name}: array {key} has shape {list(arr.shape)} {arr.dtype.str}, "
-                f"manifest says {meta.get('shape')} {meta.get('dtype')}"
+                f"manifest says {list(shape)} {dtype.str}"
             )
+    from synthgen.models import REGISTRY
+
+    if manifest.get("model") not in REGISTRY:
+        raise ModelFileError(
+            f"{name} holds a model {str(manifest.get('model'))[:100]!r} this synthgen does not "
+            f"know (it knows {', '.join(REGISTRY)}); upgrade synthgen"
+        )
     if manifest.get("checksum") != _checksum(manifest, arrays):
         raise ModelFileError(f"{name} fails its checksum: it was edited or corrupted")
     return _join(manifest, arrays)

@@ -258,12 +258,24 @@ class Synthesizer:
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Synthesizer:
-        model = cls(**state["params"])
-        model.schema_ = Schema.from_dict(state["schema"])
-        model.seed_ = state["seed"]
-        model.training_rows_ = state["training_rows"]
-        model.encoder_ = TableEncoder.from_state(model.schema_, state["encoder"])
-        model._set_state(state["fitted"])
+        """The fitted model a state (from a model file) holds. A state that does not make a
+        working model raises ValueError naming what failed: a file with a valid checksum can
+        still be damaged or crafted, so two rows are sampled here rather than fail later."""
+        try:
+            model = cls(**state["params"])
+            model.schema_ = Schema.from_dict(state["schema"])
+            model.seed_ = int(state["seed"])
+            model.training_rows_ = int(state["training_rows"])
+            model.encoder_ = TableEncoder.from_state(model.schema_, state["encoder"])
+            model._set_state(state["fitted"])
+            next(model.iter_sample(2, seed=0))
+        except MissingDependencyError:
+            raise
+        except Exception as exc:  # whatever a bad state makes the model's code raise
+            reason = str(exc).strip().splitlines()
+            raise ValueError(
+                f"{type(exc).__name__}: {reason[0][:200]}" if reason else type(exc).__name__
+            ) from None
         return model
 
 
