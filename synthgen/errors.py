@@ -13,6 +13,7 @@ traceback. Codes (documented in README, "Exit codes"):
 | 5    | output problem (exists without --force, unwritable path, disk full) |
 | 6    | a needed optional dependency is not installed |
 | 130  | interrupted (Ctrl-C); no partial output is left behind |
+| 143  | stopped by SIGTERM (129: SIGHUP); no partial output is left behind |
 """
 
 from __future__ import annotations

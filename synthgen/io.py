@@ -624,6 +624,12 @@ def check_writable(
     path = Path(dest)
     if path.is_dir():
         raise OutputError(f"{dest} is a directory; give a file path to write to")
+    if path.exists() and not path.is_file():
+        # renaming a finished temp file onto it would replace the device or pipe itself
+        raise OutputError(
+            f"{dest} is not a regular file (a device or a pipe); write to a file, or to - for "
+            "standard output"
+        )
     for source in inputs:
         with contextlib.suppress(OSError):
             if not _is_stdout(source) and path.exists() and path.samefile(source):

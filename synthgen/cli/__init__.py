@@ -1,13 +1,19 @@
 """The `synthgen` command line: a thin layer over the library.
 
 Each command lives in its own module and only parses, calls the library and renders. Any
-`SynthgenError` becomes one line on stderr and its exit code (see `synthgen.errors`); Ctrl-C exits
-130 and leaves no partial output (every output is written to a temp file and renamed at the end).
+`SynthgenError` becomes one line on stderr and its exit code (see `synthgen.errors`). Ctrl-C
+(SIGINT), SIGTERM and SIGHUP stop the command where it is and exit 128 + the signal's number
+(130, 143, 129), leaving no partial output: every output is written to a temp file that is
+removed on the way out, and renamed onto its destination only when complete.
 """
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 
 import typer
 
@@ -29,6 +35,37 @@ app = typer.Typer(
 commands.register(app)
 
 
+class Stopped(BaseException):
+    """A stop signal, raised wherever the command is. Not a KeyboardInterrupt, which the option
+    parser would swallow (typer turns it into a return value); a BaseException, so that only the
+    cleanups (`finally`, `except BaseException`) on the way out see it."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[None]:
+    """While a command runs, SIGINT, SIGTERM and SIGHUP raise `Stopped` (the default SIGTERM
+    would end the process at once, leaving its temp files behind)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    signums = [getattr(signal, n) for n in names if hasattr(signal, n)]
+    previous = {s: signal.signal(s, _stop) for s in signums}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and exits with) the exit code."""
     from synthgen.errors import SynthgenError
@@ -37,8 +74,13 @@ def main(argv: list[str] | None = None) -> int:
 
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="synthgen", standalone_mode=False)
-        code = 0
+        with _stop_signals():
+            result = command.main(args=argv, prog_name="synthgen", standalone_mode=False)
+        # typer returns (rather than raises) the code of an exit it caught: 130 for a
+        # KeyboardInterrupt raised by code rather than by a signal
+        code = result if isinstance(result, int) else 0
+        if code == 130:
+            err_console().print("interrupted: no partial output was left behind", style="yellow")
     except SynthgenError as exc:
         from rich.text import Text
 
@@ -53,9 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     except aborts:
         err_console().print("interrupted", style="yellow")
         code = 130
-    except KeyboardInterrupt:
-        err_console().print("interrupted: no output was written", style="yellow")
-        code = 130
+    except (KeyboardInterrupt, Stopped) as exc:
+        name = signal.Signals(exc.signum).name if isinstance(exc, Stopped) else "SIGINT"
+        err_console().print(
+            f"interrupted ({name}): no partial output was left behind", style="yellow"
+        )
+        code = 128 + (exc.signum if isinstance(exc, Stopped) else signal.SIGINT)
     except BrokenPipeError:
         code = 0
     sys.exit(code)
