@@ -36,6 +36,8 @@ _CATEGORICAL_MAX_SHARE = 0.5
 _RARE_ROWS = 5
 _ID_NAME = re.compile(r"(^|[_\s-])(id|key|uuid|guid|code)$|^id[_\s-]|(?<=[a-z])Id$|ID$", re.I)
 _INTEGER = re.compile(r"^[+-]?\d+$")
+_DIGIT = re.compile(r"\d")
+_SPACE = re.compile(r"\s")
 # Numbers written with a thousands separator, keyed by (separator, decimal mark): "1,234.5" and
 # "1.234,5". Each value must match, except that with "," separators a plain number ("12.5") is
 # fine too. Plain numbers ("-1.5e3", "inf") are whatever pandas.to_numeric reads.
@@ -320,17 +322,18 @@ def _guess_kind(name: str, values: pd.Series, text: _Distinct | None = None) -> 
             return "numeric"
     if _datetime_format(pd.Series(stripped, dtype=object)) is not None:
         return "datetime"
-    distinct = pd.Series(text.text, dtype=object)
-    counts = values.value_counts()
-    has_space = distinct.str.contains(r"\s").any()
+    counts = pd.factorize(values.to_numpy(dtype=object))[0]
+    counts = np.bincount(counts[counts >= 0])
+    has_space = any(map(_SPACE.search, text.text))
     if n_unique > 20 and counts[counts < _RARE_ROWS].sum() > 0.5 * len(values):
         # mostly values seen in a handful of rows: keys or free text, not categories
         return "text" if has_space else "id"
     if n_unique <= max(20, _CATEGORICAL_MAX_SHARE * len(values)):
         return "categorical"
-    if n_unique < len(values) * 0.9 and distinct.str.len().mean() < 40:
+    lengths = np.fromiter(map(len, text.text), dtype=np.int64, count=len(text.text))
+    if n_unique < len(values) * 0.9 and lengths.mean() < 40:
         return "categorical"
-    return "text" if has_space or distinct.str.len().max() > 64 else "id"
+    return "text" if has_space or lengths.max() > 64 else "id"
 
 
 def _looks_like_id(name: str, values: pd.Series, n_unique: int, n_rows: int) -> bool:
@@ -444,9 +447,28 @@ def _fill_numeric(col: Column, values: pd.Series, text: _Distinct | None = None)
         col.integer = False  # decoded as floats: int64 can't hold them
     if len(finite):
         col.min, col.max = _plain(finite.min()), _plain(finite.max())
+    if col.integer and len(finite) and np.abs(finite).max() >= 2**53:
+        col.min, col.max = _exact_bounds(col, values, text, np.isfinite(numbers))
+
+
+def _exact_bounds(
+    col: Column, values: pd.Series, text: _Distinct | None, finite: np.ndarray
+) -> tuple[int, int]:
+    """Integer bounds exactly: past 2**53, floats skip integers (and would let a sample pass
+    the real maximum by one)."""
+    if text is None:
+        ints = values.to_numpy(dtype=np.int64)
+        return int(ints.min()), int(ints.max())
+    written = [t for t, ok in zip(text.stripped, finite) if ok]
+    if col.thousands:
+        written = [t.replace(col.thousands, "") for t in written]
+    ints = [int(t.partition(col.decimal or ".")[0]) for t in written]  # "181.0" is 181
+    return min(ints), max(ints)
 
 
 def _plain(value: Any) -> float | int:
+    if isinstance(value, (int, np.integer)):
+        return int(value)
     value = float(value)
     return int(value) if value.is_integer() and abs(value) < 2**53 else value
 
@@ -463,6 +485,8 @@ def _float_decimals(values: np.ndarray, limit: int = 8) -> int | None:
 def _datetime_format(text: pd.Series) -> str | None:
     sample = text.drop_duplicates()
     sample = sample.iloc[:500] if len(sample) > 500 else sample
+    if not len(sample) or not _DIGIT.search(str(sample.iloc[0])):
+        return None  # every format has digits: words are no dates, whatever the format
     from datetime import datetime
 
     for fmt in DATETIME_FORMATS:
@@ -521,26 +545,26 @@ def _fill_boolean(col: Column, values: pd.Series) -> None:
 
 def _fill_id(col: Column, values: pd.Series, text: _Distinct | None = None) -> None:
     from synthgen.columns.identifier import shape_of
-    from synthgen.columns.numeric import parse_numbers
 
     if text is None:
-        numbers = (
-            values.to_numpy(dtype=float) if pd.api.types.is_integer_dtype(values.dtype) else None
-        )
+        ints = values.tolist() if pd.api.types.is_integer_dtype(values.dtype) else None
     elif all(_INTEGER.match(t) for t in text.stripped):
-        numbers = parse_numbers(text.stripped)
+        ints = [int(t) for t in text.stripped]  # exact, also past 2**53
     else:
-        numbers = None
-    if numbers is not None and np.abs(numbers).max() < _INT64:
+        ints = None
+    if ints is not None and -_INT64 <= min(ints) and max(ints) < _INT64:
         col.pattern = "integer"
-        col.min, col.max = _plain(numbers.min()), _plain(numbers.max())
+        col.min, col.max = int(min(ints)), int(max(ints))
     else:  # words, or integers too long for int64 (card numbers): new keys of the same shape
         col.pattern = shape_of(values.astype(str))
 
 
 def _fill_constant(col: Column, values: pd.Series) -> None:
     first = values.iloc[0]
-    col.value = first.item() if hasattr(first, "item") else first
+    value = first.item() if isinstance(first, np.generic) else first
+    # the schema is JSON: a date (or any other object) is kept as its text, and decoding puts
+    # it back into the column's dtype
+    col.value = value if isinstance(value, (bool, int, float, str)) else str(value)
 
 
 def validate(table: pd.DataFrame, schema: Schema) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,16 @@ import pandas as pd
 import pytest
 
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
+
+try:  # property tests: brief in the normal suite; --hypothesis-profile=long (or
+    # SYNTHGEN_HYPOTHESIS=long) for a long run. No deadline: the machine may be busy.
+    from hypothesis import settings
+
+    settings.register_profile("quick", max_examples=25, deadline=None)
+    settings.register_profile("long", max_examples=1000, deadline=None)
+    settings.load_profile(os.environ.get("SYNTHGEN_HYPOTHESIS", "quick"))
+except ImportError:
+    pass
 
 # Settings that make each model fast enough for the contract suite (seconds, not minutes).
 # A new model adds its line here.

@@ -55,6 +55,23 @@ class Encoded:
         )
 
 
+def as_source_dtype(values: pd.Series, col: Column) -> pd.Series:
+    """Decoded values in the dtype the column came in, for a typed input (an int64 constant,
+    datetime64[ns] dates, a nullable boolean); text input keeps what decoding gives.
+
+    Example:
+        >>> as_source_dtype(pd.Series([7, 7], dtype=object), Column("x", "constant", source_dtype="int64")).dtype
+        dtype('int64')
+    """
+    source = col.source_dtype
+    if source in (None, "text") or str(values.dtype) == source:
+        return values
+    try:
+        return values.astype(source)
+    except (TypeError, ValueError, OverflowError):
+        return values  # a dtype that can't hold them: the decoded values are still right
+
+
 class TableEncoder:
     """Fits every column module on a table; encodes tables to parts and decodes parts to tables."""
 
@@ -112,7 +129,8 @@ class TableEncoder:
                 else:
                     arrays.append(encoded.discrete[:, di])
                     di += 1
-            columns[col.name] = module.decode(arrays, col, state, rows.child(i)).array
+            values = module.decode(arrays, col, state, rows.child(i))
+            columns[col.name] = as_source_dtype(values, col).array
         return pd.DataFrame(columns, copy=False)
 
     def suppressed(self) -> dict[str, dict[str, int]]:

@@ -70,7 +70,8 @@ class RowRandom:
 
     def child(self, key: int) -> RowRandom:
         """An independent stream for one column (or one use inside a column)."""
-        base = _mix(np.array([self.key * 1_000_003 + key + 1], dtype=np.uint64))[0]
+        # Python ints, wrapped to 64 bits: a child's key times 1_000_003 is past uint64
+        base = _mix(np.array([(self.key * 1_000_003 + key + 1) % 2**64], dtype=np.uint64))[0]
         return RowRandom(self.seed, self.start, self.n, int(base % np.uint64(2**62)))
 
     def uniform(self, width: int | None = None) -> np.ndarray:
@@ -79,7 +80,7 @@ class RowRandom:
         rows = np.arange(self.start, self.start + self.n, dtype=np.uint64)[:, None]
         lanes = np.arange(cols, dtype=np.uint64)[None, :]
         with np.errstate(over="ignore"):
-            salt = _mix(np.array([self.seed * 2654435761 + self.key], dtype=np.uint64))[0]
+            salt = _mix(np.array([(self.seed * 2654435761 + self.key) % 2**64], np.uint64))[0]
             x = _mix(rows * _GOLDEN + lanes * np.uint64(0xD6E8FEB86659FD93) + salt)
         u = (x >> np.uint64(11)).astype(np.float64) * (1.0 / 2**53)
         return u[:, 0] if width is None else u

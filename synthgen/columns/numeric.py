@@ -129,6 +129,8 @@ def decode(
     x, missing = decode_continuous(arrays, state)
     if state["integer"]:
         ints = np.rint(x).astype(np.int64)
+        if isinstance(col.min, int) and isinstance(col.max, int):
+            ints = np.clip(ints, col.min, col.max)  # exact: floats skip integers past 2**53
         if state["has_nulls"]:  # one dtype for every chunk, drawn nulls or not
             return pd.Series(pd.arrays.IntegerArray(ints, missing))
         return pd.Series(ints)

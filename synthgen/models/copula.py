@@ -88,6 +88,11 @@ def _latent_factor(scores: np.ndarray, low: np.ndarray, high: np.ndarray) -> flo
     if spread == 0:
         return 1.0
     return float(np.clip(np.mean((scores - scores.mean()) * means) / spread, 1e-3, 1.0))
+def _correlation(scores: np.ndarray) -> np.ndarray:
+    """Correlation of the columns; 0 for a column without spread (one category, no nulls),
+    whose NaN would otherwise come with a RuntimeWarning on the user's screen."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.nan_to_num(np.corrcoef(scores, rowvar=False))
 
 
 def _nearest_correlation(corr: np.ndarray, floor: float = 1e-6) -> np.ndarray:
@@ -152,7 +157,7 @@ class GaussianCopula(Synthesizer):
                 self._code_bins(disc[:, j], j) for j in range(disc.shape[1])
             ]
             factor = np.array([_latent_factor(scores[:, j], *bins[j]) for j in range(d)])
-            corr = np.corrcoef(scores, rowvar=False) / np.outer(factor, factor)
+            corr = _correlation(scores) / np.outer(factor, factor)
             np.fill_diagonal(corr, 1.0)
             # The corrected correlations can overshoot (two heavily tied columns); a floor on the
             # eigenvalues keeps every column's variance given all the others above ~1%, so no
@@ -174,7 +179,7 @@ class GaussianCopula(Synthesizer):
     @staticmethod
     def _principal_axis(scores: np.ndarray) -> np.ndarray:
         """Each row's position along the first principal direction of the normal scores."""
-        corr = np.nan_to_num(np.corrcoef(scores, rowvar=False))
+        corr = _correlation(scores)
         _, vecs = np.linalg.eigh(corr)
         return scores @ vecs[:, -1]
 

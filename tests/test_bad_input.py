@@ -1,0 +1,315 @@
+"""Messy tables from the real world, through the command line: each is either handled correctly
+(fit, then sample rows that keep the table's shape) or refused with one line that names the
+problem and the fix, and its documented exit code. No traceback, no output on a refusal."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import synthgen
+from synthgen.errors import SchemaError
+from synthgen.io import read_table
+from tests.test_cli import run_cli
+
+
+def write(tmp_path: Path, name: str, content: str | bytes, encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(content.encode(encoding) if isinstance(content, str) else content)
+    return path
+
+
+def table(header: str, rows: list[str]) -> str:
+    return header + "\n" + "\n".join(rows) + "\n"
+
+
+# ---- refused ----------------------------------------------------------------------------------
+
+ROWS = [f"{i},{'ab'[i % 2]}" for i in range(30)]
+
+REFUSED = {
+    # name: (file content, extra options, exit code, words naming the problem and the fix)
+    "empty": (b"", [], 3, ["is empty"]),
+    "blank-lines": (b"\n\n  \n", [], 3, ["is empty"]),
+    "header-only": (b"a,b,c\n", [], 3, ["header but no rows"]),
+    "one-row": (b"a,b\n1,x\n", [], 3, ["only 1 row", "at least 2"]),  # `schema` reads it
+    "duplicate-names": (table("a,b,a", ["1,2,3", "4,5,6"]), [], 3, ["duplicate", "'a'", "rename"]),
+    "empty-name": (table("a,,c", ["1,2,3", "4,5,6"]), [], 3, ["column 2", "empty name", "give it"]),
+    "ragged-row": (table("a,b", ["1,2", "3,4,5"]), [], 3, ["3 fields", "header has 2", "fix"]),
+    "unclosed-quote": (table("a,b", ['1,"x', "2,y"]), [], 3, ["unclosed quote", "fix the quoting"]),
+    "binary": (b"\x00\x01\x02\x03abc", [], 3, ["binary file"]),
+    "gzip": (b"\x1f\x8b\x08\x00rest", [], 3, ["gzip", "gunzip"]),
+    "utf-16": ("a,b\n1,2\n".encode("utf-16"), [], 3, ["UTF-16", "--encoding utf-16"]),
+    "latin-1-undeclared": (
+        table("name,n", [f"café{i % 3},{i}" for i in range(30)]).encode("latin-1"),
+        [],
+        3,
+        ["cannot decode", "line 2", "--encoding latin-1"],
+    ),
+    "unknown-encoding": (table("a,b", ROWS), ["--encoding", "klingon"], 2, ["unknown encoding"]),
+    "bad-delimiter": (table("a,b", ROWS), ["--delimiter", "ab"], 2, ["one character"]),
+    "bad-decimal-mark": (table("a,b", ROWS), ["--decimal", ";"], 2, ["decimal mark", "'.' or ','"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_refused_with_one_clear_line(case, tmp_path, capsys):
+    content, options, code, words = REFUSED[case]
+    data = write(tmp_path, "data.csv", content)
+    commands = [["fit", str(data), "-o", str(tmp_path / "m.synthgen")], ["schema", str(data)]]
+    for command in commands[:1] if case == "one-row" else commands:
+        got, out, err = run_cli([*command, *options], capsys)
+        assert got == code, err
+        assert all(w in err for w in words), err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert [p.name for p in tmp_path.iterdir()] == ["data.csv"]
+    assert data.read_bytes() == (content if isinstance(content, bytes) else content.encode())
+
+
+def test_a_column_that_cannot_be_parsed_as_the_schema_says(tmp_path, capsys):
+    data = write(tmp_path, "data.csv", table("a,b", [f"{i},{i}" for i in range(29)] + ["29,n/k"]))
+    schema = write(tmp_path, "s.json", '{"columns": [{"name": "b", "kind": "numeric"}]}')
+    code, _, err = run_cli(["fit", str(data), "--schema", str(schema)], capsys)
+    assert code == 3 and "'b' is numeric but has the value 'n/k'" in err
+    assert "--schema" in err and len(err.strip().splitlines()) == 1
+    dates = write(tmp_path, "d.json", '{"columns": [{"name": "b", "kind": "datetime"}]}')
+    code, _, err = run_cli(["fit", str(data), "--schema", str(dates)], capsys)
+    assert code == 3 and "no known format" in err and '"format"' in err
+
+
+def test_duplicate_column_names_in_a_data_frame():
+    frame = pd.DataFrame([[1, 2, 3]] * 10, columns=["x", "y", "x"])
+    with pytest.raises(SchemaError, match="duplicate column name.*'x'"):
+        synthgen.fit(frame)
+
+
+# ---- handled ----------------------------------------------------------------------------------
+
+
+def fit_and_sample(
+    tmp_path: Path, capsys, content: str | bytes, options: list[str] = (), n: int = 300
+) -> tuple[dict, pd.DataFrame]:
+    """Fit and sample through the CLI; returns (schema as JSON, synthetic rows as text)."""
+    data = write(tmp_path, "data.csv", content)
+    before = data.read_bytes()
+    model, out = tmp_path / "m.synthgen", tmp_path / "out.csv"
+    code, _, err = run_cli(
+        ["fit", str(data), "-o", str(model), "-q", "--seed", "1", *options], capsys
+    )
+    assert code == 0, err
+    code, _, err = run_cli(
+        ["sample", str(model), "-n", str(n), "-o", str(out), "--seed", "2"], capsys
+    )
+    assert code == 0, err
+    assert data.read_bytes() == before
+    schema = {c.name: c for c in synthgen.load(str(model)).schema_.columns}
+    return schema, read_table(str(out))
+
+
+def numbers(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values).to_numpy(dtype=float)
+
+
+def test_one_column(tmp_path, capsys):
+    schema, out = fit_and_sample(tmp_path, capsys, table("x", [str(i % 7) for i in range(50)]))
+    assert list(out.columns) == ["x"] and set(out["x"]) <= {str(i) for i in range(7)}
+
+
+def test_all_null_and_constant_columns_are_kept(tmp_path, capsys):
+    rows = [f"{i},,k,{'' if i % 3 else 'k'}" for i in range(40)]
+    schema, out = fit_and_sample(tmp_path, capsys, table("a,empty,const,const_or_null", rows))
+    assert schema["empty"].kind == "constant" and out["empty"].isna().all()
+    assert (out["const"] == "k").all()
+    seen = out["const_or_null"]
+    assert set(seen.dropna()) == {"k"} and 0 < seen.isna().mean() < 1
+
+
+@pytest.mark.parametrize("encoding, word", [("latin-1", "café"), ("cp1252", "“quoted”")])
+def test_other_encodings_with_the_option(encoding, word, tmp_path, capsys):
+    rows = [f"{word}{i % 3},{i}" for i in range(40)]
+    content = table("name,n", rows).encode(encoding)
+    _, out = fit_and_sample(tmp_path, capsys, content, ["--encoding", encoding])
+    assert set(out["name"]) <= {f"{word}{i}" for i in range(3)}
+
+
+def test_utf8_bom(tmp_path, capsys):
+    content = "\ufeff" + table("name,n", [f"x{i % 3},{i}" for i in range(40)])
+    _, out = fit_and_sample(tmp_path, capsys, content)
+    assert list(out.columns) == ["name", "n"]
+
+
+@pytest.mark.parametrize("sep, options", [(";", []), ("\t", []), ("|", ["--delimiter", "|"])])
+def test_other_delimiters(sep, options, tmp_path, capsys):
+    rows = [sep.join([str(i), f"g{i % 3}", f"{i * 1.5:.1f}"]) for i in range(40)]
+    schema, out = fit_and_sample(tmp_path, capsys, table(sep.join("abc"), rows), options)
+    assert list(out.columns) == ["a", "b", "c"] and schema["c"].kind == "numeric"
+
+
+def test_quoted_newlines(tmp_path, capsys):
+    rows = [f'{i},"line one\nline {i % 2}"' for i in range(40)]
+    _, out = fit_and_sample(tmp_path, capsys, table("a,b", rows))
+    assert set(out["b"]) <= {"line one\nline 0", "line one\nline 1"}
+
+
+def test_numbers_mixed_with_words_are_categories(tmp_path, capsys):
+    values = ["1", "2", "3", "unknown", "12.5"]
+    rows = [f"{i},{values[i % 5]}" for i in range(60)]
+    schema, out = fit_and_sample(tmp_path, capsys, table("a,b", rows))
+    assert schema["b"].kind == "categorical" and set(out["b"]) <= set(values)
+
+
+def test_integers_beyond_int64(tmp_path, capsys):
+    big = 2**70
+    rows = [f"{i},{big + i * 12345},{big + (i % 4)}" for i in range(40)]
+    schema, out = fit_and_sample(tmp_path, capsys, table("a,key,code", rows))
+    assert schema["key"].kind == "id" and schema["code"].kind == "categorical"
+    assert out["key"].str.fullmatch(r"\d{22}").all() and out["key"].is_unique
+    assert not set(out["key"]) & {str(big + i * 12345) for i in range(40)}  # never a real key
+    assert set(out["code"]) <= {str(big + k) for k in range(4)}
+
+
+def test_infinities_stay_numeric_and_finite(tmp_path, capsys):
+    values = [f"{i * 1.5:.1f}" for i in range(40)]
+    values[3], values[5] = "inf", "-Infinity"
+    schema, out = fit_and_sample(
+        tmp_path, capsys, table("a,b", [f"{i},{v}" for i, v in enumerate(values)])
+    )
+    assert schema["b"].kind == "numeric" and (schema["b"].min, schema["b"].max) == (0, 58.5)
+    b = numbers(out["b"])
+    assert np.isfinite(b).all() and b.min() >= 0 and b.max() <= 58.5
+
+
+def test_thousands_separators(tmp_path, capsys):
+    rows = [f'{i},"{1000 + i * 137:,}",{i % 3}' for i in range(40)]
+    schema, out = fit_and_sample(tmp_path, capsys, table("a,amount,g", rows))
+    col = schema["amount"]
+    assert (col.kind, col.thousands, col.integer, col.min, col.max) == (
+        "numeric",
+        ",",
+        True,
+        1000,
+        6343,
+    )
+    amount = numbers(out["amount"])  # written back as plain numbers
+    assert (amount == np.round(amount)).all() and amount.min() >= 1000 and amount.max() <= 6343
+
+
+def test_decimal_commas_are_detected(tmp_path, capsys):
+    # "1,25" and "1.000.000,5" (1000000.5)
+    rows = [
+        f"{i};{i * 1.25:.2f}".replace(".", ",") + f";{1000 + i:,}.000,5".replace(",", ".", 1)
+        for i in range(40)
+    ]
+    schema, out = fit_and_sample(tmp_path, capsys, table("a;price;big", rows))
+    assert (schema["price"].kind, schema["price"].decimal, schema["price"].max) == (
+        "numeric",
+        ",",
+        48.75,
+    )
+    assert (schema["big"].thousands, schema["big"].decimal) == (".", ",")
+    assert schema["big"].min == 1000000.5
+    price = numbers(out["price"])
+    assert price.min() >= 0 and price.max() <= 48.75
+
+
+def test_ambiguous_separator_needs_decimal_option(tmp_path, capsys):
+    rows = [f"{i};{i % 9},{(i * 7) % 1000:03d}" for i in range(40)]  # "3,021": 3021 or 3.021?
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    schema, _ = fit_and_sample(tmp_path / "a", capsys, table("a;x", rows))
+    assert schema["x"].thousands == "," and schema["x"].max > 1000
+    schema, out = fit_and_sample(tmp_path / "b", capsys, table("a;x", rows), ["--decimal", ","])
+    assert schema["x"].decimal == "," and schema["x"].max < 9
+    assert numbers(out["x"]).max() < 9
+
+
+@pytest.mark.parametrize(
+    "fmt, years",
+    [("%Y-%m-%d", (1066, 1600)), ("%d/%m/%Y %H:%M", (2263, 9000)), ("%Y%m%d", (1600, 2199))],
+    ids=["before-1677", "after-2262", "yyyymmdd"],
+)
+def test_dates_beyond_pandas_range_and_integer_coded(fmt, years, tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    lo, hi = datetime(years[0], 1, 1).toordinal(), datetime(years[1], 12, 31).toordinal()
+    stamps = [datetime.fromordinal(int(d)) for d in rng.integers(lo, hi, 60)]
+    stamps = [
+        s.replace(hour=int(h), minute=int(m))
+        for s, h, m in zip(stamps, rng.integers(0, 24, 60), rng.integers(0, 60, 60))
+    ]
+    if "%H" not in fmt:
+        stamps = [s.replace(hour=0, minute=0) for s in stamps]
+    rows = [f"{i},{s.strftime(fmt)}" for i, s in enumerate(stamps)]
+    schema, out = fit_and_sample(tmp_path, capsys, table("a,when", rows))
+    assert (schema["when"].kind, schema["when"].format) == ("datetime", fmt)
+    parsed = [datetime.strptime(v, fmt) for v in out["when"]]  # every value written as read
+    assert min(stamps) <= min(parsed) and max(parsed) <= max(stamps)
+    assert len(set(out["when"])) > 50
+
+
+def test_mixed_timezones_keep_the_instants(tmp_path, capsys):
+    offsets = ["+0100", "-0500", "+0530"]
+    rows = [f"{i},2020-03-{1 + i % 28:02d}T10:{i % 60:02d}:00{offsets[i % 3]}" for i in range(60)]
+    schema, out = fit_and_sample(tmp_path, capsys, table("a,at", rows))
+    assert schema["at"].kind == "datetime" and schema["at"].format == "%Y-%m-%dT%H:%M:%S%z"
+    real = [datetime.strptime(r.split(",")[1], "%Y-%m-%dT%H:%M:%S%z") for r in rows]
+    synth = [datetime.strptime(v, "%Y-%m-%dT%H:%M:%S%z") for v in out["at"]]
+    assert min(real) <= min(synth) and max(synth) <= max(real)  # compared as instants
+
+
+def test_fifty_thousand_distinct_values(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    n = 100_000  # 50,000 categories of 2 rows each: kept with --rare-threshold 2
+    cats = np.array([f"c{i}" for i in range(50_000)])[rng.permutation(n) % 50_000]
+    frame = pd.DataFrame({"cat": cats, "key": [f"K{i:06d}" for i in rng.permutation(n)]})
+    schema = write(tmp_path, "s.json", '{"columns": [{"name": "cat", "kind": "categorical"}]}')
+    options = ["--rare-threshold", "2", "--schema", str(schema)]
+    schema, out = fit_and_sample(tmp_path, capsys, frame.to_csv(index=False), options, n=5000)
+    assert (schema["cat"].kind, schema["key"].kind) == ("categorical", "id")
+    assert set(out["cat"]) <= set(cats) and out["cat"].nunique() > 4000
+    assert out["key"].is_unique and out["key"].str.fullmatch(r"[A-Z]\d{6}").all()
+
+
+def test_a_thousand_columns(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    n = 200
+    columns = {
+        f"c{j}": (
+            rng.normal(size=n).round(2)
+            if j % 3 == 0
+            else rng.integers(0, 9, n)
+            if j % 3 == 1
+            else rng.choice(list("abcd"), n)
+        )
+        for j in range(1000)
+    }
+    schema, out = fit_and_sample(tmp_path, capsys, pd.DataFrame(columns).to_csv(index=False), n=50)
+    assert list(out.columns) == list(columns) and len(out) == 50
+    assert set(out["c2"]) <= set("abcd") and numbers(out["c1"]).max() <= 8
+
+
+def test_very_long_strings(tmp_path, capsys):
+    long_words = ["word" * 25_000, "other" * 20_000]  # 100 kB values
+    rows = [f"{i},{long_words[i % 2]},{'x' * 200_000 if i == 7 else 'short'}" for i in range(40)]
+    schema, out = fit_and_sample(tmp_path, capsys, table("a,common,rare", rows))
+    assert set(out["common"]) <= set(long_words)
+    assert "x" * 200_000 not in set(out["rare"])  # seen once: never written verbatim
+
+
+def test_numbers_written_with_pandas_float_style_stay_integers(tmp_path, capsys):
+    rows = [f"{i},{'' if i % 5 == 0 else f'{i * 3}.0'}" for i in range(40)]
+    schema, out = fit_and_sample(tmp_path, capsys, table("a,b", rows))
+    assert schema["b"].integer and out["b"].dropna().str.fullmatch(r"\d+").all()
+
+
+def test_schema_command_reports_number_styles(tmp_path, capsys):
+    data = write(tmp_path, "d.csv", table("a;b", ["1;1.234,5", "2;12,25", "3;7"]))
+    code, text, _ = run_cli(["schema", str(data)], capsys)
+    assert code == 0
+    assert re.search(r'"thousands": "\."', text) and re.search(r'"decimal": ","', text)
+    assert pd.read_json(io.StringIO(text)).shape[0] == 2
