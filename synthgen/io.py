@@ -287,7 +287,8 @@ def _nullify(df: pd.DataFrame, na_set: frozenset[str]) -> pd.DataFrame:
         if mask.any():
             values = values.copy()
             values[mask] = None
-        df.isetitem(i, values)
+        # a Series of dtype object: pandas 3 would infer its str dtype (None becomes NaN)
+        df.isetitem(i, pd.Series(values, index=df.index, dtype=object, copy=False))
     return df
 
 
