@@ -5,6 +5,7 @@ problem and the fix, and its documented exit code. No traceback, no output on a 
 from __future__ import annotations
 
 import io
+import json
 import re
 from datetime import datetime
 from pathlib import Path
@@ -198,6 +199,10 @@ def test_thousands_separators(tmp_path, capsys):
     )
     amount = numbers(out["amount"])  # written back as plain numbers
     assert (amount == np.round(amount)).all() and amount.min() >= 1000 and amount.max() <= 6343
+    # the report reads "1,234" in the real table and 1234 in the synthetic one alike
+    real, synth = str(tmp_path / "data.csv"), str(tmp_path / "out.csv")
+    code, _, err = run_cli(["report", real, synth, "--json", "-", "-q"], capsys)
+    assert code == 0, err
 
 
 def test_decimal_commas_are_detected(tmp_path, capsys):
@@ -227,6 +232,11 @@ def test_ambiguous_separator_needs_decimal_option(tmp_path, capsys):
     schema, out = fit_and_sample(tmp_path / "b", capsys, table("a;x", rows), ["--decimal", ","])
     assert schema["x"].decimal == "," and schema["x"].max < 9
     assert numbers(out["x"]).max() < 9
+    real, synth = str(tmp_path / "b" / "data.csv"), str(tmp_path / "b" / "out.csv")
+    code, text, err = run_cli(["report", real, synth, "--decimal", ",", "--json", "-"], capsys)
+    assert code == 0, err
+    (shape,) = json.loads(text)["fidelity"]["column_shapes"]  # read as 3.021, like the model
+    assert shape["column"] == "x" and shape["score"] > 0.5
 
 
 @pytest.mark.parametrize(

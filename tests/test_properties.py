@@ -70,7 +70,7 @@ def tables(draw) -> pd.DataFrame:
 
 
 def _text_like(dtype) -> bool:
-    return dtype == object or pd.api.types.is_string_dtype(dtype)
+    return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
 
 
 def _kept(values: pd.Series) -> set:

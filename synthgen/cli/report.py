@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from synthgen.cli.common import (
+    DecimalMark,
     Delimiter,
     Encoding,
     Force,
@@ -87,6 +88,7 @@ def report(
     na_values: NaValues = None,
     encoding: Encoding = None,
     delimiter: Delimiter = None,
+    decimal: DecimalMark = None,
     force: Force = False,
     trust_pickle: TrustPickle = False,
 ) -> None:
@@ -98,17 +100,21 @@ def report(
     if fail_under is not None and not 0 <= fail_under <= 1:
         raise UsageError(f"--fail-under must be between 0 and 1 (got {fail_under:g})")
     check_gates(fail_on)
+    inputs = [p for p in (real, synth, holdout, model) if p is not None]
     for path in (json_out, html):
         if path is not None and str(path) != "-":
-            check_writable(Path(path), force)
+            check_writable(Path(path), force, inputs=inputs)
     fitted = synthgen.load(str(model), trust_pickle=trust_pickle) if model is not None else None
     real_table = read(str(real), na_values, encoding, delimiter)
     synth_table = read(str(synth), na_values, encoding, delimiter)
     holdout_table = read(str(holdout), na_values, encoding, delimiter) if holdout else None
+    schema = fitted.schema_ if fitted is not None else None
+    if schema is None and decimal is not None:  # otherwise the report detects it, as fit does
+        schema = synthgen.detect(real_table, decimal=decimal)
     build_and_write(
         real_table,
         synth_table,
-        schema=fitted.schema_ if fitted is not None else None,
+        schema=schema,
         model=fitted,
         holdout=holdout_table,
         target=target,

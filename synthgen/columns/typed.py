@@ -38,7 +38,7 @@ _NS_SECONDS = (np.iinfo(np.int64).max // 10**9) - 1
 def typed_column(values: pd.Series, col: Column) -> pd.Series:
     """One column in its natural dtype (see the module's table)."""
     if col.kind == "numeric":
-        x = numeric.to_float(values, col.name)
+        x = numeric.to_float(values, col)
         finite = x[np.isfinite(x)]
         exact = not len(finite) or np.abs(finite).max() < 2**53
         if col.integer and exact and np.array_equal(finite, np.round(finite)):

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from synthgen.columns import Encoded, TableEncoder
-from synthgen.errors import MissingDependencyError, UsageError
+from synthgen.errors import MissingDependencyError, SynthgenError, UsageError
 from synthgen.schema import Schema, detect, validate
 
 if TYPE_CHECKING:
@@ -271,7 +271,15 @@ class Synthesizer:
             model._check_state()
         except MissingDependencyError:
             raise
-        except Exception as exc:  # whatever a bad state makes the model's code raise
+        # what a bad state makes the model's code raise (a bad schema is a SynthgenError)
+        except (
+            LookupError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            ArithmeticError,
+            SynthgenError,
+        ) as exc:
             reason = str(exc).strip().splitlines()
             raise ValueError(
                 f"{type(exc).__name__}: {reason[0][:200]}" if reason else type(exc).__name__

@@ -88,6 +88,8 @@ def _latent_factor(scores: np.ndarray, low: np.ndarray, high: np.ndarray) -> flo
     if spread == 0:
         return 1.0
     return float(np.clip(np.mean((scores - scores.mean()) * means) / spread, 1e-3, 1.0))
+
+
 def _correlation(scores: np.ndarray) -> np.ndarray:
     """Correlation of the columns; 0 for a column without spread (one category, no nulls),
     whose NaN would otherwise come with a RuntimeWarning on the user's screen."""

@@ -124,10 +124,10 @@ def _values(series: pd.Series, col: Column) -> Values:
     if col.kind == "numeric":
         if text:  # parse each distinct text once: most numeric columns repeat their values
             codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
-            parsed = numeric.to_float(pd.Series(uniques, dtype=object), col.name)
+            parsed = numeric.to_float(pd.Series(uniques, dtype=object), col)
             x = np.append(parsed, np.nan)[codes]  # code -1 (null) takes the NaN at the end
         else:
-            x = numeric.to_float(series, col.name)
+            x = numeric.to_float(series, col)
         x = np.where(np.isinf(x), np.nan, x)  # an infinity has no place on a histogram
         return Values(col.name, col.kind, x, text)
     if col.kind == "datetime":
