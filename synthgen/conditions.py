@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from synthgen.columns import MODULES, Encoded, TableEncoder
+from synthgen.columns import MODULES, Encoded, TableEncoder, as_source_dtype
 from synthgen.columns.base import RowRandom
 from synthgen.errors import ConditionError, InputError, SynthgenWarning
 from synthgen.schema import Column
@@ -531,12 +531,12 @@ def output_values(target: _Target, parsed: np.ndarray, raw: pd.Series | None) ->
             "integer": whole,
             "decimals": None if raw is not None else state["decimals"],
         }
-        return MODULES["numeric"].decode([parsed], col, exact, rows)
+        return as_source_dtype(MODULES["numeric"].decode([parsed], col, exact, rows), col)
     if col.kind == "datetime" and (state["typed"] or raw is None):
         exact = {**state, **free, "resolution": 1e-6 if raw is not None else state["resolution"]}
-        return MODULES["datetime"].decode([parsed], col, exact, rows)
+        return as_source_dtype(MODULES["datetime"].decode([parsed], col, exact, rows), col)
     if col.kind == "boolean" and state["typed"]:
-        return pd.Series(parsed == 1)
+        return as_source_dtype(pd.Series(parsed == 1), col)
     if col.kind == "boolean" and raw is None:
         return pd.Series(np.where(parsed == 1, col.true_value, col.false_value), dtype=object)
     assert raw is not None

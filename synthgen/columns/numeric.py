@@ -31,7 +31,8 @@ def to_float(values: pd.Series, col: Column | str) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         return values.astype("float64").to_numpy(na_value=np.nan)
     codes, uniques = pd.factorize(values.astype(object).to_numpy(), use_na_sentinel=True)
-    text = [str(u).strip() for u in uniques]
+    # numbers among the objects stay numbers: a float through its text could move by one ulp
+    text = [u.strip() if isinstance(u, str) else u for u in uniques]
     numbers = (
         parse_numbers(text)
         if isinstance(col, str)
@@ -49,19 +50,19 @@ def to_float(values: pd.Series, col: Column | str) -> np.ndarray:
 
 
 def parse_numbers(
-    text: list[str], *, thousands: str | None = None, decimal: str | None = None
+    text: list[Any], *, thousands: str | None = None, decimal: str | None = None
 ) -> np.ndarray:
     """Stripped number texts as floats (NaN where one is not a number), after dropping the
-    thousands separator and reading `decimal` as the decimal mark.
+    thousands separator and reading `decimal` as the decimal mark; numbers pass as they are.
 
     Example:
         >>> parse_numbers(["1,234", "-5", "inf", "x"], thousands=",")
         array([1234.,   -5.,   inf,   nan])
     """
     if thousands:
-        text = [t.replace(thousands, "") for t in text]
+        text = [t.replace(thousands, "") if isinstance(t, str) else t for t in text]
     if decimal and decimal != ".":
-        text = [t.replace(decimal, ".") for t in text]
+        text = [t.replace(decimal, ".") if isinstance(t, str) else t for t in text]
     if not len(text):
         return np.empty(0)
     return np.asarray(pd.to_numeric(np.asarray(text, dtype=object), errors="coerce"), dtype=float)
@@ -71,6 +72,22 @@ def parse_numbers(
 _INT64 = 2.0**63
 
 
+def _float_within(bound: float | int, up: bool) -> float:
+    """`bound` as a float on its inner side: past 2**53 floats skip integers, and the nearest
+    float to a column's largest integer may be larger than it.
+
+    Example:
+        >>> _float_within(2**54 - 1, up=False) <= 2**54 - 1 < float(2**54 - 1)
+        True
+    """
+    x = float(bound)
+    if up and x < bound:
+        return float(np.nextafter(x, np.inf))
+    if not up and x > bound:
+        return float(np.nextafter(x, -np.inf))
+    return x
+
+
 def fit(values: pd.Series, col: Column) -> dict[str, Any]:
     lo, hi = col.min, col.max
     if lo is None or hi is None:  # a schema without bounds (or no finite value): from the data
@@ -78,7 +95,7 @@ def fit(values: pd.Series, col: Column) -> dict[str, Any]:
         finite = x[np.isfinite(x)]
         lo = finite.min() if lo is None and len(finite) else lo or 0
         hi = finite.max() if hi is None and len(finite) else hi or 0
-    lo, hi = float(lo), float(hi)
+    lo, hi = _float_within(lo, up=True), _float_within(hi, up=False)
     return {
         "integer": bool(col.integer) and -_INT64 <= lo and hi < _INT64,
         "decimals": col.decimals,
@@ -129,8 +146,6 @@ def decode(
     x, missing = decode_continuous(arrays, state)
     if state["integer"]:
         ints = np.rint(x).astype(np.int64)
-        if isinstance(col.min, int) and isinstance(col.max, int):
-            ints = np.clip(ints, col.min, col.max)  # exact: floats skip integers past 2**53
         if state["has_nulls"]:  # one dtype for every chunk, drawn nulls or not
             return pd.Series(pd.arrays.IntegerArray(ints, missing))
         return pd.Series(ints)

@@ -37,15 +37,14 @@ _EPS = 1e-6
 _EIGEN_FLOOR = 1e-2
 
 
-def _normal_scores(x: np.ndarray) -> np.ndarray:
-    """Rank-based normal scores of each column of `x` (rows, columns); tied values share their
-    mid-rank, so two columns with many repeated values (sizes rounded to 0.01) keep their
-    dependence instead of diluting it. All columns at once, with numpy only (scipy.stats alone
-    takes seconds to import).
+def _tie_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each value of each column of `x` (rows, columns), the first and last 0-based rank of
+    its run of equal values: numpy only, all columns at once (scipy.stats alone takes seconds
+    to import).
 
     Example:
-        >>> np.round(_normal_scores(np.array([[1.0], [2.0], [2.0], [5.0]]))[:, 0], 3)
-        array([-0.842,  0.   ,  0.   ,  0.842])
+        >>> [r[:, 0].tolist() for r in _tie_ranks(np.array([[5.0], [2.0], [2.0]]))]
+        [[2, 0, 0], [2, 1, 1]]
     """
     n = len(x)
     order = np.argsort(x, axis=0, kind="stable")
@@ -57,17 +56,30 @@ def _normal_scores(x: np.ndarray) -> np.ndarray:
     ends[:-1] = starts[1:]
     first = np.maximum.accumulate(np.where(starts, row, 0), axis=0)
     last = np.minimum.accumulate(np.where(ends, row, n - 1)[::-1], axis=0)[::-1]
-    ranks = np.empty(x.shape)
-    np.put_along_axis(ranks, order, (first + last) / 2 + 1, axis=0)
-    return ndtri(ranks / (n + 1))
+    out_first, out_last = np.empty_like(first), np.empty_like(last)
+    np.put_along_axis(out_first, order, first, axis=0)
+    np.put_along_axis(out_last, order, last, axis=0)
+    return out_first, out_last
+
+
+def _normal_scores(x: np.ndarray) -> np.ndarray:
+    """Rank-based normal scores of each column of `x` (rows, columns); tied values share their
+    mid-rank, so two columns with many repeated values (sizes rounded to 0.01) keep their
+    dependence instead of diluting it.
+
+    Example:
+        >>> np.round(_normal_scores(np.array([[1.0], [2.0], [2.0], [5.0]]))[:, 0], 3)
+        array([-0.842,  0.   ,  0.   ,  0.842])
+    """
+    first, last = _tie_ranks(x)
+    return ndtri(((first + last) / 2 + 1) / (len(x) + 1))
 
 
 def _rank_bins(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each value's probability interval: one rank wide, the whole block of a tied value."""
-    from scipy.stats import rankdata
-
-    n = len(x)
-    return (rankdata(x, method="min") - 1) / n, rankdata(x, method="max") / n
+    """Each value's probability interval: one rank wide, the whole block of a tied value; for
+    each column of `x` (rows, columns)."""
+    first, last = _tie_ranks(x)
+    return first / len(x), (last + 1) / len(x)
 
 
 def _latent_factor(scores: np.ndarray, low: np.ndarray, high: np.ndarray) -> float:
@@ -155,7 +167,8 @@ class GaussianCopula(Synthesizer):
         self.cumulative_ = [self._cumulative(disc[:, j], orders[j]) for j in range(disc.shape[1])]
         d = len(cont_scores) + len(disc_scores)
         if d > 1:
-            bins = [_rank_bins(cont[:, j]) for j in range(cont.shape[1])] + [
+            low, high = _rank_bins(cont)
+            bins = [(low[:, j], high[:, j]) for j in range(cont.shape[1])] + [
                 self._code_bins(disc[:, j], j) for j in range(disc.shape[1])
             ]
             factor = np.array([_latent_factor(scores[:, j], *bins[j]) for j in range(d)])
