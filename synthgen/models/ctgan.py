@@ -50,9 +50,15 @@ from synthgen.models.base import Synthesizer
 # ---- mode-specific normalisation ----------------------------------------------------------------
 
 MAX_MODES = 10
+# A continuous part with at most this many distinct values in the training rows (a count, a
+# rating, a flag stored as 0/1) is modelled as categories of its values: exact values, their real
+# frequencies, and a place in the conditional vector, where a mixture would smear them.
+MAX_VALUES = 20
 MIXTURE_ROWS = 5_000  # rows the mixtures are fitted on (a random subsample when there are more)
 MODE_WEIGHT_FLOOR = 0.005  # modes lighter than this are dropped after the fit
 _ALPHA_CLIP = 0.99
+# Rows per step by default (the paper's), and the fewest steps an epoch of a small table takes
+DEFAULT_BATCH, MIN_STEPS = 500, 6
 # Early stopping's validation split: 10% of the rows, within these bounds (none below the minimum)
 MIN_VALIDATION_ROWS, MAX_VALIDATION_ROWS = 40, 2_000
 # Priors of the variational mixture on standardised values (Bishop, PRML 10.2): a sparse
@@ -86,6 +92,9 @@ def fit_modes(
     from scipy.special import digamma
 
     n, p = cont.shape
+    if p == 0 or n == 0:
+        empty = np.zeros((p, max_modes))
+        return empty, empty + 1.0, empty, np.ones(p, dtype=np.int64)
     rows = rng.choice(n, max_rows, replace=False) if n > max_rows else np.arange(n)
     x = np.sort(cont[rows].T.astype(float), axis=1)  # (p, m)
     m = x.shape[1]
@@ -347,7 +356,11 @@ class CTGAN(Synthesizer):
 
     Parameters:
         epochs: most passes over the training rows (the paper's 300).
-        batch_size: rows per step, a multiple of `pac`.
+        batch_size: rows per step, a multiple of `pac`. Default: the paper's 500, smaller for a
+            table with fewer than 6 batches of 500 rows, so that an epoch has at least 6 steps
+            (and batches at least 10 `pac` groups): at a fixed number of epochs, 1 step an epoch
+            leaves a small table's model untrained (titanic at 100 epochs: 0.787 with 500,
+            0.802 with 100, mean QualityReport of 4 seeds).
         device: "auto" (a CUDA GPU when there is one), "cpu" or "cuda".
         early_stop: hold out a validation split (10%, at most 2,000 rows; tables of 400 rows or
             more), score a sample every few epochs with the report's fidelity score, keep the best
@@ -377,7 +390,7 @@ class CTGAN(Synthesizer):
         self,
         *,
         epochs: int = 300,
-        batch_size: int = 500,
+        batch_size: int | None = None,
         device: str = "auto",
         early_stop: bool = True,
         patience: int = 30,
@@ -391,11 +404,15 @@ class CTGAN(Synthesizer):
         on_epoch: Callable[[int, int, dict[str, float]], None] | None = None,
     ):
         generator_dim, discriminator_dim = tuple(generator_dim), tuple(discriminator_dim)
-        for label, value in [("epochs", epochs), ("batch size", batch_size), ("pac", pac),
+        for label, value in [("epochs", epochs), ("batch size", batch_size or 1), ("pac", pac),
                              ("embedding_dim", embedding_dim), ("patience", patience)]:
             if not isinstance(value, int) or value < 1:
                 raise UsageError(f"ctgan: {label} must be a whole number of 1 or more")
-        if batch_size % pac:
+        if not discriminator_dim or not all(isinstance(d, int) and d > 0 for d in
+                                            generator_dim + discriminator_dim):
+            raise UsageError("ctgan: layer widths must be whole numbers above 0 (the "
+                             "discriminator needs at least one layer)")
+        if batch_size is not None and batch_size % pac:
             raise UsageError(f"ctgan: the batch size ({batch_size}) must be a multiple of pac ({pac})")
         if device not in ("auto", "cpu", "cuda"):
             raise UsageError(f"ctgan: device must be auto, cpu or cuda, not {device!r}")
@@ -425,16 +442,27 @@ class CTGAN(Synthesizer):
         n_val = n_val if n_val >= MIN_VALIDATION_ROWS else 0
         order = rng.permutation(n)
         val, train = order[:n_val], order[n_val:]
+        cont = data.continuous[train]
+        values = [np.unique(cont[:, j]) for j in range(cont.shape[1])]
+        # values must repeat (10 rows each on average): a short table's continuous column is
+        # not copied value for value
+        self.value_columns_ = np.array(
+            [j for j, v in enumerate(values) if len(v) <= min(MAX_VALUES, len(train) // 10)],
+            dtype=np.int64,
+        )
+        self.values_ = [values[j] for j in self.value_columns_]
         self.mode_means_, self.mode_stds_, weights, self.mode_counts_ = fit_modes(
-            data.continuous[train], rng
+            cont[:, self._mode_columns()], rng
         )
         self.cardinalities_ = [p.cardinality for p in self.encoder_.discrete_parts]
         layout = self._layout()
+        codes = self._discrete_codes(data, train)
         self.category_counts_ = [
-            np.bincount(data.discrete[train, j], minlength=k).astype(np.int64)
-            for j, k in enumerate(self.cardinalities_)
+            np.bincount(codes[:, j], minlength=k).astype(np.int64)
+            for j, k in enumerate(layout.widths[layout.p :])
         ]
         self.validation_rows_ = int(n_val)
+        self.batch_size_ = _batch_size(self.batch_size, len(train), self.pac)
         self.generator_loss_: list[float] = []
         self.discriminator_loss_: list[float] = []
         self.validation_: list[tuple[int, float]] = []
@@ -442,7 +470,7 @@ class CTGAN(Synthesizer):
         if layout.width == 0:  # nothing to learn (keys or constants only)
             self.generator_state_ = {}
             return
-        rows = _training_matrix(data, train, self, weights, layout, rng)
+        rows = _training_matrix(cont[:, self._mode_columns()], codes, self, weights, layout, rng)
         threads = self.threads or _cores()
         previous_threads = torch.get_num_threads()
         torch.set_num_threads(threads)
@@ -450,12 +478,24 @@ class CTGAN(Synthesizer):
             with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
                 torch.manual_seed(int(rng.integers(2**63)))
                 scorer = _Scorer(self, data, val) if n_val else None
-                _train(self, layout, rows, data.discrete[train], device, scorer)
+                _train(self, layout, rows, codes, device, scorer)
         finally:
             torch.set_num_threads(previous_threads)
 
+    def _mode_columns(self) -> np.ndarray:
+        """The continuous parts modelled by mode-specific normalisation (the others by values)."""
+        p = len(self.encoder_.continuous_parts)
+        return np.setdiff1d(np.arange(p), self.value_columns_)
+
+    def _discrete_codes(self, data: Encoded, rows: np.ndarray) -> np.ndarray:
+        """The model's discrete parts for `rows`: the value-coded continuous parts, then the
+        table's discrete parts."""
+        valued = [np.searchsorted(v, data.continuous[rows, j])
+                  for j, v in zip(self.value_columns_, self.values_)]
+        return np.column_stack(valued + [data.discrete[rows]]).astype(np.int64)
+
     def _layout(self) -> _Layout:
-        return _Layout(self.mode_counts_, self.cardinalities_)
+        return _Layout(self.mode_counts_, [len(v) for v in self.values_] + self.cardinalities_)
 
     def _generator(self, layout: _Layout, device: Any) -> Any:
         generator_cls = _nets()[0]
@@ -499,6 +539,8 @@ class CTGAN(Synthesizer):
             "mode_means": self.mode_means_,
             "mode_stds": self.mode_stds_,
             "mode_counts": self.mode_counts_,
+            "value_columns": self.value_columns_,
+            "values": list(self.values_),
             "cardinalities": list(self.cardinalities_),
             "category_counts": list(self.category_counts_),
             "generator": dict(self.generator_state_),
@@ -508,12 +550,15 @@ class CTGAN(Synthesizer):
             "validation_scores": val[:, 1],
             "validation_rows": self.validation_rows_,
             "chosen_epoch": self.chosen_epoch_,
+            "batch_size": self.batch_size_,
         }
 
     def _set_state(self, state: dict[str, Any]) -> None:
         self.mode_means_ = np.asarray(state["mode_means"], dtype=float)
         self.mode_stds_ = np.asarray(state["mode_stds"], dtype=float)
         self.mode_counts_ = np.asarray(state["mode_counts"], dtype=np.int64)
+        self.value_columns_ = np.asarray(state["value_columns"], dtype=np.int64)
+        self.values_ = [np.asarray(v, dtype=float) for v in state["values"]]
         self.cardinalities_ = [int(k) for k in state["cardinalities"]]
         self.category_counts_ = [np.asarray(c, dtype=np.int64) for c in state["category_counts"]]
         self.generator_state_ = dict(state["generator"])
@@ -525,8 +570,10 @@ class CTGAN(Synthesizer):
         ]
         self.validation_rows_ = int(state["validation_rows"])
         self.chosen_epoch_ = int(state["chosen_epoch"])
-        if len(self.mode_counts_) != len(self.encoder_.continuous_parts) or (
-            self.cardinalities_ != [p.cardinality for p in self.encoder_.discrete_parts]
+        self.batch_size_ = int(state["batch_size"])
+        n_continuous = len(self.encoder_.continuous_parts)
+        if len(self.mode_counts_) + len(self.values_) != n_continuous or (
+            self.cardinalities_ != [part.cardinality for part in self.encoder_.discrete_parts]
         ):
             raise ValueError("ctgan state and schema disagree on the parts")
 
@@ -536,9 +583,12 @@ class CTGAN(Synthesizer):
         if self.generator_loss_:
             last = {"generator": round(self.generator_loss_[-1], 4),
                     "discriminator": round(self.discriminator_loss_[-1], 4)}
-        parts = self.encoder_.continuous_parts
+        names = [p.name.replace("\x1f", " ") for p in self.encoder_.continuous_parts]
+        shapes = {names[j]: f"{k} modes" for j, k in zip(self._mode_columns(), self.mode_counts_)}
+        shapes.update({names[j]: f"{len(v)} values" for j, v in zip(self.value_columns_, self.values_)})
         return {
             "epochs_run": len(self.generator_loss_),
+            "batch_size": self.batch_size_,
             "chosen_epoch": self.chosen_epoch_,
             "early_stopping": (
                 f"on: {self.validation_rows_} validation rows" if self.validation_rows_
@@ -546,11 +596,24 @@ class CTGAN(Synthesizer):
             ),
             "best_validation_score": round(best[1], 4) if best else None,
             "last_losses": last,
-            "modes": {p.name: int(k) for p, k in zip(parts, self.mode_counts_)},
+            "continuous_columns": {name: shapes[name] for name in names},
         }
 
 
 # ---- training -----------------------------------------------------------------------------------
+
+
+def _batch_size(requested: int | None, rows: int, pac: int) -> int:
+    """The rows per step: `requested`, or by default 500 made smaller so that an epoch has at
+    least `MIN_STEPS` steps (not below 10 pac groups); never above the rows there are.
+
+    Example:
+        >>> _batch_size(None, 30_000, 10), _batch_size(None, 700, 10), _batch_size(200, 700, 10)
+        (500, 110, 200)
+    """
+    if requested is None:
+        requested = min(DEFAULT_BATCH // pac, max(10, rows // MIN_STEPS // pac)) * pac
+    return min(requested, max(pac, rows // pac * pac))
 
 
 def _cores() -> int:
@@ -574,17 +637,15 @@ def _resolve_device(requested: str, *, training: bool) -> Any:
 
 
 def _training_matrix(
-    data: Encoded, rows: np.ndarray, model: CTGAN, weights: np.ndarray, layout: _Layout,
+    cont: np.ndarray, codes: np.ndarray, model: CTGAN, weights: np.ndarray, layout: _Layout,
     rng: np.random.Generator,
 ) -> np.ndarray:
     """The encoded training rows as one float32 matrix: alphas, then the one-hot spans."""
-    alpha, modes = encode_modes(
-        data.continuous[rows], model.mode_means_, model.mode_stds_, weights, rng
-    )
-    out = np.zeros((len(rows), layout.width), dtype=np.float32)
+    alpha, modes = encode_modes(cont, model.mode_means_, model.mode_stds_, weights, rng)
+    out = np.zeros((len(cont), layout.width), dtype=np.float32)
     out[:, : layout.p] = alpha
-    codes = np.concatenate([modes, data.discrete[rows]], axis=1)
-    out[np.arange(len(rows))[:, None], layout.columns(codes)] = 1.0
+    spans = np.concatenate([modes, codes], axis=1)
+    out[np.arange(len(cont))[:, None], layout.columns(spans)] = 1.0
     return out
 
 
@@ -718,8 +779,13 @@ def _generate(
             grid = _grid(logits[:, layout.p :], pad, index)
             codes = torch.argmax(grid + _gumbel(grid.shape, device, gen), dim=2)
         alpha, codes = alpha.double().cpu().numpy(), codes.cpu().numpy()
-    cont = decode_modes(alpha, codes[:, : layout.p], model.mode_means_, model.mode_stds_)
-    return Encoded(cont, codes[:, layout.p :].astype(np.int64), n)
+    cont = np.empty((n, len(model.encoder_.continuous_parts)))
+    cont[:, model._mode_columns()] = decode_modes(
+        alpha, codes[:, : layout.p], model.mode_means_, model.mode_stds_
+    )
+    for k, (j, v) in enumerate(zip(model.value_columns_, model.values_)):
+        cont[:, j] = v[codes[:, layout.p + k]]
+    return Encoded(cont, codes[:, layout.p + len(model.values_) :].astype(np.int64), n)
 
 
 def _train(
@@ -733,11 +799,10 @@ def _train(
     _, critic_cls, adam_cls = _nets()
     n = len(rows_np)
     pac = model.pac
-    batch = min(model.batch_size, max(pac, n // pac * pac))
+    batch = model.batch_size_
     steps = max(1, n // batch)
     rows = torch.as_tensor(rows_np, device=device)
-    log_freq = [np.log1p(np.bincount(codes[:, j], minlength=k)) for j, k in
-                enumerate(model.cardinalities_)]
+    log_freq = [np.log1p(c) for c in model.category_counts_]
     sampler = _CondSampler(codes, layout, [f / f.sum() for f in log_freq], device)
     net = model._generator(layout, device)
     critic = critic_cls(layout.width, layout.cond_width, model.discriminator_dim, pac).to(device)
@@ -756,29 +821,27 @@ def _train(
         g_total = torch.zeros((), device=device)
         d_total = torch.zeros((), device=device)
         for _ in range(steps):
-            # critic step: real rows drawn to match the conditions, fakes without gradient
-            g, _, _ = conditions()
-            with torch.no_grad():
-                z = torch.randn(batch, model.embedding_dim, device=device)
-                fake = _activate(net(z, g), layout, 0.2)
+            # One batch of fakes serves both updates: the critic's (detached), then the
+            # generator's, through the updated critic. The paper draws fresh fakes for the
+            # generator; reusing them saves a quarter of the generator's work per step, with the
+            # same quality measured on titanic (4 seeds).
+            g, part, category = conditions()
+            z = torch.randn(batch, model.embedding_dim, device=device)
+            logits = net(z, g)
+            fake = _activate(logits, layout, 0.2)
             real = rows[sampler.rows(g) if layout.q else torch.randint(n, (batch,), device=device)]
             # the gradient penalty on points between real and fake rows (same conditions)
             mix = torch.rand(groups, 1, 1, device=device)
-            mixed = (mix * real.view(groups, pac, -1) + (1 - mix) * fake.view(groups, pac, -1))
+            mixed = mix * real.view(groups, pac, -1) + (1 - mix) * fake.detach().view(groups, pac, -1)
             mixed = mixed.view(batch, -1).requires_grad_(True)
             grad = torch.autograd.grad(critic(mixed, g).sum(), mixed, create_graph=True)[0]
             penalty = ((grad.view(groups, -1).norm(2, dim=1) - 1) ** 2).mean()
-            judged = critic(torch.cat([fake, real]), None if g is None else g.repeat(2))
+            judged = critic(torch.cat([fake.detach(), real]), None if g is None else g.repeat(2))
             judged = judged.view(2, -1)
             loss_d = judged[0].mean() - judged[1].mean() + 10.0 * penalty
             opt_d.zero_grad()
             loss_d.backward()
             opt_d.step()
-            # generator step: fresh conditions, the critic frozen
-            g, part, category = conditions()
-            z = torch.randn(batch, model.embedding_dim, device=device)
-            logits = net(z, g)
-            fake = _activate(logits, layout, 0.2)
             critic.requires_grad_(False)
             loss_g = -critic(fake, g).mean()
             critic.requires_grad_(True)
