@@ -136,7 +136,15 @@ def speed(args: argparse.Namespace) -> None:
 
 
 def quality_score(train: pd.DataFrame, synth: pd.DataFrame, metadata: Any) -> float:
+    """SDMetrics' QualityReport score. Datetime columns are cast to the real table's unit first:
+    SDMetrics compares datetimes as integers, so a sample in microseconds against a table in
+    nanoseconds scores 0 with the same instants."""
     from sdmetrics.reports.single_table import QualityReport
+
+    synth = synth.copy()
+    for name in train.columns:
+        if pd.api.types.is_datetime64_any_dtype(train[name]):
+            synth[name] = synth[name].astype(train[name].dtype)
 
     report = QualityReport()
     with warnings.catch_warnings():
