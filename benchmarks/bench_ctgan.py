@@ -1,89 +1,81 @@
-"""synthgen's CTGAN against SDV 2.0's CTGANSynthesizer: speed on adult, quality on the real tables.
+"""synthgen's CTGAN against SDV 2.0's CTGANSynthesizer (issue 5): speed on adult, quality on the
+real tables.
 
-    python benchmarks/bench_ctgan.py speed --data ../shared/datasets --threads 1
-    python benchmarks/bench_ctgan.py quality --data ../shared/datasets --tables titanic --epochs 100
+    OMP_NUM_THREADS=1 python -m benchmarks.bench_ctgan speed --data ../shared/datasets --threads 1
+    OMP_NUM_THREADS=1 python -m benchmarks.bench_ctgan quality --data ../shared/datasets
 
-`speed`: both sides fit the same 80% training rows of adult (seed 0) with the same batch size
-(500) and torch thread count, twice each, with `--short` and `--long` epochs; time per epoch is
-(T_long - T_short) / (long - short) and preprocessing (everything before the first epoch) is
-T_short - short x per-epoch. A fit on 200 rows first loads what each side imports, so library
-import time counts for neither. synthgen runs with early stopping off here (early stopping holds
-out 10% of the rows, which would shorten its epochs); its schema detection is inside its timed fit,
-SDV's metadata detection is not.
+Both use the shared protocol's 80% training rows (`benchmarks.run.split`, seed 0). synthgen fits
+the rows as `read_table` gives them (as the CLI does); SDV fits them typed (`typed_frame`: numbers
+as numbers, dates as datetimes) with the metadata SDV detects from them. torch runs with
+`--threads` threads on both sides.
 
-`quality`: the protocol of the shared datasets: split 80/20 with seed 0, fit on the 80% with
-each side's defaults but the epochs (synthgen: early stopping on, batch 500 or smaller for a small
-table; SDV: batch 500), sample as many rows as the 20% holdout, score the sample against the 80% with SDMetrics' QualityReport
-(metadata detected by SDV from the training rows). Each (table, model) result is appended to
-`--out` as a JSON line as soon as it is known, and the table printed at the end.
+`speed`: each side fits twice, with `--short` and `--long` epochs, batch 500. Time per epoch is
+(T_long - T_short) / (long - short); preprocessing (everything before the first epoch) is
+T_short - short x per-epoch. Wall and CPU seconds of this process are both given: wall is what a
+user waits, CPU is steadier on a shared machine (SDV spends part of its preprocessing in joblib
+worker processes, which this process's CPU time does not count, so SDV's CPU preprocessing is
+understated). A fit on 200 rows first loads what each side imports, so import time counts for
+neither. synthgen runs with early stopping off (its validation split would shorten its epochs).
 
-Needs the `sdv` and `dev` extras (SDV and SDMetrics are the yardstick, never a synthgen dependency).
+`quality`: fit on the 80% with each side's defaults but `--epochs` (synthgen: early stopping on,
+batch 500 or smaller for a small table; SDV: batch 500), sample as many rows as the 20% holdout
+(seed 0), and score the sample against the 80% with SDMetrics' QualityReport
+(`benchmarks.run.sdmetrics_quality`), beside the mode-collapse verdict of synthgen's report. Each
+result is appended to `--out` as a JSON line as soon as it is known; the table is printed at the
+end.
+
+Needs the `sdv` and `dev` extras: SDV and SDMetrics are the yardstick, never synthgen dependencies.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 import warnings
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.run import SEED, sdmetrics_quality, sdv_metadata, split
 
-SEED = 0
 BATCH = 500
 
 
-def split(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The shared datasets' protocol: 80% training rows, 20% holdout, shuffled with seed 0."""
-    order = np.random.default_rng(SEED).permutation(len(table))
-    holdout = int(round(0.2 * len(table)))
-    return (table.iloc[order[holdout:]].reset_index(drop=True),
-            table.iloc[order[:holdout]].reset_index(drop=True))
+def load(data: str, name: str) -> dict[str, Any]:
+    """The table's training rows (as read, and typed), holdout, schema and SDV metadata."""
+    import synthgen
+    from synthgen.columns.typed import typed_frame
+    from synthgen.io import read_table
+
+    train, holdout = split(read_table(Path(data) / f"{name}.csv"))
+    schema = synthgen.detect(train)
+    typed = typed_frame(train, schema)
+    return {"train": train, "typed": typed, "holdout_rows": len(holdout), "schema": schema,
+            "metadata": sdv_metadata(typed)}
 
 
-def load(data: str, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The table with typed columns (numbers, dates, booleans), as SDV and SDMetrics want them;
-    both sides fit the same typed frame."""
+def fit_ours(table: dict[str, Any], epochs: int, threads: int, **params: Any) -> Any:
     import synthgen
 
-    table = pd.read_csv(Path(data) / f"{name}.csv", na_values=["?"], skipinitialspace=True)
-    for col in synthgen.detect(table).columns:
-        if col.kind == "datetime":
-            table[col.name] = pd.to_datetime(table[col.name], format=col.format)
-    return split(table)
+    return synthgen.fit(table["train"], model="ctgan", schema=table["schema"], seed=SEED,
+                        epochs=epochs, threads=threads, **params)
 
 
-def sdv_metadata(train: pd.DataFrame) -> Any:
-    from sdv.metadata import Metadata
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return Metadata.detect_from_dataframes({"table": train})
-
-
-def fit_ours(train: pd.DataFrame, epochs: int, threads: int, **params: Any) -> Any:
-    import synthgen
-
-    return synthgen.fit(train, model="ctgan", seed=SEED, epochs=epochs, threads=threads, **params)
-
-
-def fit_sdv(train: pd.DataFrame, metadata: Any, epochs: int) -> Any:
+def fit_sdv(table: dict[str, Any], epochs: int) -> Any:
+    import numpy as np
     import torch
+    from sdv.metadata import Metadata
     from sdv.single_table import CTGANSynthesizer
 
     torch.manual_seed(SEED)
     np.random.seed(SEED)
-    synth = CTGANSynthesizer(metadata, epochs=epochs, batch_size=BATCH, enable_gpu=False)
+    metadata = Metadata.load_from_dict({"tables": {"table": table["metadata"]}})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        synth.fit({"table": train})
+        synth = CTGANSynthesizer(metadata, epochs=epochs, batch_size=BATCH, enable_gpu=False)
+        synth.fit({"table": table["typed"]})
     return synth
 
 
@@ -98,20 +90,20 @@ def speed(args: argparse.Namespace) -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    train, _ = load(args.data, args.table)
-    metadata = sdv_metadata(train)
-    warm = train.iloc[:200]
+    table = load(args.data, args.table)
+    warm = load(args.data, args.table)
+    warm.update(train=warm["train"].head(200), typed=warm["typed"].head(200))
     fit_ours(warm, 1, args.threads, early_stop=False, batch_size=100)
-    fit_sdv(warm, sdv_metadata(warm), 1)
+    fit_sdv(warm, 1)
     rows = []
     for side in ("synthgen", "sdv"):
         t = {}
         for epochs in (args.short, args.long):
             if side == "synthgen":
-                t[epochs] = timed(fit_ours, train, epochs, args.threads, early_stop=False,
+                t[epochs] = timed(fit_ours, table, epochs, args.threads, early_stop=False,
                                   batch_size=BATCH)
             else:
-                t[epochs] = timed(fit_sdv, train, metadata, epochs)
+                t[epochs] = timed(fit_sdv, table, epochs)
             print(f"{side} {epochs} epochs: {t[epochs][0]:.1f} s wall, {t[epochs][1]:.1f} s CPU",
                   flush=True)
         row: dict[str, Any] = {"side": side}
@@ -121,7 +113,7 @@ def speed(args: argparse.Namespace) -> None:
             row[f"preprocess_{clock}_s"] = t[args.short][i] - args.short * per_epoch
         rows.append(row)
     ours, sdv = rows
-    print(f"\n{args.table}: {len(train):,} training rows, batch {BATCH}, "
+    print(f"\n{args.table}: {len(table['train']):,} training rows, batch {BATCH}, "
           f"torch threads {args.threads}\n")
     print("| | synthgen ctgan | SDV CTGANSynthesizer | ratio |")
     print("|---|---:|---:|---:|")
@@ -131,62 +123,59 @@ def speed(args: argparse.Namespace) -> None:
             print(f"| {label}, {clock} (s) | {ours[k]:.2f} | {sdv[k]:.2f} | {ours[k] / sdv[k]:.3f} |")
     if args.out:
         with open(args.out, "a") as fh:
-            fh.write(json.dumps({"bench": "speed", "table": args.table,
-                                 "threads": args.threads, "rows": rows}) + "\n")
+            fh.write(json.dumps({"bench": "speed", "table": args.table, "threads": args.threads,
+                                 "short": args.short, "long": args.long, "rows": rows}) + "\n")
 
 
-def quality_score(train: pd.DataFrame, synth: pd.DataFrame, metadata: Any) -> float:
-    """SDMetrics' QualityReport score. Datetime columns are cast to the real table's unit first:
-    SDMetrics compares datetimes as integers, so a sample in microseconds against a table in
-    nanoseconds scores 0 with the same instants."""
-    from sdmetrics.reports.single_table import QualityReport
+def collapse_verdict(table: dict[str, Any], synthetic: pd.DataFrame) -> dict[str, Any]:
+    """synthgen's report on mode collapse: the verdict and its reasons."""
+    from synthgen.report.collapse import assess
+    from synthgen.report.values import prepare
 
-    synth = synth.copy()
-    for name in train.columns:
-        if pd.api.types.is_datetime64_any_dtype(train[name]):
-            synth[name] = synth[name].astype(train[name].dtype)
-
-    report = QualityReport()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        report.generate(train, synth, metadata.to_dict()["tables"]["table"], verbose=False)
-    return float(report.get_score())
+    real = prepare(table["train"], table["schema"], role="real")
+    found = assess(real, prepare(synthetic, table["schema"], like=real))
+    return {"verdict": found["verdict"], "reasons": found["reasons"]}
 
 
 def quality(args: argparse.Namespace) -> None:
     import torch
 
+    from synthgen.columns.typed import typed_frame
+
     torch.set_num_threads(args.threads)
     results = []
     for name in args.tables.split(","):
-        train, holdout = load(args.data, name)
-        metadata = sdv_metadata(train)
+        table = load(args.data, name)
         for model in args.models.split(","):
             start = time.perf_counter()
             extra: dict[str, Any] = {}
             if model == "synthgen":
-                fitted = fit_ours(train, args.epochs, args.threads)
+                fitted = fit_ours(table, args.epochs, args.threads)
                 fit_s = time.perf_counter() - start
-                synth = fitted.sample(len(holdout), seed=SEED)
+                synthetic = fitted.sample(table["holdout_rows"], seed=SEED)
                 info = fitted.describe()
-                extra = {"epochs_run": info["epochs_run"], "chosen_epoch": info["chosen_epoch"]}
+                extra = {"epochs_run": info["epochs_run"], "chosen_epoch": info["chosen_epoch"],
+                         "batch_size": info["batch_size"]}
             else:
-                fitted = fit_sdv(train, metadata, args.epochs)
+                fitted = fit_sdv(table, args.epochs)
                 fit_s = time.perf_counter() - start
-                synth = fitted.sample(len(holdout))["table"]  # SDV 2.0: a dict of tables
-            score = quality_score(train, synth, metadata)
+                synthetic = fitted.sample(table["holdout_rows"])["table"]  # SDV 2.0: a dict
+            synthetic = typed_frame(synthetic, table["schema"])
+            score = sdmetrics_quality(table["typed"], synthetic, table["metadata"])["score"]
             row = {"bench": "quality", "table": name, "model": model, "epochs": args.epochs,
-                   "threads": args.threads, "score": score, "fit_s": fit_s, **extra}
+                   "threads": args.threads, "score": score, "fit_s": fit_s, **extra,
+                   "collapse": collapse_verdict(table, synthetic)}
             print(json.dumps(row), flush=True)
             results.append(row)
             if args.out:
                 with open(args.out, "a") as fh:
                     fh.write(json.dumps(row) + "\n")
-    print("\n| table | model | epochs (run / chosen) | fit (s) | QualityReport |")
-    print("|---|---|---|---:|---:|")
+    print("\n| table | model | epochs (run / chosen) | fit (s) | QualityReport | mode collapse |")
+    print("|---|---|---|---:|---:|---|")
     for r in results:
         ep = f"{r['epochs_run']} / {r['chosen_epoch']}" if "epochs_run" in r else str(r["epochs"])
-        print(f"| {r['table']} | {r['model']} | {ep} | {r['fit_s']:.0f} | {r['score']:.3f} |")
+        print(f"| {r['table']} | {r['model']} | {ep} | {r['fit_s']:.0f} | {r['score']:.3f} | "
+              f"{r['collapse']['verdict']} |")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -194,8 +183,8 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     for command in ("speed", "quality"):
         p = sub.add_parser(command)
-        p.add_argument("--data", default=str(ROOT.parent / "shared" / "datasets"))
-        p.add_argument("--threads", type=int, default=1)
+        p.add_argument("--data", default="sample_data")
+        p.add_argument("--threads", type=int, default=1, help="torch threads, both sides")
         p.add_argument("--out", default=None, help="append results as JSON lines to this file")
     s = sub.choices["speed"]
     s.add_argument("--table", default="adult")
