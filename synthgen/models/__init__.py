@@ -18,6 +18,15 @@ register(
         needs=("scipy",),
     )
 )
+register(
+    ModelInfo(
+        "ctgan",
+        "synthgen.models.ctgan:CTGAN",
+        "Conditional tabular GAN (Xu et al. 2019), fast on a CPU, stopped on quality",
+        needs=("torch",),
+        extra="ctgan",
+    )
+)
 
 # SDV's synthesizers as peers (synthgen.models.sdv): SDV's own code and licence, for comparison.
 for _name, _cls, _what in (

@@ -1,0 +1,130 @@
+"""CTGAN: learns a planted dependence, round-trips through the model file (also a model trained
+on a GPU, loaded where there is none), samples reproducibly, and stops early on quality."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import synthgen
+from synthgen.errors import UsageError
+
+# Small networks and a larger learning rate: the behaviour under test in seconds, not minutes.
+FAST = dict(embedding_dim=32, generator_dim=(64, 64), discriminator_dim=(64, 64), lr=3e-3,
+            threads=1)
+
+
+def planted(n: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """`kind` decides which of two far-apart modes `x` comes from."""
+    rng = np.random.default_rng(seed)
+    kind = rng.choice(["low", "high"], n)
+    x = np.where(kind == "low", rng.normal(0, 1, n), rng.normal(10, 1, n))
+    return pd.DataFrame({"kind": kind, "x": np.round(x, 3)})
+
+
+@pytest.fixture(scope="module")
+def torch():
+    return pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="module")
+def fitted(torch):
+    table = planted()
+    return table, synthgen.fit(table, model="ctgan", seed=0, epochs=15, batch_size=100,
+                               early_stop=False, **FAST)
+
+
+def test_importing_models_does_not_import_torch():
+    code = "import sys, synthgen.models; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.torch
+def test_learns_planted_dependence(fitted):
+    table, model = fitted
+    out = model.sample(4000, seed=1)
+    agree = ((out["kind"] == "low") == (out["x"] < 5)).mean()
+    # independent sampling of the two columns would agree about half the time
+    real_low = (table["kind"] == "low").mean()
+    independent = real_low**2 + (1 - real_low) ** 2
+    assert agree > 0.85 > independent + 0.3, agree
+    assert abs((out["kind"] == "low").mean() - real_low) < 0.1
+
+
+@pytest.mark.torch
+def test_round_trip_and_seeds(fitted, tmp_path):
+    _, model = fitted
+    path = tmp_path / "m.synthgen"
+    model.save(str(path))
+    again = synthgen.load(str(path))
+    a = model.sample(500, seed=3)
+    pd.testing.assert_frame_equal(a, again.sample(500, seed=3))
+    pd.testing.assert_frame_equal(a, model.sample(500, seed=3))
+    assert not a.equals(model.sample(500, seed=4))
+
+
+@pytest.mark.torch
+def test_weights_are_numpy_and_a_gpu_model_loads_on_cpu(fitted, torch):
+    _, model = fitted
+    state = model.to_state()
+    weights = state["fitted"]["generator"]
+    assert weights and all(isinstance(v, np.ndarray) for v in weights.values())
+    # a model trained with device="cuda" keeps that parameter; without a GPU it samples on the CPU
+    state["params"]["device"] = "cuda"
+    from synthgen.models.ctgan import CTGAN
+
+    moved = CTGAN.from_state(state)
+    if not torch.cuda.is_available():
+        assert next(moved._network().parameters()).device.type == "cpu"
+    pd.testing.assert_frame_equal(model.sample(300, seed=5), moved.sample(300, seed=5))
+
+
+@pytest.mark.torch
+def test_cuda_without_gpu_is_a_clear_error(torch, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(UsageError, match="no CUDA GPU"):
+        synthgen.fit(planted(100), model="ctgan", seed=0, epochs=1, device="cuda", **FAST)
+
+
+@pytest.mark.parametrize("params", [{"batch_size": 55}, {"epochs": 0}, {"device": "tpu"}])
+def test_bad_parameters_are_usage_errors(params):
+    from synthgen.models.ctgan import CTGAN
+
+    with pytest.raises(UsageError):
+        CTGAN(**params)
+
+
+@pytest.mark.torch
+def test_early_stopping_keeps_the_best_epoch(torch):
+    table = planted(800)
+    seen = []
+
+    def fit(epochs: int):
+        return synthgen.fit(table, model="ctgan", seed=0, epochs=epochs, batch_size=100,
+                            patience=3, **FAST)
+
+    from synthgen.models import create
+
+    model = create("ctgan", epochs=12, batch_size=100, patience=3, **FAST)
+    model.on_epoch = lambda epoch, total, losses: seen.append((epoch, total, losses))
+    model.fit(table, seed=0)
+    info = model.describe()
+    scores = {e: s["validation"] for e, _, s in seen if "validation" in s}
+    assert [e for e, _, _ in seen] == list(range(1, info["epochs_run"] + 1))
+    assert all(total == 12 and {"generator", "discriminator"} <= set(losses)
+               for _, total, losses in seen)
+    assert scores and info["chosen_epoch"] == max(scores, key=scores.get)
+    assert info["best_validation_score"] == round(max(scores.values()), 4)
+    # a stop waits for `patience` epochs and for half the run without a better score
+    run, chosen = info["epochs_run"], info["chosen_epoch"]
+    assert run == 12 or run - chosen >= max(3, run / 2)
+    assert all(e - chosen < max(3, e / 2) for e in range(chosen, run))
+    # the kept generator is the chosen epoch's: a run that ends there samples the same rows
+    short = fit(info["chosen_epoch"])
+    pd.testing.assert_frame_equal(model.sample(300, seed=2), short.sample(300, seed=2))
+    assert short.describe()["chosen_epoch"] == info["chosen_epoch"]
