@@ -43,7 +43,9 @@ BatchSize = Annotated[int | None, typer.Option("--batch-size", help="Batch size 
 Device = Annotated[str | None, typer.Option("--device", help="auto, cpu or cuda (ctgan).")]
 Components = Annotated[
     int | None,
-    typer.Option("--components", help="Mixture components (gmm; default: chosen on held-out rows)."),
+    typer.Option(
+        "--components", help="Mixture components (gmm; default: chosen on held-out rows)."
+    ),
 ]
 EarlyStop = Annotated[
     bool | None,

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from synthgen.columns import boolean, categorical, constant, datetime, identifier, numeric, text
-from synthgen.columns.base import Part, RowRandom
+from synthgen.columns.base import NULL_SUFFIX, Part, RowRandom
 from synthgen.schema import Column, Schema
+
+if TYPE_CHECKING:
+    from synthgen.stream import StreamStats
 
 MODULES: dict[str, ModuleType] = {
     "numeric": numeric,
@@ -34,6 +37,10 @@ MODULES: dict[str, ModuleType] = {
 }
 # Kinds whose values could single out a person when rare.
 _PROTECTED = {"categorical", "text"}
+# Kinds that can decode to a pandas Categorical (few distinct values, no object array).
+_CATEGORY_KINDS = {"categorical", "boolean", "constant"}
+# Kinds whose parts are a function of the value, so counts of distinct values give them exactly.
+_COUNTED_KINDS = {"numeric", "categorical", "boolean", "datetime"}
 
 
 @dataclass
@@ -80,17 +87,62 @@ class TableEncoder:
         self.rare_threshold = rare_threshold
         self.states: list[dict[str, Any]] = []
 
-    def fit(self, table: pd.DataFrame, rng: np.random.Generator) -> TableEncoder:
+    def fit(
+        self, table: pd.DataFrame, rng: np.random.Generator, stream: StreamStats | None = None
+    ) -> TableEncoder:
+        """Fit every column on `table`. With `stream` (the exact counts of a whole table that
+        `table` is a sample of), nulls and category frequencies come from the whole table."""
         self.states = []
         for col in self.schema.columns:
             module = MODULES[col.kind]
             values = table[col.name]
-            if col.kind in _PROTECTED:
+            counts = stream.columns[col.name].counts if stream is not None else None
+            if col.kind == "categorical" and counts is not None:
+                ranked = counts.sort_values(ascending=False, kind="stable").to_dict()
+                state = categorical.fit_counts(ranked, col, rare_threshold=self.rare_threshold)
+                state["has_nulls"] = stream.columns[col.name].nulls > 0
+                state["pandas_categorical"] = isinstance(values.dtype, pd.CategoricalDtype)
+            elif col.kind in _PROTECTED:
                 state = module.fit(values, col, rare_threshold=self.rare_threshold)
             else:
                 state = module.fit(values, col)
+            if stream is not None and "has_nulls" in state:
+                # nulls too rare to be in the sample still get their share of the output
+                state["has_nulls"] = state["has_nulls"] or (
+                    stream.columns[col.name].nulls > 0
+                    and (col.kind != "constant" or col.value is not None)
+                )
             self.states.append(state)
         return self
+
+    def exact_marginals(self, stream: StreamStats) -> list[tuple[np.ndarray, np.ndarray] | None]:
+        """For each part, its values over the whole table as (distinct values, rows), where
+        the stream counted them all: every part of a column whose distinct values were all
+        counted, and the null indicator of any column; None for the other parts."""
+        rng = np.random.default_rng(0)  # encoding distinct values draws nothing that is kept
+        out: list[tuple[np.ndarray, np.ndarray] | None] = []
+        for col, state in zip(self.schema.columns, self.states):
+            module = MODULES[col.kind]
+            stats = stream.columns[col.name]
+            parts = module.parts(col.name, state)
+            if stats.counts is not None and col.kind in _COUNTED_KINDS:
+                # every distinct value once, and a null if there were any, weighted by rows
+                real = len(stats.counts)
+                values = pd.Series(stats.counts.index).reindex(range(real + (stats.nulls > 0)))
+                weights = np.append(stats.counts.to_numpy(dtype=float), stats.nulls)
+                for part, codes in zip(parts, module.encode(values, col, state, rng)):
+                    if part.continuous:  # the null's placeholder value is no real value
+                        out.append((codes[:real], weights[:real]))
+                    else:
+                        out.append((codes, weights[: len(codes)]))
+                continue
+            for part in parts:
+                if part.name == f"{col.name}{NULL_SUFFIX}":
+                    nulls = float(stats.nulls)
+                    out.append((np.array([0, 1]), np.array([stream.rows - nulls, nulls])))
+                else:
+                    out.append(None)
+        return out
 
     @property
     def parts(self) -> list[Part]:
@@ -113,10 +165,23 @@ class TableEncoder:
             arrays.extend(MODULES[col.kind].encode(table[col.name], col, state, rng))
         return Encoded.from_parts(self.parts, arrays, len(table))
 
-    def decode(self, encoded: Encoded, seed: int = 0, start: int = 0) -> pd.DataFrame:
-        """Rows of the table from encoded parts. `start` numbers the first row: the random draws
-        of decoding (and new keys) belong to row numbers, so any chunking gives the same rows."""
-        rows = RowRandom(seed, start, encoded.n_rows)
+    def decode(
+        self,
+        encoded: Encoded,
+        seed: int = 0,
+        start: int = 0,
+        *,
+        total: int | None = None,
+        categorical: bool = False,
+    ) -> pd.DataFrame:
+        """Rows of the table from encoded parts. `start` numbers the first row and `total` is
+        the size of the whole sample (default: up to these rows): the random draws of decoding
+        (and new keys) belong to row numbers, so any chunking gives the same rows.
+
+        `categorical=True` returns text columns of few values (categorical, boolean spellings,
+        constants) as pandas Categoricals: the same values, much faster to build and write.
+        """
+        rows = RowRandom(seed, start, encoded.n_rows, total=total)
         ci = di = 0
         columns = {}
         for i, (col, state) in enumerate(zip(self.schema.columns, self.states)):
@@ -129,8 +194,11 @@ class TableEncoder:
                 else:
                     arrays.append(encoded.discrete[:, di])
                     di += 1
-            values = module.decode(arrays, col, state, rows.child(i))
-            columns[col.name] = as_source_dtype(values, col).array
+            options = {"as_category": True} if categorical and col.kind in _CATEGORY_KINDS else {}
+            values = module.decode(arrays, col, state, rows.child(i), **options)
+            if not isinstance(values.dtype, pd.CategoricalDtype):  # one asked for stays one
+                values = as_source_dtype(values, col)
+            columns[col.name] = values
         return pd.DataFrame(columns, copy=False)
 
     def suppressed(self) -> dict[str, dict[str, int]]:

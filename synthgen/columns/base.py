@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: The name of a column's null indicator part is the column's name and this.
+NULL_SUFFIX = "\x1fnull"
+
 
 @dataclass(frozen=True)
 class Part:
@@ -65,19 +68,39 @@ class RowRandom:
         True
     """
 
-    def __init__(self, seed: int, start: int, n: int, key: int = 0):
+    def __init__(self, seed: int, start: int, n: int, key: int = 0, total: int | None = None):
         self.seed, self.start, self.n, self.key = int(seed), int(start), int(n), int(key)
+        # rows in the whole sample these rows belong to (a chunk's rows are only part of it)
+        self.total = self.start + self.n if total is None else int(total)
+        self._index: np.ndarray | None = None  # set by `take`: only these rows (offsets)
 
     def child(self, key: int) -> RowRandom:
         """An independent stream for one column (or one use inside a column)."""
         # Python ints, wrapped to 64 bits: a child's key times 1_000_003 is past uint64
         base = _mix(np.array([(self.key * 1_000_003 + key + 1) % 2**64], dtype=np.uint64))[0]
-        return RowRandom(self.seed, self.start, self.n, int(base % np.uint64(2**62)))
+        out = RowRandom(self.seed, self.start, self.n, int(base % np.uint64(2**62)), self.total)
+        out._index = self._index
+        return out
+
+    def take(self, index: np.ndarray) -> RowRandom:
+        """The same draws for only the rows at offsets `index` (a few rows of a big chunk).
+
+        Example:
+            >>> rows = RowRandom(seed=7, start=0, n=10)
+            >>> bool((rows.take(np.array([2, 5])).uniform() == rows.uniform()[[2, 5]]).all())
+            True
+        """
+        out = RowRandom(self.seed, self.start, self.n, self.key, self.total)
+        out._index = np.asarray(index, dtype=np.int64)
+        return out
 
     def uniform(self, width: int | None = None) -> np.ndarray:
-        """Uniform draws in [0, 1): shape (n,) or (n, width)."""
+        """Uniform draws in [0, 1): shape (n,) or (n, width) (n: the rows taken, if any)."""
         cols = 1 if width is None else width
-        rows = np.arange(self.start, self.start + self.n, dtype=np.uint64)[:, None]
+        if self._index is None:
+            rows = np.arange(self.start, self.start + self.n, dtype=np.uint64)[:, None]
+        else:
+            rows = (self._index + self.start).astype(np.uint64)[:, None]
         lanes = np.arange(cols, dtype=np.uint64)[None, :]
         with np.errstate(over="ignore"):
             salt = _mix(np.array([(self.seed * 2654435761 + self.key) % 2**64], np.uint64))[0]

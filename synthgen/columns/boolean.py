@@ -41,14 +41,25 @@ def encode(values: pd.Series, col: Column, state: dict[str, Any], rng: np.random
 
 
 def decode(
-    arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom
+    arrays: list[np.ndarray],
+    col: Column,
+    state: dict[str, Any],
+    rows: RowRandom,
+    as_category: bool = False,
 ) -> pd.Series:
+    """Booleans, or the two spellings as text (a pandas Categorical with `as_category`)."""
     codes = np.asarray(arrays[0], dtype=np.int64)
     missing = codes == 2
     if state["typed"]:
         if state["has_nulls"]:  # the dtype must not change from chunk to chunk
             return pd.Series(pd.arrays.BooleanArray(codes == 1, missing))
         return pd.Series(codes == 1)
+    if as_category:
+        return pd.Series(
+            pd.Categorical.from_codes(
+                np.where(missing, -1, codes), [col.false_value, col.true_value]
+            )
+        )
     table = np.array([col.false_value, col.true_value, None], dtype=object)
     return pd.Series(table[codes], dtype=object)
 

@@ -27,6 +27,15 @@ def fit(values: pd.Series, col: Column, rare_threshold: int = 0) -> dict[str, An
     keys = _key(values)
     # a dict: looking 50,000 categories up in a Series one by one takes seconds
     counts = keys.value_counts(dropna=True, sort=True).to_dict()
+    state = fit_counts(counts, col, rare_threshold)
+    state["has_nulls"] = bool(null_mask(values).any())
+    state["pandas_categorical"] = isinstance(values.dtype, pd.CategoricalDtype)
+    return state
+
+
+def fit_counts(counts: dict[Any, float], col: Column, rare_threshold: int = 0) -> dict[str, Any]:
+    """The categories, their frequencies and the rare ones, from each value's count of rows, most
+    frequent first (e.g. counted over a whole table too big to load; see `synthgen.stream`)."""
     if col.categories:
         order = [c for c in col.categories if c in counts]
     else:
@@ -40,8 +49,6 @@ def fit(values: pd.Series, col: Column, rare_threshold: int = 0) -> dict[str, An
         "has_rare": bool(rare),
         "suppressed_categories": len(rare),
         "suppressed_rows": int(sum(counts[c] for c in rare)),
-        "has_nulls": bool(null_mask(values).any()),
-        "pandas_categorical": isinstance(values.dtype, pd.CategoricalDtype),
     }
 
 
@@ -68,29 +75,41 @@ def encode(values: pd.Series, col: Column, state: dict[str, Any], rng: np.random
     return [codes]
 
 
+def _code_type(k: int) -> type:
+    """The integer type a pandas Categorical of k categories keeps its codes in (so none is
+    copied), wide enough for the rare and null codes k and k + 1 before they are replaced."""
+    return np.int8 if k + 2 < 127 else np.int16 if k + 2 < 32767 else np.int32
+
+
 def _index(categories: list[Any]) -> pd.Index:
     return pd.Index(categories, dtype=object)
 
 
 def decode(
-    arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom
+    arrays: list[np.ndarray],
+    col: Column,
+    state: dict[str, Any],
+    rows: RowRandom,
+    as_category: bool = False,
 ) -> pd.Series:
-    codes = np.asarray(arrays[0], dtype=np.int64).copy()
+    """The categories (object dtype, or a pandas Categorical when the input had one or when
+    `as_category` asks for it: no object array is made then, which is much faster)."""
     k = len(state["categories"])
-    missing = codes == k + int(state["has_rare"]) if state["has_nulls"] else codes < 0
-    rare = (codes == k) & state["has_rare"]
+    codes = np.asarray(arrays[0]).astype(_code_type(k))
     if k == 0:  # every category was rare: nothing is safe to write
-        missing = np.ones(len(codes), dtype=bool)
-    elif rare.any():
-        codes[rare] = rows.choice(state["probabilities"])[rare]
+        codes[:] = -1
+    else:
+        if state["has_rare"]:
+            where = np.flatnonzero(codes == k)
+            if len(where):
+                codes[where] = rows.take(where).choice(state["probabilities"])
+        if state["has_nulls"]:
+            codes[codes == k + int(state["has_rare"])] = -1
+    if as_category or state["pandas_categorical"]:
+        dtype = pd.CategoricalDtype(_index(state["categories"]), ordered=bool(col.ordered))
+        return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype, validate=False))
     table = np.array(state["categories"] + [None], dtype=object)
-    codes[missing] = k
-    out = table[np.clip(codes, 0, k)]
-    if state["pandas_categorical"]:
-        return pd.Series(
-            pd.Categorical(out, categories=_index(state["categories"]), ordered=bool(col.ordered))
-        )
-    return pd.Series(out, dtype=object)
+    return pd.Series(table[codes], dtype=object)  # code -1 picks the last entry: None
 
 
 def parse_values(values: pd.Series, col: Column, state: dict[str, Any]) -> np.ndarray:

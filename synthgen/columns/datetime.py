@@ -119,9 +119,11 @@ def fit(values: pd.Series, col: Column) -> dict[str, Any]:
     missing = np.isnan(seconds)
     finite = seconds[~missing]
     dtype_tz = getattr(values.dtype, "tz", None)
+    low = col.min if col.min is not None else (finite.min() if len(finite) else 0.0)
+    high = col.max if col.max is not None else (finite.max() if len(finite) else 0.0)
     return {
-        "min": float(finite.min()) if len(finite) else 0.0,
-        "max": float(finite.max()) if len(finite) else 0.0,
+        "min": float(low),
+        "max": float(high),
         "has_nulls": bool(missing.any()),
         "resolution": _resolution(seconds),
         "offset": _offset(values, col.format) if col.format else 0,

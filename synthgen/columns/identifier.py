@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthgen.columns.base import Part, RowRandom, null_mask
+from synthgen.columns.base import NULL_SUFFIX, Part, RowRandom, null_mask
 from synthgen.schema import Column
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -42,7 +42,7 @@ def fit(values: pd.Series, col: Column) -> dict[str, Any]:
 
 
 def parts(name: str, state: dict[str, Any]) -> list[Part]:
-    return [Part(f"{name}\x1fnull", 2)] if state["has_nulls"] else []
+    return [Part(f"{name}{NULL_SUFFIX}", 2)] if state["has_nulls"] else []
 
 
 def encode(values: pd.Series, col: Column, state: dict[str, Any], rng: np.random.Generator) -> list:
@@ -77,8 +77,10 @@ def generate(col: Column, rows: RowRandom) -> np.ndarray:
     alphabets = [_ALPHABETS.get(ch) for ch in pattern]
     radices = [len(a) for a in alphabets if a is not None]
     space = math.prod(radices)
-    if space < 10 * (start + n):  # too few shapes for unique keys: widen with digits
-        pattern = pattern + "9" * max(1, len(str(start + n)))
+    # too few shapes for unique keys: widen with digits. Decided by the whole sample's size,
+    # never the chunk's, so a row's key does not depend on how the sample is chunked.
+    if space < 10 * rows.total:
+        pattern = pattern + "9" * max(1, len(str(rows.total)))
         return generate(Column(name=col.name, kind="id", pattern=pattern), rows)
     codes = _permute(index, space, (rows.seed * 7919) % space)
     out = np.full(n, "", dtype=object)

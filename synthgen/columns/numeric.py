@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthgen.columns.base import Part, RowRandom, fill_from_observed, null_mask
+from synthgen.columns.base import NULL_SUFFIX, Part, RowRandom, fill_from_observed, null_mask
 from synthgen.errors import InputError
 from synthgen.schema import Column
 
@@ -113,7 +113,7 @@ def continuous_parts(name: str, state: dict[str, Any]) -> list[Part]:
     """A continuous part, and a null indicator when the column had nulls (shared with datetime)."""
     out = [Part(name)]
     if state["has_nulls"]:
-        out.append(Part(f"{name}\x1fnull", 2))
+        out.append(Part(f"{name}{NULL_SUFFIX}", 2))
     return out
 
 
@@ -134,8 +134,9 @@ def encode_continuous(x: np.ndarray, state: dict[str, Any], rng: np.random.Gener
 def decode_continuous(
     arrays: list[np.ndarray], state: dict[str, Any]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The clipped values and the null mask (shared with datetime)."""
-    x = np.clip(np.asarray(arrays[0], dtype=float), state["min"], state["max"])
+    """The clipped values (a new array) and the null mask (shared with datetime)."""
+    x = np.maximum(np.asarray(arrays[0], dtype=float), state["min"])
+    np.minimum(x, state["max"], out=x)
     missing = arrays[1].astype(bool) if state["has_nulls"] else np.zeros(len(x), dtype=bool)
     return x, missing
 
@@ -145,7 +146,7 @@ def decode(
 ) -> pd.Series:
     x, missing = decode_continuous(arrays, state)
     if state["integer"]:
-        ints = np.rint(x).astype(np.int64)
+        ints = np.rint(x, out=x).astype(np.int64)
         if state["has_nulls"]:  # one dtype for every chunk, drawn nulls or not
             return pd.Series(pd.arrays.IntegerArray(ints, missing))
         return pd.Series(ints)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthgen.columns.base import Part, RowRandom, null_mask
+from synthgen.columns.base import NULL_SUFFIX, Part, RowRandom, null_mask
 from synthgen.schema import Column
 
 _MAX_WORDS = 64
@@ -38,7 +38,7 @@ def fit(values: pd.Series, col: Column, rare_threshold: int = 0) -> dict[str, An
 
 
 def parts(name: str, state: dict[str, Any]) -> list[Part]:
-    return [Part(f"{name}\x1fnull", 2)] if state["has_nulls"] else []
+    return [Part(f"{name}{NULL_SUFFIX}", 2)] if state["has_nulls"] else []
 
 
 def encode(values: pd.Series, col: Column, state: dict[str, Any], rng: np.random.Generator) -> list:

@@ -32,10 +32,32 @@ from synthgen.schema import Schema, detect, validate
 
 if TYPE_CHECKING:
     from synthgen.conditions import Constraints
+    from synthgen.stream import StreamStats
 
 # Rows generated per random stream: row i always comes from stream (seed, i // BLOCK_ROWS), so the
 # output for a seed is the same however it is chunked.
 BLOCK_ROWS = 10_000
+
+
+def new_seed() -> int:
+    """A fresh random seed (for when the user gives none)."""
+    return int(np.random.SeedSequence().entropy % 2**32)
+
+
+def chunk_bounds(start: int, n: int, chunk_rows: int) -> list[tuple[int, int]]:
+    """The (first, stop) rows of the chunks that cover rows start .. start + n - 1: about
+    `chunk_rows` each, ending on block boundaries of the row stream so no block is made twice.
+    Zero rows give one empty chunk (a frame with the columns and no rows).
+
+    Example:
+        >>> chunk_bounds(15_000, 30_000, 10_000)
+        [(15000, 20000), (20000, 30000), (30000, 40000), (40000, 45000)]
+    """
+    if n < 0 or start < 0:
+        raise UsageError("the number of rows and the first row must be 0 or more")
+    step = max(1, chunk_rows // BLOCK_ROWS) * BLOCK_ROWS
+    cuts = [start, *range((start // BLOCK_ROWS) * BLOCK_ROWS + step, start + n, step), start + n]
+    return list(zip(cuts[:-1], cuts[1:]))
 
 
 class Synthesizer:
@@ -82,11 +104,27 @@ class Synthesizer:
         """What a person wants to know about the fitted model (shown by `synthgen inspect`)."""
         return {}
 
+    def _set_marginals(self, marginals: list[tuple[np.ndarray, np.ndarray] | None]) -> bool:
+        """Optional: after fitting on a sample of a big table, take each part's distribution
+        over the whole table, `(distinct values, rows)` per part (None where unknown), in the
+        order of `encoder_.parts`. Returns whether the model used them (default: it can't)."""
+        return False
+
     # ---- shared -----------------------------------------------------------------------------
     def fit(
-        self, table: pd.DataFrame, schema: Schema | None = None, *, seed: int | None = None
+        self,
+        table: pd.DataFrame,
+        schema: Schema | None = None,
+        *,
+        seed: int | None = None,
+        stream: StreamStats | None = None,
     ) -> Synthesizer:
-        """Learn the table; `schema` defaults to the detected one."""
+        """Learn the table; `schema` defaults to the detected one.
+
+        `stream`: when `table` is a uniform sample of a bigger table, that table's exact counts
+        (`synthgen.stream.reservoir_sample` gives both); nulls, category frequencies and, where
+        the model can use them, the marginals of the counted columns then come from all rows.
+        """
         if len(table) < 2:
             from synthgen.errors import InputError
 
@@ -97,12 +135,18 @@ class Synthesizer:
             )
         schema = schema if schema is not None else detect(table)
         validate(table, schema)
+        if stream is not None and stream.rows <= len(table):
+            stream = None  # the sample is the whole table: nothing more to learn
         self.seed_ = _seed(seed)
         rng = np.random.default_rng(self.seed_)
         self.schema_ = schema
-        self.encoder_ = TableEncoder(schema, self.rare_threshold).fit(table, rng)
+        self.encoder_ = TableEncoder(schema, self.rare_threshold).fit(table, rng, stream)
         self.training_rows_ = len(table)
+        self.source_rows_ = len(table) if stream is None else stream.rows
         self._fit_table(table, rng)
+        self.whole_table_marginals_ = stream is not None and self._set_marginals(
+            self.encoder_.exact_marginals(stream)
+        )
         return self
 
     def _fit_table(self, table: pd.DataFrame, rng: np.random.Generator) -> None:
@@ -123,26 +167,57 @@ class Synthesizer:
         where: Any = None,
         balance: str | None = None,
         allow_unseen: bool = False,
+        start: int = 0,
+        total: int | None = None,
+        categorical: bool = False,
     ) -> Iterator[pd.DataFrame]:
         """Yield the rows of `sample(n, seed, ...)` in chunks of about `chunk_rows` (bounded
-        memory)."""
+        memory).
+
+        Without conditions, the rows are rows `start` .. `start + n - 1` of the endless row
+        stream for `seed`, so any worker can make any slice of a big sample: the slices [0, a)
+        and [a, b) together are exactly the rows [0, b). `total` is the size of the whole sample
+        the slice belongs to (default `start + n`; it decides only how wide new text keys are).
+        With `categorical`, text columns of few values come back as pandas Categoricals (see
+        `TableEncoder.decode`), the fast way to write them out.
+
+        Example:
+            >>> model.iter_sample(25_000, seed=1, chunk_rows=10_000)  # doctest: +SKIP
+        """
         self._check_fitted()
         n = self.training_rows_ if n is None else int(n)
         if n < 0:
             raise UsageError("the number of rows must be 0 or more")
-        plan = None
-        if where is not None or balance is not None:
-            from synthgen.conditions import SamplePlan
-
-            plan = SamplePlan(self, where, balance, allow_unseen)
         seed = _seed(seed)
+        if where is not None or balance is not None:
+            if start or total is not None or categorical:
+                raise UsageError(
+                    "a conditional sample is made whole: no start, total or categorical"
+                )
+            yield from self._iter_planned(n, seed, chunk_rows, where, balance, allow_unseen)
+            return
+        total = start + n if total is None else total
+        for lo, hi in chunk_bounds(start, n, chunk_rows):
+            yield self.sample_rows(lo, hi, seed=seed, total=total, categorical=categorical)
+
+    def _iter_planned(
+        self,
+        n: int,
+        seed: int,
+        chunk_rows: int,
+        where: Any,
+        balance: str | None,
+        allow_unseen: bool,
+    ) -> Iterator[pd.DataFrame]:
+        """The chunks of a sample under conditions (`synthgen.conditions.SamplePlan`)."""
+        from synthgen.conditions import SamplePlan
+
+        plan = SamplePlan(self, where, balance, allow_unseen)
         per_chunk = max(1, chunk_rows // BLOCK_ROWS)
         n_blocks = max(1, -(-n // BLOCK_ROWS))
         for first in range(0, n_blocks, per_chunk):
             blocks = [
                 plan.block(self, b * BLOCK_ROWS, _block_rows(b, n), [seed, b, 1])
-                if plan
-                else self._sample_block(b, n, seed)
                 for b in range(first, min(n_blocks, first + per_chunk))
             ]
             encoded = Encoded(
@@ -151,10 +226,55 @@ class Synthesizer:
                 sum(b.n_rows for b in blocks),
             )
             frame = self.encoder_.decode(encoded, seed, start=first * BLOCK_ROWS)
-            yield plan.finish(frame, seed, first * BLOCK_ROWS) if plan else frame
+            yield plan.finish(frame, seed, first * BLOCK_ROWS)
+
+    def sample_rows(
+        self,
+        start: int,
+        stop: int,
+        *,
+        seed: int,
+        total: int | None = None,
+        categorical: bool = False,
+    ) -> pd.DataFrame:
+        """Rows `start` .. `stop - 1` of the row stream for `seed`, as one frame (see
+        `iter_sample`, which yields these in chunks).
+
+        Example:
+            >>> model.sample_rows(10_000, 20_000, seed=1)  # doctest: +SKIP
+        """
+        self._check_fitted()
+        total = stop if total is None else total
+        if not 0 <= start <= stop <= total:
+            raise UsageError("the rows to sample must run from a first row >= 0 to a later one")
+        encoded = self._sample_rows(start, stop, seed, total)
+        return self.encoder_.decode(
+            encoded, seed, start=start, total=total, categorical=categorical
+        )
+
+    def _sample_rows(self, lo: int, hi: int, seed: int, total: int) -> Encoded:
+        """Rows lo .. hi-1 of the sample of `total` rows for `seed`: row i always comes from
+        block i // BLOCK_ROWS (`_sample_block`), so any slice of the sample can be made alone."""
+        blocks = []
+        for block in range(lo // BLOCK_ROWS, max(lo // BLOCK_ROWS + 1, -(-hi // BLOCK_ROWS))):
+            first = block * BLOCK_ROWS
+            encoded = self._sample_block(block, total, seed)
+            a, b = max(lo - first, 0), min(hi - first, encoded.n_rows)
+            if (a, b) != (0, encoded.n_rows):
+                encoded = Encoded(encoded.continuous[a:b], encoded.discrete[a:b], b - a)
+            blocks.append(encoded)
+        if len(blocks) == 1:
+            return blocks[0]
+        return Encoded(
+            np.concatenate([b.continuous for b in blocks]),
+            np.concatenate([b.discrete for b in blocks]),
+            sum(b.n_rows for b in blocks),
+        )
 
     def _sample_block(self, block: int, n: int, seed: int) -> Encoded:
-        """Block `block` of the row stream for `seed` (cut short at row `n`)."""
+        """Block `block` of the row stream for `seed`, cut short at row `n` (the sample's
+        end): drawn from its own random stream (seed, block). A model that draws rows in its
+        own way (an adapter for another library) overrides this."""
         rows = _block_rows(block, n)
         encoded = self._sample_encoded(BLOCK_ROWS, np.random.default_rng([seed, block]))
         if rows < BLOCK_ROWS:
@@ -252,6 +372,8 @@ class Synthesizer:
             "schema": self.schema_.to_dict(),
             "seed": self.seed_,
             "training_rows": self.training_rows_,
+            "source_rows": self.source_rows_,
+            "whole_table_marginals": bool(self.whole_table_marginals_),
             "encoder": self.encoder_.to_state(),
             "fitted": self._get_state(),
         }
@@ -266,6 +388,9 @@ class Synthesizer:
             model.schema_ = Schema.from_dict(state["schema"])
             model.seed_ = int(state["seed"])
             model.training_rows_ = int(state["training_rows"])
+            # files from before sampling big tables were fitted on every row they saw
+            model.source_rows_ = int(state.get("source_rows", model.training_rows_))
+            model.whole_table_marginals_ = bool(state.get("whole_table_marginals", False))
             model.encoder_ = TableEncoder.from_state(model.schema_, state["encoder"])
             model._set_state(state["fitted"])
             model._check_state()
@@ -301,7 +426,7 @@ def _block_rows(block: int, n: int) -> int:
 
 
 def _seed(seed: int | None) -> int:
-    return seed if seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+    return seed if seed is not None else new_seed()
 
 
 def _reblock(chunks: Iterable[pd.DataFrame], size: int) -> Iterator[pd.DataFrame]:

@@ -109,6 +109,24 @@ def _correlation(scores: np.ndarray) -> np.ndarray:
         return np.nan_to_num(np.corrcoef(scores, rowvar=False))
 
 
+def _weighted_quantiles(values: np.ndarray, rows: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """The quantiles `_fit_encoded` takes of a sorted column, for a column given as distinct
+    values and their rows: the same numbers, without the column.
+
+    Example:
+        >>> _weighted_quantiles(np.array([2.0, 1.0]), np.array([1, 3]), np.array([0, 0.5, 1]))
+        array([1. , 1. , 2. ])
+    """
+    order = np.argsort(values, kind="stable")
+    values, ends = values[order], np.cumsum(rows[order])
+    pos = probs * (ends[-1] - 1)
+    low = np.floor(pos)
+    high = np.minimum(low + 1, ends[-1] - 1)
+    at_low = values[np.searchsorted(ends, low, side="right")]
+    at_high = values[np.searchsorted(ends, high, side="right")]
+    return at_low + (pos - low) * (at_high - at_low)
+
+
 def _nearest_correlation(corr: np.ndarray, floor: float = 1e-6) -> np.ndarray:
     """A valid (positive definite) correlation matrix close to `corr`."""
     corr = np.nan_to_num((corr + corr.T) / 2)
@@ -135,6 +153,7 @@ class GaussianCopula(Synthesizer):
         self.knots = knots
 
     def _fit_encoded(self, data: Encoded, rng: np.random.Generator) -> None:
+        self.__dict__.pop("_cache", None)
         n = data.n_rows
         cont, disc = data.continuous, data.discrete
         probs = np.linspace(0.0, 1.0, min(self.knots, max(n, 2)))
@@ -182,6 +201,31 @@ class GaussianCopula(Synthesizer):
         else:
             self.correlation_ = np.eye(d)
 
+    def _set_marginals(self, marginals: list[tuple[np.ndarray, np.ndarray] | None]) -> bool:
+        """Replace the sample's marginals by the whole table's where known: the correlation of
+        normal scores stays the sample's (a consistent estimate of the copula), the marginals
+        become exact (the copula's two-step fit: margins and dependence apart)."""
+        self.__dict__.pop("_cache", None)
+        parts = self.encoder_.parts
+        cont = [m for p, m in zip(parts, marginals) if p.continuous]
+        disc = [m for p, m in zip(parts, marginals) if not p.continuous]
+        rows = max((float(m[1].sum()) for m in marginals if m is not None), default=0.0)
+        probs = np.linspace(0.0, 1.0, int(min(self.knots, max(rows, 2))))
+        if len(probs) > len(self.probs_):  # the sample had fewer rows than knots: add knots
+            self.quantiles_ = np.array([np.interp(probs, self.probs_, q) for q in self.quantiles_])
+            self.quantiles_ = self.quantiles_.reshape(len(cont), len(probs))
+            self.probs_ = probs
+        for j, known in enumerate(cont):
+            if known is not None and len(known[0]):
+                self.quantiles_[j] = _weighted_quantiles(*known, self.probs_)
+        for j, known in enumerate(disc):
+            if known is not None:
+                codes, rows = known
+                counts = np.bincount(codes, weights=rows, minlength=len(self.orders_[j]))
+                ordered = counts[self.orders_[j]]
+                self.cumulative_[j] = np.concatenate([[0.0], np.cumsum(ordered) / ordered.sum()])
+        return True
+
     def _code_bins(self, codes: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
         position = np.empty(len(self.orders_[j]), dtype=np.int64)
         position[self.orders_[j]] = np.arange(len(position))
@@ -221,18 +265,25 @@ class GaussianCopula(Synthesizer):
         return ndtri(np.clip(u, _EPS, 1 - _EPS))
 
     def _sample_encoded(self, n: int, rng: np.random.Generator) -> Encoded:
+        # One row of normals per dimension, so each part's values are contiguous in memory.
         d = self.correlation_.shape[0]
-        chol = np.linalg.cholesky(self.correlation_) if d else np.zeros((0, 0))
-        return self._from_scores(rng.standard_normal((n, d)) @ chol.T)
+        return self._from_score_rows(self._cholesky() @ rng.standard_normal((d, n)))
 
     def _from_scores(self, z: np.ndarray) -> Encoded:
+        """The encoded rows for normal scores z (rows, dimensions)."""
+        return self._from_score_rows(np.ascontiguousarray(z.T))
+
+    def _from_score_rows(self, z: np.ndarray) -> Encoded:
+        """The encoded rows for normal scores given dimension by dimension (d, rows)."""
         p = self.quantiles_.shape[0]
-        u = ndtr(z)
-        cont = self._inverse_quantiles(u[:, :p])
-        disc = np.empty((len(z), z.shape[1] - p), dtype=np.int64)
-        for j in range(z.shape[1] - p):
-            disc[:, j] = self._inverse_discrete(j, u[:, p + j])
-        return Encoded(cont, disc, len(z))
+        d, n = z.shape
+        cont = np.empty((p, n))
+        for j in range(p):
+            cont[j] = self._inverse_quantile(j, z[j])
+        disc = np.empty((d - p, n), dtype=np.int64)
+        for j in range(d - p):
+            disc[j] = self._inverse_discrete(j, z[p + j])
+        return Encoded(cont.T, disc.T, n)
 
     def _sample_conditional(
         self, n: int, constraints: Constraints, rng: np.random.Generator
@@ -332,42 +383,67 @@ class GaussianCopula(Synthesizer):
         codes[bad] = order[np.argmin(np.where(ok, dist, np.iinfo(np.int64).max), axis=1)]
         return codes
 
-    def _inverse_quantiles(self, u: np.ndarray) -> np.ndarray:
-        """Interpolate every continuous column's quantile function at once (knots are evenly
-        spaced in probability, so the knot index is arithmetic, not a search)."""
-        if not u.shape[1]:
-            return np.empty((len(u), 0))
-        steps = self.quantiles_.shape[1] - 1
-        pos = u * steps
-        idx = np.minimum(pos.astype(np.int64), steps - 1)
-        frac = pos - idx
-        q = self.quantiles_.T  # (knots, p)
-        cols = np.arange(u.shape[1])
-        low, high = q[idx, cols], q[idx + 1, cols]
-        return low + frac * (high - low)
+    def _cholesky(self) -> np.ndarray:
+        cache = self.__dict__.setdefault("_cache", {})
+        if "chol" not in cache:
+            d = self.correlation_.shape[0]
+            cache["chol"] = np.linalg.cholesky(self.correlation_) if d else np.zeros((0, 0))
+        return cache["chol"]
 
-    def _inverse_discrete(self, j: int, u: np.ndarray) -> np.ndarray:
-        """Codes whose probability interval holds u: a lookup table on a fine grid, with an
-        exact search only for the few draws that fall in a cell that an interval boundary cuts."""
-        cum = self.cumulative_[j]
-        table, cut = self._lookup(j)
-        cell = np.minimum((u * len(table)).astype(np.int64), len(table) - 1)
-        pos = table[cell]
+    def _inverse_quantile(self, j: int, z: np.ndarray) -> np.ndarray:
+        """Interpolate column j's quantile function at ndtr(z) (knots are evenly spaced in
+        probability, so the knot index is arithmetic, not a search)."""
+        q = self.quantiles_[j]
+        steps = len(q) - 1
+        if steps == 0:
+            return np.full(len(z), q[0])
+        slopes = self._slopes(j)
+        pos = ndtr(z)
+        pos *= steps
+        idx = pos.astype(np.int64)
+        np.minimum(idx, steps - 1, out=idx)
+        pos -= idx
+        pos *= slopes[idx]
+        pos += q[idx]
+        return pos
+
+    def _slopes(self, j: int) -> np.ndarray:
+        cache = self.__dict__.setdefault("_cache", {})
+        if ("slopes", j) not in cache:
+            cache[("slopes", j)] = np.diff(self.quantiles_[j])
+        return cache[("slopes", j)]
+
+    # The normal scale from -_ZMAX to _ZMAX cut into _CELLS equal cells: a cell that no
+    # category boundary crosses gives its code by lookup; only the rare draws in a crossed cell
+    # need a search.
+    _ZMAX = 8.5
+    _CELLS = 1 << 14
+
+    def _inverse_discrete(self, j: int, z: np.ndarray) -> np.ndarray:
+        """Codes whose probability interval holds ndtr(z), found on the normal scale (the
+        interval boundaries are normal quantiles), so a discrete part needs no ndtr."""
+        table, cut, bounds = self._lookup(j)
+        scale = self._CELLS / (2 * self._ZMAX)
+        cell = ((z + self._ZMAX) * scale).astype(np.int64)
+        np.clip(cell, 0, self._CELLS - 1, out=cell)
+        codes = table[cell]
         exact = cut[cell]
         if exact.any():
-            pos[exact] = np.searchsorted(cum, u[exact], side="right") - 1
-        return self.orders_[j][np.clip(pos, 0, len(cum) - 2)]
+            codes[exact] = self.orders_[j][np.searchsorted(bounds, z[exact], side="right")]
+        return codes
 
-    def _lookup(self, j: int) -> tuple[np.ndarray, np.ndarray]:
-        cache = self.__dict__.setdefault("_lookup_cache", {})
-        if j not in cache:
-            cum = self.cumulative_[j]
-            cells = 1 << 16
-            edges = np.arange(cells + 1) / cells
-            first = np.searchsorted(cum, edges[:-1], side="right") - 1
-            last = np.searchsorted(cum, edges[1:], side="left") - 1
-            cache[j] = (first, first != np.maximum(last, first))
-        return cache[j]
+    def _lookup(self, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        cache = self.__dict__.setdefault("_cache", {})
+        if ("lookup", j) not in cache:
+            # position k holds the draws with bounds[k-1] <= z < bounds[k]
+            bounds = ndtri(self.cumulative_[j][1:-1])
+            edges = -self._ZMAX + np.arange(self._CELLS + 1) * (2 * self._ZMAX / self._CELLS)
+            edges[0], edges[-1] = -np.inf, np.inf
+            # a bound within rounding distance of a cell's edge marks the cell as crossed
+            first = np.searchsorted(bounds, edges[:-1] - 1e-9, side="right")
+            last = np.searchsorted(bounds, edges[1:] + 1e-9, side="left")
+            cache[("lookup", j)] = (self.orders_[j][first], first != last, bounds)
+        return cache[("lookup", j)]
 
     def _get_state(self) -> dict[str, Any]:
         return {
@@ -380,6 +456,7 @@ class GaussianCopula(Synthesizer):
         }
 
     def _set_state(self, state: dict[str, Any]) -> None:
+        self.__dict__.pop("_cache", None)
         self.probs_ = np.asarray(state["probs"], dtype=float)
         self.quantiles_ = np.asarray(state["quantiles"], dtype=float).reshape(-1, len(self.probs_))
         self.correlation_ = np.asarray(state["correlation"], dtype=float)

@@ -84,8 +84,14 @@ _GAMMA_SHAPE, _GAMMA_RATE = 0.5, 0.5
 
 
 def fit_modes(
-    cont: np.ndarray, rng: np.random.Generator, *, max_modes: int = MAX_MODES,
-    max_rows: int = MIXTURE_ROWS, groups: int = 512, iterations: int = 100, tol: float = 1e-4,
+    cont: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    max_modes: int = MAX_MODES,
+    max_rows: int = MIXTURE_ROWS,
+    groups: int = 512,
+    iterations: int = 100,
+    tol: float = 1e-4,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A variational Gaussian mixture per column of `cont`, all columns fitted at once.
 
@@ -134,9 +140,10 @@ def fit_modes(
         wr = resp * weight[None, :, None]
         size = wr.sum(axis=1) + 1e-10  # (p, k)
         mean = np.einsum("pgk,pg->pk", wr, mu) / size
-        spread = np.einsum(
-            "pgk,pgk->pk", wr, (mu[:, :, None] - mean[:, None, :]) ** 2 + var[:, :, None]
-        ) / size
+        spread = (
+            np.einsum("pgk,pgk->pk", wr, (mu[:, :, None] - mean[:, None, :]) ** 2 + var[:, :, None])
+            / size
+        )
         weight_post = _WEIGHT_PRIOR + size
         strength = _MEAN_PRIOR_STRENGTH + size
         centre = size * mean / strength
@@ -164,12 +171,19 @@ def fit_modes(
     counts = np.maximum((weights > MODE_WEIGHT_FLOOR).sum(axis=1), 1)
     keep = np.arange(k)[None, :] < counts[:, None]
     weights = np.where(keep, weights, 0.0)
-    return (np.where(keep, means, 0.0), np.where(keep, stds, 1.0),
-            weights / weights.sum(axis=1, keepdims=True), counts.astype(np.int64))
+    return (
+        np.where(keep, means, 0.0),
+        np.where(keep, stds, 1.0),
+        weights / weights.sum(axis=1, keepdims=True),
+        counts.astype(np.int64),
+    )
 
 
 def encode_modes(
-    cont: np.ndarray, means: np.ndarray, stds: np.ndarray, weights: np.ndarray,
+    cont: np.ndarray,
+    means: np.ndarray,
+    stds: np.ndarray,
+    weights: np.ndarray,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each value's mode, drawn with probability weight_k N(value; mean_k, std_k) as in the
@@ -221,7 +235,9 @@ def _nets() -> Any:
             self.pac, self.n_cond = pac, n_cond
             # nn.Linear's initialisation over the full fan-in, one-hots included
             bound = 1 / np.sqrt(pac * (width_in + n_cond))
-            self.weight = nn.Parameter(torch.empty(width_out, pac * width_in).uniform_(-bound, bound))
+            self.weight = nn.Parameter(
+                torch.empty(width_out, pac * width_in).uniform_(-bound, bound)
+            )
             self.bias = nn.Parameter(torch.empty(width_out).uniform_(-bound, bound))
             self.cond = nn.Parameter(torch.empty(pac * n_cond, width_out).uniform_(-bound, bound))
 
@@ -293,8 +309,14 @@ def _nets() -> Any:
         first use imports torch._dynamo, seconds before the first epoch. One fused kernel for
         all parameters where torch has it (5x faster than a loop on a CPU)."""
 
-        def __init__(self, params: Any, lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.9),
-                     weight_decay: float = 1e-6, eps: float = 1e-8):
+        def __init__(
+            self,
+            params: Any,
+            lr: float = 2e-4,
+            betas: tuple[float, float] = (0.5, 0.9),
+            weight_decay: float = 1e-6,
+            eps: float = 1e-8,
+        ):
             self.params = list(params)
             self.lr, self.betas, self.weight_decay, self.eps = lr, betas, weight_decay, eps
             self.first = [torch.zeros_like(p) for p in self.params]
@@ -315,9 +337,19 @@ def _nets() -> Any:
                 for c in self.counts:
                     c.fill_(self.steps)
                 torch._fused_adam_(
-                    self.params, [p.grad for p in self.params], self.first, self.second, [],
-                    self.counts, lr=self.lr, beta1=b1, beta2=b2, weight_decay=self.weight_decay,
-                    eps=self.eps, amsgrad=False, maximize=False,
+                    self.params,
+                    [p.grad for p in self.params],
+                    self.first,
+                    self.second,
+                    [],
+                    self.counts,
+                    lr=self.lr,
+                    beta1=b1,
+                    beta2=b2,
+                    weight_decay=self.weight_decay,
+                    eps=self.eps,
+                    amsgrad=False,
+                    maximize=False,
                 )
                 return
             step_size = self.lr / (1 - b1**self.steps)
@@ -421,16 +453,26 @@ class CTGAN(Synthesizer):
         on_epoch: Callable[[int, int, dict[str, float]], None] | None = None,
     ):
         generator_dim, discriminator_dim = tuple(generator_dim), tuple(discriminator_dim)
-        for label, value in [("epochs", epochs), ("batch size", batch_size or 1), ("pac", pac),
-                             ("embedding_dim", embedding_dim), ("patience", patience)]:
+        for label, value in [
+            ("epochs", epochs),
+            ("batch size", batch_size or 1),
+            ("pac", pac),
+            ("embedding_dim", embedding_dim),
+            ("patience", patience),
+        ]:
             if not isinstance(value, int) or value < 1:
                 raise UsageError(f"ctgan: {label} must be a whole number of 1 or more")
-        if not discriminator_dim or not all(isinstance(d, int) and d > 0 for d in
-                                            generator_dim + discriminator_dim):
-            raise UsageError("ctgan: layer widths must be whole numbers above 0 (the "
-                             "discriminator needs at least one layer)")
+        if not discriminator_dim or not all(
+            isinstance(d, int) and d > 0 for d in generator_dim + discriminator_dim
+        ):
+            raise UsageError(
+                "ctgan: layer widths must be whole numbers above 0 (the "
+                "discriminator needs at least one layer)"
+            )
         if batch_size is not None and batch_size % pac:
-            raise UsageError(f"ctgan: the batch size ({batch_size}) must be a multiple of pac ({pac})")
+            raise UsageError(
+                f"ctgan: the batch size ({batch_size}) must be a multiple of pac ({pac})"
+            )
         if device not in ("auto", "cpu", "cuda"):
             raise UsageError(f"ctgan: device must be auto, cpu or cuda, not {device!r}")
         if not lr > 0:
@@ -438,10 +480,18 @@ class CTGAN(Synthesizer):
         if threads is not None and threads < 1:
             raise UsageError("ctgan: threads must be 1 or more")
         super().__init__(
-            rare_threshold=rare_threshold, epochs=epochs, batch_size=batch_size, device=device,
-            early_stop=early_stop, patience=patience, embedding_dim=embedding_dim,
-            generator_dim=list(generator_dim), discriminator_dim=list(discriminator_dim),
-            pac=pac, lr=lr, threads=threads,
+            rare_threshold=rare_threshold,
+            epochs=epochs,
+            batch_size=batch_size,
+            device=device,
+            early_stop=early_stop,
+            patience=patience,
+            embedding_dim=embedding_dim,
+            generator_dim=list(generator_dim),
+            discriminator_dim=list(discriminator_dim),
+            pac=pac,
+            lr=lr,
+            threads=threads,
         )
         self.epochs, self.batch_size, self.device = epochs, batch_size, device
         self.early_stop, self.patience = early_stop, patience
@@ -507,8 +557,10 @@ class CTGAN(Synthesizer):
     def _discrete_codes(self, data: Encoded, rows: np.ndarray) -> np.ndarray:
         """The model's discrete parts for `rows`: the value-coded continuous parts, then the
         table's discrete parts."""
-        valued = [np.searchsorted(v, data.continuous[rows, j])
-                  for j, v in zip(self.value_columns_, self.values_)]
+        valued = [
+            np.searchsorted(v, data.continuous[rows, j])
+            for j, v in zip(self.value_columns_, self.values_)
+        ]
         return np.column_stack(valued + [data.discrete[rows]]).astype(np.int64)
 
     def _layout(self) -> _Layout:
@@ -601,18 +653,25 @@ class CTGAN(Synthesizer):
         best = max(self.validation_, key=lambda v: v[1]) if self.validation_ else None
         last = {}
         if self.generator_loss_:
-            last = {"generator": round(self.generator_loss_[-1], 4),
-                    "discriminator": round(self.discriminator_loss_[-1], 4)}
+            last = {
+                "generator": round(self.generator_loss_[-1], 4),
+                "discriminator": round(self.discriminator_loss_[-1], 4),
+            }
         names = [p.name.replace("\x1f", " ") for p in self.encoder_.continuous_parts]
         shapes = {names[j]: f"{k} modes" for j, k in zip(self._mode_columns(), self.mode_counts_)}
-        shapes.update({names[j]: f"{len(v)} values" for j, v in zip(self.value_columns_, self.values_)})
+        shapes.update(
+            {names[j]: f"{len(v)} values" for j, v in zip(self.value_columns_, self.values_)}
+        )
         return {
             "epochs_run": len(self.generator_loss_),
             "batch_size": self.batch_size_,
             "chosen_epoch": self.chosen_epoch_,
             "early_stopping": (
-                f"on: {self.validation_rows_} validation rows" if self.validation_rows_
-                else "off" if not self.early_stop else "off: too few rows for a validation split"
+                f"on: {self.validation_rows_} validation rows"
+                if self.validation_rows_
+                else "off"
+                if not self.early_stop
+                else "off: too few rows for a validation split"
             ),
             "best_validation_score": round(best[1], 4) if best else None,
             "last_losses": last,
@@ -653,11 +712,17 @@ def _resolve_device(requested: str, *, training: bool) -> Any:
         if training:
             raise UsageError("ctgan: --device cuda was asked for, but no CUDA GPU is available")
         return torch.device("cpu")
-    return torch.device("cuda" if requested == "cuda" or (requested == "auto" and has_cuda) else "cpu")
+    return torch.device(
+        "cuda" if requested == "cuda" or (requested == "auto" and has_cuda) else "cpu"
+    )
 
 
 def _training_matrix(
-    cont: np.ndarray, codes: np.ndarray, model: CTGAN, weights: np.ndarray, layout: _Layout,
+    cont: np.ndarray,
+    codes: np.ndarray,
+    model: CTGAN,
+    weights: np.ndarray,
+    layout: _Layout,
     rng: np.random.Generator,
 ) -> np.ndarray:
     """The encoded training rows as one float32 matrix: alphas, then the one-hot spans."""
@@ -673,8 +738,9 @@ class _CondSampler:
     """Training-by-sampling, vectorised: a discrete part per row (uniform), a category of it (by
     log-frequency in training, by frequency when sampling), and a real row with that category."""
 
-    def __init__(self, codes: np.ndarray, layout: _Layout, probabilities: list[np.ndarray],
-                 device: Any):
+    def __init__(
+        self, codes: np.ndarray, layout: _Layout, probabilities: list[np.ndarray], device: Any
+    ):
         import torch
 
         self.n, self.q = codes.shape
@@ -774,9 +840,9 @@ class _Scorer:
         net.eval()
         encoded = _generate(self.model, net, layout, self.SAMPLE_ROWS, gen, self.frequencies)
         net.train()
-        return float(self.reference.quality_score(
-            self.model.encoder_.decode(encoded, seed=self.model.seed_)
-        ))
+        return float(
+            self.reference.quality_score(self.model.encoder_.decode(encoded, seed=self.model.seed_))
+        )
 
 
 def _generate(
@@ -809,7 +875,11 @@ def _generate(
 
 
 def _train(
-    model: CTGAN, layout: _Layout, rows_np: np.ndarray, codes: np.ndarray, device: Any,
+    model: CTGAN,
+    layout: _Layout,
+    rows_np: np.ndarray,
+    codes: np.ndarray,
+    device: Any,
     scorer: _Scorer | None,
 ) -> None:
     """The WGAN-GP loop of the paper, with quality-based early stopping."""
@@ -852,7 +922,9 @@ def _train(
             real = rows[sampler.rows(g) if layout.q else torch.randint(n, (batch,), device=device)]
             # the gradient penalty on points between real and fake rows (same conditions)
             mix = torch.rand(groups, 1, 1, device=device)
-            mixed = mix * real.view(groups, pac, -1) + (1 - mix) * fake.detach().view(groups, pac, -1)
+            mixed = mix * real.view(groups, pac, -1) + (1 - mix) * fake.detach().view(
+                groups, pac, -1
+            )
             mixed = mixed.view(batch, -1).requires_grad_(True)
             grad = torch.autograd.grad(critic(mixed, g).sum(), mixed, create_graph=True)[0]
             penalty = ((grad.view(groups, -1).norm(2, dim=1) - 1) ** 2).mean()

@@ -168,7 +168,7 @@ def _m_step(
     stats, counts, size = stats[keep], counts[keep], size[keep]
     k, p = len(size), rows.z.shape[1]
     m = len(rows.upper[0])
-    means = stats[:, m:m + p] / size[:, None]
+    means = stats[:, m : m + p] / size[:, None]
     second = np.empty((k, p, p))
     second[:, rows.upper[0], rows.upper[1]] = stats[:, :m] / size[:, None]
     second[:, rows.upper[1], rows.upper[0]] = stats[:, :m] / size[:, None]
@@ -352,8 +352,10 @@ class GaussianMixture(Synthesizer):
         if components is not None and int(components) < 1:
             raise UsageError(f"gmm: components must be at least 1, not {components}")
         super().__init__(
-            rare_threshold=rare_threshold, components=components,
-            max_components=max_components, max_iter=max_iter,
+            rare_threshold=rare_threshold,
+            components=components,
+            max_components=max_components,
+            max_iter=max_iter,
         )
         self.components = None if components is None else int(components)
         self.max_components = int(max_components)
@@ -367,11 +369,15 @@ class GaussianMixture(Synthesizer):
         offsets = _offsets(self.cardinalities_)
         self.probs_ = _knots(n, self.rare_threshold)
         self.quantiles_ = (
-            np.quantile(cont, self.probs_, axis=0).T if cont.shape[1]
+            np.quantile(cont, self.probs_, axis=0).T
+            if cont.shape[1]
             else np.zeros((0, len(self.probs_)))
         )
-        z = np.column_stack([_coordinates(cont[:, j]) for j in range(cont.shape[1])]) \
-            if cont.shape[1] else np.zeros((n, 0))
+        z = (
+            np.column_stack([_coordinates(cont[:, j]) for j in range(cont.shape[1])])
+            if cont.shape[1]
+            else np.zeros((n, 0))
+        )
         onehot = _one_hot(disc, offsets)
         prior = np.asarray(onehot.sum(axis=0)).ravel() / max(n, 1)
         every = _Rows(z, onehot)
@@ -381,12 +387,13 @@ class GaussianMixture(Synthesizer):
         order = rng.permutation(n)
         cut = min(_SELECT_ROWS, n if len(grid) == 1 else n - n // 5)
         train = every if cut == n else every.subset(order[:cut])
-        test = every.subset(order[cut:cut + _SELECT_ROWS])
+        test = every.subset(order[cut : cut + _SELECT_ROWS])
         fitted: dict[int, _Mixture] = {}
         heldout: dict[int, np.ndarray] = {}  # each held-out row's log-likelihood, per k
         for k in grid:
-            fitted[k], _ = _em(train, _initial(train, k, prior, offsets, rng), prior, offsets,
-                               self.max_iter)
+            fitted[k], _ = _em(
+                train, _initial(train, k, prior, offsets, rng), prior, offsets, self.max_iter
+            )
             if len(grid) > 1:
                 heldout[k] = test.e_step(fitted[k])[0]
                 means = [float(v.mean()) for v in heldout.values()]
@@ -397,7 +404,10 @@ class GaussianMixture(Synthesizer):
         if cut < n:
             mix, _ = _em(every, mix, prior, offsets, min(self.max_iter, _FULL_PASSES))
         self.weights_, self.means_, self.chol_, self.category_probs_ = (
-            mix.weights, mix.means, mix.chol, mix.cat,
+            mix.weights,
+            mix.means,
+            mix.chol,
+            mix.cat,
         )
         self._prepare()
 
@@ -413,9 +423,11 @@ class GaussianMixture(Synthesizer):
         cdf = np.zeros((p, _GRID))
         for j in range(k):
             cdf += self.weights_[j] * ndtr((grid - self.means_[j][:, None]) / sd[j][:, None])
-        self._values = np.array(
-            [np.interp(cdf[j], self.probs_, self.quantiles_[j]) for j in range(p)]
-        ).reshape(p, _GRID).T  # (G, p)
+        self._values = (
+            np.array([np.interp(cdf[j], self.probs_, self.quantiles_[j]) for j in range(p)])
+            .reshape(p, _GRID)
+            .T
+        )  # (G, p)
         # Categorical draws, per part, from component k's cumulative cut points (k, c - 1).
         offsets = _offsets(self.cardinalities_)
         self._cuts = [
@@ -440,7 +452,7 @@ class GaussianMixture(Synthesizer):
         order = np.argsort(comp, kind="stable")
         bounds = np.searchsorted(comp[order], np.arange(k + 1))
         for j in range(k):
-            rows = order[bounds[j]:bounds[j + 1]]
+            rows = order[bounds[j] : bounds[j + 1]]
             z[rows] = self.means_[j] + z[rows] @ self.chol_[j].T
         u = rng.random((n, len(self._cuts)))
         disc = np.empty((n, len(self._cuts)), dtype=np.int64)
@@ -479,9 +491,11 @@ class GaussianMixture(Synthesizer):
         self.probs_ = np.asarray(state["probs"], dtype=float)
         self.quantiles_ = np.asarray(state["quantiles"], dtype=float).reshape(p, len(self.probs_))
         self.heldout_ = {int(a): float(b) for a, b in state["heldout"]}
-        if k < 1 or p != len(self.encoder_.continuous_parts) or self.cardinalities_ != [
-            q.cardinality for q in self.encoder_.discrete_parts
-        ]:
+        if (
+            k < 1
+            or p != len(self.encoder_.continuous_parts)
+            or self.cardinalities_ != [q.cardinality for q in self.encoder_.discrete_parts]
+        ):
             raise ValueError("mixture and schema disagree on the parts")
         self._prepare()
 
@@ -511,8 +525,10 @@ class GaussianMixture(Synthesizer):
         for j, part in enumerate(parts):
             if part.name.endswith("\x1fnull"):
                 shown[:, j] = 0  # keep the number itself visible; its null share is listed
-        rows = [self.encoder_.decode(Encoded(self._values_at(self.means_), shown, k), seed=s)
-                for s in (0, 1)]
+        rows = [
+            self.encoder_.decode(Encoded(self._values_at(self.means_), shown, k), seed=s)
+            for s in (0, 1)
+        ]
         items = []
         for c in np.argsort(-self.weights_, kind="stable"):
             distinctive = {}
@@ -529,12 +545,16 @@ class GaussianMixture(Synthesizer):
                     "share": round(float(self.category_probs_[c, offsets[j] + code]), 3),
                     "overall": round(float(overall[offsets[j] + code]), 3),
                 }
-            items.append({
-                "weight": round(float(self.weights_[c]), 4),
-                "centre": {q.name: _plain(rows[0][q.name].iloc[c])
-                           for q in self.encoder_.continuous_parts},
-                "distinctive": distinctive,
-            })
+            items.append(
+                {
+                    "weight": round(float(self.weights_[c]), 4),
+                    "centre": {
+                        q.name: _plain(rows[0][q.name].iloc[c])
+                        for q in self.encoder_.continuous_parts
+                    },
+                    "distinctive": distinctive,
+                }
+            )
         chosen = "fixed" if self.components else "held-out log-likelihood"
         return {
             "components": int(k),
