@@ -37,7 +37,10 @@ __all__ = [
     "DEFAULT_NA_VALUES",
     "STDIO",
     "AtomicStreamWriter",
+    "arrow_schema",
+    "atomic_directory",
     "atomic_path",
+    "check_dataset_writable",
     "check_writable",
     "iter_table_chunks",
     "open_stream_writer",
@@ -278,17 +281,18 @@ def _header_names(row: pd.Series, name: str) -> list[str]:
 
 def _nullify(df: pd.DataFrame, na_set: frozenset[str]) -> pd.DataFrame:
     """Set cells whose stripped text is an NA marker to None; every column becomes object.
-    Each distinct text is looked at once (most columns repeat their values)."""
+
+    Each distinct text is looked at once (a column has far fewer than it has cells), and equal
+    cells end up sharing one string object, so a big table costs a pointer per cell, not a
+    copy of its text."""
     for i in range(df.shape[1]):
-        values = df.iloc[:, i].to_numpy(dtype=object)
-        codes, uniques = pd.factorize(values)
-        marker = np.fromiter((str(u).strip() in na_set for u in uniques), bool, len(uniques))
-        mask = np.append(marker, True)[codes]  # code -1 (already missing) picks the last
-        if mask.any():
-            values = values.copy()
-            values[mask] = None
+        codes, uniques = pd.factorize(df.iloc[:, i].to_numpy(dtype=object))
+        texts = np.empty(len(uniques) + 1, dtype=object)
+        texts[:-1] = uniques
+        texts[:-1][np.fromiter((str(u).strip() in na_set for u in uniques), bool, len(uniques))] = None
+        texts[-1] = None  # code -1: missing already
         # a Series of dtype object: pandas 3 would infer its str dtype (None becomes NaN)
-        df.isetitem(i, pd.Series(values, index=df.index, dtype=object, copy=False))
+        df.isetitem(i, pd.Series(texts[codes], index=df.index, dtype=object, copy=False))
     return df
 
 
@@ -741,6 +745,73 @@ def atomic_path(dest: str | os.PathLike[str], force: bool = False) -> Iterator[P
         raise
 
 
+#: Files a dataset directory may hold for `--force` to replace it (anything else: refused).
+_DATASET_FILE = re.compile(r"^(part-\d+\.parquet|\..*\.tmp)$")
+
+
+def check_dataset_writable(dest: str | os.PathLike[str], force: bool = False) -> None:
+    """Fail fast (OutputError) if a dataset directory can't be written at `dest`: it exists
+    and `force` is false, it is a file, it holds files that are not dataset parts (never
+    deleted, even with `force`), or its parent is missing or not writable."""
+    path = Path(dest)
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{dest} is a file; give a directory path for a partitioned dataset")
+    if path.is_dir():
+        if not force:
+            raise OutputError(f"{dest} exists; pass --force to overwrite")
+        others = [p.name for p in path.iterdir() if not _DATASET_FILE.match(p.name)]
+        if others:
+            raise OutputError(
+                f"{dest} holds files that are not dataset parts ({others[0]}, ...); "
+                "refusing to replace it, give another directory"
+            )
+    parent = path.absolute().parent
+    if not parent.is_dir():
+        raise OutputError(f"directory {parent} does not exist; create it first")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write to directory {parent}: permission denied")
+
+
+@contextlib.contextmanager
+def atomic_directory(dest: str | os.PathLike[str], force: bool = False) -> Iterator[Path]:
+    """Yield a new empty temp directory next to `dest`; when the block succeeds, rename it to
+    `dest` (with `force`, an existing dataset there is moved aside first and then deleted). On
+    any exception the temp directory is removed and `dest` is left as it was.
+
+    >>> with atomic_directory("out", force=True) as tmp:  # doctest: +SKIP
+    ...     (tmp / "part-00000.parquet").write_bytes(data)
+    """
+    import shutil
+
+    path = Path(dest).absolute()
+    check_dataset_writable(path, force)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+        os.chmod(tmp, _file_mode() | 0o111)
+    except OSError as exc:
+        raise _os_error(exc, dest) from None
+    try:
+        yield tmp
+        _fsync_path(tmp, directory=True)
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            os.replace(path, old)  # old is an empty directory: rename replaces it
+            os.rename(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, path)
+        with contextlib.suppress(OSError):
+            _fsync_path(path.parent, directory=True)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+            raise OutputError(f"{dest} exists; pass --force to overwrite") from None
+        raise _os_error(exc, dest) from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def _apply_formatters(df: pd.DataFrame, formatters: Formatters | None) -> pd.DataFrame:
     if not formatters:
         return df
@@ -816,14 +887,32 @@ def write_table(
                 raise _parquet_write_error(exc, dest) from None
 
 
+def arrow_schema(frame: pd.DataFrame) -> Any:
+    """The pyarrow schema a frame is written to Parquet with: pyarrow's own, except that a
+    column of nothing but nulls (type null, which no later value fits) becomes text.
+
+    >>> arrow_schema(pd.DataFrame({"a": [1, 2], "b": [None, None]})).types  # doctest: +SKIP
+    [DataType(int64), DataType(string)]
+    """
+    pa, _ = _pyarrow()
+    schema = pa.Schema.from_pandas(frame, preserve_index=False)
+    for i, field in enumerate(schema):
+        if pa.types.is_null(field.type):
+            schema = schema.set(i, field.with_type(pa.string()))
+    return schema
+
+
 class AtomicStreamWriter:
     """Append DataFrame chunks to a CSV or Parquet output with bounded memory; the file appears
     at `dest` (atomically) only on `close()`. Use `open_stream_writer` to make one.
 
     CSV: the header is written once; later chunks are reordered to the first chunk's columns.
     Parquet: the schema is that of `schema` or of the first chunk; later chunks are converted to
-    it. Leaving a `with` block by an exception, or calling `abort()`, discards everything.
-    On stdout ("-", CSV only) a closed pipe sets `broken_pipe` and later writes do nothing.
+    it (a chunk may also be a pyarrow Table of that schema). With `row_group_rows`, row groups
+    hold exactly that many rows (the last one fewer) whatever the chunks' sizes, so the file's
+    bytes do not depend on how it was chunked. Leaving a `with` block by an exception, or
+    calling `abort()`, discards everything. On stdout ("-", CSV only) a closed pipe sets
+    `broken_pipe` and later writes do nothing.
     """
 
     def __init__(
@@ -834,6 +923,7 @@ class AtomicStreamWriter:
         *,
         formatters: Formatters | None = None,
         schema: Any = None,
+        row_group_rows: int | None = None,
     ) -> None:
         self.dest = dest
         self.format = output_format(dest, format)
@@ -843,6 +933,9 @@ class AtomicStreamWriter:
         self._force = force
         self._columns: list[Any] | None = None
         self._schema = schema
+        self._row_group_rows = row_group_rows
+        self._pending: list[Any] = []  # tables not yet written, fewer rows than a row group
+        self._pending_rows = 0
         self._pq_writer: Any = None
         self._fh: IO[str] | None = None
         self._tmp: Path | None = None
@@ -881,11 +974,17 @@ class AtomicStreamWriter:
         else:
             self.abort()
 
-    def write(self, chunk: pd.DataFrame) -> None:
-        """Append one chunk (a DataFrame with the same columns as the first)."""
+    def write(self, chunk: pd.DataFrame | Any) -> None:
+        """Append one chunk (a DataFrame with the same columns as the first, or for Parquet a
+        pyarrow Table of the writer's schema)."""
         if self._closed:
             raise ValueError("write to a closed stream writer")
         if self.broken_pipe:
+            return
+        if not isinstance(chunk, pd.DataFrame):
+            if self.format != "parquet":
+                raise TypeError("only Parquet output takes pyarrow tables; write a DataFrame")
+            self._write_guarded(chunk)
             return
         if self._columns is None:
             self._columns = list(chunk.columns)
@@ -895,6 +994,9 @@ class AtomicStreamWriter:
                     f"chunk columns {list(chunk.columns)} differ from the first {self._columns}"
                 )
             chunk = chunk[self._columns]
+        self._write_guarded(chunk)
+
+    def _write_guarded(self, chunk: pd.DataFrame | Any) -> None:
         try:
             self._write(chunk)
         except OSError as exc:
@@ -905,7 +1007,7 @@ class AtomicStreamWriter:
             raise
         self.rows += len(chunk)
 
-    def _write(self, chunk: pd.DataFrame) -> None:
+    def _write(self, chunk: pd.DataFrame | Any) -> None:
         header = not self._header_done
         if self.format == "csv":
             out = _apply_formatters(chunk, self.formatters)
@@ -918,19 +1020,35 @@ class AtomicStreamWriter:
             return
         pa, pq = _pyarrow()
         try:
-            if self._schema is None:
-                schema = pa.Schema.from_pandas(chunk, preserve_index=False)
-                # an all-null object column infers as type null, which no later value fits
-                for i, field in enumerate(schema):
-                    if pa.types.is_null(field.type):
-                        schema = schema.set(i, field.with_type(pa.string()))
-                self._schema = schema
-            table = pa.Table.from_pandas(chunk, schema=self._schema, preserve_index=False)
+            if isinstance(chunk, pd.DataFrame):
+                if self._schema is None:
+                    self._schema = arrow_schema(chunk)
+                table = pa.Table.from_pandas(chunk, schema=self._schema, preserve_index=False)
+            else:
+                if self._schema is None:
+                    self._schema = chunk.schema
+                table = chunk if chunk.schema == self._schema else chunk.cast(self._schema)
             if self._pq_writer is None:
                 self._pq_writer = pq.ParquetWriter(str(self._tmp), self._schema)
-            self._pq_writer.write_table(table)
+            if self._row_group_rows is None:
+                self._pq_writer.write_table(table)
+                return
+            self._pending.append(table)
+            self._pending_rows += table.num_rows
+            while self._pending_rows >= self._row_group_rows:
+                self._write_row_group(self._row_group_rows)
         except (pa.ArrowException, ValueError, TypeError) as exc:
             raise _parquet_write_error(exc, self.dest) from None
+
+    def _write_row_group(self, rows: int) -> None:
+        """Write the first `rows` pending rows as one row group, as one contiguous table (so
+        the pages do not depend on where the chunks ended)."""
+        pa, _ = _pyarrow()
+        pending = pa.concat_tables(self._pending)
+        self._pq_writer.write_table(pending.slice(0, rows).combine_chunks(), row_group_size=rows)
+        rest = pending.slice(rows)
+        self._pending = [rest] if rest.num_rows else []
+        self._pending_rows -= rows
 
     def close(self) -> None:
         """Finish the file and move it onto `dest` (a no-op if already closed)."""
@@ -953,6 +1071,12 @@ class AtomicStreamWriter:
                         raise ValueError("no chunk written and no schema given: nothing to write")
                     pa, pq = _pyarrow()
                     self._pq_writer = pq.ParquetWriter(str(self._tmp), self._schema)
+                if self._pending_rows:
+                    pa, _ = _pyarrow()
+                    try:
+                        self._write_row_group(self._pending_rows)
+                    except (pa.ArrowException, ValueError, TypeError) as exc:
+                        raise _parquet_write_error(exc, self.dest) from None
                 self._pq_writer.close()
             assert self._tmp is not None
             _commit(self._tmp, Path(self.dest), self._force)
@@ -990,12 +1114,16 @@ def open_stream_writer(
     *,
     formatters: Formatters | None = None,
     schema: Any = None,
+    row_group_rows: int | None = None,
 ) -> AtomicStreamWriter:
     """Open an `AtomicStreamWriter` (checks `dest` first, so it fails before any work).
-    `schema` (a pyarrow.Schema) fixes Parquet column types up front.
+    `schema` (a pyarrow.Schema) fixes Parquet column types up front; `row_group_rows` fixes
+    the rows per Parquet row group.
 
     >>> with open_stream_writer("big.parquet", force=True) as w:  # doctest: +SKIP
     ...     for chunk in chunks:
     ...         w.write(chunk)
     """
-    return AtomicStreamWriter(dest, format, force, formatters=formatters, schema=schema)
+    return AtomicStreamWriter(
+        dest, format, force, formatters=formatters, schema=schema, row_group_rows=row_group_rows
+    )

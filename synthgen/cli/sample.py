@@ -1,10 +1,16 @@
 """`synthgen sample`: write synthetic rows from a model file, streamed in chunks; optionally only
-rows meeting conditions (--where), equal classes (--balance), or given rows filled (--from-rows)."""
+rows meeting conditions (--where), equal classes (--balance), or given rows filled (--from-rows).
+
+One file (CSV, Parquet, or CSV on stdout), or a partitioned Parquet dataset (a directory of
+part-00000.parquet ...) made here or on a Dask cluster. The rows for a seed are the same whatever
+the chunk size, the threads, the engine or the partitions.
+"""
 
 from __future__ import annotations
 
+import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 import typer
@@ -24,8 +30,10 @@ from synthgen.cli.common import (
 )
 
 HELP = (
-    "Sample synthetic rows from a model file to CSV or Parquet (- for stdout); --where, --balance "
-    "and --from-rows sample conditionally (more rows of a rare class, fill in missing cells)."
+    "Sample synthetic rows from a model file to CSV or Parquet (- for stdout), or to a "
+    "partitioned Parquet dataset (a directory; --engine dask runs it on a Dask cluster); "
+    "--where, --balance and --from-rows sample conditionally (more rows of a rare class, fill in "
+    "missing cells)."
     + example(
         'synthgen sample penguins.synthgen -n 1000 --where "species=Gentoo" --where '
         '"body_mass_g>=5000" -o big-gentoo.csv'
@@ -39,7 +47,41 @@ Format = Annotated[
     str | None, typer.Option("--format", help="csv or parquet (default: from the output's suffix).")
 ]
 ChunkRows = Annotated[
-    int, typer.Option("--chunk-rows", help="Rows generated and written at a time (memory bound).")
+    int,
+    typer.Option(
+        "--chunk-rows",
+        help="Rows generated and written at a time (memory bound; the output does not change).",
+    ),
+]
+Engine = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="local (this machine) or dask (a Dask cluster; writes a partitioned dataset).",
+    ),
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Dask scheduler address, e.g. tcp://host:8786 (default: start a local cluster).",
+    ),
+]
+Partitions = Annotated[
+    int | None,
+    typer.Option(
+        "--partitions",
+        help="Write a dataset of this many Parquet files to the output directory (default for "
+        "a directory: one per 2,000,000 rows, and with dask at least two per worker).",
+    ),
+]
+Threads = Annotated[
+    int | None,
+    typer.Option(
+        "--threads",
+        help="Threads generating rows (local engine; default: one per core, at most 4). The "
+        "rows do not change.",
+    ),
 ]
 Where = Annotated[
     list[str] | None,
@@ -82,33 +124,76 @@ def write_sample(
     chunk_rows: int,
     quiet: bool,
     chunks: Iterator | None = None,
+    threads: int | None = None,
 ) -> int:
     """Stream `rows` synthetic rows (or the frames `chunks`, when given) to `output` atomically;
     returns the number written."""
+    from synthgen.engines import local
     from synthgen.io import open_stream_writer
+    from synthgen.models.base import new_seed
 
     n = model.training_rows_ if rows is None else rows
-    total = n if chunks is None or rows is not None else None
-    if chunks is None:
-        chunks = model.iter_sample(n, seed=seed, chunk_rows=chunk_rows)
+    if chunks is None:  # the local engine: threads, fixed Parquet row groups, fast CSV
+        with Progress("sampling", total=n, unit="rows", quiet=quiet) as bar:
+            return local.sample_to_file(
+                model,
+                output,
+                n,
+                seed=new_seed() if seed is None else seed,
+                fmt=fmt,
+                force=force,
+                chunk_rows=chunk_rows,
+                threads=threads,
+                progress=_rate(bar),
+            )
+    total = n if rows is not None else None
     with (
         Progress("sampling", total=total, unit="rows", quiet=quiet) as bar,
         open_stream_writer(output, fmt, force) as writer,
     ):
+        advance = _rate(bar)
         for chunk in chunks:
             writer.write(chunk)
-            rate = writer.rows / max(bar.elapsed, 1e-9)
-            bar.update(advance=len(chunk), extra=f"{rate:,.0f} rows/s")
+            advance(len(chunk))
             if writer.broken_pipe:
                 break
         return writer.rows
+
+
+def _rate(bar: Progress) -> Callable[[int], None]:
+    """A progress callback that advances the bar and shows rows per second."""
+    done = 0
+
+    def advance(rows: int) -> None:
+        nonlocal done
+        done += rows
+        bar.update(advance=rows, extra=f"{done / max(bar.elapsed, 1e-9):,.0f} rows/s")
+
+    return advance
+
+
+def is_dataset(output: str, engine: str, partitions: int | None) -> bool:
+    """A directory output: the dask engine, --partitions, a trailing slash or a directory."""
+    if output == "-":
+        return False
+    return (
+        engine == "dask"
+        or partitions is not None
+        or output.endswith(("/", os.sep))
+        or os.path.isdir(output)
+    )
 
 
 def sample(
     model_file: Annotated[str, typer.Argument(help="A model file written by `synthgen fit`.")],
     rows: Rows = None,
     output: Annotated[
-        str, typer.Option("--output", "-o", help="Output file (.csv or .parquet), or - for stdout.")
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Output file (.csv or .parquet), - for stdout, or a directory for a dataset.",
+        ),
     ] = "-",
     where: Where = None,
     balance: Balance = None,
@@ -117,6 +202,10 @@ def sample(
     seed: Seed = None,
     fmt: Format = None,
     chunk_rows: ChunkRows = 100_000,
+    engine: Engine = "local",
+    scheduler: Scheduler = None,
+    partitions: Partitions = None,
+    threads: Threads = None,
     na_values: NaValues = None,
     encoding: Encoding = None,
     delimiter: Delimiter = None,
@@ -125,6 +214,7 @@ def sample(
     quiet: Quiet = False,
 ) -> None:
     import synthgen
+    from synthgen.engines import ENGINES
     from synthgen.errors import SynthgenWarning, UsageError
     from synthgen.io import check_writable, output_format
 
@@ -136,6 +226,36 @@ def sample(
         raise UsageError(
             "--from-rows gives the rows: it can't be combined with --where, --balance or -n"
         )
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}; use one of: {', '.join(ENGINES)}")
+    if partitions is not None and partitions < 1:
+        raise UsageError("--partitions must be at least 1")
+    if scheduler is not None and engine != "dask":
+        raise UsageError("--scheduler needs --engine dask")
+    if output == "-" and (engine == "dask" or partitions is not None):
+        raise UsageError("a partitioned dataset is a directory: give -o DIRECTORY/, not -")
+    conditional = bool(where or balance or from_rows is not None)
+    if threads is not None and (threads < 1 or engine != "local" or conditional):
+        raise UsageError("--threads must be at least 1, and is for plain local sampling")
+    if is_dataset(output, engine, partitions):
+        if conditional:
+            raise UsageError("--where, --balance and --from-rows write one file, not a dataset")
+        _sample_dataset(
+            model_file,
+            output,
+            rows,
+            seed,
+            fmt,
+            chunk_rows,
+            engine,
+            scheduler,
+            partitions,
+            threads,
+            force,
+            trust_pickle,
+            quiet,
+        )
+        return
     output_format(output, fmt)
     check_writable(output, force, inputs=[model_file])
     model = synthgen.load(model_file, trust_pickle=trust_pickle)
@@ -167,10 +287,79 @@ def sample(
         chunks = _peeked(chunks) if chunks is not None else None
         shown = len(caught)
         _warn(caught, quiet)
-        written = write_sample(model, output, rows, seed, fmt, force, chunk_rows, quiet, chunks)
+        written = write_sample(
+            model, output, rows, seed, fmt, force, chunk_rows, quiet, chunks, threads
+        )
         _warn(caught[shown:], quiet)  # from later blocks of --from-rows
     if output != "-":
         status(f"wrote {written:,} synthetic rows to [bold]{output}[/]", quiet)
+
+
+def _sample_dataset(
+    model_file: str,
+    output: str,
+    rows: int | None,
+    seed: int | None,
+    fmt: str | None,
+    chunk_rows: int,
+    engine: str,
+    scheduler: str | None,
+    partitions: int | None,
+    threads: int | None,
+    force: bool,
+    trust_pickle: bool,
+    quiet: bool,
+) -> None:
+    """A partitioned Parquet dataset, by the local engine or on a Dask cluster."""
+    import synthgen
+    from synthgen.errors import UsageError
+    from synthgen.io import check_dataset_writable, output_format
+    from synthgen.models.base import new_seed
+
+    if fmt is not None and output_format(output, fmt) != "parquet":
+        raise UsageError("a partitioned dataset is written as Parquet; drop --format csv")
+    if engine == "dask":
+        from synthgen.engines import dask as dask_engine
+
+        dask_engine.require()  # say how to install it before any work
+    check_dataset_writable(output, force)
+    model = synthgen.load(model_file, trust_pickle=trust_pickle)
+    n = model.training_rows_ if rows is None else rows
+    seed = new_seed() if seed is None else seed
+    with Progress(f"sampling ({engine})", total=n, unit="rows", quiet=quiet) as bar:
+        if engine == "dask":
+            files = dask_engine.sample_to_dataset(
+                model_file,
+                output,
+                n,
+                seed=seed,
+                partitions=partitions,
+                scheduler=scheduler,
+                force=force,
+                trust_pickle=trust_pickle,
+                chunk_rows=chunk_rows,
+                progress=_rate(bar),
+            )
+        else:
+            from synthgen.engines import local
+
+            files = local.sample_to_dataset(
+                model,
+                output,
+                n,
+                seed=seed,
+                partitions=partitions,
+                force=force,
+                chunk_rows=chunk_rows,
+                threads=threads,
+                progress=_rate(bar),
+            )
+        elapsed = bar.elapsed
+    status(
+        f"wrote {n:,} synthetic rows to [bold]{output}[/] ({len(files)} Parquet "
+        f"file{'s' if len(files) > 1 else ''}, seed {seed}) in {elapsed:.1f} s",
+        quiet,
+    )
 
 
 def _warn(caught: list, quiet: bool) -> None:
