@@ -289,7 +289,9 @@ def _nullify(df: pd.DataFrame, na_set: frozenset[str]) -> pd.DataFrame:
         codes, uniques = pd.factorize(df.iloc[:, i].to_numpy(dtype=object))
         texts = np.empty(len(uniques) + 1, dtype=object)
         texts[:-1] = uniques
-        texts[:-1][np.fromiter((str(u).strip() in na_set for u in uniques), bool, len(uniques))] = None
+        texts[:-1][np.fromiter((str(u).strip() in na_set for u in uniques), bool, len(uniques))] = (
+            None
+        )
         texts[-1] = None  # code -1: missing already
         # a Series of dtype object: pandas 3 would infer its str dtype (None becomes NaN)
         df.isetitem(i, pd.Series(texts[codes], index=df.index, dtype=object, copy=False))

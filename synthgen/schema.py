@@ -251,19 +251,40 @@ def detect_column(series: pd.Series, kind: str | None = None, decimal: str | Non
     if kind is None:
         kind = _guess_kind(name, notnull, text)
     col.kind = kind
-    if kind == "numeric":
-        _fill_numeric(col, notnull, text)
-    elif kind == "id":
-        _fill_id(col, notnull, text)
+    _fill(col, notnull, text)
+    return col
+
+
+def refine(col: Column, values: pd.Series) -> None:
+    """Recompute a numeric, datetime or boolean column's facts (bounds, integer, decimals,
+    format check, true/false spelling) from `values`: every distinct non-null value of the
+    whole column, when its kind was detected on a sample of the rows. Raises SchemaError when
+    a value does not fit the kind (a word in a numeric column).
+
+    Example:
+        >>> col = Column(name="x", kind="numeric", integer=True, decimals=0, min=1, max=9)
+        >>> refine(col, pd.Series(["0.5", "12"]))
+        >>> (col.integer, col.decimals, col.min, col.max)
+        (False, 1, 0.5, 12)
+    """
+    if col.kind in ("numeric", "datetime", "boolean") and len(values):
+        _fill(col, values, _Distinct(values, col.decimal) if _is_text(values) else None)
+
+
+def _fill(col: Column, values: pd.Series, text: _Distinct | None) -> None:
+    """Fill in the facts of the column's kind from its non-null values."""
+    if col.kind == "numeric":
+        _fill_numeric(col, values, text)
+    elif col.kind == "id":
+        _fill_id(col, values, text)
     else:
         filler = {
             "datetime": _fill_datetime,
             "boolean": _fill_boolean,
             "constant": _fill_constant,
-        }.get(kind)
+        }.get(col.kind)
         if filler is not None:
-            filler(col, notnull)
-    return col
+            filler(col, values)
 
 
 def _is_text(series: pd.Series) -> bool:

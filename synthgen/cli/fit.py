@@ -18,7 +18,7 @@ from synthgen.cli.common import (
     Seed,
     display,
     example,
-    read,
+    read_sample,
     status,
 )
 
@@ -51,6 +51,17 @@ EarlyStop = Annotated[
     bool | None,
     typer.Option("--early-stop/--no-early-stop", help="Stop when quality stops improving (ctgan)."),
 ]
+#: Rows a model is fitted on at most; a bigger table is streamed and sampled uniformly.
+DEFAULT_MAX_ROWS = 1_000_000
+MaxRows = Annotated[
+    int,
+    typer.Option(
+        "--max-rows",
+        help="Fit on a uniform random sample of at most this many rows of a bigger table, read "
+        "in one pass with bounded memory (null rates, category frequencies, bounds and the "
+        "distributions of columns of few values still come from all rows).",
+    ),
+]
 
 
 def default_model_path(data: str) -> str:
@@ -73,16 +84,33 @@ def fit_table(
     params: dict[str, object],
     quiet: bool,
     decimal: str | None = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
 ):
-    """Read, detect the schema, fit: what `fit` and `run` share. Returns (model, table)."""
+    """Read (streaming, sampling at most `max_rows` rows), detect the schema, fit: what `fit`
+    and `run` share. Returns (model, the rows fitted on)."""
     import synthgen
+    from synthgen.errors import UsageError
     from synthgen.models import model_class
+    from synthgen.models.base import new_seed
     from synthgen.schema import Schema
+    from synthgen.stream import use_stream_stats
 
+    if max_rows < 1:
+        raise UsageError("--max-rows must be at least 1")
     cls = model_class(model)  # fail on an unknown model before reading a big file
-    table = read(data, na_values, encoding, delimiter)
     overrides = Schema.load(schema_file) if schema_file else None
+    seed = new_seed() if seed is None else seed
+    with Progress(f"reading {display(data)}", total=None, quiet=quiet):
+        table, stream = read_sample(data, max_rows, seed, na_values, encoding, delimiter)
     detected = synthgen.detect(table, overrides, decimal=decimal)
+    if stream.rows > len(table):
+        counted = use_stream_stats(detected, stream, overrides)
+        status(
+            f"read {stream.rows:,} rows of {display(data)}: fitting on a uniform random sample "
+            f"of {len(table):,} (--max-rows); null rates, category frequencies and the "
+            f"distributions of {len(counted)} of {table.shape[1]} columns come from all rows",
+            quiet,
+        )
     try:
         synth = cls(**params)
     except TypeError:
@@ -97,7 +125,7 @@ def fit_table(
                 total=total,
                 extra=" ".join(f"{k} {v:.3f}" for k, v in losses.items()),
             )
-        synth.fit(table, detected, seed=seed)
+        synth.fit(table, detected, seed=seed, stream=stream)
         elapsed = bar.elapsed
     status(
         f"fitted [bold]{model}[/] on {len(table):,} rows x {table.shape[1]} columns "
@@ -136,6 +164,7 @@ def fit(
     device: Device = None,
     early_stop: EarlyStop = None,
     components: Components = None,
+    max_rows: MaxRows = DEFAULT_MAX_ROWS,
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:
@@ -152,7 +181,17 @@ def fit(
         components=components,
     )
     synth, _ = fit_table(
-        data, model, seed, schema_file, na_values, encoding, delimiter, params, quiet, decimal
+        data,
+        model,
+        seed,
+        schema_file,
+        na_values,
+        encoding,
+        delimiter,
+        params,
+        quiet,
+        decimal,
+        max_rows,
     )
     synth.save(output, force=force)
     status(f"model written to [bold]{output}[/]", quiet)

@@ -9,8 +9,9 @@ import typer
 
 from synthgen.cli.common import TrustPickle, example, out_console
 
-HELP = "Show what a model file holds: model, schema, training rows, versions." + example(
-    "synthgen inspect penguins.synthgen"
+HELP = (
+    "Show what a model file holds: model, schema, training (and source) rows, versions."
+    + example("synthgen inspect penguins.synthgen")
 )
 
 
@@ -38,6 +39,8 @@ def summary(path: str, trust_pickle: bool = False) -> dict:
         "params": state["params"],
         "seed": state["seed"],
         "training_rows": state["training_rows"],
+        "source_rows": model.source_rows_,
+        "whole_table_marginals": model.whole_table_marginals_,
         "columns": [
             {"name": c.name, "kind": c.kind, "null_rate": c.null_rate} for c in schema.columns
         ],
@@ -58,8 +61,15 @@ def inspect(
     if as_json:
         console.print_json(json.dumps(info, default=str))
         return
+    rows = f"{info['training_rows']:,} rows"
+    if info["source_rows"] > info["training_rows"]:
+        rows += (
+            f" sampled uniformly from {info['source_rows']:,} (null rates and category "
+            f"frequencies{', and marginals where counted,' if info['whole_table_marginals'] else ''}"
+            " from all of them)"
+        )
     console.print(
-        f"[bold]{info['model']}[/] model, trained on {info['training_rows']:,} rows "
+        f"[bold]{info['model']}[/] model, trained on {rows} "
         f"(seed {info['seed']}); synthgen {info['synthgen_version']}, "
         f"file format {info['format_version']}"
     )

@@ -1,0 +1,210 @@
+"""Learning from tables bigger than memory: one pass over the chunks of a table keeps a uniform
+random sample of at most k rows (reservoir sampling) and the facts that are cheap to count
+exactly on every row (null counts, and the counts of each distinct value while a column has few).
+
+The model is fitted on the sample; the exact counts then replace what the sample can only
+estimate: null rates, category frequencies (and which categories are rare), the bounds, integer
+flags and decimals of numeric and date columns, and the marginal distribution of every column
+with at most `MAX_DISTINCT` distinct values (see `Synthesizer.fit(..., stream=...)`).
+
+Example:
+    >>> from synthgen.io import iter_table_chunks
+    >>> sample, stats = reservoir_sample(iter_table_chunks("big.csv", 100_000), 1_000_000, seed=0)
+    ... # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthgen.columns.base import RowRandom
+from synthgen.errors import InputError
+
+#: A column's distinct values are counted exactly while there are at most this many.
+MAX_DISTINCT = 50_000
+# The stream of random keys that decides which rows the sample keeps (apart from the streams
+# sampling uses, so the same seed never ties the two together).
+_KEY_STREAM = 0x5EED_5A4D
+
+
+@dataclass
+class ColumnStats:
+    """What one pass counted of one column: nulls; each distinct value's rows (`counts`, None
+    once the column had more than MAX_DISTINCT distinct values); after that, whether its
+    values are numbers (`word`: the first that is not), their bounds and if all are whole."""
+
+    nulls: int = 0
+    counts: pd.Series | None = field(default_factory=lambda: pd.Series(dtype="float64"))
+    low: float = np.inf
+    high: float = -np.inf
+    integer: bool = True
+    word: Any = None
+
+    def add(self, values: pd.Series) -> None:
+        if self.counts is None:
+            self.nulls += int(values.isna().sum())
+        else:
+            counts = values.value_counts(dropna=True, sort=False)
+            self.nulls += len(values) - int(counts.sum())
+            counts = counts[counts > 0]  # a Categorical counts its unused categories too
+            if isinstance(counts.index, pd.CategoricalIndex):
+                counts.index = pd.Index(counts.index.to_numpy())
+            merged = self.counts.add(counts, fill_value=0) if len(self.counts) else counts
+            if len(merged) <= MAX_DISTINCT:
+                self.counts = merged
+                return
+            # too many to count: keep only what a numeric column needs, from here on
+            self.counts = None
+            values = pd.Series(merged.index, dtype=merged.index.dtype)
+        if self.word is None:
+            self._numbers(values.dropna())
+
+    def _numbers(self, values: pd.Series) -> None:
+        if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+            values.dtype
+        ):
+            x = values.to_numpy(dtype=float)
+        elif values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+            x = pd.to_numeric(values.astype(str).str.strip(), errors="coerce").to_numpy(float)
+            bad = np.isnan(x)
+            if bad.any():
+                self.word = values.iloc[int(np.argmax(bad))]
+                return
+        else:  # dates, booleans, categoricals: not numbers, nothing more to count
+            self.word = values.iloc[0] if len(values) else None
+            return
+        x = x[np.isfinite(x)]
+        if len(x):
+            self.low, self.high = min(self.low, x.min()), max(self.high, x.max())
+            self.integer = self.integer and bool(np.all(x == np.round(x)))
+
+
+@dataclass
+class StreamStats:
+    """Exact facts of a whole table, counted in one pass (see `reservoir_sample`)."""
+
+    rows: int = 0
+    columns: dict[str, ColumnStats] = field(default_factory=dict)
+
+    def add(self, chunk: pd.DataFrame) -> None:
+        """Count one chunk."""
+        self.rows += len(chunk)
+        for name in chunk.columns:
+            self.columns.setdefault(str(name), ColumnStats()).add(chunk[name])
+
+    def exact_values(self, name: str) -> pd.Series | None:
+        """The column's distinct non-null values, if they were all counted."""
+        counts = self.columns[name].counts
+        return None if counts is None else pd.Series(counts.index, dtype=counts.index.dtype)
+
+
+def reservoir_sample(
+    chunks: Iterable[pd.DataFrame], k: int, seed: int
+) -> tuple[pd.DataFrame, StreamStats]:
+    """A uniform random sample of at most `k` rows of the table the chunks make up, in the
+    table's order, and the table's `StreamStats`, in one pass over the chunks.
+
+    Each row gets a random key tied to its row number and the seed; the sample is the k rows
+    with the smallest keys, so every set of k rows is equally likely and the result does not
+    depend on the chunk sizes. Memory holds about 1.5 k rows (synthgen's readers share the
+    text of equal cells, so a sampled text cell costs a pointer, not a copy of its text).
+
+    Example:
+        >>> chunks = (pd.DataFrame({"x": range(i, i + 10)}) for i in range(0, 100, 10))
+        >>> sample, stats = reservoir_sample(chunks, 5, seed=0)
+        >>> len(sample), stats.rows
+        (5, 100)
+    """
+    if k < 1:
+        raise InputError("the sample must keep at least one row")
+    stats = StreamStats()
+    pieces: list[pd.DataFrame] = []
+    keys: list[np.ndarray] = []
+    rows: list[np.ndarray] = []
+    held = 0
+    threshold = np.inf  # rows with larger keys can no longer make the sample
+    start = 0
+    for chunk in chunks:
+        stats.add(chunk)
+        n = len(chunk)
+        chunk_keys = RowRandom(seed, start, n, key=_KEY_STREAM).uniform()
+        take = np.flatnonzero(chunk_keys < threshold)
+        if len(take):
+            pieces.append(chunk.iloc[take])
+            keys.append(chunk_keys[take])
+            rows.append(start + take)
+            held += len(take)
+        start += n
+        if held >= k + max(k // 2, 1) or (threshold == np.inf and held >= k):
+            pieces, keys, rows, threshold = _keep_smallest(pieces, keys, rows, k)
+            held = len(keys[0])
+    if not pieces:
+        raise InputError("the table has no rows to learn from")
+    pieces, *_ = _keep_smallest(pieces, keys, rows, k)
+    sample = pieces[0]
+    sample.index = pd.RangeIndex(len(sample))
+    return sample, stats
+
+
+def _keep_smallest(
+    pieces: list[pd.DataFrame], keys: list[np.ndarray], rows: list[np.ndarray], k: int
+) -> tuple[list[pd.DataFrame], list[np.ndarray], list[np.ndarray], float]:
+    """The k rows of smallest key (ties: the earlier row), in table order, as one piece."""
+    all_keys, all_rows = np.concatenate(keys), np.concatenate(rows)
+    keep = np.sort(np.lexsort((all_rows, all_keys))[:k])  # positions follow table order
+    frame = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
+    frame = frame.iloc[keep].reset_index(drop=True)
+    kept_keys = all_keys[keep]
+    threshold = float(kept_keys.max()) if len(keep) >= k else np.inf
+    return [frame], [kept_keys], [all_rows[keep]], threshold
+
+
+def use_stream_stats(schema: Any, stats: StreamStats, overrides: Any = None) -> list[str]:
+    """Correct a schema detected on a sample with the whole table's exact facts: null rates
+    for every column, and for numeric, date and boolean columns whose distinct values were all
+    counted, their bounds, integer flag, decimals, format and spelling (checked against every
+    value: a word in a numeric column is a SchemaError naming it). Facts the user gave in
+    `overrides` are kept. Returns the names of the columns whose values were all counted."""
+    from dataclasses import fields
+
+    from synthgen.schema import Column, refine
+
+    given = {c.name: c for c in overrides.columns} if overrides is not None else {}
+    exact = []
+    for col in schema.columns:
+        col_stats = stats.columns[col.name]
+        col.null_rate = round(col_stats.nulls / stats.rows, 6) if stats.rows else 0.0
+        values = stats.exact_values(col.name)
+        if values is not None:
+            exact.append(col.name)
+            refine(col, values)
+        elif col.kind == "numeric":
+            _use_number_stats(col, col_stats)
+        override = given.get(col.name)
+        if override is not None:
+            for f in fields(Column):
+                value = getattr(override, f.name)
+                if value is not None and f.name != "null_rate":
+                    setattr(col, f.name, value)
+    return exact
+
+
+def _use_number_stats(col: Any, stats: ColumnStats) -> None:
+    from synthgen.errors import SchemaError
+    from synthgen.schema import _plain
+
+    if stats.word is not None:
+        raise SchemaError(
+            f"column {col.name!r} holds numbers in the rows sampled but also {stats.word!r}; "
+            "give its kind in a --schema file (e.g. categorical)"
+        )
+    if np.isfinite(stats.low):
+        col.min = _plain(min(stats.low, col.min if col.min is not None else np.inf))
+        col.max = _plain(max(stats.high, col.max if col.max is not None else -np.inf))
+    if col.integer and not stats.integer:
+        col.integer, col.decimals = False, None  # decimals unknown: keep full precision
