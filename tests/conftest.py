@@ -73,6 +73,17 @@ def mixed_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
     )
 
 
+def keyed_frame(n: int = 400) -> pd.DataFrame:
+    """The mixed frame plus a text key of a narrow shape (AA-99: 67,600 keys), whose keys must
+    be widened for big samples, and a text column of two spellings."""
+    table = mixed_frame(n)
+    rng = np.random.default_rng(1)
+    table["code"] = [f"{chr(65 + i // 26 % 26)}{chr(65 + i % 26)}-{i % 100:02d}" for i in range(n)]
+    table["smoker"] = np.where(rng.random(n) < 0.3, "yes", "no").astype(object)
+    table["count"] = pd.array(np.where(rng.random(n) < 0.05, None, rng.integers(0, 9, n)), "Int64")
+    return table
+
+
 @pytest.fixture
 def mixed() -> pd.DataFrame:
     return mixed_frame()
