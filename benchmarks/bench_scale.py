@@ -6,8 +6,8 @@ fitting a table bigger than memory allows, each in its own process under `/usr/b
     python benchmarks/bench_scale.py --data adult.csv --only sample --sample-rows 1000000,10000000
 
 Steps (--only picks some): `fit` (the model, from --data), `sample` (--sample-rows rows of it
-to Parquet, each size in turn), `floor` (pyarrow writing the rows of the last sample again, from
-memory, with the same row groups), `dask` (--dask-rows rows as a dataset, Dask local cluster of
+to Parquet, each size in turn), `floor` (pyarrow writing the rows of the smallest sample again,
+from memory, with the same row groups), `dask` (--dask-rows rows as a dataset, Dask local cluster of
 --workers processes vs the local engine, same partitions), `bigfit` (a --big-gb CSV made from
 --data by repeating its rows with perturbed numbers, fitted with --max-rows; deleted after).
 Files go under --workdir and are removed at the end. Run it on a quiet machine, or with nice.
@@ -122,11 +122,15 @@ def main() -> None:
                 synthgen("fit", opts.data, "-o", str(model), "--seed", "0", "--force", "-q"),
                 "fit the model",
             )
-        last = None
+        runs = {}
         if "sample" in steps or "floor" in steps:
-            for n in rows_list(opts.sample_rows):
+            start = measure(
+                synthgen("sample", str(model), "-n", "1", "-o", str(work / "one.parquet"), "-q"),
+                "start, load the model, sample 1 row",
+            )
+            for n in sorted(rows_list(opts.sample_rows)):
                 out = work / f"sample-{n}.parquet"
-                run = measure(
+                runs[n] = run = measure(
                     synthgen(
                         "sample",
                         str(model),
@@ -146,25 +150,35 @@ def main() -> None:
                     f"per CPU second, {out.stat().st_size / 1e6:,.0f} MB",
                     flush=True,
                 )
-                if last is not None:
-                    os.remove(last[0])
-                last = (out, n, run)
-        if "floor" in steps and last is not None:
-            out, n, run = last
+                if n != min(runs):
+                    os.remove(out)  # the smallest stays for the floor
+            sizes = sorted(runs)
+            for a, b in zip(sizes, sizes[1:]):
+                print(
+                    f"    {b:,} vs {a:,} rows: {b / a:.0f}x rows, "
+                    f"{runs[b]['wall_s'] / runs[a]['wall_s']:.1f}x wall time, "
+                    f"{runs[b]['cpu_s'] / runs[a]['cpu_s']:.1f}x CPU time",
+                    flush=True,
+                )
+        if "floor" in steps and runs:
+            n = min(runs)
+            out = work / f"sample-{n}.parquet"
             floor = measure(
                 [PY, "-c", FLOOR, str(out), str(work / "floor.parquet")],
                 f"pyarrow write of the same {n:,} rows",
             )
             rows, wall, cpu = floor["stdout"].split()
             print(
-                f"    write alone: wall {float(wall):.1f} s, cpu {float(cpu):.1f} s; "
-                f"sampling takes {run['wall_s'] / float(wall):.2f}x its wall time and "
-                f"{run['cpu_s'] / float(cpu):.2f}x its CPU time",
+                f"    write alone: wall {float(wall):.1f} s, cpu {float(cpu):.1f} s; sampling "
+                f"takes {runs[n]['wall_s'] / float(wall):.2f}x its wall time and "
+                f"{runs[n]['cpu_s'] / float(cpu):.2f}x its CPU time; without the start: "
+                f"{(runs[n]['wall_s'] - start['wall_s']) / float(wall):.2f}x wall, "
+                f"{(runs[n]['cpu_s'] - start['cpu_s']) / float(cpu):.2f}x CPU",
                 flush=True,
             )
             os.remove(work / "floor.parquet")
-        if last is not None:
-            os.remove(last[0])
+        for n in runs:
+            (work / f"sample-{n}.parquet").unlink(missing_ok=True)
         if "dask" in steps:
             n = rows_list(opts.dask_rows)[0]
             parts = str(2 * opts.workers)

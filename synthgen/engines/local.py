@@ -34,8 +34,8 @@ Progress = Callable[[int], None]
 
 
 def default_threads() -> int:
-    """Generator threads: one per core but one (left to the writer), at least 1, at most 4."""
-    return max(1, min(4, (os.cpu_count() or 1) - 1))
+    """Generator threads: one per core (the writer mostly waits on them), at most 4."""
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def output_schema(model: Synthesizer) -> Any:
