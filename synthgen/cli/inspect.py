@@ -39,8 +39,8 @@ def summary(path: str, trust_pickle: bool = False) -> dict:
         "params": state["params"],
         "seed": state["seed"],
         "training_rows": state["training_rows"],
-        "source_rows": model.source_rows_,
-        "whole_table_marginals": model.whole_table_marginals_,
+        "source_rows": state.get("source_rows", state["training_rows"]),
+        "whole_table_marginals": state.get("whole_table_marginals", False),
         "columns": [
             {"name": c.name, "kind": c.kind, "null_rate": c.null_rate} for c in schema.columns
         ],
@@ -63,10 +63,10 @@ def inspect(
         return
     rows = f"{info['training_rows']:,} rows"
     if info["source_rows"] > info["training_rows"]:
-        rows += (
-            f" sampled uniformly from {info['source_rows']:,} (null rates and category "
-            f"frequencies{', and marginals where counted,' if info['whole_table_marginals'] else ''}"
-            " from all of them)"
+        exact = ", marginals of columns of few values" if info["whole_table_marginals"] else ""
+        rows = (
+            f"a uniform sample of {rows} of {info['source_rows']:,} (null rates, category "
+            f"frequencies{exact} from all rows)"
         )
     console.print(
         f"[bold]{info['model']}[/] model, trained on {rows} "

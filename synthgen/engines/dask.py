@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from synthgen.errors import MissingDependencyError, OutputError, UsageError
 # Models loaded in this worker process, by the SHA-256 of their file, so a worker that writes
 # many partitions parses the model once.
 _MODELS: dict[str, Any] = {}
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def require() -> Any:
@@ -59,16 +61,13 @@ def write_partition(
     data: bytes, path: str, start: int, stop: int, seed: int, total: int, chunk_rows: int
 ) -> int:
     """On a worker: write rows start .. stop-1 of the sample to `path`; returns the rows."""
-    return local.write_rows(
-        _model(data),
-        path,
-        start,
-        stop,
-        seed=seed,
-        total=total,
-        chunk_rows=chunk_rows,
-        threads=1,
-    )
+    model = _model(data)
+    # a worker may run several tasks at once in threads; a model whose sampling touches
+    # process-wide state makes its partitions one at a time
+    with contextlib.nullcontext() if model.thread_safe_sampling else _ONE_AT_A_TIME:
+        return local.write_rows(
+            model, path, start, stop, seed=seed, total=total, chunk_rows=chunk_rows, threads=1
+        )
 
 
 @contextlib.contextmanager

@@ -103,7 +103,8 @@ def iter_chunks(
         return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
 
     bounds = chunk_bounds(start, stop - start, chunk_rows)
-    pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="synthgen-sample")
+    threads = max(1, threads) if model.thread_safe_sampling else 1
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="synthgen-sample")
     window: deque[Future] = deque()
     try:
         for lo, hi in bounds:

@@ -67,6 +67,9 @@ class Synthesizer:
     # True for a model whose file holds another library's pickle (SDV's): loading it can run
     # code, so `synthgen.load` refuses it unless the caller trusts the file.
     requires_pickle: ClassVar[bool] = False
+    # False for a model whose sampling touches process-wide state (SDV's seeds the global random
+    # generators around each block): the engines then make its blocks one at a time.
+    thread_safe_sampling: ClassVar[bool] = True
     params: dict[str, Any]
 
     def __init__(self, *, rare_threshold: int = 5, **params: Any):

@@ -192,6 +192,8 @@ class SdvSynthesizer(Synthesizer):
             synthesizer.fit({_TABLE: frame})
         self.synthesizer_ = synthesizer
 
+    thread_safe_sampling = False  # `_seeded` sets the global random generators
+
     def _sample_block(self, block: int, n: int, seed: int) -> Encoded:
         """Block `block` of the rows for `seed`: SDV reseeded for this block (see module doc)."""
         rows = max(0, min(BLOCK_ROWS, n - block * BLOCK_ROWS))
