@@ -111,7 +111,7 @@ def reservoir_sample(
 
     Each row gets a random key tied to its row number and the seed; the sample is the k rows
     with the smallest keys, so every set of k rows is equally likely and the result does not
-    depend on the chunk sizes. Memory holds about 1.5 k rows (synthgen's readers share the
+    depend on the chunk sizes. Memory holds about 1.25 k rows (synthgen's readers share the
     text of equal cells, so a sampled text cell costs a pointer, not a copy of its text).
 
     Example:
@@ -123,45 +123,83 @@ def reservoir_sample(
     if k < 1:
         raise InputError("the sample must keep at least one row")
     stats = StreamStats()
-    pieces: list[pd.DataFrame] = []
-    keys: list[np.ndarray] = []
-    rows: list[np.ndarray] = []
-    held = 0
+    held = _Held()
     threshold = np.inf  # rows with larger keys can no longer make the sample
     start = 0
     for chunk in chunks:
         stats.add(chunk)
         n = len(chunk)
-        chunk_keys = RowRandom(seed, start, n, key=_KEY_STREAM).uniform()
-        take = np.flatnonzero(chunk_keys < threshold)
+        keys = RowRandom(seed, start, n, key=_KEY_STREAM).uniform()
+        take = np.flatnonzero(keys < threshold)
         if len(take):
-            pieces.append(chunk.iloc[take])
-            keys.append(chunk_keys[take])
-            rows.append(start + take)
-            held += len(take)
+            held.add(chunk, take, keys[take], start + take)
         start += n
-        if held >= k + max(k // 2, 1) or (threshold == np.inf and held >= k):
-            pieces, keys, rows, threshold = _keep_smallest(pieces, keys, rows, k)
-            held = len(keys[0])
-    if not pieces:
+        if len(held) >= k + max(k // 4, 1) or (threshold == np.inf and len(held) >= k):
+            threshold = held.keep_smallest(k)
+    if not len(held):
         raise InputError("the table has no rows to learn from")
-    pieces, *_ = _keep_smallest(pieces, keys, rows, k)
-    sample = pieces[0]
-    sample.index = pd.RangeIndex(len(sample))
-    return sample, stats
+    held.keep_smallest(k)
+    _release_freed_memory()
+    return held.frame(), stats
 
 
-def _keep_smallest(
-    pieces: list[pd.DataFrame], keys: list[np.ndarray], rows: list[np.ndarray], k: int
-) -> tuple[list[pd.DataFrame], list[np.ndarray], list[np.ndarray], float]:
-    """The k rows of smallest key (ties: the earlier row), in table order, as one piece."""
-    all_keys, all_rows = np.concatenate(keys), np.concatenate(rows)
-    keep = np.sort(np.lexsort((all_rows, all_keys))[:k])  # positions follow table order
-    frame = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
-    frame = frame.iloc[keep].reset_index(drop=True)
-    kept_keys = all_keys[keep]
-    threshold = float(kept_keys.max()) if len(keep) >= k else np.inf
-    return [frame], [kept_keys], [all_rows[keep]], threshold
+def _release_freed_memory() -> None:
+    """Hand the heap memory the pass freed back to the system (glibc keeps it otherwise: the
+    chunks come and go, a few sampled cells of each stay, and the process would go into the
+    fit at its high-water mark, several hundred MB above what it holds). Linux only."""
+    import ctypes
+    import gc
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (musl): nothing to trim this way
+        pass
+
+
+class _Held:
+    """The rows a reservoir holds, kept column by column, so that keeping the rows of smallest
+    key copies one column at a time (a big sample is never in memory twice)."""
+
+    def __init__(self) -> None:
+        self.names: list[Any] = []
+        self.columns: list[list[pd.Series]] = []
+        self.keys: list[np.ndarray] = []
+        self.rows: list[np.ndarray] = []
+
+    def __len__(self) -> int:
+        return sum(len(k) for k in self.keys)
+
+    def add(
+        self, chunk: pd.DataFrame, take: np.ndarray, keys: np.ndarray, rows: np.ndarray
+    ) -> None:
+        if not self.names:
+            self.names = list(chunk.columns)
+            self.columns = [[] for _ in self.names]
+        for i, parts in enumerate(self.columns):
+            parts.append(chunk.iloc[take, i])
+        self.keys.append(keys)
+        self.rows.append(rows)
+
+    def keep_smallest(self, k: int) -> float:
+        """Keep the k rows of smallest key (ties: the earlier row), in table order; returns
+        the largest key kept once k rows are held (infinity before)."""
+        keys, rows = np.concatenate(self.keys), np.concatenate(self.rows)
+        # rows are held in table order, so a stable sort breaks ties by the earlier row
+        keep = np.sort(np.argsort(keys, kind="stable")[:k])  # positions follow table order
+        for i, parts in enumerate(self.columns):
+            column = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+            self.columns[i] = [column.iloc[keep].reset_index(drop=True)]
+        self.keys, self.rows = [keys[keep]], [rows[keep]]
+        return float(keys[keep].max()) if len(keep) >= k else np.inf
+
+    def frame(self) -> pd.DataFrame:
+        frame = pd.concat([parts[0] for parts in self.columns], axis=1, ignore_index=True)
+        frame.columns = pd.Index(self.names, dtype=object)
+        return frame
 
 
 def use_stream_stats(schema: Any, stats: StreamStats, overrides: Any = None) -> list[str]:

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -52,14 +53,20 @@ class Encoded:
     n_rows: int
 
     @classmethod
-    def from_parts(cls, parts: list[Part], arrays: list[np.ndarray], n_rows: int) -> Encoded:
-        cont = [a for p, a in zip(parts, arrays) if p.continuous]
-        disc = [a for p, a in zip(parts, arrays) if not p.continuous]
-        return cls(
-            np.column_stack(cont).astype(float) if cont else np.zeros((n_rows, 0)),
-            np.column_stack(disc).astype(np.int64) if disc else np.zeros((n_rows, 0), np.int64),
-            n_rows,
-        )
+    def from_parts(cls, parts: list[Part], arrays: Iterable[np.ndarray], n_rows: int) -> Encoded:
+        """The parts' arrays (in the order of `parts`, a list or an iterator) in two column-major
+        arrays, each copied in as it comes: a big table never holds them twice."""
+        cont = np.empty((n_rows, sum(p.continuous for p in parts)), order="F")
+        disc = np.empty((n_rows, len(parts) - cont.shape[1]), dtype=np.int64, order="F")
+        ci = di = 0
+        for part, array in zip(parts, arrays, strict=True):
+            if part.continuous:
+                cont[:, ci] = array
+                ci += 1
+            else:
+                disc[:, di] = array
+                di += 1
+        return cls(cont, disc, n_rows)
 
 
 def as_source_dtype(values: pd.Series, col: Column) -> pd.Series:
@@ -160,9 +167,11 @@ class TableEncoder:
         return [p for p in self.parts if not p.continuous]
 
     def encode(self, table: pd.DataFrame, rng: np.random.Generator) -> Encoded:
-        arrays: list[np.ndarray] = []
-        for col, state in zip(self.schema.columns, self.states):
-            arrays.extend(MODULES[col.kind].encode(table[col.name], col, state, rng))
+        arrays = (
+            array
+            for col, state in zip(self.schema.columns, self.states)
+            for array in MODULES[col.kind].encode(table[col.name], col, state, rng)
+        )
         return Encoded.from_parts(self.parts, arrays, len(table))
 
     def decode(

@@ -102,13 +102,6 @@ def _latent_factor(scores: np.ndarray, low: np.ndarray, high: np.ndarray) -> flo
     return float(np.clip(np.mean((scores - scores.mean()) * means) / spread, 1e-3, 1.0))
 
 
-def _correlation(scores: np.ndarray) -> np.ndarray:
-    """Correlation of the columns; 0 for a column without spread (one category, no nulls),
-    whose NaN would otherwise come with a RuntimeWarning on the user's screen."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.nan_to_num(np.corrcoef(scores, rowvar=False))
-
-
 def _weighted_quantiles(values: np.ndarray, rows: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """The quantiles `_fit_encoded` takes of a sorted column, for a column given as distinct
     values and their rows: the same numbers, without the column.
@@ -125,6 +118,28 @@ def _weighted_quantiles(values: np.ndarray, rows: np.ndarray, probs: np.ndarray)
     at_low = values[np.searchsorted(ends, low, side="right")]
     at_high = values[np.searchsorted(ends, high, side="right")]
     return at_low + (pos - low) * (at_high - at_low)
+
+
+def _correlation(scores: np.ndarray) -> np.ndarray:
+    """Correlation of the columns, as np.corrcoef gives it but without its copy of the
+    (rows, d) array; 0 for a column without spread (one category, no nulls), whose NaN would
+    otherwise come with a RuntimeWarning on the user's screen.
+
+    Example:
+        >>> x = np.random.default_rng(0).normal(size=(100, 3))
+        >>> bool(np.allclose(_correlation(x), np.corrcoef(x, rowvar=False)))
+        True
+    """
+    mean = scores.mean(axis=0)
+    cov = scores.T @ scores / len(scores) - np.outer(mean, mean)
+    var = np.diag(cov)
+    # a constant column's variance comes out as rounding noise, not exactly 0
+    spread = var > 1e-12 * np.maximum(1.0, mean**2)
+    std = np.sqrt(np.where(spread, var, 1.0))
+    corr = cov / np.outer(std, std)
+    corr[~spread, :] = 0.0
+    corr[:, ~spread] = 0.0
+    return corr
 
 
 def _nearest_correlation(corr: np.ndarray, floor: float = 1e-6) -> np.ndarray:
@@ -158,39 +173,44 @@ class GaussianCopula(Synthesizer):
         cont, disc = data.continuous, data.discrete
         probs = np.linspace(0.0, 1.0, min(self.knots, max(n, 2)))
         # linear-interpolated quantiles from one sort per column (np.quantile is slow for many probs)
-        ordered = np.sort(cont, axis=0)
         pos = probs * (n - 1)
         low = np.floor(pos).astype(np.int64)
         high = np.minimum(low + 1, n - 1)
-        frac = (pos - low)[:, None]
-        self.quantiles_ = (ordered[low] + frac * (ordered[high] - ordered[low])).T
+        frac = pos - low
+        self.quantiles_ = np.empty((cont.shape[1], len(probs)))
+        for j in range(cont.shape[1]):
+            ordered = np.sort(cont[:, j])
+            self.quantiles_[j] = ordered[low] + frac * (ordered[high] - ordered[low])
         self.probs_ = probs
-        cont_scores = list(_normal_scores(cont).T)
+        p, q = cont.shape[1], disc.shape[1]
+        # one (rows, d) array of scores, filled column by column in place, each column ranked
+        # alone: a big table's scores and rank arrays are the biggest things a fit holds
+        scores = np.empty((n, p + q), order="F")
+        for j in range(p):
+            scores[:, j] = _normal_scores(cont[:, j : j + 1])[:, 0]
         self.cardinalities_ = [int(c) for c in self._cardinalities(disc)]
         # First pass: frequency order; then re-order each column's codes along the principal axis.
         orders = [
             np.argsort(-np.bincount(disc[:, j], minlength=k), kind="stable")
             for j, k in enumerate(self.cardinalities_)
         ]
-        disc_scores = [
-            self._discrete_scores(disc[:, j], orders[j], rng) for j in range(disc.shape[1])
-        ]
-        scores = np.column_stack(cont_scores + disc_scores) if cont_scores + disc_scores else None
-        if scores is not None and scores.shape[1] > 1 and disc.shape[1]:
+        for j in range(q):
+            scores[:, p + j] = self._discrete_scores(disc[:, j], orders[j], rng)
+        if p + q > 1 and q:
             axis = self._principal_axis(scores)
             for j, k in enumerate(self.cardinalities_):
                 orders[j] = self._order_along(disc[:, j], k, axis)
-                disc_scores[j] = self._discrete_scores(disc[:, j], orders[j], rng)
-            scores = np.column_stack(cont_scores + disc_scores)
+                scores[:, p + j] = self._discrete_scores(disc[:, j], orders[j], rng)
         self.orders_ = orders
-        self.cumulative_ = [self._cumulative(disc[:, j], orders[j]) for j in range(disc.shape[1])]
-        d = len(cont_scores) + len(disc_scores)
+        self.cumulative_ = [self._cumulative(disc[:, j], orders[j]) for j in range(q)]
+        d = p + q
         if d > 1:
-            low, high = _rank_bins(cont)
-            bins = [(low[:, j], high[:, j]) for j in range(cont.shape[1])] + [
-                self._code_bins(disc[:, j], j) for j in range(disc.shape[1])
-            ]
-            factor = np.array([_latent_factor(scores[:, j], *bins[j]) for j in range(d)])
+            factor = np.empty(d)
+            for j in range(p):
+                low, high = _rank_bins(cont[:, j : j + 1])
+                factor[j] = _latent_factor(scores[:, j], low[:, 0], high[:, 0])
+            for j in range(q):
+                factor[p + j] = _latent_factor(scores[:, p + j], *self._code_bins(disc[:, j], j))
             corr = _correlation(scores) / np.outer(factor, factor)
             np.fill_diagonal(corr, 1.0)
             # The corrected correlations can overshoot (two heavily tied columns); a floor on the
