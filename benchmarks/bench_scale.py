@@ -182,37 +182,42 @@ def main() -> None:
         if "dask" in steps:
             n = rows_list(opts.dask_rows)[0]
             parts = str(2 * opts.workers)
-            local = measure(
-                synthgen(
-                    "sample",
-                    str(model),
-                    "-n",
-                    str(n),
-                    "-o",
-                    str(work / "local") + "/",
-                    "--partitions",
-                    parts,
-                    "--seed",
-                    "1",
-                    "--force",
-                    "-q",
-                ),
-                f"local engine, {n:,} rows, {parts} partitions",
-            )
+            local = {}
+            for threads in ("1", str(opts.workers)):
+                local[threads] = measure(
+                    synthgen(
+                        "sample",
+                        str(model),
+                        "-n",
+                        str(n),
+                        "-o",
+                        str(work / "local") + "/",
+                        "--partitions",
+                        parts,
+                        "--threads",
+                        threads,
+                        "--seed",
+                        "1",
+                        "--force",
+                        "-q",
+                    ),
+                    f"local engine, {threads} thread(s), {n:,} rows, {parts} parts",
+                )
             dask = measure(
                 [PY, "-c", DASK, str(model), str(work / "dask"), str(n), parts, str(opts.workers)],
-                f"dask, {opts.workers} workers, {n:,} rows",
+                f"dask, {opts.workers} workers, {n:,} rows, {parts} parts",
             )
             same = all(
                 (work / "local" / p.name).read_bytes() == p.read_bytes()
                 for p in sorted((work / "dask").iterdir())
             )
-            print(
-                f"    dask/local wall time {dask['wall_s'] / local['wall_s']:.2f} "
-                f"(cluster start included; {dask['stdout'].strip()}); "
-                f"identical files: {same}",
-                flush=True,
-            )
+            for threads, run in local.items():
+                print(
+                    f"    dask / local with {threads} thread(s), wall time: "
+                    f"{dask['wall_s'] / run['wall_s']:.2f}",
+                    flush=True,
+                )
+            print(f"    ({dask['stdout'].strip()}); identical files: {same}", flush=True)
             shutil.rmtree(work / "local")
             shutil.rmtree(work / "dask")
         if "bigfit" in steps:

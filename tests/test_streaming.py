@@ -172,7 +172,13 @@ def test_cli_dataset_and_stdout(model_path, tmp_path, capsys):
 
 
 def test_bad_engine_options_are_usage_errors(model_path, capsys):
-    for args in (["--engine", "spark"], ["--scheduler", "tcp://x:1"], ["--partitions", "0"]):
+    for args in (
+        ["--engine", "spark"],
+        ["--scheduler", "tcp://x:1"],
+        ["--partitions", "0"],
+        ["--threads", "0"],
+        ["--threads", "2", "--engine", "dask"],
+    ):
         code, _, err = run_cli(["sample", model_path, "-o", "out/", *args], capsys)
         assert code == 2, (args, err)
 
