@@ -62,6 +62,13 @@ def synthgen(*args: str) -> list[str]:
     return [PY, "-m", "synthgen", *args]
 
 
+def sample(model: Path, n: int, out: str, *options: str) -> list[str]:
+    """`synthgen sample` of n rows with seed 1 to out, quietly, replacing what is there."""
+    return synthgen(
+        "sample", str(model), "-n", str(n), "-o", out, "--seed", "1", "--force", "-q", *options
+    )
+
+
 def rows_list(text: str) -> list[int]:
     return [int(float(x)) for x in text.split(",") if x]
 
@@ -130,21 +137,7 @@ def main() -> None:
             )
             for n in sorted(rows_list(opts.sample_rows)):
                 out = work / f"sample-{n}.parquet"
-                runs[n] = run = measure(
-                    synthgen(
-                        "sample",
-                        str(model),
-                        "-n",
-                        str(n),
-                        "-o",
-                        str(out),
-                        "--seed",
-                        "1",
-                        "--force",
-                        "-q",
-                    ),
-                    f"sample {n:,} rows to Parquet",
-                )
+                runs[n] = run = measure(sample(model, n, str(out)), f"sample {n:,} rows to Parquet")
                 print(
                     f"    {n / run['wall_s']:,.0f} rows/s wall, {n / run['cpu_s']:,.0f} rows/s "
                     f"per CPU second, {out.stat().st_size / 1e6:,.0f} MB",
@@ -185,22 +178,7 @@ def main() -> None:
             local = {}
             for threads in ("1", str(opts.workers)):
                 local[threads] = measure(
-                    synthgen(
-                        "sample",
-                        str(model),
-                        "-n",
-                        str(n),
-                        "-o",
-                        str(work / "local") + "/",
-                        "--partitions",
-                        parts,
-                        "--threads",
-                        threads,
-                        "--seed",
-                        "1",
-                        "--force",
-                        "-q",
-                    ),
+                    sample(model, n, f"{work}/local/", "--partitions", parts, "--threads", threads),
                     f"local engine, {threads} thread(s), {n:,} rows, {parts} parts",
                 )
             dask = measure(
