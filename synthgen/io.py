@@ -554,9 +554,11 @@ def _iter_csv(
     def finish(raw: pd.DataFrame, start: int) -> pd.DataFrame:
         extra = raw.iloc[:, width].to_numpy() != ""
         if extra.any():
-            row = start + int(extra.argmax()) + 1
+            # exactly one field too many: the parser itself refuses rows longer than that, in
+            # the words below (line = data row + 1 for the header)
+            line = start + int(extra.argmax()) + 2
             raise InputError(
-                f"{src.name} data row {row} has more fields than the header ({width}); "
+                f"{src.name} line {line} has {width + 1} fields but the header has {width}; "
                 "fix that row, or check --delimiter"
             )
         return _finish_chunk(raw.iloc[:, :width].copy(), names, na_set, start)

@@ -27,6 +27,8 @@ from synthgen.errors import InputError
 
 #: A column's distinct values are counted exactly while there are at most this many.
 MAX_DISTINCT = 50_000
+# Rows read after which the memory the pass freed is handed back to the system.
+_BIG_PASS = 1_000_000
 # The stream of random keys that decides which rows the sample keeps (apart from the streams
 # sampling uses, so the same seed never ties the two together).
 _KEY_STREAM = 0x5EED_5A4D
@@ -70,11 +72,15 @@ class ColumnStats:
         ):
             x = values.to_numpy(dtype=float)
         elif values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-            x = pd.to_numeric(values.astype(str).str.strip(), errors="coerce").to_numpy(float)
-            bad = np.isnan(x)
-            if bad.any():
-                self.word = values.iloc[int(np.argmax(bad))]
+            from synthgen.columns.numeric import parse_numbers
+            from synthgen.schema import _read_numbers  # the conventions detection reads
+
+            text = [str(v).strip() for v in pd.unique(values.to_numpy(dtype=object))]
+            found = _read_numbers(text)  # thousands separators, decimal commas too
+            if found is None:
+                self.word = text[int(np.argmax(np.isnan(parse_numbers(text))))]
                 return
+            x = found[0]
         else:  # dates, booleans, categoricals: not numbers, nothing more to count
             self.word = values.iloc[0] if len(values) else None
             return
@@ -139,7 +145,8 @@ def reservoir_sample(
     if not len(held):
         raise InputError("the table has no rows to learn from")
     held.keep_smallest(k)
-    _release_freed_memory()
+    if stats.rows >= _BIG_PASS:
+        _release_freed_memory()
     return held.frame(), stats
 
 
@@ -148,12 +155,10 @@ def _release_freed_memory() -> None:
     chunks come and go, a few sampled cells of each stay, and the process would go into the
     fit at its high-water mark, several hundred MB above what it holds). Linux only."""
     import ctypes
-    import gc
     import sys
 
     if not sys.platform.startswith("linux"):
         return
-    gc.collect()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc (musl): nothing to trim this way

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 import synthgen
+import synthgen.io as sio
 from tests.conftest import SAMPLE_DATA
 from tests.test_cli import run_cli
 
@@ -174,14 +175,22 @@ def test_sigterm_while_saving_the_model(tmp_path, capsys, monkeypatch):
     assert dest.read_text() == "precious" and temp_files(tmp_path) == []
 
 
-def test_disk_full_while_sampling_csv(model_file, tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("writer", ["pandas", "pyarrow"])
+def test_disk_full_while_sampling_csv(writer, model_file, tmp_path, capsys, monkeypatch):
     dest = tmp_path / "out.csv"
 
     def fill_disk(self: pd.DataFrame, fh, *args, **kwargs) -> None:
         fh.write("species,island\nAdelie,Torgersen\n")
         raise ENOSPC
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", fill_disk)
+    def fsync(fd: int) -> None:
+        raise ENOSPC
+
+    if writer == "pandas":  # the CSV text of frames the fast writer leaves to pandas
+        monkeypatch.setattr(sio, "_csv_bytes", lambda df, header: None)
+        monkeypatch.setattr(pd.DataFrame, "to_csv", fill_disk)
+    else:  # the fast writer's bytes all went out; the disk is found full on the flush
+        monkeypatch.setattr(os, "fsync", fsync)
     code, _, err = run_cli(["sample", str(model_file), "-n", "100", "-o", str(dest)], capsys)
     assert code == 5
     assert "disk full while writing" in one_clean_line(err) and "free some space" in err

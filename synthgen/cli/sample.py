@@ -173,15 +173,11 @@ def _rate(bar: Progress) -> Callable[[int], None]:
 
 
 def is_dataset(output: str, engine: str, partitions: int | None) -> bool:
-    """A directory output: the dask engine, --partitions, a trailing slash or a directory."""
+    """A directory output: the dask engine, --partitions, or a path ending in a slash (a
+    directory named without one is refused, as for any file output: no dataset by accident)."""
     if output == "-":
         return False
-    return (
-        engine == "dask"
-        or partitions is not None
-        or output.endswith(("/", os.sep))
-        or os.path.isdir(output)
-    )
+    return engine == "dask" or partitions is not None or output.endswith(("/", os.sep))
 
 
 def sample(

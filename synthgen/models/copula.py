@@ -108,7 +108,7 @@ def _weighted_quantiles(values: np.ndarray, rows: np.ndarray, probs: np.ndarray)
 
     Example:
         >>> _weighted_quantiles(np.array([2.0, 1.0]), np.array([1, 3]), np.array([0, 0.5, 1]))
-        array([1. , 1. , 2. ])
+        array([1., 1., 2.])
     """
     order = np.argsort(values, kind="stable")
     values, ends = values[order], np.cumsum(rows[order])
