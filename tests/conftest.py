@@ -27,6 +27,7 @@ FAST_PARAMS: dict[str, dict] = {
     "gaussian-copula": {},
     "sdv-gaussian-copula": {},
     "gmm": {"max_components": 6, "max_iter": 30},
+    "cart": {},
     # small networks, batches of 40 of the 400 rows, a larger learning rate: 2,000 steps, the
     # fewest that keep the suite's dependence and null rate across seeds (measured on seeds 0-2)
     "ctgan": {"epochs": 200, "batch_size": 40, "pac": 4, "lr": 1e-3, "embedding_dim": 32,

@@ -51,6 +51,27 @@ EarlyStop = Annotated[
     bool | None,
     typer.Option("--early-stop/--no-early-stop", help="Stop when quality stops improving (ctgan)."),
 ]
+MinLeaf = Annotated[
+    int | None,
+    typer.Option("--min-leaf", help="Least real rows in a tree leaf (cart; default 50)."),
+]
+Smoothing = Annotated[
+    float | None,
+    typer.Option(
+        "--smoothing", help="Kernel width on numbers, in leaf bandwidths; 0 = real values (cart)."
+    ),
+]
+AllowCopies = Annotated[
+    bool | None,
+    typer.Option(
+        "--allow-copies/--no-allow-copies",
+        help="Keep synthetic rows identical to a training row (cart; default: drawn again).",
+    ),
+]
+Order = Annotated[
+    str | None,
+    typer.Option("--order", help="Columns to synthesise first, comma-separated (cart)."),
+]
 #: Rows a model is fitted on at most; a bigger table is streamed and sampled uniformly.
 DEFAULT_MAX_ROWS = 1_000_000
 MaxRows = Annotated[
@@ -114,9 +135,12 @@ def fit_table(
     try:
         synth = cls(**params)
     except TypeError:
-        bad = ", ".join(f"--{k.replace('_', '-')}" for k in params)
-        from synthgen.errors import UsageError
+        import inspect
 
+        takes = inspect.signature(cls.__init__).parameters
+        bad = ", ".join(f"--{k.replace('_', '-')}" for k in params if k not in takes) or ", ".join(
+            f"--{k.replace('_', '-')}" for k in params
+        )
         raise UsageError(f"model {model!r} does not take {bad}") from None
     with Progress(f"fitting {model}", total=None, quiet=quiet) as bar:
         if hasattr(synth, "on_epoch"):
@@ -164,6 +188,10 @@ def fit(
     device: Device = None,
     early_stop: EarlyStop = None,
     components: Components = None,
+    min_leaf: MinLeaf = None,
+    smoothing: Smoothing = None,
+    allow_copies: AllowCopies = None,
+    order: Order = None,
     max_rows: MaxRows = DEFAULT_MAX_ROWS,
     force: Force = False,
     quiet: Quiet = False,
@@ -179,6 +207,10 @@ def fit(
         device=device,
         early_stop=early_stop,
         components=components,
+        min_leaf=min_leaf,
+        smoothing=smoothing,
+        allow_copies=allow_copies,
+        order=order,
     )
     synth, _ = fit_table(
         data,

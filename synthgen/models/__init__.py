@@ -20,6 +20,14 @@ register(
 )
 register(
     ModelInfo(
+        "cart",
+        "synthgen.models.cart:CART",
+        "Sequential decision trees (synthpop's CART), with privacy guards; the most faithful",
+        needs=("sklearn",),
+    )
+)
+register(
+    ModelInfo(
         "ctgan",
         "synthgen.models.ctgan:CTGAN",
         "Conditional tabular GAN (Xu et al. 2019), fast on a CPU, stopped on quality",

@@ -1,0 +1,697 @@
+"""Sequential trees (CART), after synthpop (Nowok, Raab & Dibben 2016), made private.
+
+The encoded parts are synthesised one after another. The first is drawn from its marginal; each
+later part from a decision tree fitted on the parts before it: a synthetic row walks down the tree
+on the values it already has, and takes the value of a real row of the leaf it lands in (numbers
+moved by a Gaussian kernel where they are alone, see below). Discrete parts (categories, booleans,
+null indicators) use a classification tree and the leaf's code counts; continuous parts a
+regression tree and the leaf's sorted values. Trees are scikit-learn's, stored as their arrays
+(children, split feature, threshold) and the leaf pools, never as pickled objects.
+
+Privacy by construction:
+
+- every leaf holds at least `min_leaf` real rows, so a value is always drawn from a crowd;
+- a number seen only once in its leaf is moved by Gaussian noise of `smoothing` times half the
+  gap to its nearest neighbour there: isolated values (the tails, where a value can name a
+  person) are blurred in proportion to their isolation, while values many rows share (a spike at
+  zero, a common age) stay exact; a leaf-wide bandwidth (Silverman's, as synthpop's) spreads the
+  spikes of zero-inflated columns and cost 0.026 of fidelity on adult;
+- categories seen in fewer than `rare_threshold` rows are pooled by the encoder and never written;
+- synthetic rows identical to a training row (over the modelled columns, as they will be written)
+  are drawn again, unless `allow_copies`. The model file holds no exact fingerprint of a row for
+  this: each row leaves a hash of `ceil(log2(rows)) + 3` bits, so a stored hash matches about one
+  possible row in 8 to 16, and a row that matches one proves nothing (a redraw of that share of
+  rows is the price).
+
+Conditioning (`where`, `balance`, `fill`): rows are drawn along the trees as usual, but a
+conditioned part draws only from the allowed part of its leaf's pool; the row's weight is the
+product of the allowed shares. Shared conditions accept a row with probability weight / bound
+(bound: the product of the largest allowed share of any leaf), which makes the kept rows exact
+draws from the model given the condition; rows to fill choose among `_FILL_DRAWS` candidates each
+in proportion to their weights (importance resampling).
+
+Example:
+    >>> import numpy as np, pandas as pd, synthgen
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.integers(0, 3, 600)
+    >>> table = pd.DataFrame({"a": np.array(["p", "q", "r"])[x], "b": x * 10 + rng.normal(0, 1, 600)})
+    >>> model = synthgen.fit(table, model="cart", seed=0)
+    >>> out = model.sample(1000, seed=1)
+    >>> bool((out.loc[out["a"] == "r", "b"] > 15).mean() > 0.95)
+    True
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from synthgen.columns import Encoded
+from synthgen.columns.base import NULL_SUFFIX
+from synthgen.errors import ConditionError, UsageError
+from synthgen.models.base import Synthesizer
+
+if TYPE_CHECKING:
+    from synthgen.conditions import Constraints
+
+_MAX_LEAF = 50  # the default least rows per leaf, for tables of 500 rows and more
+_COPY_ROUNDS = 20  # redraws of rows that copy a training row before they are kept as they are
+_HASH_SLACK = 3  # a stored row hash has ceil(log2(rows)) + this many bits
+_FILL_DRAWS = 32  # candidates per row to fill
+_FILL_RETRY = 256  # more candidates for a row whose first ones all miss its given cells
+_BIG = np.uint64(0x9E3779B97F4A7C15)
+
+
+class _Tree:
+    """One fitted tree as arrays: `left`, `right` (-1 at leaves), `feature`, `threshold` per node,
+    `leaf` (the leaf number of each node, -1 inside). Its pool: for a discrete target, `counts`
+    (leaves x codes); for a continuous one, `values` sorted by leaf then value, `offsets`
+    (leaves + 1), and the noise `scale` of each value (derived, not stored)."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], smoothing: float = 0.0):
+        self.left = np.asarray(arrays["left"], dtype=np.int64)
+        self.right = np.asarray(arrays["right"], dtype=np.int64)
+        self.feature = np.asarray(arrays["feature"], dtype=np.int64)
+        self.threshold = np.asarray(arrays["threshold"], dtype=float)
+        self.leaf = np.asarray(arrays["leaf"], dtype=np.int64)
+        self.n_leaves = int(self.leaf.max()) + 1 if len(self.leaf) else 0
+        self.counts = arrays.get("counts")
+        if self.counts is not None:
+            self.counts = np.asarray(self.counts, dtype=np.int64).reshape(self.n_leaves, -1)
+            if (self.counts < 0).any() or (self.counts.sum(axis=1) < 1).any():
+                raise ValueError("a tree leaf holds no rows")
+            self.cum = np.cumsum(self.counts, axis=1)
+        else:
+            self.values = np.asarray(arrays["values"], dtype=float)
+            self.offsets = np.asarray(arrays["offsets"], dtype=np.int64)
+            if (
+                len(self.offsets) != self.n_leaves + 1
+                or self.offsets[0] != 0
+                or self.offsets[-1] != len(self.values)
+                or (np.diff(self.offsets) < 1).any()
+            ):
+                raise ValueError("a tree's leaf pools do not match its leaves")
+            self._keys: tuple[np.ndarray, np.ndarray] | None = None
+            if (np.diff(self._leaf_keys()[1]) < 0).any():
+                raise ValueError("a tree's leaf pools are not sorted")
+            self.scale = smoothing / 2 * _isolation(self.values, self.offsets)
+        n = len(self.left)
+        inner = self.left >= 0
+        if (
+            len(self.right) != n
+            or len(self.feature) != n
+            or len(self.threshold) != n
+            or len(self.leaf) != n
+            or (inner & ((self.left >= n) | (self.right < 0) | (self.right >= n))).any()
+            or (inner & (self.left <= np.arange(n))).any()  # children come after their parent
+            or (inner & (self.right <= np.arange(n))).any()
+            or ((self.leaf >= 0) == inner).any()
+        ):
+            raise ValueError("a tree's nodes are inconsistent")
+
+    @classmethod
+    def fit(
+        cls,
+        x: np.ndarray,
+        y: np.ndarray,
+        discrete: int | None,
+        min_leaf: int,
+        smoothing: float,
+        seed: int,
+    ) -> _Tree:
+        from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+        if x.shape[1] == 0:  # the first part: one leaf holding every row
+            node_of_row = np.zeros(len(y), dtype=np.int64)
+            arrays: dict[str, Any] = {
+                "left": np.array([-1]),
+                "right": np.array([-1]),
+                "feature": np.array([-1]),
+                "threshold": np.array([0.0]),
+            }
+        else:
+            est = (DecisionTreeClassifier if discrete else DecisionTreeRegressor)(
+                min_samples_leaf=min_leaf, random_state=seed
+            )
+            est.fit(x, y)
+            t = est.tree_
+            arrays = {
+                "left": t.children_left.astype(np.int64),
+                "right": t.children_right.astype(np.int64),
+                "feature": np.where(t.children_left >= 0, t.feature, -1).astype(np.int64),
+                "threshold": np.where(t.children_left >= 0, t.threshold, 0.0),
+            }
+            node_of_row = est.apply(x).astype(np.int64)
+        is_leaf = arrays["left"] < 0
+        leaf = np.full(len(is_leaf), -1, dtype=np.int64)
+        leaf[is_leaf] = np.arange(int(is_leaf.sum()))
+        arrays["leaf"] = leaf
+        row_leaf = leaf[node_of_row]
+        n_leaves = int(is_leaf.sum())
+        if discrete:
+            counts = np.zeros((n_leaves, discrete), dtype=np.int64)
+            np.add.at(counts, (row_leaf, y.astype(np.int64)), 1)
+            arrays["counts"] = counts
+        else:
+            order = np.lexsort((y, row_leaf))
+            sizes = np.bincount(row_leaf, minlength=n_leaves)
+            offsets = np.concatenate([[0], np.cumsum(sizes)])
+            values = y[order].astype(float)
+            arrays.update(values=values, offsets=offsets)
+        return cls(arrays, smoothing)
+
+    def to_state(self) -> dict[str, np.ndarray]:
+        out = {
+            "left": self.left,
+            "right": self.right,
+            "feature": self.feature,
+            "threshold": self.threshold,
+            "leaf": self.leaf,
+        }
+        if self.counts is not None:
+            out["counts"] = self.counts
+        else:
+            out.update(values=self.values, offsets=self.offsets)
+        return out
+
+    def leaves(self, x: np.ndarray) -> np.ndarray:
+        """The leaf each row of `x` (the parts before this one) lands in."""
+        node = np.zeros(len(x), dtype=np.int64)
+        active = np.flatnonzero(self.left[node] >= 0)
+        while active.size:
+            at = node[active]
+            go_left = x[active, self.feature[at]] <= self.threshold[at]
+            node[active] = np.where(go_left, self.left[at], self.right[at])
+            active = active[self.left[node[active]] >= 0]
+        return self.leaf[node]
+
+    # ---- drawing --------------------------------------------------------------------------------
+    def draw(self, leaf: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        u = rng.random(len(leaf))
+        if self.counts is not None:
+            cum = self.cum[leaf]
+            return (cum <= (u * cum[:, -1])[:, None]).sum(axis=1)
+        start, size = self.offsets[leaf], np.diff(self.offsets)[leaf]
+        pick = start + np.minimum((u * size).astype(np.int64), size - 1)
+        return self._smooth(pick, rng)
+
+    def _smooth(self, pick: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        x = self.values[pick]
+        h = self.scale[pick]
+        if not h.any():
+            return x
+        return x + h * rng.standard_normal(len(x))
+
+    def draw_within(
+        self,
+        leaf: np.ndarray,
+        rng: np.random.Generator,
+        allowed: np.ndarray | None = None,
+        lo: np.ndarray | None = None,
+        hi: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Draws from the allowed part of each row's leaf pool (codes `allowed[row]`, or values
+        within [lo, hi]), the share of the pool that part holds, and how far the leaf misses
+        (0 where its share is > 0; else the distance from the interval to the leaf's nearest
+        value, inf for codes). A row of share 0 is drawn as near as the leaf allows."""
+        u = rng.random(len(leaf))
+        if self.counts is not None:
+            counts = self.counts[leaf] * allowed
+            cum = np.cumsum(counts, axis=1)
+            total = cum[:, -1]
+            share = total / self.counts[leaf].sum(axis=1)
+            code = (cum <= (u * total)[:, None]).sum(axis=1)
+            dead = total == 0
+            if dead.any():
+                code[dead] = self.draw(leaf[dead], rng)
+            return np.minimum(code, self.counts.shape[1] - 1), share, np.where(dead, np.inf, 0.0)
+        uniq, keys = self._leaf_keys()
+        base = leaf * (len(uniq) + 1)
+        # a leaf's values in [lo, hi] are those whose key lies in [base + rank(lo), base + rank(hi))
+        first = np.searchsorted(keys, base + np.searchsorted(uniq, lo, side="left"))
+        stop = np.searchsorted(keys, base + np.searchsorted(uniq, hi, side="right"))
+        size = np.diff(self.offsets)[leaf]
+        width = stop - first
+        share = np.maximum(width, 0) / size
+        pick = first + np.minimum((u * width).astype(np.int64), np.maximum(width - 1, 0))
+        dead = width <= 0
+        miss = np.zeros(len(leaf))
+        if dead.any():
+            d_leaf, d_first = leaf[dead], first[dead]
+            low, high = self.offsets[d_leaf], self.offsets[d_leaf + 1] - 1
+            below = np.clip(d_first - 1, low, high)
+            above = np.clip(d_first, low, high)
+            lo_d = np.broadcast_to(lo, leaf.shape)[dead]
+            hi_d = np.broadcast_to(hi, leaf.shape)[dead]
+
+            def off(i):
+                v = self.values[i]
+                return np.maximum(np.maximum(lo_d - v, v - hi_d), 0.0)
+
+            nearer = off(below) <= off(above)
+            pick[dead] = np.where(nearer, below, above)
+            miss[dead] = np.minimum(off(below), off(above))
+        x = self._smooth(pick, rng)
+        # kernel mass beyond a bound is reflected back inside (clipping would pile it there)
+        with np.errstate(invalid="ignore"):
+            x = np.where(x < lo, 2 * lo - x, x)
+            x = np.where(x > hi, 2 * hi - x, x)
+        return np.clip(x, lo, hi), share, miss
+
+    def _leaf_keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """The part's distinct values, and each pooled value's key: its leaf times (distinct
+        values + 1) plus its rank among them (ascending, as the pools are sorted)."""
+        if self._keys is None:
+            uniq, rank = np.unique(self.values, return_inverse=True)
+            leaf_of_value = np.repeat(np.arange(self.n_leaves), np.diff(self.offsets))
+            self._keys = (uniq, leaf_of_value * (len(uniq) + 1) + rank.reshape(-1))
+        return self._keys
+
+    def best_share(
+        self, allowed: np.ndarray | None, lo: np.ndarray | None, hi: np.ndarray | None
+    ) -> float:
+        """The largest share of any leaf's pool allowed by shared constraints."""
+        leaves = np.arange(self.n_leaves)
+        if self.counts is not None:
+            allowed = np.broadcast_to(allowed, (self.n_leaves, self.counts.shape[1]))
+        else:
+            lo, hi = np.broadcast_to(lo, leaves.shape), np.broadcast_to(hi, leaves.shape)
+        _, share, _ = self.draw_within(leaves, np.random.default_rng(0), allowed, lo, hi)
+        return float(share.max()) if len(share) else 0.0
+
+
+def _isolation(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """For each pooled value (sorted within leaves), the gap to its nearest neighbour in its leaf:
+    0 for a value repeated there (or alone in its leaf).
+
+    Example:
+        >>> _isolation(np.array([1.0, 1.0, 2.0, 5.0, 7.0]), np.array([0, 4, 5]))
+        array([0., 0., 1., 3., 0.])
+    """
+    n = len(values)
+    gap = np.diff(values)
+    start = np.zeros(n, dtype=bool)
+    start[offsets[:-1][offsets[:-1] < n]] = True
+    left = np.full(n, np.inf)
+    left[1:] = np.where(start[1:], np.inf, gap)
+    right = np.full(n, np.inf)
+    right[:-1] = np.where(start[1:], np.inf, gap)
+    near = np.minimum(left, right)
+    near[~np.isfinite(near)] = 0.0
+    return np.where((left == 0) | (right == 0), 0.0, near)
+
+
+class CART(Synthesizer):
+    """Sequential decision trees over the columns, with leaves of at least `min_leaf` rows.
+
+    Parameters:
+        min_leaf: the least training rows in a leaf (default: 50, or a tenth of a smaller table).
+        smoothing: the noise on numbers seen once in their leaf, in half-gaps to their nearest
+            neighbour there (0 = real values only).
+        allow_copies: keep synthetic rows identical to a training row (default: draw them again).
+        order: columns to synthesise first, in this order (the rest follow in the table's order).
+        rare_threshold: categories seen in fewer rows are never written verbatim.
+    """
+
+    name = "cart"
+
+    def __init__(
+        self,
+        *,
+        min_leaf: int | None = None,
+        smoothing: float = 1.0,
+        allow_copies: bool = False,
+        order: list[str] | tuple[str, ...] | str | None = None,
+        rare_threshold: int = 5,
+    ):
+        if min_leaf is not None and int(min_leaf) < 1:
+            raise UsageError(f"cart: min_leaf must be at least 1, not {min_leaf}")
+        if not float(smoothing) >= 0:
+            raise UsageError(f"cart: smoothing must be 0 or more, not {smoothing}")
+        if isinstance(order, str):
+            order = [name.strip() for name in order.split(",") if name.strip()]
+        super().__init__(
+            rare_threshold=rare_threshold,
+            min_leaf=None if min_leaf is None else int(min_leaf),
+            smoothing=float(smoothing),
+            allow_copies=bool(allow_copies),
+            order=None if order is None else list(order),
+        )
+        self.min_leaf = None if min_leaf is None else int(min_leaf)
+        self.smoothing = float(smoothing)
+        self.allow_copies = bool(allow_copies)
+        self.order = None if order is None else list(order)
+
+    # ---- fitting ----------------------------------------------------------------------------
+    def _part_order(self) -> list[int]:
+        """The order the parts are synthesised in (indices into Encoded's continuous-then-
+        discrete parts): the columns named in `order`, then the table's own order (synthpop's
+        default); a null indicator before its value.
+
+        A fixed order, not one chosen per table: choosing between this and "categories first"
+        by the fidelity score of a sample followed noise (on diamonds two samples of 20,000 rows
+        from one model score 0.929 and 0.942, the pair trends hanging on a few outlying rows),
+        and under the benchmark the table's order has the better worst case (ratio to the
+        holdout 0.993 against 0.979)."""
+        parts = self.encoder_.parts
+        names = [c.name for c in self.schema_.columns]
+        given = list(self.order or [])
+        unknown = [c for c in given if c not in names]
+        if unknown:
+            raise UsageError(
+                f"cart: --order names {', '.join(map(repr, unknown))}, not a column of the table"
+            )
+        index, column = _part_columns(self.encoder_)
+
+        def rank(i: int) -> tuple:
+            lead = given.index(column[i]) if column[i] in given else len(given)
+            return (lead, names.index(column[i]), not parts[i].name.endswith(NULL_SUFFIX))
+
+        return [index[i] for i in sorted(range(len(parts)), key=rank)]
+
+    def _fit_encoded(self, data: Encoded, rng: np.random.Generator) -> None:
+        n = data.n_rows
+        self.min_leaf_ = self.min_leaf or min(_MAX_LEAF, max(2, n // 10))
+        self.hash_bits_ = int(np.ceil(np.log2(max(n, 2)))) + _HASH_SLACK
+        self.row_hashes_ = np.unique(self._hashes(data))
+        self.order_ = self._part_order()
+        x = _stack(data, self.order_, self.encoder_)
+        cards = _cardinalities(self.encoder_, self.order_)
+        seed = int(rng.integers(2**31))
+        self.trees_ = [
+            _Tree.fit(x[:, :j], x[:, j], cards[j], self.min_leaf_, self.smoothing, seed + j)
+            for j in range(len(self.order_))
+        ]
+
+    # ---- copies -----------------------------------------------------------------------------
+    def _hashes(self, data: Encoded) -> np.ndarray:
+        """A `hash_bits_`-bit hash of each row as it will be written (numbers on their grid, a
+        null's value left out)."""
+        h = np.full(data.n_rows, np.uint64(0x243F6A8885A308D3))
+        for key in _row_keys(self.encoder_, data):
+            with np.errstate(over="ignore"):
+                h = _mix64((h ^ key) * _BIG)
+        return h >> np.uint64(64 - self.hash_bits_)
+
+    def _copies(self, data: Encoded) -> np.ndarray:
+        if self.allow_copies or data.n_rows == 0:
+            return np.zeros(data.n_rows, dtype=bool)
+        h = self._hashes(data)
+        pos = np.minimum(np.searchsorted(self.row_hashes_, h), len(self.row_hashes_) - 1)
+        return self.row_hashes_[pos] == h
+
+    # ---- sampling ---------------------------------------------------------------------------
+    def _draw(
+        self,
+        x: np.ndarray,
+        shares: np.ndarray,
+        rng: np.random.Generator,
+        constraints: Constraints | None = None,
+        rows: np.ndarray | None = None,
+        start: int = 0,
+        misses: np.ndarray | None = None,
+    ) -> None:
+        """Fill parts `start` onwards of the rows `x` (in synthesis order) along the trees; with
+        constraints, a conditioned part draws from the allowed part of its leaf and `shares`
+        gets that part's share of the leaf (1 for a free part), `misses` (rows) the sum of
+        how far leaves of share 0 miss, in shares of each part's range."""
+        n_cont = len(self.encoder_.continuous_parts)
+        for j in range(start, len(self.order_)):
+            part, tree = self.order_[j], self.trees_[j]
+            leaf = tree.leaves(x[:, :j])
+            limit = _limits(constraints, part, n_cont, rows)
+            if limit is None:
+                x[:, j] = tree.draw(leaf, rng)
+                shares[:, j] = 1.0
+            else:
+                x[:, j], shares[:, j], miss = tree.draw_within(leaf, rng, *limit)
+                if misses is not None:
+                    low, high = constraints.ranges.get(part, (0.0, 1.0))
+                    misses += miss / max(high - low, 1e-300)
+
+    def _rows(
+        self,
+        n: int,
+        rng: np.random.Generator,
+        constraints: Constraints | None = None,
+        rows: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`n` rows in synthesis order and their weights (the product of their shares). A row
+        identical to a training row is drawn again from its end: its last part, after
+        `_COPY_ROUNDS // 2` tries its last two, so only the end of its conditional distribution
+        moves; a row still a copy after `_COPY_ROUNDS` lies where every likely row is a real one
+        (a dense table, where rows of new people are copies as often) and is kept."""
+        x = np.empty((n, len(self.order_)))
+        shares = np.ones((n, len(self.order_)))
+        self._draw(x, shares, rng, constraints, rows)
+        redo = np.flatnonzero(self._copies(self._encoded(x)))
+        last = len(self.order_) - 1
+        for attempt in range(_COPY_ROUNDS):
+            if not redo.size:
+                break
+            start = max(0, last - attempt // (_COPY_ROUNDS // 2))
+            tail, tail_shares = x[redo], shares[redo]
+            self._draw(
+                tail, tail_shares, rng, constraints, None if rows is None else rows[redo], start
+            )
+            x[redo], shares[redo] = tail, tail_shares
+            redo = redo[self._copies(self._encoded(tail))]
+        return x, shares.prod(axis=1)
+
+    def _encoded(self, x: np.ndarray) -> Encoded:
+        n_cont = len(self.encoder_.continuous_parts)
+        n_disc = len(self.encoder_.discrete_parts)
+        cont = np.empty((len(x), n_cont))
+        disc = np.empty((len(x), n_disc), dtype=np.int64)
+        for j, part in enumerate(self.order_):
+            if part < n_cont:
+                cont[:, part] = x[:, j]
+            else:
+                disc[:, part - n_cont] = x[:, j]
+        return Encoded(cont, disc, len(x))
+
+    def _sample_encoded(self, n: int, rng: np.random.Generator) -> Encoded:
+        return self._encoded(self._rows(n, rng)[0])
+
+    def _sample_conditional(
+        self, n: int, constraints: Constraints, rng: np.random.Generator
+    ) -> Encoded:
+        from synthgen.conditions import MAX_DRAWS_PER_ROW, MIN_DRAWS, concat, take_rows
+
+        wide = constraints.widened()
+        if not wide.shared:
+            return constraints.snap(constraints.clip(self._fill(n, wide, rng)))
+        bound = self._bound(wide)
+        limit = max(MAX_DRAWS_PER_ROW * n, MIN_DRAWS)
+        kept: list[Encoded] = []
+        found = drawn = 0
+        rate = 1.0
+        while found < n:
+            batch = int(min(limit - drawn, max(1024, 1.2 * (n - found) / max(rate, 1e-3))))
+            if batch <= 0 or bound <= 0:
+                raise ConditionError(
+                    f"only {found:,} of {n:,} rows meeting {constraints.label or 'the condition'} "
+                    f"found in {drawn:,} draws: the condition is too rare for the cart model's "
+                    "trees; loosen it"
+                )
+            x, weight = self._rows(batch, rng, wide)
+            drawn += batch
+            ok = rng.random(batch) * bound < weight
+            encoded = self._encoded(x)
+            rate = max(ok.mean(), 1.0 / MAX_DRAWS_PER_ROW)
+            take = np.flatnonzero(ok)[: n - found]
+            kept.append(take_rows(encoded, take))
+            found += len(take)
+        return constraints.clip(concat(kept))
+
+    def _bound(self, wide: Constraints) -> float:
+        """The largest weight a row can have under shared constraints."""
+        n_cont = len(self.encoder_.continuous_parts)
+        bound = 1.0
+        for part, tree in zip(self.order_, self.trees_):
+            limit = _limits(wide, part, n_cont, None)
+            if limit is not None:
+                bound *= tree.best_share(*limit)
+        return bound
+
+    def _fill(self, n: int, wide: Constraints, rng: np.random.Generator) -> Encoded:
+        """Per-row constraints: each row picks one of `_FILL_DRAWS` candidates in proportion to
+        their weights; rows whose candidates all have weight 0 get `_FILL_RETRY` more, and
+        failing those the candidate whose leaves miss the given values least (the given cells
+        are written back)."""
+        x, weight, miss = self._candidates(np.arange(n), _FILL_DRAWS, wide, rng)
+        # a weighted choice per row: the largest of u^(1/w) (Efraimidis-Spirakis)
+        with np.errstate(divide="ignore"):
+            score = np.log(rng.random(weight.shape)) / weight
+        out = x[np.argmax(score, axis=0), np.arange(n)]
+        dead = np.flatnonzero(~(weight.max(axis=0) > 0))
+        if dead.size:
+            x2, weight2, miss2 = self._candidates(dead, _FILL_RETRY, wide, rng)
+            with np.errstate(divide="ignore"):
+                score = np.log(rng.random(weight2.shape)) / weight2
+            alive = weight2.max(axis=0) > 0
+            cols = np.arange(len(dead))
+            pick = np.where(alive, np.argmax(score, axis=0), np.argmin(miss2, axis=0))
+            best = x2[pick, cols]
+            # no candidate alive: the nearest of all tried
+            first_best = miss.min(axis=0)[dead] < miss2[pick, cols]
+            best[first_best & ~alive] = x[np.argmin(miss[:, dead], axis=0), dead][
+                first_best & ~alive
+            ]
+            out[dead] = best
+        return self._encoded(out)
+
+    def _candidates(self, targets: np.ndarray, k: int, wide: Constraints, rng):
+        """`k` candidate draws for each of the constraint rows `targets`: arrays (k, rows, parts),
+        and the weights and misses (k, rows)."""
+        rows = np.tile(targets, k)
+        x = np.empty((len(rows), len(self.order_)))
+        shares = np.ones_like(x)
+        misses = np.zeros(len(rows))
+        self._draw(x, shares, rng, wide, rows, misses=misses)  # given cells go back: no copy check
+        m = len(targets)
+        return (
+            x.reshape(k, m, -1),
+            shares.prod(axis=1).reshape(k, m),
+            misses.reshape(k, m),
+        )
+
+    # ---- state ------------------------------------------------------------------------------
+    def _get_state(self) -> dict[str, Any]:
+        return {
+            "min_leaf": self.min_leaf_,
+            "order": self.order_,
+            "trees": [t.to_state() for t in self.trees_],
+            "hash_bits": self.hash_bits_,
+            "row_hashes": self.row_hashes_,
+        }
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self.min_leaf_ = int(state["min_leaf"])
+        self.order_ = [int(i) for i in state["order"]]
+        self.trees_ = [_Tree(t, self.smoothing) for t in state["trees"]]
+        self.hash_bits_ = int(state["hash_bits"])
+        self.row_hashes_ = np.asarray(state["row_hashes"], dtype=np.uint64)
+        n_parts = len(self.encoder_.parts)
+        cards = (
+            _cardinalities(self.encoder_, self.order_)
+            if sorted(self.order_) == list(range(n_parts))
+            else None
+        )
+        if cards is None or len(self.trees_) != n_parts or not 1 <= self.hash_bits_ <= 64:
+            raise ValueError("the trees and the schema disagree on the parts")
+        for j, (tree, card) in enumerate(zip(self.trees_, cards)):
+            inner = tree.feature[tree.left >= 0]
+            if (inner < 0).any() or (inner >= j).any():
+                raise ValueError(f"tree {j} splits on a part not drawn before it")
+            if (tree.counts is None) != (card is None) or (
+                card is not None and tree.counts.shape[1] != card
+            ):
+                raise ValueError(f"tree {j} does not match its part")
+        if not len(self.row_hashes_):
+            raise ValueError("no row hashes")
+
+    def describe(self) -> dict[str, Any]:
+        names = [p.name for p in self.encoder_.continuous_parts] + [
+            p.name for p in self.encoder_.discrete_parts
+        ]
+        return {
+            "min_leaf": self.min_leaf_,
+            "smoothing": self.smoothing,
+            "copies": "allowed" if self.allow_copies else "drawn again",
+            "order": [names[i].replace("\x1fnull", " (null)") for i in self.order_],
+            "leaves": [t.n_leaves for t in self.trees_],
+        }
+
+
+def _part_columns(encoder) -> tuple[list[int], list[str]]:
+    """For each part of `encoder.parts` (column by column), its index in Encoded terms
+    (continuous parts first, then discrete) and its column's name."""
+    from synthgen.columns import MODULES
+
+    n_cont = len(encoder.continuous_parts)
+    ci = di = 0
+    index, column = [], []
+    for col, state in zip(encoder.schema.columns, encoder.states):
+        for part in MODULES[col.kind].parts(col.name, state):
+            if part.continuous:
+                index.append(ci)
+                ci += 1
+            else:
+                index.append(n_cont + di)
+                di += 1
+            column.append(col.name)
+    return index, column
+
+
+def _stack(data: Encoded, order: list[int], encoder) -> np.ndarray:
+    n_cont = len(encoder.continuous_parts)
+    x = np.empty((data.n_rows, len(order)))
+    for j, part in enumerate(order):
+        x[:, j] = data.continuous[:, part] if part < n_cont else data.discrete[:, part - n_cont]
+    return x
+
+
+def _cardinalities(encoder, order: list[int]) -> list[int | None]:
+    n_cont = len(encoder.continuous_parts)
+    disc = encoder.discrete_parts
+    return [None if i < n_cont else int(disc[i - n_cont].cardinality) for i in order]
+
+
+def _limits(constraints: Constraints | None, part: int, n_cont: int, rows):
+    """(allowed, lo, hi) for draw_within, row by row (`rows`: the constraint row of each draw),
+    or None when the part is free."""
+    if constraints is None:
+        return None
+    pick = (lambda a: a) if rows is None or constraints.shared else (lambda a: a[rows])
+    if part < n_cont:
+        if part not in constraints.intervals:
+            return None
+        lo, hi = constraints.intervals[part]
+        if constraints.shared:
+            return None, float(lo[0]), float(hi[0])
+        return None, pick(lo), pick(hi)
+    mask = constraints.allowed.get(part - n_cont)
+    if mask is None:
+        return None
+    return (mask[0] if constraints.shared else pick(mask)), None, None
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def _row_keys(encoder, data: Encoded) -> list[np.ndarray]:
+    """One uint64 array per modelled column: its value as written (a number on its grid, a
+    category's code), a fixed key where the cell is null."""
+    from synthgen.conditions import targets
+
+    out = []
+    for target in targets(encoder).values():
+        if target.value is None and target.null is None:
+            continue
+        null = (
+            data.discrete[:, target.null].astype(bool)
+            if target.null is not None
+            else np.zeros(data.n_rows, dtype=bool)
+        )
+        if target.value is None:
+            key = np.zeros(data.n_rows, dtype=np.uint64)
+        elif target.discrete:
+            key = data.discrete[:, target.value].astype(np.uint64)
+        else:
+            x = np.clip(data.continuous[:, target.value], *target.real_range())
+            try:
+                unit = target.grid()
+            except (KeyError, AttributeError):
+                unit = 0.0
+            if unit:
+                key = np.rint(x / unit).astype(np.int64).view(np.uint64)
+            else:
+                key = (x + 0.0).view(np.uint64)
+        out.append(np.where(null, np.uint64(0xFFFFFFFFFFFFFFFF), key))
+    return out

@@ -1,0 +1,276 @@
+"""The sequential-tree model (synthgen.models.cart): dependencies a Gaussian can't hold, leaves of
+at least min_leaf rows, no copied rows unless allowed, trees in the safe model file, exact
+conditioning, and its CLI options. (The contract suite covers it through FAST_PARAMS.)"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import synthgen
+from synthgen.errors import ConditionError, UsageError
+from synthgen.models.base import Synthesizer
+from synthgen.models.cart import CART
+from tests.conftest import SAMPLE_DATA, mixed_frame
+from tests.test_cli import run_cli
+
+PENGUINS = str(SAMPLE_DATA / "penguins.csv")
+
+
+def mapped(n: int = 4000, seed: int = 0) -> pd.DataFrame:
+    """`level` (6 categories) fixes `years` (an integer per level) and, less tightly, `pay`;
+    `sex` shifts `pay` in one level only: an interaction a Gaussian dependence misses."""
+    rng = np.random.default_rng(seed)
+    levels = np.array(["HS", "Some", "Assoc", "BA", "MA", "PhD"])
+    k = rng.choice(6, n, p=[0.3, 0.25, 0.1, 0.2, 0.1, 0.05])
+    sex = np.where(rng.random(n) < 0.5, "F", "M")
+    years = np.array([9, 10, 12, 13, 14, 16])[k]
+    pay = np.round(20 + 8 * k + np.where((k == 5) & (sex == "M"), 30, 0) + rng.normal(0, 2, n), 1)
+    return pd.DataFrame({"level": levels[k], "years": years, "sex": sex, "pay": pay})
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return mapped()
+
+
+@pytest.fixture(scope="module")
+def model(table) -> CART:
+    return synthgen.fit(table, model="cart", seed=0)
+
+
+def copies(synth: pd.DataFrame, real: pd.DataFrame) -> float:
+    """The share of synthetic rows equal to some real row (all columns)."""
+    keys = set(map(tuple, real.astype(str).to_numpy()))
+    return float(np.mean([tuple(r) in keys for r in synth.astype(str).to_numpy()]))
+
+
+def test_holds_a_category_to_category_mapping_the_copula_cannot(table, model):
+    out = model.sample(4000, seed=1)
+    years_of = dict(zip(*np.unique(table[["level", "years"]].astype(str).agg("|".join, axis=1),
+                                   return_counts=True)))  # fmt: skip
+    pairs = out[["level", "years"]].astype(str).agg("|".join, axis=1)
+    cart_share = pairs.isin(list(years_of)).mean()
+    copula = synthgen.fit(table, seed=0).sample(4000, seed=1)
+    copula_share = (
+        copula[["level", "years"]].astype(str).agg("|".join, axis=1).isin(list(years_of)).mean()
+    )
+    assert cart_share > 0.97 and cart_share > copula_share + 0.1
+
+
+def test_interaction_kept(table, model):
+    out = model.sample(6000, seed=2)
+    phd = out[out["level"] == "PhD"]
+    gap = phd.loc[phd["sex"] == "M", "pay"].mean() - phd.loc[phd["sex"] == "F", "pay"].mean()
+    assert 20 < gap < 40  # real gap: 30
+
+
+def test_leaves_hold_at_least_min_leaf_rows():
+    table = mixed_frame(1000)
+    for min_leaf in (5, 40):
+        m = CART(min_leaf=min_leaf).fit(table, seed=0)
+        for tree in m.trees_:
+            sizes = tree.counts.sum(axis=1) if tree.counts is not None else np.diff(tree.offsets)
+            assert sizes.min() >= min_leaf
+        assert m.min_leaf_ == min_leaf
+    assert sum(t.n_leaves for t in CART(min_leaf=5).fit(table, seed=0).trees_) > sum(
+        t.n_leaves for t in CART(min_leaf=40).fit(table, seed=0).trees_
+    )
+
+
+def test_default_leaf_size_follows_the_table():
+    assert CART().fit(mapped(3000), seed=0).min_leaf_ == 50
+    assert CART().fit(mapped(200), seed=0).min_leaf_ == 20
+
+
+def test_smoothing_zero_writes_real_values_smoothing_one_new_ones():
+    table = mixed_frame(1000)
+    raw = CART(smoothing=0, allow_copies=True).fit(table, seed=0).sample(2000, seed=3)
+    assert raw["income"].dropna().isin(table["income"]).all()
+    smooth = CART(smoothing=1).fit(table, seed=0).sample(2000, seed=3)
+    assert smooth["income"].dropna().isin(table["income"]).mean() < 0.2
+    # the kernel is the leaf's own: the spread stays that of the real column
+    assert abs(smooth["income"].std() / table["income"].std() - 1) < 0.1
+
+
+def grid_table(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    """Four integer columns of 10 values: 10,000 possible rows, 300 real ones, so a model that
+    learns the marginals copies a real row by chance a few percent of the time."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({c: rng.integers(0, 10, n) for c in "abcd"})
+
+
+def test_copies_are_drawn_again_unless_allowed():
+    real = grid_table()
+    allowed = CART(allow_copies=True).fit(real, seed=0).sample(3000, seed=1)
+    guarded = CART().fit(real, seed=0).sample(3000, seed=1)
+    assert copies(allowed, real) > 0.01
+    assert copies(guarded, real) == 0.0
+    # what is redrawn is only the copies: the marginals stay
+    for c in "abcd":
+        share = guarded[c].value_counts(normalize=True).sort_index()
+        assert (share - real[c].value_counts(normalize=True).sort_index()).abs().max() < 0.04
+
+
+def test_copy_guard_on_columns_with_nulls_and_dates():
+    rng = np.random.default_rng(2)
+    n = 400
+    real = pd.DataFrame(
+        {
+            "g": pd.Series(rng.choice(["a", "b", "c", None], n), dtype=object),
+            "k": pd.array(np.where(rng.random(n) < 0.2, None, rng.integers(0, 8, n)), "Int64"),
+            "d": pd.Timestamp("2021-03-01") + pd.to_timedelta(rng.integers(0, 6, n), unit="D"),
+            "b": rng.random(n) < 0.4,
+            "x": np.round(rng.normal(0, 1, n), 1),
+        }
+    )
+    loose = CART(smoothing=0, allow_copies=True).fit(real, seed=0).sample(3000, seed=1)
+    guarded = CART(smoothing=0).fit(real, seed=0).sample(3000, seed=1)
+    assert copies(loose, real) > 0.05
+    assert copies(guarded, real) < copies(loose, real) / 5
+
+
+def test_file_holds_arrays_not_pickles_and_no_exact_row_fingerprint(model, tmp_path):
+    path = tmp_path / "m.synthgen"
+    model.save(str(path))
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+        assert not any(n.endswith((".pkl", ".pickle")) for n in names)
+    loaded = synthgen.load(str(path))
+    assert loaded.sample(500, seed=4).equals(model.sample(500, seed=4))
+    assert loaded.sample(50, seed=4, where="level=PhD").equals(
+        model.sample(50, seed=4, where="level=PhD")
+    )
+    # a stored hash has log2(rows) + 3 bits: about one possible row in 8-16 matches one
+    assert model.hash_bits_ == int(np.ceil(np.log2(model.training_rows_))) + 3
+    assert len(model.row_hashes_) / 2**model.hash_bits_ > 1 / 40
+
+
+def test_crafted_tree_refused(model):
+    state = model.to_state()
+    state["fitted"]["trees"][2]["feature"] = np.full_like(state["fitted"]["trees"][2]["feature"], 3)
+    with pytest.raises(ValueError, match="tree 2"):
+        CART.from_state(state)
+    state = model.to_state()
+    tree = state["fitted"]["trees"][1]
+    tree["left"] = np.zeros_like(tree["left"])  # a node pointing at itself: an endless walk
+    with pytest.raises(ValueError):
+        CART.from_state(state)
+
+
+def test_order_and_bad_parameters(table):
+    m = CART(order="pay,sex").fit(table, seed=0)
+    assert m.describe()["order"][:2] == ["pay", "sex"]
+    with pytest.raises(UsageError, match="nope"):
+        CART(order=["nope"]).fit(table, seed=0)
+    with pytest.raises(UsageError):
+        CART(min_leaf=0)
+    with pytest.raises(UsageError):
+        CART(smoothing=-1)
+
+
+# ---- conditioning -----------------------------------------------------------------------------
+
+
+class RejectionCART(CART):
+    name = "rejection-cart"
+    _sample_conditional = Synthesizer._sample_conditional
+
+
+def test_where_exact_and_equal_to_rejection_from_the_same_trees(table):
+    exact = CART().fit(table, seed=0).sample(3000, seed=5, where="level=PhD")
+    reject = RejectionCART().fit(table, seed=0).sample(3000, seed=5, where="level=PhD")
+    assert len(exact) == 3000 and (exact["level"] == "PhD").all()
+    for frame in (exact, reject):
+        men = frame.loc[frame["sex"] == "M", "pay"].mean()
+        women = frame.loc[frame["sex"] == "F", "pay"].mean()
+        assert 20 < men - women < 40
+    assert abs(exact["pay"].mean() - reject["pay"].mean()) < 1.5
+    assert abs((exact["sex"] == "M").mean() - (reject["sex"] == "M").mean()) < 0.05
+
+
+def test_where_on_a_later_column_shapes_the_earlier_ones(table):
+    # years is drawn after level, yet fixing it must fix the level
+    m = CART(order=["level"]).fit(table, seed=0)
+    out = m.sample(1000, seed=6, where="years>=14")
+    assert (out["years"] >= 14).all() and out["level"].isin(["MA", "PhD"]).all()
+    real = table[table["years"] >= 14]["level"].value_counts(normalize=True)
+    got = out["level"].value_counts(normalize=True)
+    assert abs(got["PhD"] - real["PhD"]) < 0.06
+
+
+def test_rare_condition_and_too_rare(table):
+    out = synthgen.fit(table, model="cart", seed=0).sample(200, seed=7, where="pay>=75")
+    assert (out["pay"] >= 75).all() and (out["level"] == "PhD").all()
+    with pytest.raises(ConditionError):
+        synthgen.fit(table, model="cart", seed=0).sample(10, seed=7, where=["level=HS", "pay>=70"])
+
+
+def test_balance_and_fill(table, model):
+    out = model.sample(600, seed=8, balance="level")
+    assert (out["level"].value_counts() == 100).all()
+    partial = pd.DataFrame(
+        {
+            "level": ["PhD", None, "HS", None, None],
+            "years": [None, 9, None, None, None],
+            "sex": ["M", "F", None, None, "F"],
+            "pay": [None, None, None, 70.0, 61.5],
+        }  # fmt: skip
+    )
+    filled = model.fill(partial, seed=0)
+    assert filled.notna().all().all()
+    for col in partial:
+        given = partial[col].notna()
+        want = partial.loc[given, col]
+        got = filled.loc[given, col]
+        if col in ("years", "pay"):
+            want, got = want.astype(float), got.astype(float)
+        assert (got == want).all()
+    assert filled.loc[0, "years"] == 16 and filled.loc[1, "level"] == "HS"
+    assert filled.loc[0, "pay"] > 55
+    # 61.5 is a woman's PhD pay; 70 no real row's, nearest to a PhD's
+    assert filled.loc[4, "level"] == "PhD" and filled.loc[3, "level"] == "PhD"
+
+
+# ---- command line -----------------------------------------------------------------------------
+
+
+def test_cli_options(tmp_path, capsys):
+    path = str(tmp_path / "m.synthgen")
+    code, _, err = run_cli(
+        [
+            "fit",
+            PENGUINS,
+            "--model",
+            "cart",
+            "--min-leaf",
+            "12",
+            "--smoothing",
+            "0.5",
+            "--allow-copies",
+            "--order",
+            "island,sex",
+            "-o",
+            path,
+            "--seed",
+            "0",
+        ],  # fmt: skip
+        capsys,
+    )
+    assert code == 0, err
+    code, text, _ = run_cli(["inspect", path, "--json"], capsys)
+    info = json.loads(text)
+    assert info["model"] == "cart"
+    assert "island" in json.dumps(info)
+    loaded = synthgen.load(path)
+    assert (
+        loaded.min_leaf_ == 12 and loaded.allow_copies and loaded.describe()["order"][0] == "island"
+    )
+    code, _, err = run_cli(
+        ["fit", PENGUINS, "--min-leaf", "5", "-o", str(tmp_path / "c.synthgen")], capsys
+    )
+    assert code != 0 and "--min-leaf" in err and len(err.strip().splitlines()) == 1
