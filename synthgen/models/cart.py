@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 _MAX_LEAF = 50  # the default least rows per leaf, for tables of 500 rows and more
 _COPY_ROUNDS = 20  # redraws of rows that copy a training row before they are kept as they are
 _HASH_SLACK = 3  # a stored row hash has ceil(log2(rows)) + this many bits
+_SLOW_ACCEPTANCE = 0.2  # below this share of rows kept, a conditional sample suggests --order
 _FILL_DRAWS = 32  # candidates per row to fill
 _FILL_RETRY = 256  # more candidates for a row whose first ones all miss its given cells
 _BIG = np.uint64(0x9E3779B97F4A7C15)
@@ -493,7 +494,8 @@ class CART(Synthesizer):
                 raise ConditionError(
                     f"only {found:,} of {n:,} rows meeting {constraints.label or 'the condition'} "
                     f"found in {drawn:,} draws: the condition is too rare for the cart model's "
-                    "trees; loosen it"
+                    f"trees; loosen it, or fit with --order {self._conditioned(wide)} to draw it "
+                    "first"
                 )
             x, weight = self._rows(batch, rng, wide)
             drawn += batch
@@ -503,7 +505,36 @@ class CART(Synthesizer):
             take = np.flatnonzero(ok)[: n - found]
             kept.append(take_rows(encoded, take))
             found += len(take)
+        if n / drawn < _SLOW_ACCEPTANCE and not self._leads(wide):
+            import warnings
+
+            from synthgen.errors import SynthgenWarning
+
+            warnings.warn(
+                f"{constraints.label or 'the condition'}: kept {n / drawn:.0%} of the rows drawn "
+                "along the trees; fit with --order "
+                f"{self._conditioned(wide)} to draw the conditioned columns first (exact at the "
+                "cost of unconditional sampling)",
+                SynthgenWarning,
+                stacklevel=2,
+            )
         return constraints.clip(concat(kept))
+
+    def _positions(self, wide: Constraints) -> list[int]:
+        """Where the conditioned parts are in the synthesis order."""
+        n_cont = len(self.encoder_.continuous_parts)
+        return [
+            j for j, part in enumerate(self.order_) if _limits(wide, part, n_cont, None) is not None
+        ]
+
+    def _leads(self, wide: Constraints) -> bool:
+        return self._positions(wide) == list(range(len(self._positions(wide))))
+
+    def _conditioned(self, wide: Constraints) -> str:
+        index, column = _part_columns(self.encoder_)
+        col_of = dict(zip(index, column))
+        names = dict.fromkeys(col_of[self.order_[j]] for j in self._positions(wide))
+        return ",".join(names)
 
     def _bound(self, wide: Constraints) -> float:
         """The largest weight a row can have under shared constraints."""
