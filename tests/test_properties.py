@@ -111,9 +111,10 @@ def check_column(name: str, kind: str, real: pd.Series, synth: pd.Series) -> Non
         assert values.is_unique and not set(values) & set(real.dropna()), name
 
 
+@pytest.mark.parametrize("model_name", ["gaussian-copula", "cart"])
 @given(tables(), st.integers(0, 2**32 - 1))
-def test_fit_save_load_sample_keeps_the_table_shape(tmp_path_factory, real, seed):
-    model = synthgen.fit(real, seed=seed)
+def test_fit_save_load_sample_keeps_the_table_shape(tmp_path_factory, model_name, real, seed):
+    model = synthgen.fit(real, model=model_name, seed=seed)
     path = tmp_path_factory.mktemp("prop") / "m.synthgen"
     model.save(str(path))
     loaded = synthgen.load(str(path))

@@ -721,7 +721,13 @@ def _row_keys(encoder, data: Encoded) -> list[np.ndarray]:
             except (KeyError, AttributeError):
                 unit = 0.0
             if unit:
-                key = np.rint(x / unit).astype(np.int64).view(np.uint64)
+                steps = np.rint(x / unit)
+                far = ~(np.abs(steps) < 2.0**62)  # beyond int64 (or inf): the float itself
+                key = np.where(
+                    far,
+                    (x + 0.0).view(np.uint64),
+                    np.where(far, 0.0, steps).astype(np.int64).view(np.uint64),
+                )
             else:
                 key = (x + 0.0).view(np.uint64)
         out.append(np.where(null, np.uint64(0xFFFFFFFFFFFFFFFF), key))
