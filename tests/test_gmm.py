@@ -21,12 +21,14 @@ def planted_clusters(n_per: int = 300, seed: int = 0) -> pd.DataFrame:
     """Three well-separated clusters, each with its own region (and mostly its own vip flag)."""
     rng = np.random.default_rng(seed)
     frames = [
-        pd.DataFrame({
-            "x": np.round(rng.normal(x, 2.0, n_per), 3),
-            "y": rng.normal(y, 10, n_per).round().astype(int),
-            "region": name,
-            "vip": rng.random(n_per) < (0.9 if name == "east" else 0.1),
-        })
+        pd.DataFrame(
+            {
+                "x": np.round(rng.normal(x, 2.0, n_per), 3),
+                "y": rng.normal(y, 10, n_per).round().astype(int),
+                "region": name,
+                "vip": rng.random(n_per) < (0.9 if name == "east" else 0.1),
+            }
+        )
         for name, (x, y) in CENTRES.items()
     ]
     table = pd.concat(frames, ignore_index=True)
@@ -142,7 +144,67 @@ def test_report_finds_no_mode_collapse_in_gmm_samples(planted, fitted):
     from synthgen.report.values import prepare
 
     real = prepare(planted, fitted.schema_, "real")
-    result = collapse.assess(real, prepare(fitted.sample(len(planted), seed=2), fitted.schema_,
-                                            like=real))
+    result = collapse.assess(
+        real, prepare(fitted.sample(len(planted), seed=2), fitted.schema_, like=real)
+    )
     assert result["verdict"] == "none", result["reasons"]
     assert result["prdc"]["verdict"] == "none"
+
+
+# ---- conditioning through the components ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def conditioned():
+    from tests.test_conditional import planted as planted_table
+
+    table = planted_table()
+    return table, synthgen.fit(table, model="gmm", seed=0, max_components=8)
+
+
+def _rejecting(model):
+    from synthgen.models.base import Synthesizer
+    from synthgen.models.gmm import GaussianMixture
+
+    cls = type("RejectingGMM", (GaussianMixture,), {})
+    cls._sample_conditional = Synthesizer._sample_conditional
+    return cls.from_state(model.to_state())
+
+
+@pytest.mark.parametrize("where", ["group=A", "x>=6", ["group=A", "flag=True"]])
+def test_conditions_equal_the_models_own_rejection_conditional(conditioned, where):
+    _, model = conditioned
+    exact = model.sample(4000, seed=1, where=where)
+    reject = _rejecting(model).sample(4000, seed=1, where=where)
+    for col in ("x", "y"):
+        assert abs(exact[col].mean() - reject[col].mean()) < 0.1 * reject[col].std() + 0.05
+        assert abs(exact[col].std() / reject[col].std() - 1) < 0.1
+    assert abs(exact["flag"].mean() - reject["flag"].mean()) < 0.04
+    assert (
+        exact["group"]
+        .value_counts(normalize=True)
+        .sub(reject["group"].value_counts(normalize=True), fill_value=0)
+        .abs()
+        .max()
+        < 0.03
+    )
+
+
+def test_rare_condition_equals_rejection_from_the_same_model(conditioned):
+    table, model = conditioned
+    out = model.sample(2000, seed=2, where=["group=R", "y<=5"])
+    assert len(out) == 2000 and (out["group"] == "R").all() and (out["y"] <= 5).all()
+    exact = model.sample(2000, seed=2, where="group=R")
+    reject = _rejecting(model).sample(500, seed=2, where="group=R")
+    assert abs(exact["x"].mean() - reject["x"].mean()) < 0.15 * reject["x"].std()
+    assert out["x"].mean() < table["x"].quantile(0.05)  # the rare group's low values
+
+
+def test_fill_follows_the_given_cells(conditioned):
+    table, model = conditioned
+    rows = pd.DataFrame({"group": ["A"] * 200 + [None] * 200, "y": [None] * 200 + [4.0] * 200})
+    filled = model.fill(rows, seed=3)
+    assert (filled["group"].iloc[:200] == "A").all() and (filled["y"].iloc[200:] == 4.0).all()
+    assert filled["x"].iloc[:200].mean() > 3  # group A: high x
+    assert filled["x"].iloc[200:].mean() < -5  # y = 4: low x
+    assert (filled["group"].iloc[200:] != "A").mean() > 0.95

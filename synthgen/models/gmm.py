@@ -35,7 +35,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
@@ -44,6 +44,9 @@ from scipy.special import ndtr
 from synthgen.columns import Encoded
 from synthgen.errors import UsageError
 from synthgen.models.base import Synthesizer
+
+if TYPE_CHECKING:
+    from synthgen.conditions import Constraints
 
 _KNOTS = 1001  # empirical quantiles kept per continuous part (as the copula's default)
 _TAIL_KNOTS = 50  # the most extra knots inside each outermost interval
@@ -55,6 +58,7 @@ _SELECT_ROWS = 8_000  # rows each candidate k is fitted on, and the most it is j
 _TOL = 3e-3  # EM stops when the mean log-likelihood per row gains less than this
 _FULL_PASSES = 10  # the most EM iterations on every row, after k is chosen on a sample
 _MIN_ROWS = 1.0  # a component holding fewer (expected) rows than this is dropped
+_BOX_DRAWS = 4_096  # draws per component that estimate its probability of a box of ranges
 _CHUNK = 2_000_000  # floats in one chunk of rows' design (bounded memory)
 
 
@@ -464,6 +468,142 @@ class GaussianMixture(Synthesizer):
                 codes = np.searchsorted(flat, comp + u[:, j], side="right") - comp * cuts.shape[1]
                 disc[:, j] = np.clip(codes, 0, cuts.shape[1])
         return Encoded(self._values_at(z), disc, n)
+
+    # ---- conditioning -----------------------------------------------------------------------
+    def _sample_conditional(
+        self, n: int, constraints: Constraints, rng: np.random.Generator
+    ) -> Encoded:
+        """Exact conditioning through the components: each row's component is drawn from its
+        responsibility given the conditions (weight times the probability the component gives
+        them), then its numbers from the component's Gaussian truncated to the conditions
+        (`truncated_mvn`: inverse CDF for one, rejection then Gibbs for several) and its codes
+        from the component's frequencies restricted to the allowed ones.
+
+        A range of values is the range of mixture coordinates that map into it (the map is
+        monotone); a given value (a cell to fill) is widened to 1% of its column's range, drawn
+        there and put back on the value. With ranges on several numbers, a component's
+        probability of the box is estimated from 4,096 of its draws (shared conditions) or taken
+        as the product of its per-column probabilities (rows to fill)."""
+        from synthgen.conditions import _too_rare
+
+        wide = constraints.widened()
+        k, p = self.means_.shape
+        rows = wide.n_rows
+        # per constrained continuous part: bounds on the mixture coordinate, (rows, 1)
+        dims = sorted(wide.intervals)
+        bounds = {j: self._coordinate_bounds(j, *wide.intervals[j]) for j in dims}
+        log_r = np.tile(np.log(np.maximum(self.weights_, 1e-300)), (rows, 1))  # (rows, k)
+        offsets = _offsets(self.cardinalities_)
+        for j, mask in wide.allowed.items():
+            probs = self.category_probs_[:, offsets[j] : offsets[j + 1]]  # (k, c)
+            with np.errstate(divide="ignore"):
+                log_r += np.log(mask.astype(float) @ probs.T)
+        if dims:
+            log_r += self._log_box(dims, bounds, rows, rng)
+        dead = ~np.isfinite(log_r.max(axis=1))
+        if dead.any():
+            raise _too_rare(self.name, 0, n, 0, 0, constraints.label)
+        resp = np.exp(log_r - log_r.max(axis=1, keepdims=True))
+        resp /= resp.sum(axis=1, keepdims=True)
+        which = np.zeros(n, dtype=np.int64) if rows == 1 else np.arange(n)
+        cum = np.cumsum(resp[which], axis=1)
+        comp = np.minimum((cum < rng.random(n)[:, None] * cum[:, -1:]).sum(axis=1), k - 1)
+        z = np.empty((n, p))
+        disc = np.empty((n, len(self.cardinalities_)), dtype=np.int64)
+        for c in range(k):
+            idx = np.flatnonzero(comp == c)
+            if not idx.size:
+                continue
+            cov = self.chol_[c] @ self.chol_[c].T
+            if p:
+                z[idx] = self._truncated(cov, self.means_[c], dims, bounds, which[idx], rng)
+            for j, card in enumerate(self.cardinalities_):
+                probs = self.category_probs_[c, offsets[j] : offsets[j + 1]]
+                weights = np.broadcast_to(probs, (len(idx), card))
+                if j in wide.allowed:
+                    mask = wide.allowed[j]
+                    weights = weights * (mask[0] if rows == 1 else mask[which[idx]])
+                csum = np.cumsum(weights, axis=1)
+                u = rng.random(len(idx))[:, None] * csum[:, -1:]
+                disc[idx, j] = np.minimum((csum <= u).sum(axis=1), card - 1)
+        encoded = Encoded(self._values_at(z) if p else np.zeros((n, 0)), disc, n)
+        return constraints.snap(constraints.clip(encoded))
+
+    def _coordinate_bounds(self, j: int, lo: np.ndarray, hi: np.ndarray):
+        """The mixture coordinates of part j whose values lie in [lo, hi] (the tabulated map is
+        non-decreasing): arrays of shape (rows, 1)."""
+        values = self._values[:, j]
+        grid = self._low[j] + self._step[j] * np.arange(len(values))
+        last = len(values) - 1
+
+        def at(i: np.ndarray, v: np.ndarray) -> np.ndarray:
+            i = np.clip(i, 0, last - 1)
+            span = values[i + 1] - values[i]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                frac = np.where(span > 0, (v - values[i]) / span, 0.0)
+            return grid[i] + np.clip(frac, 0.0, 1.0) * self._step[j]
+
+        lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+        first = np.searchsorted(values, lo, side="left")
+        z_lo = np.where(first <= 0, -np.inf, at(first - 1, lo))
+        z_lo = np.where(first > last, np.inf, z_lo)
+        stop = np.searchsorted(values, hi, side="right") - 1
+        z_hi = np.where(stop >= last, np.inf, at(stop, hi))
+        z_hi = np.where(stop < 0, -np.inf, z_hi)
+        return z_lo[:, None], z_hi[:, None]
+
+    def _log_box(self, dims, bounds, rows: int, rng: np.random.Generator) -> np.ndarray:
+        """log P_k(coordinates of `dims` in their bounds), (rows, k)."""
+        k = len(self.weights_)
+        out = np.zeros((rows, k))
+        for c in range(k):
+            cov = self.chol_[c] @ self.chol_[c].T
+            sd = np.sqrt(np.diag(cov)[dims])
+            mean = self.means_[c][dims]
+            if len(dims) == 1 or rows > 1:
+                mass = np.ones(rows)
+                for t, j in enumerate(dims):
+                    a, b = bounds[j]
+                    mass *= np.maximum(
+                        ndtr((b[:, 0] - mean[t]) / sd[t]) - ndtr((a[:, 0] - mean[t]) / sd[t]), 0
+                    )
+            else:
+                draws = (
+                    mean
+                    + rng.standard_normal((_BOX_DRAWS, len(dims)))
+                    @ np.linalg.cholesky(cov[np.ix_(dims, dims)] + 1e-12 * np.eye(len(dims))).T
+                )
+                inside = np.ones(_BOX_DRAWS, dtype=bool)
+                for t, j in enumerate(dims):
+                    a, b = bounds[j]
+                    inside &= (draws[:, t] >= a[0, 0]) & (draws[:, t] <= b[0, 0])
+                # a box no draw reached still has some mass: half a draw's worth
+                mass = np.full(rows, max(inside.mean(), 0.5 / _BOX_DRAWS))
+            with np.errstate(divide="ignore"):
+                out[:, c] = np.log(mass)
+        return out
+
+    def _truncated(self, cov, mean, dims, bounds, rows_of, rng) -> np.ndarray:
+        """Draws of N(mean, cov) with coordinates `dims` within their bounds (row `rows_of[i]`'s
+        for draw i): those from their truncated joint normal, the rest from the Gaussian
+        conditional on them."""
+        from synthgen.models.gaussian import _cholesky, regression, truncated_mvn
+
+        p, n = len(mean), len(rows_of)
+        z = np.empty((n, p))
+        rest = [j for j in range(p) if j not in dims]
+        if dims:
+            a = [bounds[j][0] if len(bounds[j][0]) == 1 else bounds[j][0][rows_of] for j in dims]
+            b = [bounds[j][1] if len(bounds[j][1]) == 1 else bounds[j][1][rows_of] for j in dims]
+            z[:, dims] = truncated_mvn(cov[np.ix_(dims, dims)], a, b, n, rng, mean=mean[dims])
+        if rest:
+            if dims:
+                coef, resid = regression(cov, dims, rest)
+                centre = mean[rest] + (z[:, dims] - mean[dims]) @ coef
+            else:
+                resid, centre = cov, np.broadcast_to(mean, (n, p))
+            z[:, rest] = centre + rng.standard_normal((n, len(rest))) @ _cholesky(resid).T
+        return z
 
     # ---- state ------------------------------------------------------------------------------
     def _get_state(self) -> dict[str, Any]:
