@@ -53,13 +53,16 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from synthgen.columns import Encoded
 from synthgen.errors import ModelFileError, UsageError
 from synthgen.models.base import Synthesizer
+
+if TYPE_CHECKING:
+    from synthgen.conditions import Constraints
 
 # ---- mode-specific normalisation ----------------------------------------------------------------
 
@@ -586,6 +589,55 @@ class CTGAN(Synthesizer):
         frequencies = [c / max(1, c.sum()) for c in self.category_counts_]
         return _generate(self, net, layout, n, gen, frequencies)
 
+    def _sample_conditional(
+        self, n: int, constraints: Constraints, rng: np.random.Generator
+    ) -> Encoded:
+        """Through the conditional vector, as the paper means it to be used: the most selective
+        condition on a category (or on a number the model keeps as its few values) becomes the
+        generator's condition, its categories drawn in their real proportions among the allowed
+        ones; the rows are then kept where they meet every condition (bounded rejection). Rows
+        to fill, and conditions on numbers only, are met by rejection alone."""
+        import torch
+
+        from synthgen.conditions import rejection_sample
+
+        layout = self._layout()
+        target = self._condition_part(constraints) if constraints.shared else None
+        if target is None or layout.width == 0:
+            return super()._sample_conditional(n, constraints, rng)
+        part, allowed = target
+        frequencies = [c / max(1, c.sum()) for c in self.category_counts_]
+        counts = self.category_counts_[part] * allowed
+        frequencies[part] = counts / counts.sum()
+        net = self._network()
+        device = next(net.parameters()).device
+
+        def draw(b: int, r: np.random.Generator) -> Encoded:
+            gen = torch.Generator(device=device)
+            gen.manual_seed(int(r.integers(2**63)))
+            return _generate(self, net, layout, b, gen, frequencies, part)
+
+        return rejection_sample(draw, n, constraints, rng, self.name)
+
+    def _condition_part(self, constraints: Constraints) -> tuple[int, np.ndarray] | None:
+        """The condition part (a position in the conditional vector) whose allowed categories
+        hold the fewest training rows, and its allowed mask; None when no condition is on one."""
+        best = None
+        n_values = len(self.values_)
+        options = [(n_values + j, mask[0]) for j, mask in constraints.allowed.items()]
+        for k, (j, values) in enumerate(zip(self.value_columns_, self.values_)):
+            if int(j) in constraints.intervals:
+                lo, hi = constraints.intervals[int(j)]
+                options.append((k, (values >= lo[0]) & (values <= hi[0])))
+        for part, mask in options:
+            counts = self.category_counts_[part]
+            if len(mask) != len(counts):
+                continue
+            held = float((counts * mask).sum())
+            if held > 0 and (best is None or held < best[0]):
+                best = (held, part, mask.astype(float))
+        return None if best is None else (best[1], best[2])
+
     def _network(self) -> Any:
         """The generator, rebuilt from its saved weights on first use, in eval mode."""
         net = self.__dict__.get("_generator_net")
@@ -846,17 +898,30 @@ class _Scorer:
 
 
 def _generate(
-    model: CTGAN, net: Any, layout: _Layout, n: int, gen: Any, frequencies: list[np.ndarray]
+    model: CTGAN,
+    net: Any,
+    layout: _Layout,
+    n: int,
+    gen: Any,
+    frequencies: list[np.ndarray],
+    part: int | None = None,
 ) -> Encoded:
     """n encoded rows from the generator (in eval mode): conditions drawn from the real category
-    frequencies, modes and categories drawn from the generator's softmax (gumbel-max)."""
+    frequencies (all on condition part `part` when given, from its `frequencies`), modes and
+    categories drawn from the generator's softmax (gumbel-max)."""
     import torch
 
     device = next(net.parameters()).device
     sampler = _CondSampler(np.zeros((0, layout.q), np.int64), layout, frequencies, device)
     with torch.no_grad():
         z = torch.randn(n, model.embedding_dim, device=device, generator=gen)
-        logits = net(z, sampler.conditions(n, gen)[0] if layout.q else None)
+        if part is None:
+            cond = sampler.conditions(n, gen)[0] if layout.q else None
+        else:
+            u = torch.rand(n, device=device, generator=gen)
+            category = torch.searchsorted(sampler.cum[part].contiguous(), u, right=True)
+            cond = sampler.cond_offsets[part] + torch.minimum(category, sampler.last[part])
+        logits = net(z, cond)
         alpha = torch.tanh(logits[:, : layout.p])
         codes = torch.zeros(n, 0, dtype=torch.long, device=device)
         if layout.n_onehot:
