@@ -417,6 +417,7 @@ class GaussianMixture(Synthesizer):
 
     def _prepare(self) -> None:
         """Tables derived from the parameters that make sampling a few vectorised look-ups."""
+        self.__dict__.pop("_conditioning", None)
         k, p = self.means_.shape
         # Per continuous part, the map from the mixture's coordinate z to the column's value,
         # Q(F_mix(z)), tabulated on an even grid of z (so looking it up is arithmetic).
@@ -514,18 +515,16 @@ class GaussianMixture(Synthesizer):
             idx = np.flatnonzero(comp == c)
             if not idx.size:
                 continue
-            cov = self.chol_[c] @ self.chol_[c].T
             if p:
-                z[idx] = self._truncated(cov, self.means_[c], dims, bounds, which[idx], rng)
-            for j, card in enumerate(self.cardinalities_):
-                probs = self.category_probs_[c, offsets[j] : offsets[j + 1]]
-                weights = np.broadcast_to(probs, (len(idx), card))
-                if j in wide.allowed:
-                    mask = wide.allowed[j]
-                    weights = weights * (mask[0] if rows == 1 else mask[which[idx]])
-                csum = np.cumsum(weights, axis=1)
-                u = rng.random(len(idx))[:, None] * csum[:, -1:]
-                disc[idx, j] = np.minimum((csum <= u).sum(axis=1), card - 1)
+                z[idx] = self._truncated(c, dims, bounds, which[idx], rng)
+        for j, card in enumerate(self.cardinalities_):
+            weights = self.category_probs_[comp, offsets[j] : offsets[j + 1]]  # (n, card)
+            if j in wide.allowed:
+                mask = wide.allowed[j]
+                weights = weights * (mask[0] if rows == 1 else mask[which])
+            csum = np.cumsum(weights, axis=1)
+            u = rng.random(n)[:, None] * csum[:, -1:]
+            disc[:, j] = np.minimum((csum <= u).sum(axis=1), card - 1)
         encoded = Encoded(self._values_at(z) if p else np.zeros((n, 0)), disc, n)
         return constraints.snap(constraints.clip(encoded))
 
@@ -557,7 +556,7 @@ class GaussianMixture(Synthesizer):
         k = len(self.weights_)
         out = np.zeros((rows, k))
         for c in range(k):
-            cov = self.chol_[c] @ self.chol_[c].T
+            cov = self._covariances()[c]
             sd = np.sqrt(np.diag(cov)[dims])
             mean = self.means_[c][dims]
             if len(dims) == 1 or rows > 1:
@@ -583,26 +582,46 @@ class GaussianMixture(Synthesizer):
                 out[:, c] = np.log(mass)
         return out
 
-    def _truncated(self, cov, mean, dims, bounds, rows_of, rng) -> np.ndarray:
-        """Draws of N(mean, cov) with coordinates `dims` within their bounds (row `rows_of[i]`'s
-        for draw i): those from their truncated joint normal, the rest from the Gaussian
-        conditional on them."""
-        from synthgen.models.gaussian import _cholesky, regression, truncated_mvn
+    def _covariances(self) -> np.ndarray:
+        cache = self.__dict__.setdefault("_conditioning", {})
+        if "cov" not in cache:
+            cache["cov"] = np.einsum("kij,klj->kil", self.chol_, self.chol_)
+        return cache["cov"]
 
+    def _split(self, c: int, dims: list[int]) -> tuple[list[int], Any]:
+        """Component c's parts other than `dims`, and their regression on `dims` (coefficients
+        and the Cholesky factor of the residual covariance), cached per component and dims."""
+        from synthgen.models.gaussian import _cholesky, regression
+
+        cache = self.__dict__.setdefault("_conditioning", {})
+        key = (c, tuple(dims))
+        if key not in cache:
+            cov = self._covariances()[c]
+            rest = [j for j in range(cov.shape[0]) if j not in dims]
+            if rest and dims:
+                coef, resid = regression(cov, dims, rest)
+                cache[key] = (rest, coef, _cholesky(resid))
+            else:
+                cache[key] = (rest, None, _cholesky(cov))
+        return cache[key]
+
+    def _truncated(self, c: int, dims, bounds, rows_of, rng) -> np.ndarray:
+        """Draws of component c's Gaussian with coordinates `dims` within their bounds (row
+        `rows_of[i]`'s for draw i): those from their truncated joint normal, the rest from the
+        Gaussian conditional on them."""
+        from synthgen.models.gaussian import truncated_mvn
+
+        mean, cov = self.means_[c], self._covariances()[c]
         p, n = len(mean), len(rows_of)
         z = np.empty((n, p))
-        rest = [j for j in range(p) if j not in dims]
+        rest, coef, chol = self._split(c, dims)
         if dims:
             a = [bounds[j][0] if len(bounds[j][0]) == 1 else bounds[j][0][rows_of] for j in dims]
             b = [bounds[j][1] if len(bounds[j][1]) == 1 else bounds[j][1][rows_of] for j in dims]
             z[:, dims] = truncated_mvn(cov[np.ix_(dims, dims)], a, b, n, rng, mean=mean[dims])
         if rest:
-            if dims:
-                coef, resid = regression(cov, dims, rest)
-                centre = mean[rest] + (z[:, dims] - mean[dims]) @ coef
-            else:
-                resid, centre = cov, np.broadcast_to(mean, (n, p))
-            z[:, rest] = centre + rng.standard_normal((n, len(rest))) @ _cholesky(resid).T
+            centre = mean[rest] if coef is None else mean[rest] + (z[:, dims] - mean[dims]) @ coef
+            z[:, rest] = centre + rng.standard_normal((n, len(rest))) @ chol.T
         return z
 
     # ---- state ------------------------------------------------------------------------------
