@@ -150,3 +150,20 @@ def test_rare_category_conditioned_through_the_conditional_vector(torch):
     assert abs(out["x"].mean() - real) < abs(plain["x"].mean() - real)
     assert abs(out["x"].mean() - real) < 3
     assert (model.sample(300, seed=2, where=["group=A", "flag=True"])["flag"]).all()
+
+
+@pytest.mark.torch
+def test_a_column_that_is_a_function_of_another_always_agrees_with_it(torch):
+    """`label` and `kind` determine each other: the GAN makes one and the other is looked up, so
+    no synthetic row pairs a kind with another kind's label."""
+    from tests.conftest import FAST_PARAMS
+
+    table = planted(800)
+    table["label"] = table["kind"].map({"low": "L", "high": "H"})
+    table["noise"] = np.where(np.random.default_rng(1).random(800) < 0.5, "a", "b")
+    model = synthgen.fit(table, model="ctgan", seed=0, **FAST_PARAMS["ctgan"])
+    assert [{b, a} for b, a, _ in model.derived_] == [{0, 1}]  # kind and label; not noise
+    out = model.sample(2000, seed=1)
+    assert (out["label"] == out["kind"].map({"low": "L", "high": "H"})).all()
+    assert set(out["noise"]) == {"a", "b"}
+    assert (model.sample(50, seed=2, where="label=H")["kind"] == "high").all()

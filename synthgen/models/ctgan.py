@@ -74,6 +74,9 @@ MAX_VALUES = 20
 MIXTURE_ROWS = 5_000  # rows the mixtures are fitted on (a random subsample when there are more)
 MODE_WEIGHT_FLOOR = 0.005  # modes lighter than this are dropped after the fit
 _ALPHA_CLIP = 0.99
+# A source of a derived part has at least this many training rows per code on average.
+_DERIVE_ROWS = 20
+_DERIVE_MISS = 0.02
 # Rows per step by default (the paper's), and the fewest steps an epoch of a small table takes
 DEFAULT_BATCH, MIN_STEPS = 500, 6
 # Early stopping's validation split: 10% of the rows, within these bounds (none below the minimum)
@@ -525,8 +528,10 @@ class CTGAN(Synthesizer):
             cont[:, self._mode_columns()], rng
         )
         self.cardinalities_ = [p.cardinality for p in self.encoder_.discrete_parts]
+        every = self._discrete_codes(data, train)
+        self.derived_ = _derived_parts(every, self._all_widths())
         layout = self._layout()
-        codes = self._discrete_codes(data, train)
+        codes = every[:, self._kept()]
         self.category_counts_ = [
             np.bincount(codes[:, j], minlength=k).astype(np.int64)
             for j, k in enumerate(layout.widths[layout.p :])
@@ -566,8 +571,26 @@ class CTGAN(Synthesizer):
         ]
         return np.column_stack(valued + [data.discrete[rows]]).astype(np.int64)
 
+    def _all_widths(self) -> list[int]:
+        """Codes of every discrete part the model sees: value-coded numbers, then the table's."""
+        return [len(v) for v in self.values_] + list(self.cardinalities_)
+
+    def _kept(self) -> list[int]:
+        """The discrete parts the generator makes (the others are derived from them)."""
+        derived = {b for b, _, _ in self.derived_}
+        return [i for i in range(len(self._all_widths())) if i not in derived]
+
+    def _expand(self, codes: np.ndarray) -> np.ndarray:
+        """Codes of every discrete part from those of the kept ones."""
+        out = np.empty((len(codes), len(self._all_widths())), dtype=np.int64)
+        out[:, self._kept()] = codes
+        for b, a, mapping in self.derived_:
+            out[:, b] = mapping[out[:, a]]
+        return out
+
     def _layout(self) -> _Layout:
-        return _Layout(self.mode_counts_, [len(v) for v in self.values_] + self.cardinalities_)
+        widths = self._all_widths()
+        return _Layout(self.mode_counts_, [widths[i] for i in self._kept()])
 
     def _generator(self, layout: _Layout, device: Any) -> Any:
         generator_cls = _nets()[0]
@@ -629,13 +652,18 @@ class CTGAN(Synthesizer):
             if int(j) in constraints.intervals:
                 lo, hi = constraints.intervals[int(j)]
                 options.append((k, (values >= lo[0]) & (values <= hi[0])))
+        source = {b: (a, mapping) for b, a, mapping in self.derived_}
+        kept = self._kept()
         for part, mask in options:
-            counts = self.category_counts_[part]
+            if part in source:  # a derived part: the codes of its source that map into the mask
+                part, mapping = source[part]
+                mask = mask[mapping]
+            counts = self.category_counts_[kept.index(part)]
             if len(mask) != len(counts):
                 continue
             held = float((counts * mask).sum())
             if held > 0 and (best is None or held < best[0]):
-                best = (held, part, mask.astype(float))
+                best = (held, kept.index(part), mask.astype(float))
         return None if best is None else (best[1], best[2])
 
     def _network(self) -> Any:
@@ -667,6 +695,7 @@ class CTGAN(Synthesizer):
             "values": list(self.values_),
             "cardinalities": list(self.cardinalities_),
             "category_counts": list(self.category_counts_),
+            "derived": [[b, a, mapping] for b, a, mapping in self.derived_],
             "generator": dict(self.generator_state_),
             "generator_loss": np.array(self.generator_loss_, dtype=float),
             "discriminator_loss": np.array(self.discriminator_loss_, dtype=float),
@@ -685,6 +714,21 @@ class CTGAN(Synthesizer):
         self.values_ = [np.asarray(v, dtype=float) for v in state["values"]]
         self.cardinalities_ = [int(k) for k in state["cardinalities"]]
         self.category_counts_ = [np.asarray(c, dtype=np.int64) for c in state["category_counts"]]
+        self.derived_ = [
+            (int(b), int(a), np.asarray(m, dtype=np.int64)) for b, a, m in state.get("derived", [])
+        ]
+        widths = self._all_widths()
+        derived = [b for b, _, _ in self.derived_]
+        for b, a, mapping in self.derived_:
+            if (
+                not (0 <= b < len(widths) and 0 <= a < len(widths))
+                or a in derived
+                or len(set(derived)) != len(derived)
+                or len(mapping) != widths[a]
+                or (mapping < 0).any()
+                or (mapping >= widths[b]).any()
+            ):
+                raise ValueError("a derived part does not fit the model's parts")
         self.generator_state_ = dict(state["generator"])
         self.generator_loss_ = [float(v) for v in state["generator_loss"]]
         self.discriminator_loss_ = [float(v) for v in state["discriminator_loss"]]
@@ -897,6 +941,41 @@ class _Scorer:
         )
 
 
+def _derived_parts(codes: np.ndarray, widths: list[int]) -> list[tuple[int, int, np.ndarray]]:
+    """Discrete parts that are a function of another one on (nearly) every training row (titanic's
+    `alive` of `survived`, `class` of `pclass`; a taxi zone's borough), as (part, source, map
+    from the source's codes to the part's). A GAN makes such pairs disagree now and then, and
+    each disagreeing row is one no real row is near; derived, they always agree. A source must
+    have at least 20 rows per code on average, so that a chance agreement of few rows does not
+    count, and at most 2% of the rows may disagree with the map (a source's pooled
+    rare categories); a code of the source never seen maps to the part's most frequent code."""
+    n, q = codes.shape
+    derived: list[tuple[int, int, np.ndarray]] = []
+    taken: set[int] = set()
+    sources: set[int] = set()
+    for b in range(q):
+        if b in sources:  # already the source of a derived part: kept
+            continue
+        for a in range(q):
+            if a == b or a in taken or widths[a] * _DERIVE_ROWS > n:
+                continue
+            joint = np.bincount(
+                codes[:, a] * widths[b] + codes[:, b], minlength=widths[a] * widths[b]
+            ).reshape(widths[a], widths[b])
+            # the pooled rare categories of a zone may lie in several boroughs: a few rows
+            # (at most _DERIVE_MISS of them) may disagree with the map
+            if n - joint.max(axis=1).sum() > _DERIVE_MISS * n:
+                continue
+            mapping = joint.argmax(axis=1)
+            unseen = joint.sum(axis=1) == 0
+            mapping[unseen] = joint.sum(axis=0).argmax()
+            derived.append((b, a, mapping.astype(np.int64)))
+            taken.add(b)
+            sources.add(a)
+            break
+    return derived
+
+
 def _generate(
     model: CTGAN,
     net: Any,
@@ -934,9 +1013,10 @@ def _generate(
     cont[:, model._mode_columns()] = decode_modes(
         alpha, codes[:, : layout.p], model.mode_means_, model.mode_stds_
     )
+    every = model._expand(codes[:, layout.p :])
     for k, (j, v) in enumerate(zip(model.value_columns_, model.values_)):
-        cont[:, j] = v[codes[:, layout.p + k]]
-    return Encoded(cont, codes[:, layout.p + len(model.values_) :].astype(np.int64), n)
+        cont[:, j] = v[every[:, k]]
+    return Encoded(cont, every[:, len(model.values_) :], n)
 
 
 def _train(
