@@ -164,3 +164,44 @@ def test_schema_override_facts_are_kept(big):
     schema = synthgen.detect(sample, overrides)
     stream.use_stream_stats(schema, counts, overrides)
     assert schema["age"].max == 150 and schema["age"].min == table["age"].min()
+
+
+def _peak_rss_of_fit(path, out, max_rows: int) -> float:
+    """Peak resident memory (MiB) of `synthgen fit` on `path` in a fresh process."""
+    import subprocess
+    import sys
+
+    code = (
+        "import resource, sys\n"
+        "from synthgen.cli import main\n"
+        "try:\n"
+        f"    main(['fit', {str(path)!r}, '-o', {str(out)!r}, '--max-rows', '{max_rows}',"
+        " '-q', '--force', '--seed', '0'])\n"
+        "except SystemExit as e:\n"
+        "    assert not e.code, e.code\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_a_file_too_big_to_load_twice_fits_in_bounded_memory(tmp_path):
+    """A 100 MB CSV (pandas would hold it several times over: text columns become Python
+    strings) is fitted with at most its size in extra memory over a tiny file's fit."""
+    block = mixed_frame(20_000, seed=3)
+    block["note"] = [f"free text number {i} " * 3 for i in range(len(block))]
+    path = tmp_path / "big.csv"
+    block.to_csv(path, index=False)
+    text = path.read_bytes().split(b"\n", 1)[1]
+    with open(path, "ab") as fh:
+        while fh.tell() < 100 * 2**20:
+            fh.write(text)
+    small = tmp_path / "small.csv"
+    block.head(2_000).to_csv(small, index=False)
+    size_mib = path.stat().st_size / 2**20
+    base = _peak_rss_of_fit(small, tmp_path / "s.synthgen", 20_000)
+    peak = _peak_rss_of_fit(path, tmp_path / "b.synthgen", 20_000)
+    print(f"peak {peak:.0f} MiB, tiny file {base:.0f} MiB, file {size_mib:.0f} MiB")
+    assert peak - base < 0.5 * size_mib, (peak, base, size_mib)
