@@ -396,7 +396,7 @@ class CART(Synthesizer):
         return h >> np.uint64(64 - self.hash_bits_)
 
     def _copies(self, data: Encoded) -> np.ndarray:
-        if self.allow_copies or data.n_rows == 0:
+        if self.allow_copies or data.n_rows == 0 or not self.order_:  # nothing modelled
             return np.zeros(data.n_rows, dtype=bool)
         h = self._hashes(data)
         pos = np.minimum(np.searchsorted(self.row_hashes_, h), len(self.row_hashes_) - 1)
