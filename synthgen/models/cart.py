@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from synthgen.columns import Encoded
-from synthgen.columns.base import NULL_SUFFIX
+from synthgen.columns.base import _GOLDEN, _mix
 from synthgen.errors import ConditionError, UsageError
 from synthgen.models.base import Synthesizer
 
@@ -61,7 +61,6 @@ _HASH_SLACK = 3  # a stored row hash has ceil(log2(rows)) + this many bits
 _SLOW_ACCEPTANCE = 0.2  # below this share of rows kept, a conditional sample suggests --order
 _FILL_DRAWS = 32  # candidates per row to fill
 _FILL_RETRY = 256  # more candidates for a row whose first ones all miss its given cells
-_BIG = np.uint64(0x9E3779B97F4A7C15)
 
 
 class _Tree:
@@ -221,7 +220,7 @@ class _Tree:
             counts = self.counts[leaf] * allowed
             cum = np.cumsum(counts, axis=1)
             total = cum[:, -1]
-            share = total / self.counts[leaf].sum(axis=1)
+            share = total / self.cum[leaf, -1]
             code = (cum <= (u * total)[:, None]).sum(axis=1)
             dead = total == 0
             if dead.any():
@@ -355,7 +354,6 @@ class CART(Synthesizer):
         from one model score 0.929 and 0.942, the pair trends hanging on a few outlying rows),
         and under the benchmark the table's order has the better worst case (ratio to the
         holdout 0.993 against 0.979)."""
-        parts = self.encoder_.parts
         names = [c.name for c in self.schema_.columns]
         given = list(self.order or [])
         unknown = [c for c in given if c not in names]
@@ -363,13 +361,13 @@ class CART(Synthesizer):
             raise UsageError(
                 f"cart: --order names {', '.join(map(repr, unknown))}, not a column of the table"
             )
-        index, column = _part_columns(self.encoder_)
 
-        def rank(i: int) -> tuple:
-            lead = given.index(column[i]) if column[i] in given else len(given)
-            return (lead, names.index(column[i]), not parts[i].name.endswith(NULL_SUFFIX))
+        def lead(column: str) -> int:
+            return given.index(column) if column in given else len(given)
 
-        return [index[i] for i in sorted(range(len(parts)), key=rank)]
+        # a stable sort: the table's order, a null indicator before its value, behind the lead
+        parts = sorted(_part_columns(self.encoder_), key=lambda part: lead(part[1]))
+        return [index for index, _, _ in parts]
 
     def _fit_encoded(self, data: Encoded, rng: np.random.Generator) -> None:
         n = data.n_rows
@@ -392,7 +390,7 @@ class CART(Synthesizer):
         h = np.full(data.n_rows, np.uint64(0x243F6A8885A308D3))
         for key in _row_keys(self.encoder_, data):
             with np.errstate(over="ignore"):
-                h = _mix64((h ^ key) * _BIG)
+                h = _mix((h ^ key) * _GOLDEN)
         return h >> np.uint64(64 - self.hash_bits_)
 
     def _copies(self, data: Encoded) -> np.ndarray:
@@ -478,7 +476,7 @@ class CART(Synthesizer):
     def _sample_conditional(
         self, n: int, constraints: Constraints, rng: np.random.Generator
     ) -> Encoded:
-        from synthgen.conditions import MAX_DRAWS_PER_ROW, MIN_DRAWS, concat, take_rows
+        from synthgen.conditions import MAX_DRAWS_PER_ROW, MIN_DRAWS, concat
 
         wide = constraints.widened()
         if not wide.shared:
@@ -500,10 +498,9 @@ class CART(Synthesizer):
             x, weight = self._rows(batch, rng, wide)
             drawn += batch
             ok = rng.random(batch) * bound < weight
-            encoded = self._encoded(x)
             rate = max(ok.mean(), 1.0 / MAX_DRAWS_PER_ROW)
             take = np.flatnonzero(ok)[: n - found]
-            kept.append(take_rows(encoded, take))
+            kept.append(self._encoded(x[take]))
             found += len(take)
         if n / drawn < _SLOW_ACCEPTANCE and not self._leads(wide):
             import warnings
@@ -528,11 +525,11 @@ class CART(Synthesizer):
         ]
 
     def _leads(self, wide: Constraints) -> bool:
-        return self._positions(wide) == list(range(len(self._positions(wide))))
+        positions = self._positions(wide)
+        return positions == list(range(len(positions)))
 
     def _conditioned(self, wide: Constraints) -> str:
-        index, column = _part_columns(self.encoder_)
-        col_of = dict(zip(index, column))
+        col_of = {index: column for index, column, _ in _part_columns(self.encoder_)}
         names = dict.fromkeys(col_of[self.order_[j]] for j in self._positions(wide))
         return ",".join(names)
 
@@ -624,36 +621,32 @@ class CART(Synthesizer):
             raise ValueError("no row hashes")
 
     def describe(self) -> dict[str, Any]:
-        names = [p.name for p in self.encoder_.continuous_parts] + [
-            p.name for p in self.encoder_.discrete_parts
-        ]
+        label = {
+            index: f"{column} (null)" if null else column
+            for index, column, null in _part_columns(self.encoder_)
+        }
         return {
             "min_leaf": self.min_leaf_,
             "smoothing": self.smoothing,
             "copies": "allowed" if self.allow_copies else "drawn again",
-            "order": [names[i].replace("\x1fnull", " (null)") for i in self.order_],
+            "order": [label[i] for i in self.order_],
             "leaves": [t.n_leaves for t in self.trees_],
         }
 
 
-def _part_columns(encoder) -> tuple[list[int], list[str]]:
-    """For each part of `encoder.parts` (column by column), its index in Encoded terms
-    (continuous parts first, then discrete) and its column's name."""
-    from synthgen.columns import MODULES
+def _part_columns(encoder) -> list[tuple[int, str, bool]]:
+    """(index in Encoded terms, continuous parts first; column; whether it is a null indicator)
+    of every modelled part, column by column, a column's null indicator before its value."""
+    from synthgen.conditions import targets
 
     n_cont = len(encoder.continuous_parts)
-    ci = di = 0
-    index, column = [], []
-    for col, state in zip(encoder.schema.columns, encoder.states):
-        for part in MODULES[col.kind].parts(col.name, state):
-            if part.continuous:
-                index.append(ci)
-                ci += 1
-            else:
-                index.append(n_cont + di)
-                di += 1
-            column.append(col.name)
-    return index, column
+    out = []
+    for name, target in targets(encoder).items():
+        if target.null is not None:
+            out.append((n_cont + target.null, name, True))
+        if target.value is not None:
+            out.append((n_cont + target.value if target.discrete else target.value, name, False))
+    return out
 
 
 def _stack(data: Encoded, order: list[int], encoder) -> np.ndarray:
@@ -689,13 +682,6 @@ def _limits(constraints: Constraints | None, part: int, n_cont: int, rows):
     return (mask[0] if constraints.shared else pick(mask)), None, None
 
 
-def _mix64(x: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
-
-
 def _row_keys(encoder, data: Encoded) -> list[np.ndarray]:
     """One uint64 array per modelled column: its value as written (a number on its grid, a
     category's code), a fixed key where the cell is null."""
@@ -716,10 +702,7 @@ def _row_keys(encoder, data: Encoded) -> list[np.ndarray]:
             key = data.discrete[:, target.value].astype(np.uint64)
         else:
             x = np.clip(data.continuous[:, target.value], *target.real_range())
-            try:
-                unit = target.grid()
-            except (KeyError, AttributeError):
-                unit = 0.0
+            unit = target.grid()
             if unit:
                 steps = np.rint(x / unit)
                 far = ~(np.abs(steps) < 2.0**62)  # beyond int64 (or inf): the float itself
