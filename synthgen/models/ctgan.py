@@ -719,11 +719,12 @@ class CTGAN(Synthesizer):
         ]
         widths = self._all_widths()
         derived = [b for b, _, _ in self.derived_]
+        if len(set(derived)) != len(derived):
+            raise ValueError("a derived part does not fit the model's parts")
         for b, a, mapping in self.derived_:
             if (
                 not (0 <= b < len(widths) and 0 <= a < len(widths))
                 or a in derived
-                or len(set(derived)) != len(derived)
                 or len(mapping) != widths[a]
                 or (mapping < 0).any()
                 or (mapping >= widths[b]).any()
@@ -861,12 +862,15 @@ class _CondSampler:
             self.start = torch.as_tensor(np.cumsum(count) - count, device=device)
             self.count = torch.as_tensor(count, device=device)
 
-    def conditions(self, b: int, gen: Any = None) -> tuple[Any, Any, Any]:
+    def conditions(self, b: int, gen: Any = None, part: int | None = None) -> tuple[Any, Any, Any]:
         """b conditions: (the condition's position in the one-hot condition vector, the chosen
-        part, the chosen category), each of shape (b,)."""
+        part, the chosen category), each of shape (b,); all on condition part `part` if given."""
         import torch
 
-        part = torch.randint(self.q, (b,), device=self.device, generator=gen)
+        if part is None:
+            part = torch.randint(self.q, (b,), device=self.device, generator=gen)
+        else:
+            part = torch.full((b,), part, dtype=torch.long, device=self.device)
         u = torch.rand(b, 1, device=self.device, generator=gen)
         category = torch.searchsorted(self.cum[part], u, right=True).squeeze(1)
         category = torch.minimum(category, self.last[part])
@@ -994,13 +998,7 @@ def _generate(
     sampler = _CondSampler(np.zeros((0, layout.q), np.int64), layout, frequencies, device)
     with torch.no_grad():
         z = torch.randn(n, model.embedding_dim, device=device, generator=gen)
-        if part is None:
-            cond = sampler.conditions(n, gen)[0] if layout.q else None
-        else:
-            u = torch.rand(n, device=device, generator=gen)
-            category = torch.searchsorted(sampler.cum[part].contiguous(), u, right=True)
-            cond = sampler.cond_offsets[part] + torch.minimum(category, sampler.last[part])
-        logits = net(z, cond)
+        logits = net(z, sampler.conditions(n, gen, part)[0] if layout.q else None)
         alpha = torch.tanh(logits[:, : layout.p])
         codes = torch.zeros(n, 0, dtype=torch.long, device=device)
         if layout.n_onehot:
