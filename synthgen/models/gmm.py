@@ -485,7 +485,7 @@ class GaussianMixture(Synthesizer):
         there and put back on the value. With ranges on several numbers, a component's
         probability of the box is estimated from 4,096 of its draws (shared conditions) or taken
         as the product of its per-column probabilities (rows to fill)."""
-        from synthgen.conditions import _too_rare
+        from synthgen.errors import ConditionError
 
         wide = constraints.widened()
         k, p = self.means_.shape
@@ -501,9 +501,11 @@ class GaussianMixture(Synthesizer):
                 log_r += np.log(mask.astype(float) @ probs.T)
         if dims:
             log_r += self._log_box(dims, bounds, rows, rng)
-        dead = ~np.isfinite(log_r.max(axis=1))
-        if dead.any():
-            raise _too_rare(self.name, 0, n, 0, 0, constraints.label)
+        if not np.isfinite(log_r.max(axis=1)).all():
+            raise ConditionError(
+                f"{constraints.label or 'the condition'}: the gmm model never produces it "
+                "(probability 0 in every component)"
+            )
         resp = np.exp(log_r - log_r.max(axis=1, keepdims=True))
         resp /= resp.sum(axis=1, keepdims=True)
         which = np.zeros(n, dtype=np.int64) if rows == 1 else np.arange(n)
@@ -511,11 +513,9 @@ class GaussianMixture(Synthesizer):
         comp = np.minimum((cum < rng.random(n)[:, None] * cum[:, -1:]).sum(axis=1), k - 1)
         z = np.empty((n, p))
         disc = np.empty((n, len(self.cardinalities_)), dtype=np.int64)
-        for c in range(k):
+        for c in range(k if p else 0):
             idx = np.flatnonzero(comp == c)
-            if not idx.size:
-                continue
-            if p:
+            if idx.size:
                 z[idx] = self._truncated(c, dims, bounds, which[idx], rng)
         for j, card in enumerate(self.cardinalities_):
             weights = self.category_probs_[comp, offsets[j] : offsets[j + 1]]  # (n, card)
