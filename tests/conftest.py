@@ -36,6 +36,17 @@ FAST_PARAMS: dict[str, dict] = {
 }
 
 
+def with_rejection(model):
+    """The same fitted model, conditioning through the base class's default hook (bounded
+    rejection from its unconditional draws): the yardstick a model's own conditioning is held
+    to."""
+    from synthgen.models.base import Synthesizer
+
+    cls = type(f"Rejecting{type(model).__name__}", (type(model),), {})
+    cls._sample_conditional = Synthesizer._sample_conditional
+    return cls.from_state(model.to_state())
+
+
 @pytest.fixture(scope="session")
 def penguins() -> pd.DataFrame:
     from synthgen.io import read_table

@@ -14,9 +14,8 @@ import pytest
 
 import synthgen
 from synthgen.errors import ConditionError, SynthgenWarning, UsageError
-from synthgen.models.base import Synthesizer
 from synthgen.models.cart import CART
-from tests.conftest import SAMPLE_DATA, mixed_frame
+from tests.conftest import SAMPLE_DATA, mixed_frame, with_rejection
 from tests.test_cli import run_cli
 
 PENGUINS = str(SAMPLE_DATA / "penguins.csv")
@@ -177,14 +176,9 @@ def test_order_and_bad_parameters(table):
 # ---- conditioning -----------------------------------------------------------------------------
 
 
-class RejectionCART(CART):
-    name = "rejection-cart"
-    _sample_conditional = Synthesizer._sample_conditional
-
-
 def test_where_exact_and_equal_to_rejection_from_the_same_trees(table):
     exact = CART().fit(table, seed=0).sample(3000, seed=5, where="level=PhD")
-    reject = RejectionCART().fit(table, seed=0).sample(3000, seed=5, where="level=PhD")
+    reject = with_rejection(CART().fit(table, seed=0)).sample(3000, seed=5, where="level=PhD")
     assert len(exact) == 3000 and (exact["level"] == "PhD").all()
     for frame in (exact, reject):
         men = frame.loc[frame["sex"] == "M", "pay"].mean()

@@ -135,9 +135,7 @@ def test_early_stopping_keeps_the_best_epoch(torch):
 def test_rare_category_conditioned_through_the_conditional_vector(torch):
     """A 2% class: through the conditional vector its rows come out like the real ones; plain
     rejection from the same generator keeps only the few it makes unasked (less like them)."""
-    from synthgen.models.base import Synthesizer
-    from synthgen.models.ctgan import CTGAN
-    from tests.conftest import FAST_PARAMS
+    from tests.conftest import FAST_PARAMS, with_rejection
     from tests.test_conditional import planted as planted_groups
 
     table = planted_groups(2000)
@@ -145,9 +143,7 @@ def test_rare_category_conditioned_through_the_conditional_vector(torch):
     out = model.sample(500, seed=1, where="group=R")
     assert len(out) == 500 and (out["group"] == "R").all()
     real = table.loc[table["group"] == "R", "x"].mean()
-    rejecting = type("RejectingCTGAN", (CTGAN,), {})
-    rejecting._sample_conditional = Synthesizer._sample_conditional
-    plain = rejecting.from_state(model.to_state()).sample(200, seed=1, where="group=R")
+    plain = with_rejection(model).sample(200, seed=1, where="group=R")
     assert abs(out["x"].mean() - real) < abs(plain["x"].mean() - real)
     assert abs(out["x"].mean() - real) < 3
     assert (model.sample(300, seed=2, where=["group=A", "flag=True"])["flag"]).all()

@@ -12,6 +12,7 @@ import pytest
 
 import synthgen
 from synthgen.errors import UsageError
+from tests.conftest import with_rejection
 
 CENTRES = {"north": (0.0, 100), "east": (40.0, 300), "west": (-40.0, 500)}
 FAST = {"max_components": 8}
@@ -162,20 +163,11 @@ def conditioned():
     return table, synthgen.fit(table, model="gmm", seed=0, max_components=8)
 
 
-def _rejecting(model):
-    from synthgen.models.base import Synthesizer
-    from synthgen.models.gmm import GaussianMixture
-
-    cls = type("RejectingGMM", (GaussianMixture,), {})
-    cls._sample_conditional = Synthesizer._sample_conditional
-    return cls.from_state(model.to_state())
-
-
 @pytest.mark.parametrize("where", ["group=A", "x>=6", ["group=A", "flag=True"]])
 def test_conditions_equal_the_models_own_rejection_conditional(conditioned, where):
     _, model = conditioned
     exact = model.sample(4000, seed=1, where=where)
-    reject = _rejecting(model).sample(4000, seed=1, where=where)
+    reject = with_rejection(model).sample(4000, seed=1, where=where)
     for col in ("x", "y"):
         assert abs(exact[col].mean() - reject[col].mean()) < 0.1 * reject[col].std() + 0.05
         assert abs(exact[col].std() / reject[col].std() - 1) < 0.1
@@ -195,7 +187,7 @@ def test_rare_condition_equals_rejection_from_the_same_model(conditioned):
     out = model.sample(2000, seed=2, where=["group=R", "y<=5"])
     assert len(out) == 2000 and (out["group"] == "R").all() and (out["y"] <= 5).all()
     exact = model.sample(2000, seed=2, where="group=R")
-    reject = _rejecting(model).sample(500, seed=2, where="group=R")
+    reject = with_rejection(model).sample(500, seed=2, where="group=R")
     assert abs(exact["x"].mean() - reject["x"].mean()) < 0.15 * reject["x"].std()
     assert out["x"].mean() < table["x"].quantile(0.05)  # the rare group's low values
 
