@@ -53,12 +53,17 @@ EarlyStop = Annotated[
 ]
 MinLeaf = Annotated[
     int | None,
-    typer.Option("--min-leaf", help="Least real rows in a tree leaf (cart; default 50)."),
+    typer.Option(
+        "--min-leaf",
+        help="Least real rows in a tree leaf (cart; default 50, a tenth of a smaller table).",
+    ),
 ]
 Smoothing = Annotated[
     float | None,
     typer.Option(
-        "--smoothing", help="Kernel width on numbers, in leaf bandwidths; 0 = real values (cart)."
+        "--smoothing",
+        help="Noise on a number seen once in its tree leaf, in half-gaps to its nearest "
+        "neighbour there; 0 = real values only (cart; default 1).",
     ),
 ]
 AllowCopies = Annotated[
