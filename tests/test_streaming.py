@@ -208,6 +208,38 @@ def test_row_groups_have_a_fixed_size(model, tmp_path, monkeypatch):
     path = tmp_path / "s.parquet"
     local.sample_to_file(model, path, 130_000, seed=1, chunk_rows=30_000)
     meta = pq.ParquetFile(path).metadata
-    size = local.row_group_rows(local.output_schema(model))
+    size = local.row_group_rows(local.output_schema(model), 130_000)
     sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
     assert sizes == [size] * (130_000 // size) + ([130_000 % size] if 130_000 % size else [])
+
+
+def test_a_file_has_at_least_four_row_groups_when_its_rows_allow(model, tmp_path):
+    """So the writer writes one group while the threads make the next."""
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "s.parquet"
+    local.sample_to_file(model, path, 400_000, seed=1, chunk_rows=50_000)
+    meta = pq.ParquetFile(path).metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [100_000] * 4
+
+
+def test_sampling_threads_keep_blas_to_one_thread_each_and_give_it_back(model, monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> list[int]:
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    before = blas_threads()
+    if not before or max(before) < 2:
+        pytest.skip("BLAS runs on one thread here already")
+    seen: list[list[int]] = []
+    sample_rows = model.sample_rows
+
+    def spy(*args, **kwargs):
+        seen.append(blas_threads())
+        return sample_rows(*args, **kwargs)
+
+    monkeypatch.setattr(model, "sample_rows", spy)
+    list(local.iter_chunks(model, 0, 30_000, seed=1, total=30_000, chunk_rows=10_000, threads=2))
+    assert seen and all(max(threads) == 1 for threads in seen)
+    assert blas_threads() == before
