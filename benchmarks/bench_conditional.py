@@ -21,6 +21,8 @@ report (fidelity) and SDMetrics' QualityReport as `python -m benchmarks` does:
 Run:
     OMP_NUM_THREADS=1 python -m benchmarks.bench_conditional --data ../shared/datasets \\
         --models gaussian-copula --rejection
+    OMP_NUM_THREADS=1 python -m benchmarks.bench_conditional --data ../shared/datasets \\
+        --models cart --params '{"order": ["income", "sex", "race"]}'
 """
 
 from __future__ import annotations
@@ -217,6 +219,11 @@ def main() -> None:
     parser.add_argument("--cost-rows", type=int, default=100_000)
     parser.add_argument("--out", default=None, help="write the results as JSON here too")
     parser.add_argument(
+        "--params",
+        default="{}",
+        help='model parameters as JSON, e.g. \'{"order": ["income", "sex", "race"]}\' for cart',
+    )
+    parser.add_argument(
         "--rejection",
         action="store_true",
         help="also time the rare conditions through the base class's bounded rejection",
@@ -227,13 +234,14 @@ def main() -> None:
     results = {}
     for name in names:
         start = time.perf_counter()
-        model = synthgen.fit(train, model=name, seed=args.seed)
+        params = json.loads(args.params)
+        model = synthgen.fit(train, model=name, seed=args.seed, **params)
         fit_s = time.perf_counter() - start
-        res: dict[str, Any] = {"fit_s": round(fit_s, 1)}
+        res: dict[str, Any] = {"params": params, "fit_s": round(fit_s, 1)}
         res["where_income"] = where_income(model, train, test, args.seed)
         res["rare_cost"] = rare_cost(model, train, args.cost_rows, args.seed)
         res["from_rows"] = fill_rows(model, test, args.seed)
-        res["balance"] = balance_experiment(name, {}, train, test, args.seed)
+        res["balance"] = balance_experiment(name, params, train, test, args.seed)
         if args.rejection:
             fallback = _with_default_hook(model)
             res["rare_cost_default_rejection"] = rare_cost(

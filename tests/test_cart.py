@@ -73,13 +73,48 @@ def test_leaves_hold_at_least_min_leaf_rows():
     table = mixed_frame(1000)
     for min_leaf in (5, 40):
         m = CART(min_leaf=min_leaf).fit(table, seed=0)
-        for tree in m.trees_:
+        for tree, source in zip(m.trees_, m.sources_):
+            if source is not None:  # a lookup: its leaves are its source's categories
+                continue
             sizes = tree.counts.sum(axis=1) if tree.counts is not None else np.diff(tree.offsets)
             assert sizes.min() >= min_leaf
         assert m.min_leaf_ == min_leaf
     assert sum(t.n_leaves for t in CART(min_leaf=5).fit(table, seed=0).trees_) > sum(
         t.n_leaves for t in CART(min_leaf=40).fit(table, seed=0).trees_
     )
+
+
+def test_a_number_that_is_a_function_of_a_category_is_looked_up(tmp_path):
+    """Two categories of 30 rows can't have leaves of their own at min_leaf 50: drawn from a
+    shared leaf, their numbers would mix. Looked up, every synthetic row keeps its category's."""
+    rng = np.random.default_rng(0)
+    sizes = [30, 30] + [200] * 10
+    kind = np.repeat(np.arange(12), sizes)
+    table = pd.DataFrame(
+        {"noise": rng.normal(size=len(kind)), "cat": [f"c{k}" for k in kind], "num": kind * 3 + 1}
+    ).sample(frac=1, random_state=0)
+    model = synthgen.fit(table, model="cart", seed=0, min_leaf=50)
+    assert model.describe()["looked_up"] == ["num from cat"]
+    out = model.sample(6000, seed=1)
+    assert (out["num"] == out["cat"].str[1:].astype(int) * 3 + 1).all()
+    assert set(out["cat"]) >= {"c0", "c1"}
+    with pytest.warns(SynthgenWarning, match="--order num"):  # c1 is 1% of the rows
+        where = model.sample(200, seed=2, where="num=4")  # a condition on the looked-up column
+    assert (where["cat"] == "c1").all()
+    path = tmp_path / "m.synthgen"
+    model.save(str(path))
+    assert synthgen.load(str(path)).sample(500, seed=3).equals(model.sample(500, seed=3))
+    # a number that merely varies little within categories is not looked up
+    noisy = table.assign(num=table["num"] + rng.normal(0, 0.1, len(table)))
+    assert synthgen.fit(noisy, model="cart", seed=0).describe()["looked_up"] == []
+
+
+def test_a_lookup_naming_a_later_part_is_refused(model):
+    state = model.to_state()
+    sources = state["fitted"]["sources"]
+    sources[1] = 1
+    with pytest.raises(ValueError, match="looked-up part"):
+        CART.from_state(state)
 
 
 def test_default_leaf_size_follows_the_table():

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from synthgen.conditions import Constraints
 
 _MAX_LEAF = 50  # the default least rows per leaf, for tables of 500 rows and more
+_DERIVE_ROWS = 20  # a looked-up part's source has at least this many rows per category
 _COPY_ROUNDS = 20  # redraws of rows that copy a training row before they are kept as they are
 _HASH_SLACK = 3  # a stored row hash has ceil(log2(rows)) + this many bits
 _SLOW_ACCEPTANCE = 0.2  # below this share of rows kept, a conditional sample suggests --order
@@ -119,9 +120,14 @@ class _Tree:
         min_leaf: int,
         smoothing: float,
         seed: int,
+        source: int | None = None,
     ) -> _Tree:
+        """The tree of part y on the parts before it (`x`); with `source`, a part y is a
+        function of, on that part alone and down to pure leaves (a lookup)."""
         from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
+        if source is not None:
+            x, min_leaf = x[:, [source]], 1
         if x.shape[1] == 0:  # the first part: one leaf holding every row
             node_of_row = np.zeros(len(y), dtype=np.int64)
             arrays: dict[str, Any] = {
@@ -143,6 +149,8 @@ class _Tree:
                 "threshold": np.where(t.children_left >= 0, t.threshold, 0.0),
             }
             node_of_row = est.apply(x).astype(np.int64)
+            if source is not None:
+                arrays["feature"] = np.where(t.children_left >= 0, source, -1).astype(np.int64)
         is_leaf = arrays["left"] < 0
         leaf = np.full(len(is_leaf), -1, dtype=np.int64)
         leaf[is_leaf] = np.arange(int(is_leaf.sum()))
@@ -378,9 +386,10 @@ class CART(Synthesizer):
         x = _stack(data, self.order_, self.encoder_)
         cards = _cardinalities(self.encoder_, self.order_)
         seed = int(rng.integers(2**31))
+        self.sources_ = [_source(x, j, cards) for j in range(len(self.order_))]
         self.trees_ = [
-            _Tree.fit(x[:, :j], x[:, j], cards[j], self.min_leaf_, self.smoothing, seed + j)
-            for j in range(len(self.order_))
+            _Tree.fit(x[:, :j], x[:, j], cards[j], self.min_leaf_, self.smoothing, seed + j, source)
+            for j, source in enumerate(self.sources_)
         ]
 
     # ---- copies -----------------------------------------------------------------------------
@@ -593,6 +602,7 @@ class CART(Synthesizer):
             "trees": [t.to_state() for t in self.trees_],
             "hash_bits": self.hash_bits_,
             "row_hashes": self.row_hashes_,
+            "sources": np.array([-1 if i is None else i for i in self.sources_], dtype=np.int64),
         }
 
     def _set_state(self, state: dict[str, Any]) -> None:
@@ -602,6 +612,10 @@ class CART(Synthesizer):
         self.hash_bits_ = int(state["hash_bits"])
         self.row_hashes_ = np.asarray(state["row_hashes"], dtype=np.uint64)
         n_parts = len(self.encoder_.parts)
+        sources = np.asarray(state.get("sources", np.full(n_parts, -1)), dtype=np.int64)
+        if sources.shape != (n_parts,) or (sources >= np.arange(n_parts)).any():
+            raise ValueError("a looked-up part names a source not drawn before it")
+        self.sources_ = [None if i < 0 else int(i) for i in sources]
         cards = (
             _cardinalities(self.encoder_, self.order_)
             if sorted(self.order_) == list(range(n_parts))
@@ -631,7 +645,40 @@ class CART(Synthesizer):
             "copies": "allowed" if self.allow_copies else "drawn again",
             "order": [label[i] for i in self.order_],
             "leaves": [t.n_leaves for t in self.trees_],
+            "looked_up": [
+                f"{label[self.order_[j]]} from {label[self.order_[i]]}"
+                for j, i in enumerate(self.sources_)
+                if i is not None
+            ],
         }
+
+
+def _source(x: np.ndarray, j: int, cards: list[int | None]) -> int | None:
+    """The first discrete part before part j of which j is a function on the training rows
+    (education-num of education, a zone's borough), with `_DERIVE_ROWS` rows per category on
+    average (with few rows per category almost anything is a function of it); else None.
+
+    Such a part is looked up rather than drawn from leaves of `min_leaf` rows: those leaves mix
+    the values of small categories (adult's Preschool, 41 rows, shared its leaf with 1st-4th, so
+    a quarter of synthetic 1st-4th rows had Preschool's education-num). Nothing private is
+    added: every row of a category has the value, and categories are rare-protected."""
+    y = x[:, j]
+    if j == 0 or not np.isfinite(y).all() or np.ptp(y) == 0:
+        return None
+    for i in range(j):
+        k = cards[i]
+        if not k or k < 2:
+            continue
+        codes = x[:, i].astype(np.int64)
+        present = np.bincount(codes, minlength=k) > 0
+        if present.sum() < 2 or len(y) < _DERIVE_ROWS * present.sum():
+            continue
+        lo, hi = np.full(k, np.inf), np.full(k, -np.inf)
+        np.minimum.at(lo, codes, y)
+        np.maximum.at(hi, codes, y)
+        if (lo[present] == hi[present]).all():
+            return i
+    return None
 
 
 def _part_columns(encoder) -> list[tuple[int, str, bool]]:
