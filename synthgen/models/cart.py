@@ -8,6 +8,9 @@ null indicators) use a classification tree and the leaf's code counts; continuou
 regression tree and the leaf's sorted values. Trees are scikit-learn's, stored as their arrays
 (children, split feature, threshold) and the leaf pools, never as pickled objects.
 
+A part that is a function of an earlier category on the training rows (education-num of
+education; `_source`) is looked up: its tree splits on that category alone, down to pure leaves.
+
 Privacy by construction:
 
 - every leaf holds at least `min_leaf` real rows, so a value is always drawn from a crowd;
