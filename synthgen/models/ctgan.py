@@ -75,6 +75,9 @@ MAX_VALUES = 20
 # adult; hours-per-week's 40) is a mode of its own, exact (std 0), at most MAX_SPIKES per part;
 # the mixture is fitted on the other values.
 SPIKE_SHARE, MAX_SPIKES = 0.05, 3
+# A continuous part this correlated with an earlier one (a trip's dropoff time with its pickup) is
+# modelled as its residual from that part (the trip's duration), and added back when sampling.
+LINK_CORRELATION = 0.999
 MIXTURE_ROWS = 5_000  # rows the mixtures are fitted on (a random subsample when there are more)
 MODE_WEIGHT_FLOOR = 0.005  # modes lighter than this are dropped after the fit
 _ALPHA_CLIP = 0.99
@@ -261,6 +264,51 @@ def spike_modes(
         empty = np.zeros(0, np.int64)
         return empty, empty, empty
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(modes)
+
+
+def find_links(cont: np.ndarray) -> list[tuple[int, int, float]]:
+    """(b, a, beta) for each column b of `cont` whose correlation with an earlier column a is
+    at least LINK_CORRELATION (a itself not linked; the most correlated a): b is modelled as
+    b - beta a, beta the least-squares slope.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> start = rng.uniform(0, 1e6, 500)
+        >>> x = np.column_stack([start, rng.normal(size=500), start + rng.exponential(600, 500)])
+        >>> [(b, a, round(beta, 3)) for b, a, beta in find_links(x)]
+        [(2, 0, 1.0)]
+    """
+    p = cont.shape[1]
+    if p < 2 or len(cont) < 3:
+        return []
+    x = cont - cont.mean(axis=0)
+    spread = np.sqrt((x**2).sum(axis=0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = (x.T @ x) / np.outer(spread, spread)
+    links: list[tuple[int, int, float]] = []
+    linked: set[int] = set()
+    for b in range(1, p):
+        options = [a for a in range(b) if a not in linked and np.abs(corr[a, b]) >= LINK_CORRELATION]
+        if options:
+            a = max(options, key=lambda a: abs(corr[a, b]))
+            links.append((b, a, float((x[:, a] @ x[:, b]) / spread[a] ** 2)))
+            linked.add(b)
+    return links
+
+
+def unlink(cont: np.ndarray, links: list[tuple[int, int, float]]) -> np.ndarray:
+    """The columns as modelled: each linked column minus beta times its link."""
+    out = cont.astype(float, copy=True)
+    for b, a, beta in links:
+        out[:, b] -= beta * cont[:, a]
+    return out
+
+
+def relink(cont: np.ndarray, links: list[tuple[int, int, float]]) -> np.ndarray:
+    """The inverse of `unlink` (in place)."""
+    for b, a, beta in links:
+        cont[:, b] += beta * cont[:, a]
+    return cont
 
 
 def encode_modes(
@@ -602,8 +650,11 @@ class CTGAN(Synthesizer):
             dtype=np.int64,
         )
         self.values_ = [values[j] for j in self.value_columns_]
+        moded = cont[:, self._mode_columns()]
+        self.links_ = find_links(moded)
+        moded = unlink(moded, self.links_)
         self.mode_means_, self.mode_stds_, weights, self.mode_counts_ = fit_modes_with_spikes(
-            cont[:, self._mode_columns()], rng
+            moded, rng
         )
         self.cardinalities_ = [p.cardinality for p in self.encoder_.discrete_parts]
         every = self._discrete_codes(data, train)
@@ -623,7 +674,7 @@ class CTGAN(Synthesizer):
         if layout.width == 0:  # nothing to learn (keys or constants only)
             self.generator_state_ = {}
             return
-        rows = _training_matrix(cont[:, self._mode_columns()], codes, self, weights, layout, rng)
+        rows = _training_matrix(moded, codes, self, weights, layout, rng)
         threads = self.threads or _cores()
         previous_threads = torch.get_num_threads()
         torch.set_num_threads(threads)
@@ -774,6 +825,7 @@ class CTGAN(Synthesizer):
             "cardinalities": list(self.cardinalities_),
             "category_counts": list(self.category_counts_),
             "derived": [[b, a, mapping] for b, a, mapping in self.derived_],
+            "links": np.array(self.links_, dtype=float).reshape(-1, 3),
             "generator": dict(self.generator_state_),
             "generator_loss": np.array(self.generator_loss_, dtype=float),
             "discriminator_loss": np.array(self.discriminator_loss_, dtype=float),
@@ -795,6 +847,26 @@ class CTGAN(Synthesizer):
         self.derived_ = [
             (int(b), int(a), np.asarray(m, dtype=np.int64)) for b, a, m in state.get("derived", [])
         ]
+        self.links_ = [
+            (int(b), int(a), float(beta))
+            for b, a, beta in np.asarray(state.get("links", np.zeros((0, 3))), float).reshape(-1, 3)
+        ]
+        p = len(self.mode_counts_)
+        linked = {b for b, _, _ in self.links_}
+        if len(linked) != len(self.links_) or any(
+            not (0 <= a < b < p) or a in linked or not np.isfinite(beta)
+            for b, a, beta in self.links_
+        ):
+            raise ValueError("a linked part does not fit the model's parts")
+        if (
+            self.mode_means_.ndim != 2
+            or self.mode_means_.shape != self.mode_stds_.shape
+            or len(self.mode_means_) != p
+            or (self.mode_counts_ < 1).any()
+            or (self.mode_counts_ > self.mode_means_.shape[1]).any()
+            or not (self.mode_stds_ >= 0).all()
+        ):
+            raise ValueError("the ctgan modes do not fit together")
         widths = self._all_widths()
         derived = [b for b, _, _ in self.derived_]
         if len(set(derived)) != len(derived):
@@ -833,7 +905,10 @@ class CTGAN(Synthesizer):
                 "discriminator": round(self.discriminator_loss_[-1], 4),
             }
         names = [p.name.replace("\x1f", " ") for p in self.encoder_.continuous_parts]
-        shapes = {names[j]: f"{k} modes" for j, k in zip(self._mode_columns(), self.mode_counts_)}
+        moded = self._mode_columns()
+        shapes = {names[j]: f"{k} modes" for j, k in zip(moded, self.mode_counts_)}
+        for b, a, _ in self.links_:
+            shapes[names[moded[b]]] += f", as its difference from {names[moded[a]]}"
         shapes.update(
             {names[j]: f"{len(v)} values" for j, v in zip(self.value_columns_, self.values_)}
         )
@@ -1089,8 +1164,9 @@ def _generate(
             codes = torch.argmax(grid + _gumbel(grid.shape, device, gen), dim=2)
         alpha, codes = alpha.double().cpu().numpy(), codes.cpu().numpy()
     cont = np.empty((n, len(model.encoder_.continuous_parts)))
-    cont[:, model._mode_columns()] = decode_modes(
-        alpha, codes[:, : layout.p], model.mode_means_, model.mode_stds_
+    cont[:, model._mode_columns()] = relink(
+        decode_modes(alpha, codes[:, : layout.p], model.mode_means_, model.mode_stds_),
+        model.links_,
     )
     every = model._expand(codes[:, layout.p :])
     for k, (j, v) in enumerate(zip(model.value_columns_, model.values_)):
