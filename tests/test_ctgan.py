@@ -164,3 +164,96 @@ def test_a_column_that_is_a_function_of_another_always_agrees_with_it(torch):
     assert (out["label"] == out["kind"].map({"low": "L", "high": "H"})).all()
     assert set(out["noise"]) == {"a", "b"}
     assert (model.sample(50, seed=2, where="label=H")["kind"] == "high").all()
+
+
+def test_a_spike_is_a_mode_of_its_own_encoded_and_decoded_exactly():
+    """capital-gain-like: 85% zeros and a long tail. As a mixture mode the zeros had a spread and
+    came back as small positive numbers no real row has."""
+    from synthgen.models.ctgan import encode_modes, fit_modes_with_spikes, spike_modes
+
+    rng = np.random.default_rng(0)
+    x = np.where(rng.random(4000) < 0.85, 0.0, np.round(rng.lognormal(8, 1, 4000)))
+    cont = x[:, None]
+    means, stds, weights, counts = fit_modes_with_spikes(cont, np.random.default_rng(1))
+    spike = np.flatnonzero(stds[0, : counts[0]] == 0)
+    assert len(spike) == 1 and means[0, spike[0]] == 0.0
+    assert counts[0] <= 10
+    safe = np.where(stds > 0, stds, 1.0)
+    alpha, modes = encode_modes(cont, means, safe, weights, np.random.default_rng(2))
+    rows, cols, at = spike_modes(cont, means, stds, counts)
+    modes[rows, cols], alpha[rows, cols] = at, 0.0
+    assert set(rows) == set(np.flatnonzero(x == 0))  # every zero, and only zeros
+    assert (modes[x != 0, 0] != spike[0]).all()  # the rest never go to the spike's mode
+    from synthgen.models.ctgan import decode_modes
+
+    back = decode_modes(alpha, modes, means, stds)[:, 0]
+    assert (back[x == 0] == 0).all()
+
+
+@pytest.mark.torch
+def test_zero_inflated_column_keeps_its_zeros_exact_and_its_tail(torch):
+    rng = np.random.default_rng(0)
+    n = 1500
+    kind = rng.choice(["a", "b"], n)
+    gain = np.where(rng.random(n) < 0.85, 0, np.round(rng.lognormal(8, 0.6, n)))
+    table = pd.DataFrame({"kind": kind, "gain": gain})
+    model = synthgen.fit(table, model="ctgan", seed=0, epochs=30, batch_size=100,
+                         early_stop=False, **FAST)
+    out = model.sample(4000, seed=1)["gain"]
+    # (as a mixture mode: 50-64% zeros and 25-42% of values smeared between, seeds 0-2)
+    assert abs((out == 0).mean() - 0.85) < 0.12
+    # no value between 0 and the smallest real positive one's half: the zeros are not smeared
+    assert ((out > 0) & (out < table.loc[gain > 0, "gain"].min() / 2)).mean() < 0.01
+    assert out.quantile(0.97) > np.quantile(gain, 0.97) / 3  # the tail is there
+
+
+def test_a_number_tied_to_an_earlier_one_is_modelled_as_the_difference():
+    from synthgen.models.ctgan import find_links, relink, unlink
+
+    rng = np.random.default_rng(0)
+    start = rng.uniform(1.5e9, 1.6e9, 1000)
+    cont = np.column_stack([start, rng.normal(size=1000), start + rng.exponential(600, 1000)])
+    links = find_links(cont)
+    assert [(b, a) for b, a, _ in links] == [(2, 0)]
+    residual = unlink(cont, links)
+    assert np.allclose(residual[:, 2], cont[:, 2] - links[0][2] * cont[:, 0])
+    assert np.allclose(relink(residual, links), cont)
+    assert find_links(cont[:, :2]) == []
+
+
+@pytest.mark.torch
+def test_a_trip_ends_after_it_starts(torch):
+    """dropoff = pickup + a duration of minutes, over a month of seconds: as two numbers a GAN
+    puts the dropoff hours away; as pickup and duration it gets the order and the scale."""
+    rng = np.random.default_rng(0)
+    n = 1500
+    pickup = rng.uniform(1.55e9, 1.5526e9, n).round()
+    duration = rng.exponential(600, n).round() + 60
+    table = pd.DataFrame({"pickup": pickup, "dropoff": pickup + duration,
+                          "kind": rng.choice(["a", "b"], n)})
+    model = synthgen.fit(table, model="ctgan", seed=0, epochs=30, batch_size=100,
+                         early_stop=False, **FAST)
+    assert "difference from pickup" in model.describe()["continuous_columns"]["dropoff"]
+    out = model.sample(3000, seed=1)
+    gap = out["dropoff"] - out["pickup"]
+    assert (gap > 0).mean() > 0.95
+    assert 300 < gap.median() < 1500  # real: about 480
+
+
+@pytest.mark.torch
+def test_crafted_modes_or_links_are_refused(fitted):
+    from synthgen.models.ctgan import CTGAN
+
+    _, model = fitted
+    state = model.to_state()
+    state["fitted"]["links"] = np.array([[0.0, 0.0, 1.0]])  # a part linked to itself
+    with pytest.raises(ValueError, match="linked part"):
+        CTGAN.from_state(state)
+    state = model.to_state()
+    state["fitted"]["mode_counts"] = state["fitted"]["mode_counts"] + 50  # beyond the modes held
+    with pytest.raises(ValueError, match="modes"):
+        CTGAN.from_state(state)
+    state = model.to_state()
+    state["fitted"]["mode_stds"] = -state["fitted"]["mode_stds"]
+    with pytest.raises(ValueError, match="modes"):
+        CTGAN.from_state(state)

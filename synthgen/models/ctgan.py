@@ -26,6 +26,13 @@ What differs from the paper, each measured (see the benchmark, `benchmarks/bench
 - a numeric part with at most `MAX_VALUES` distinct values (counts, 0/1 flags) is modelled as
   categories of its values (exact values, real frequencies, a place in the conditional vector);
   as a mixture its values smear into their neighbours (titanic's sibsp/parch);
+- a value held by at least 5% of a number's rows (a spike: capital-gain's 0, hours-per-week's
+  40) is a mode of its own with no spread, written exactly; the mixture describes the other
+  values (as a mixture mode, capital-gain's zeros spread into values no real row has, and its
+  tail was lost: adult at 100 epochs 0.897 -> 0.915);
+- a number correlated at least 0.999 with an earlier one (a trip's dropoff with its pickup) is
+  modelled as its difference from it (the duration), added back when sampling (taxis at 100
+  epochs 0.762 -> 0.776);
 - a small table gets batches of fewer than 500 rows, so that an epoch has at least 6 steps;
 - one batch of fakes serves the critic's update and then the generator's (the paper draws new
   ones for the generator): a quarter of the generator's work per step, same quality;
@@ -288,7 +295,9 @@ def find_links(cont: np.ndarray) -> list[tuple[int, int, float]]:
     links: list[tuple[int, int, float]] = []
     linked: set[int] = set()
     for b in range(1, p):
-        options = [a for a in range(b) if a not in linked and np.abs(corr[a, b]) >= LINK_CORRELATION]
+        options = [
+            a for a in range(b) if a not in linked and np.abs(corr[a, b]) >= LINK_CORRELATION
+        ]
         if options:
             a = max(options, key=lambda a: abs(corr[a, b]))
             links.append((b, a, float((x[:, a] @ x[:, b]) / spread[a] ** 2)))
