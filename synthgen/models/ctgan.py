@@ -915,7 +915,10 @@ class CTGAN(Synthesizer):
             }
         names = [p.name.replace("\x1f", " ") for p in self.encoder_.continuous_parts]
         moded = self._mode_columns()
-        shapes = {names[j]: f"{k} modes" for j, k in zip(moded, self.mode_counts_)}
+        shapes = {}
+        for i, (j, k) in enumerate(zip(moded, self.mode_counts_)):
+            exact = int((self.mode_stds_[i, :k] == 0).sum())
+            shapes[names[j]] = f"{k} modes" + (f", {exact} of them exact values" if exact else "")
         for b, a, _ in self.links_:
             shapes[names[moded[b]]] += f", as its difference from {names[moded[a]]}"
         shapes.update(
