@@ -257,3 +257,40 @@ def test_crafted_modes_or_links_are_refused(fitted):
     state["fitted"]["mode_stds"] = -state["fitted"]["mode_stds"]
     with pytest.raises(ValueError, match="modes"):
         CTGAN.from_state(state)
+
+
+@pytest.mark.torch
+def test_several_conditions_on_categories_all_go_in_the_conditional_vector(torch, seed=0):
+    """group=R (1% of rows) and side=left (half, independent of it): with both in the
+    conditional vector, more raw draws meet both than with the rarer one alone, so rejection has
+    less to throw away."""
+    from synthgen.models.ctgan import _generate
+    from tests.conftest import FAST_PARAMS
+    from tests.test_conditional import planted as planted_groups
+
+    table = planted_groups(2000, seed=seed)
+    table["side"] = np.random.default_rng(seed).choice(["left", "right"], len(table))
+    model = synthgen.fit(table, model="ctgan", seed=seed, **FAST_PARAMS["ctgan"])
+    out = model.sample(300, seed=1, where=["group=R", "side=left"])
+    assert len(out) == 300 and (out["group"] == "R").all() and (out["side"] == "left").all()
+
+    names = [p.name for p in model.encoder_.discrete_parts]
+    kept, n_values = model._kept(), len(model.values_)
+    column = {c: names.index(c) for c in ("group", "side")}
+    part = {c: kept.index(n_values + j) for c, j in column.items()}
+    frequencies = [c / c.sum() for c in model.category_counts_]
+    wanted = {}
+    for c, value in (("group", "R"), ("side", "left")):
+        counts = model.category_counts_[part[c]]
+        # the code of `value`: the category whose training count matches the real rows
+        real = int((table[c] == value).sum())
+        wanted[c] = int(np.argmin(np.abs(counts - real)))
+        frequencies[part[c]] = np.eye(len(counts))[wanted[c]]
+
+    def met(parts):
+        rows = _generate(model, model._network(), model._layout(), 4000,
+                         torch.Generator().manual_seed(3), frequencies, parts)
+        return float(np.all([rows.discrete[:, column[c]] == wanted[c] for c in column], axis=0).mean())
+
+    both, rarer = met([part["group"], part["side"]]), met([part["group"]])
+    assert both > rarer + 0.1, (both, rarer)  # seeds 0-2 passed
