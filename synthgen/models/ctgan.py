@@ -248,7 +248,7 @@ def fit_modes_with_spikes(
     stds = np.pad(stds, ((0, 0), (0, extra)), constant_values=1.0)
     weights = np.pad(weights, ((0, 0), (0, extra)))
     for j, values in enumerate(spikes):
-        if len(values) and np.isin(cont[:, j], values).all():
+        if rest[j] == 0:
             counts[j] = 0  # nothing but spikes: no mixture mode is used
         at = counts[j] + np.arange(len(values))
         means[j, at], stds[j, at] = values, 0.0
@@ -804,12 +804,10 @@ class CTGAN(Synthesizer):
             if part in source:  # a derived part: the codes of its source that map into the mask
                 part, mapping = source[part]
                 mask = mask[mapping]
-            counts = self.category_counts_[kept.index(part)]
-            if len(mask) != len(counts):
+            k = kept.index(part)
+            if len(mask) != len(self.category_counts_[k]):
                 continue
-            if float((counts * mask).sum()) > 0:
-                k = kept.index(part)
-                found[k] = found.get(k, 1.0) * mask.astype(float)
+            found[k] = found.get(k, 1.0) * mask.astype(float)
         return {k: m for k, m in found.items() if (self.category_counts_[k] * m).sum() > 0}
 
     def _network(self) -> Any:
@@ -1176,10 +1174,9 @@ def _generate(
     with torch.no_grad():
         z = torch.randn(n, model.embedding_dim, device=device, generator=gen)
         g = None
-        if layout.q and parts and len(parts) > 1:
-            g = torch.stack([sampler.conditions(n, gen, part)[0] for part in parts], dim=1)
-        elif layout.q:
-            g = sampler.conditions(n, gen, parts[0] if parts else None)[0]
+        if layout.q:
+            drawn = [sampler.conditions(n, gen, part)[0] for part in (parts or [None])]
+            g = drawn[0] if len(drawn) == 1 else torch.stack(drawn, dim=1)
         logits = net(z, g)
         alpha = torch.tanh(logits[:, : layout.p])
         codes = torch.zeros(n, 0, dtype=torch.long, device=device)
