@@ -143,10 +143,9 @@ def fit_table(
         import inspect
 
         takes = inspect.signature(cls.__init__).parameters
-        bad = ", ".join(f"--{k.replace('_', '-')}" for k in params if k not in takes) or ", ".join(
-            f"--{k.replace('_', '-')}" for k in params
-        )
-        raise UsageError(f"model {model!r} does not take {bad}") from None
+        bad = [k for k in params if k not in takes] or list(params)
+        flags = ", ".join(f"--{k.replace('_', '-')}" for k in bad)
+        raise UsageError(f"model {model!r} does not take {flags}") from None
     with Progress(f"fitting {model}", total=None, quiet=quiet) as bar:
         if hasattr(synth, "on_epoch"):
             synth.on_epoch = lambda epoch, total, losses: bar.update(
