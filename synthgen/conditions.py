@@ -233,6 +233,17 @@ class Constraints:
             )
         return Constraints(intervals, self.allowed, self.ranges, self.label)
 
+    def take(self, rows: np.ndarray) -> Constraints:
+        """The constraints of the given rows (shared constraints are everyone's: unchanged)."""
+        if self.shared:
+            return Constraints(dict(self.intervals), dict(self.allowed), self.ranges, self.label)
+        return Constraints(
+            {j: (lo[rows], hi[rows]) for j, (lo, hi) in self.intervals.items()},
+            {j: mask[rows] for j, mask in self.allowed.items()},
+            self.ranges,
+            self.label,
+        )
+
     def trimmed(self) -> Constraints:
         """Without the parts no row constrains (an interval covering the range, every code)."""
         out = Constraints(ranges=self.ranges, label=self.label)

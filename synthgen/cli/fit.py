@@ -77,6 +77,14 @@ Order = Annotated[
     str | None,
     typer.Option("--order", help="Columns to synthesise first, comma-separated (cart)."),
 ]
+By = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        help="A categorical column you will condition on (--where, --balance): each of its "
+        "classes gets a model of its own rows (gaussian-copula, gmm).",
+    ),
+]
 #: Rows a model is fitted on at most; a bigger table is streamed and sampled uniformly.
 DEFAULT_MAX_ROWS = 1_000_000
 MaxRows = Annotated[
@@ -196,6 +204,7 @@ def fit(
     smoothing: Smoothing = None,
     allow_copies: AllowCopies = None,
     order: Order = None,
+    by: By = None,
     max_rows: MaxRows = DEFAULT_MAX_ROWS,
     force: Force = False,
     quiet: Quiet = False,
@@ -215,6 +224,7 @@ def fit(
         smoothing=smoothing,
         allow_copies=allow_copies,
         order=order,
+        by=by,
     )
     synth, _ = fit_table(
         data,

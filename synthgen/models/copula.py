@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from synthgen.columns import Encoded
-from synthgen.errors import ConditionError
+from synthgen.errors import ConditionError, UsageError
 from synthgen.models.base import Synthesizer
 
 if TYPE_CHECKING:
@@ -86,6 +86,11 @@ def _phi_inverse(p: np.ndarray) -> np.ndarray:
 
 _EPS = 1e-6
 _EIGEN_FLOOR = 1e-2
+# A class of `by` needs this many training rows for a copula of its own; rarer classes come from
+# the whole table's copula conditioned on them (a copula of a few rows would repeat their values).
+STRATUM_ROWS = 200
+# Draws that estimate a class copula's probability of conditions on several columns at once.
+_MASS_DRAWS = 4_096
 
 
 def _tie_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -203,6 +208,27 @@ def _nearest_correlation(corr: np.ndarray, floor: float = 1e-6) -> np.ndarray:
     return fixed / np.outer(d, d)
 
 
+def by_part(model: Synthesizer, by: str | None) -> int | None:
+    """The discrete part (category codes) of a model's `by` column, None without one; a clear
+    error when the column is not in the table or has no classes."""
+    if by is None:
+        return None
+    from synthgen.conditions import targets
+
+    found = targets(model.encoder_)
+    if by not in found:
+        raise UsageError(
+            f"{model.name}: --by {by!r} is not a column of the table; columns: " + ", ".join(found)
+        )
+    target = found[by]
+    if not target.discrete or target.value is None:
+        raise UsageError(
+            f"{model.name}: --by {by!r} is {target.col.kind}; it needs a categorical or boolean "
+            "column"
+        )
+    return target.value
+
+
 class GaussianCopula(Synthesizer):
     """Gaussian copula with empirical marginals.
 
@@ -210,15 +236,51 @@ class GaussianCopula(Synthesizer):
         knots: quantiles kept per continuous column (more = closer to the real shape, and
             rarer outliers: the top knot interval holds 1/knots of the samples).
         rare_threshold: categories seen in fewer rows are never written verbatim.
+        by: a categorical or boolean column whose classes each get a copula of their own
+            (marginals and correlation fitted on that class's rows; classes of fewer than
+            200 rows come from the whole table's copula, conditioned on them). For a column
+            you will condition on (`where`, `balance`): its classes' rows then follow their
+            own real distributions, which one Gaussian dependence can only approximate.
     """
 
     name = "gaussian-copula"
 
-    def __init__(self, *, knots: int = 10001, rare_threshold: int = 5):
-        super().__init__(rare_threshold=rare_threshold, knots=knots)
+    def __init__(self, *, knots: int = 10001, rare_threshold: int = 5, by: str | None = None):
+        extra = {} if by is None else {"by": str(by)}
+        super().__init__(rare_threshold=rare_threshold, knots=knots, **extra)
         self.knots = knots
+        self.by = None if by is None else str(by)
 
     def _fit_encoded(self, data: Encoded, rng: np.random.Generator) -> None:
+        self.strata_: list[tuple[int, GaussianCopula]] = []
+        by = self._by_part()  # checks the column before the (long) fit
+        self._fit_arrays(data, rng)
+        if by is None:
+            return
+        codes = data.discrete[:, by]
+        counts = np.bincount(codes, minlength=self.cardinalities_[by])
+        for code in np.flatnonzero(counts >= STRATUM_ROWS):
+            child = self._child()
+            rows = np.flatnonzero(codes == code)
+            subset = Encoded(data.continuous[rows], data.discrete[rows], len(rows))
+            child._fit_arrays(subset, rng, self.orders_)
+            self.strata_.append((int(code), child))
+
+    def _by_part(self) -> int | None:
+        return by_part(self, self.by)
+
+    def _child(self) -> GaussianCopula:
+        """A copula for one class of `by`: the same encoder and category orders, its own arrays."""
+        child = GaussianCopula(knots=self.knots, rare_threshold=self.rare_threshold)
+        child.encoder_ = self.encoder_
+        child.strata_ = []
+        return child
+
+    def _fit_arrays(
+        self, data: Encoded, rng: np.random.Generator, orders: list[np.ndarray] | None = None
+    ) -> None:
+        """Marginals and correlation of `data`; categories placed in `orders` when given (a class
+        of `by` keeps the whole table's, so its codes line up with the same columns)."""
         self.__dict__.pop("_cache", None)
         n = data.n_rows
         cont, disc = data.continuous, data.discrete
@@ -241,13 +303,15 @@ class GaussianCopula(Synthesizer):
             scores[:, j] = _normal_scores(cont[:, j : j + 1])[:, 0]
         self.cardinalities_ = [int(c) for c in self._cardinalities(disc)]
         # First pass: frequency order; then re-order each column's codes along the principal axis.
-        orders = [
-            np.argsort(-np.bincount(disc[:, j], minlength=k), kind="stable")
-            for j, k in enumerate(self.cardinalities_)
-        ]
+        given = orders is not None
+        if orders is None:
+            orders = [
+                np.argsort(-np.bincount(disc[:, j], minlength=k), kind="stable")
+                for j, k in enumerate(self.cardinalities_)
+            ]
         for j in range(q):
             scores[:, p + j] = self._discrete_scores(disc[:, j], orders[j], rng)
-        if p + q > 1 and q:
+        if p + q > 1 and q and not given:
             axis = self._principal_axis(scores)
             for j, k in enumerate(self.cardinalities_):
                 orders[j] = self._order_along(disc[:, j], k, axis)
@@ -263,6 +327,11 @@ class GaussianCopula(Synthesizer):
             for j in range(q):
                 factor[p + j] = _latent_factor(scores[:, p + j], *self._code_bins(disc[:, j], j))
             corr = _correlation(scores) / np.outer(factor, factor)
+            # a discrete part with one code (a class of `by` in its own copula) carries no
+            # dependence: its random scores' chance correlations would be blown up above
+            single = [p + j for j in range(q) if np.diff(self.cumulative_[j]).max() >= 1.0]
+            corr[single, :] = 0.0
+            corr[:, single] = 0.0
             np.fill_diagonal(corr, 1.0)
             # The corrected correlations can overshoot (two heavily tied columns); a floor on the
             # eigenvalues keeps every column's variance given all the others above ~1%, so no
@@ -336,6 +405,11 @@ class GaussianCopula(Synthesizer):
         return ndtri(np.clip(u, _EPS, 1 - _EPS))
 
     def _sample_encoded(self, n: int, rng: np.random.Generator) -> Encoded:
+        if getattr(self, "strata_", None):
+            return self._sample_strata(n, None, rng)
+        return self._sample_plain(n, rng)
+
+    def _sample_plain(self, n: int, rng: np.random.Generator) -> Encoded:
         # One row of normals per dimension, so each part's values are contiguous in memory.
         # Single precision for the draws and their correlation (24 bits are plenty for a normal
         # score, and this is 40% of the model's sampling time less); the scores are mapped to
@@ -361,6 +435,108 @@ class GaussianCopula(Synthesizer):
         return Encoded(cont.T, disc.T, n)
 
     def _sample_conditional(
+        self, n: int, constraints: Constraints, rng: np.random.Generator
+    ) -> Encoded:
+        if self.strata_:
+            return self._sample_strata(n, constraints, rng)
+        return self._conditional_plain(n, constraints, rng)
+
+    # ---- classes of `by`: a mixture of copulas --------------------------------------------
+    def _class_probs(self) -> np.ndarray:
+        """Each code of the `by` part's probability (the whole table's frequencies)."""
+        by = self._by_part()
+        probs = np.zeros(self.cardinalities_[by])
+        probs[self.orders_[by]] = np.diff(self.cumulative_[by])
+        return probs
+
+    def _sample_strata(
+        self, n: int, constraints: Constraints | None, rng: np.random.Generator
+    ) -> Encoded:
+        """Rows of the mixture: each row's class of `by` drawn from its probability given the
+        row's conditions (the class's share times the probability its copula gives the other
+        conditions), then the row drawn from that class's copula (exactly conditioned by it);
+        rows of the classes too rare for a copula of their own come from the whole table's
+        copula conditioned on them."""
+        from synthgen.conditions import Constraints, scatter
+
+        by = self._by_part()
+        constraints = constraints if constraints is not None else Constraints()
+        rows = constraints.n_rows
+        weights = np.tile(self._class_probs(), (rows, 1))  # (rows, codes)
+        if by in constraints.allowed:
+            weights *= constraints.allowed[by]
+        others = Constraints(
+            dict(constraints.intervals),
+            {j: m for j, m in constraints.allowed.items() if j != by},
+            constraints.ranges,
+            constraints.label,
+        )
+        own = np.zeros(len(weights[0]), dtype=bool)  # the codes with a copula of their own
+        own[[code for code, _ in self.strata_]] = True
+        if not others.empty:
+            for code, child in self.strata_:
+                weights[:, code] *= child._mass(others, rng)
+            rare = Constraints(allowed={by: ~own[None, :]}, ranges=constraints.ranges)
+            weights[:, ~own] *= self._mass(others, rng, rare)[:, None]
+        total = weights.sum(axis=1)
+        if not (total > 0).all():
+            raise ConditionError(
+                f"{constraints.label or 'the condition'}: the model never produces it "
+                "(probability 0 in training)"
+            )
+        which = np.zeros(n, dtype=np.int64) if rows == 1 else np.arange(n)
+        cum = np.cumsum(weights[which], axis=1)
+        codes = np.minimum((cum < rng.random(n)[:, None] * cum[:, -1:]).sum(axis=1), len(own) - 1)
+        parts = []
+        children = dict(self.strata_)
+        for code, child in self.strata_:
+            idx = np.flatnonzero(codes == code)
+            if idx.size:
+                parts.append((idx, child._draw(len(idx), others.take(which[idx]), rng)))
+        idx = np.flatnonzero(~np.isin(codes, list(children)))
+        if idx.size:  # the rare classes: the whole table's copula, conditioned on them
+            rest = constraints.take(which[idx])
+            mask = np.broadcast_to(~own, (rest.n_rows, len(own)))
+            if by in rest.allowed:
+                mask = mask & rest.allowed[by]
+            rest.allowed[by] = mask
+            parts.append((idx, self._conditional_plain(len(idx), rest, rng)))
+        return scatter(parts, n)
+
+    def _draw(self, n: int, constraints: Constraints, rng: np.random.Generator) -> Encoded:
+        if constraints.empty:
+            return self._sample_plain(n, rng)
+        return self._conditional_plain(n, constraints, rng)
+
+    def _mass(
+        self, constraints: Constraints, rng: np.random.Generator, among: Constraints | None = None
+    ) -> np.ndarray:
+        """The probability this copula gives each row's conditions (points widened as for
+        rejection): exact for conditions on one part; for a shared condition on several parts,
+        or one `among` the rows meeting other constraints (the rare classes of `by`), the share
+        of 4,096 draws meeting it; for rows to fill, the product of the parts' own
+        probabilities."""
+        wide = constraints.widened()
+        if among is not None and wide.shared and not among.empty:
+            if not (among.allowed[self._by_part()] @ self._class_probs() > 0).all():
+                return np.zeros(1)  # the rare classes have no rows
+            draws = self._conditional_plain(_MASS_DRAWS, among, rng)
+            return np.array([max(float(wide.matches(draws).mean()), 0.5 / _MASS_DRAWS)])
+        mass = np.ones(wide.n_rows)
+        for j, (lo, hi) in wide.intervals.items():
+            u_lo, u_hi = self._u_interval(j, lo, hi)
+            mass *= np.maximum(u_hi - u_lo, 0.0)
+        for j, allowed in wide.allowed.items():
+            probs = np.zeros(self.cardinalities_[j])
+            probs[self.orders_[j]] = np.diff(self.cumulative_[j])
+            mass *= allowed.astype(float) @ probs
+        parts = len(wide.intervals) + len(wide.allowed)
+        if parts > 1 and wide.shared and mass[0] > 0:
+            draws = self._sample_plain(_MASS_DRAWS, rng)
+            mass[:] = max(float(wide.matches(draws).mean()), 0.5 / _MASS_DRAWS)
+        return mass
+
+    def _conditional_plain(
         self, n: int, constraints: Constraints, rng: np.random.Generator
     ) -> Encoded:
         """Exact conditional sampling: every condition is a set of normal scores (a category its
@@ -525,16 +701,42 @@ class GaussianCopula(Synthesizer):
         return cache[("lookup", j)]
 
     def _get_state(self) -> dict[str, Any]:
+        state = self._arrays()
+        state["orders"] = [o.astype(np.int64) for o in self.orders_]
+        state["cardinalities"] = self.cardinalities_
+        if self.strata_:
+            state["strata"] = [{"code": code, **child._arrays()} for code, child in self.strata_]
+        return state
+
+    def _arrays(self) -> dict[str, Any]:
         return {
             "probs": self.probs_,
             "quantiles": self.quantiles_,
             "correlation": self.correlation_,
-            "orders": [o.astype(np.int64) for o in self.orders_],
             "cumulative": self.cumulative_,
-            "cardinalities": self.cardinalities_,
         }
 
     def _set_state(self, state: dict[str, Any]) -> None:
+        self._set_arrays(state)
+        self.strata_ = []
+        strata = state.get("strata", [])
+        if strata and self._by_part() is None:
+            raise ValueError("copula classes without a by column")
+        for entry in strata:
+            code = int(entry["code"])
+            if not 0 <= code < self.cardinalities_[self._by_part()]:
+                raise ValueError(f"copula class code {code} out of range")
+            child = self._child()
+            child._set_arrays(
+                {**entry, "orders": self.orders_, "cardinalities": self.cardinalities_}
+            )
+            if child.quantiles_.shape != (self.quantiles_.shape[0], len(child.probs_)) or [
+                len(c) for c in child.cumulative_
+            ] != [len(c) for c in self.cumulative_]:
+                raise ValueError("a class's copula and the whole table's disagree in size")
+            self.strata_.append((code, child))
+
+    def _set_arrays(self, state: dict[str, Any]) -> None:
         self.__dict__.pop("_cache", None)
         self.probs_ = np.asarray(state["probs"], dtype=float)
         self.quantiles_ = np.asarray(state["quantiles"], dtype=float).reshape(-1, len(self.probs_))
@@ -567,4 +769,19 @@ class GaussianCopula(Synthesizer):
                         "correlation": round(float(corr[i, j]), 3),
                     }
                 )
-        return {"dimensions": int(corr.shape[0]), "strongest_dependences": pairs}
+        out: dict[str, Any] = {"dimensions": int(corr.shape[0]), "strongest_dependences": pairs}
+        if self.strata_:
+            from synthgen.conditions import targets
+
+            target = targets(self.encoder_)[self.by]
+            names = (
+                [target.col.false_value, target.col.true_value]
+                if target.col.kind == "boolean"
+                else list(target.state["categories"])
+            )
+            out["copula_per_class"] = {
+                "column": self.by,
+                "classes": [str(names[c]) if c < len(names) else str(c) for c, _ in self.strata_],
+                "others": f"classes of fewer than {STRATUM_ROWS} rows: the whole table's copula",
+            }
+        return out

@@ -338,6 +338,9 @@ class GaussianMixture(Synthesizer):
         max_components: the largest number of components tried when choosing.
         max_iter: the most EM iterations per fit.
         rare_threshold: categories seen in fewer rows are never written verbatim.
+        by: a categorical or boolean column whose classes (of at least 200 rows) each get a
+            mixture of their own, fitted on their rows: for a column you will condition on
+            (`where`, `balance`), whose rows then follow their own real distribution.
     """
 
     name = "gmm"
@@ -349,6 +352,7 @@ class GaussianMixture(Synthesizer):
         max_components: int = 50,
         max_iter: int = 100,
         rare_threshold: int = 5,
+        by: str | None = None,
     ):
         for label, value in (("max_components", max_components), ("max_iter", max_iter)):
             if int(value) < 1:
@@ -360,7 +364,9 @@ class GaussianMixture(Synthesizer):
             components=components,
             max_components=max_components,
             max_iter=max_iter,
+            **({} if by is None else {"by": str(by)}),
         )
+        self.by = None if by is None else str(by)
         self.components = None if components is None else int(components)
         self.max_components = int(max_components)
         self.max_iter = int(max_iter)
@@ -383,8 +389,94 @@ class GaussianMixture(Synthesizer):
             else np.zeros((n, 0))
         )
         onehot = _one_hot(disc, offsets)
-        prior = np.asarray(onehot.sum(axis=0)).ravel() / max(n, 1)
         every = _Rows(z, onehot)
+        by = self._by_part()
+        self.ranges_ = None
+        if by is None:
+            mix, self.heldout_ = self._fit_mixture(every, offsets, rng)
+        else:
+            mix = self._fit_classes(every, cont, disc[:, by], by, offsets, rng)
+        self.weights_, self.means_, self.chol_, self.category_probs_ = (
+            mix.weights,
+            mix.means,
+            mix.chol,
+            mix.cat,
+        )
+        self._prepare()
+
+    def _by_part(self) -> int | None:
+        from synthgen.models.copula import by_part
+
+        return by_part(self, self.by)
+
+    def _fit_classes(
+        self,
+        every: _Rows,
+        cont: np.ndarray,
+        codes: np.ndarray,
+        by: int,
+        offsets: np.ndarray,
+        rng: np.random.Generator,
+    ) -> _Mixture:
+        """One mixture per class of `by` with at least STRATUM_ROWS rows, fitted on its rows,
+        side by side with weights times the class's share (its components give the class with
+        probability 1); the rarer classes together as the whole table's mixture conditioned on
+        them (each component's weight times its probability of those classes, their
+        frequencies renormalised), so a few rows never make components of their own. A
+        component's numbers stay within its classes' real range (the Gaussian's tail would
+        otherwise give a class values only other classes have)."""
+        from synthgen.models.copula import STRATUM_ROWS
+
+        n = len(codes)
+        a = offsets[by]
+        counts = np.bincount(codes, minlength=self.cardinalities_[by])
+        pieces: list[_Mixture] = []
+        ranges: list[np.ndarray] = []  # each component's (low, high) per continuous part
+
+        def span(rows: np.ndarray) -> np.ndarray:
+            return np.stack([cont[rows].min(axis=0), cont[rows].max(axis=0)], axis=1)
+
+        self.heldout_ = {}
+        for code in np.flatnonzero(counts >= STRATUM_ROWS):
+            rows = every.subset(np.flatnonzero(codes == code))
+            mix, heldout = self._fit_mixture(rows, offsets, rng)
+            if counts[code] == counts.max():
+                self.heldout_ = heldout  # the largest class's choice of k, for describe
+            mix.weights = mix.weights * counts[code] / n
+            mix.cat[:, a : offsets[by + 1]] = 0.0
+            mix.cat[:, a + code] = 1.0
+            pieces.append(mix)
+            ranges.append(np.repeat(span(codes == code)[None], mix.k, axis=0))
+        rest = counts < STRATUM_ROWS
+        if (counts[rest] > 0).any():
+            mix, heldout = self._fit_mixture(every, offsets, rng)
+            self.heldout_ = self.heldout_ or heldout
+            probs = mix.cat[:, a : offsets[by + 1]] * rest  # (k, codes) of the rare classes
+            mass = probs.sum(axis=1)
+            # components that hold at least one of their rows, not only the prior's share
+            keep = mix.weights * n * mass >= _MIN_ROWS
+            keep = keep if keep.any() else mass == mass.max()
+            mix = _Mixture(mix.weights[keep], mix.means[keep], mix.chol[keep], mix.cat[keep])
+            mix.weights = mix.weights * mass[keep] / (mix.weights * mass[keep]).sum()
+            mix.weights *= counts[rest].sum() / n
+            mix.cat[:, a : offsets[by + 1]] = np.maximum(probs[keep] / mass[keep, None], 1e-300)
+            pieces.append(mix)
+            ranges.append(np.repeat(span(np.isin(codes, np.flatnonzero(rest)))[None], mix.k, 0))
+        self.ranges_ = np.concatenate(ranges) if cont.shape[1] else None
+        return _Mixture(
+            np.concatenate([m.weights for m in pieces]),
+            np.concatenate([m.means for m in pieces]),
+            np.concatenate([m.chol for m in pieces]),
+            np.concatenate([m.cat for m in pieces]),
+        )
+
+    def _fit_mixture(
+        self, every: _Rows, offsets: np.ndarray, rng: np.random.Generator
+    ) -> tuple[_Mixture, dict[int, float]]:
+        """The mixture of `every` row, its k chosen by held-out rows unless fixed (and the
+        held-out log-likelihood per row of each k tried)."""
+        n = len(every)
+        prior = np.asarray(every.onehot.sum(axis=0)).ravel() / max(n, 1)
         grid = [self.components] if self.components else _candidates(self.max_components, n)
         # Candidates are fitted on a bounded sample of rows and judged by the log-likelihood of
         # rows they were not fitted on; the winner is then refined by EM on every row.
@@ -403,17 +495,10 @@ class GaussianMixture(Synthesizer):
                 means = [float(v.mean()) for v in heldout.values()]
                 if len(means) > 2 and max(means[-2:]) < max(means):
                     break  # two larger candidates in a row did no better: stop searching
-        self.heldout_ = {k: float(v.mean()) for k, v in heldout.items()}
         mix = fitted[_smallest_as_good(heldout) if heldout else grid[0]]
         if cut < n:
             mix, _ = _em(every, mix, prior, offsets, min(self.max_iter, _FULL_PASSES))
-        self.weights_, self.means_, self.chol_, self.category_probs_ = (
-            mix.weights,
-            mix.means,
-            mix.chol,
-            mix.cat,
-        )
-        self._prepare()
+        return mix, {k: float(v.mean()) for k, v in heldout.items()}
 
     def _prepare(self) -> None:
         """Tables derived from the parameters that make sampling a few vectorised look-ups."""
@@ -439,6 +524,14 @@ class GaussianMixture(Synthesizer):
             np.clip(np.cumsum(self.category_probs_[:, a:b], axis=1)[:, :-1], 0.0, 1.0)
             for a, b in zip(offsets[:-1], offsets[1:], strict=True)
         ]
+
+    def _component_values(self, z: np.ndarray, comp: np.ndarray) -> np.ndarray:
+        """Column values for coordinates z of rows drawn from components `comp`, each within
+        its component's range when the model has ranges (classes of `by`)."""
+        values = self._values_at(z)
+        if self.ranges_ is not None:
+            np.clip(values, self.ranges_[comp, :, 0], self.ranges_[comp, :, 1], out=values)
+        return values
 
     def _values_at(self, z: np.ndarray) -> np.ndarray:
         """Column values for mixture coordinates z (n, p), read off the tabulated maps."""
@@ -468,7 +561,7 @@ class GaussianMixture(Synthesizer):
                 flat = (cuts + np.arange(k)[:, None]).ravel()
                 codes = np.searchsorted(flat, comp + u[:, j], side="right") - comp * cuts.shape[1]
                 disc[:, j] = np.clip(codes, 0, cuts.shape[1])
-        return Encoded(self._values_at(z), disc, n)
+        return Encoded(self._component_values(z, comp), disc, n)
 
     # ---- conditioning -----------------------------------------------------------------------
     def _sample_conditional(
@@ -501,6 +594,13 @@ class GaussianMixture(Synthesizer):
                 log_r += np.log(mask.astype(float) @ probs.T)
         if dims:
             log_r += self._log_box(dims, bounds, rows, rng)
+        if self.ranges_ is not None:  # a component never leaves its classes' range
+            outside = np.zeros(log_r.shape, dtype=bool)
+            for j, (lo, hi) in wide.intervals.items():
+                low, high = self.ranges_[:, j, 0], self.ranges_[:, j, 1]
+                outside |= (lo[:, None] > high[None, :]) | (hi[:, None] < low[None, :])
+            # (unless no class's range meets the condition: a value beyond every real one)
+            log_r[outside & ~outside.all(axis=1, keepdims=True)] = -np.inf
         if not np.isfinite(log_r.max(axis=1)).all():
             raise ConditionError(
                 f"{constraints.label or 'the condition'}: the gmm model never produces it "
@@ -525,7 +625,7 @@ class GaussianMixture(Synthesizer):
             csum = np.cumsum(weights, axis=1)
             u = rng.random(n)[:, None] * csum[:, -1:]
             disc[:, j] = np.minimum((csum <= u).sum(axis=1), card - 1)
-        encoded = Encoded(self._values_at(z) if p else np.zeros((n, 0)), disc, n)
+        encoded = Encoded(self._component_values(z, comp) if p else np.zeros((n, 0)), disc, n)
         return constraints.snap(constraints.clip(encoded))
 
     def _coordinate_bounds(self, j: int, lo: np.ndarray, hi: np.ndarray):
@@ -635,6 +735,7 @@ class GaussianMixture(Synthesizer):
             "probs": self.probs_,
             "quantiles": self.quantiles_,
             "heldout": [[k, v] for k, v in self.heldout_.items()],
+            **({} if self.ranges_ is None else {"ranges": self.ranges_}),
         }
 
     def _set_state(self, state: dict[str, Any]) -> None:
@@ -650,6 +751,9 @@ class GaussianMixture(Synthesizer):
         self.probs_ = np.asarray(state["probs"], dtype=float)
         self.quantiles_ = np.asarray(state["quantiles"], dtype=float).reshape(p, len(self.probs_))
         self.heldout_ = {int(a): float(b) for a, b in state["heldout"]}
+        self.ranges_ = None
+        if "ranges" in state:
+            self.ranges_ = np.asarray(state["ranges"], dtype=float).reshape(k, p, 2)
         if (
             k < 1
             or p != len(self.encoder_.continuous_parts)

@@ -1,0 +1,121 @@
+"""`by`: a model per class of a column (gaussian-copula, gmm), for the column a user conditions
+on. Each class's rows follow their own dependence and range; classes keep their shares; the
+mixture conditions on other columns through each class's probability of them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import synthgen
+from synthgen.errors import UsageError
+from synthgen.models.copula import STRATUM_ROWS
+
+
+def opposite(n: int = 4000, seed: int = 0) -> pd.DataFrame:
+    """Class a: y rises with x on [0, 10]; class b: y falls with x on [20, 30]; class r (rare,
+    fewer than STRATUM_ROWS rows) somewhere between. One Gaussian copula can't hold both signs."""
+    rng = np.random.default_rng(seed)
+    g = rng.choice(["a", "b"], n, p=[0.6, 0.4])
+    g[: STRATUM_ROWS // 2] = "r"
+    u = rng.random(n)
+    x = np.where(g == "a", 10 * u, np.where(g == "b", 20 + 10 * u, 12 + 6 * u))
+    y = np.where(g == "b", -x, x) + rng.normal(0, 0.3, n)
+    return pd.DataFrame({"g": g, "x": x, "y": y})
+
+
+@pytest.fixture(scope="module")
+def table():
+    return opposite()
+
+
+@pytest.fixture(scope="module", params=["gaussian-copula", "gmm"])
+def by_model(request, table):
+    return synthgen.fit(table, model=request.param, by="g", seed=0)
+
+
+def test_each_class_keeps_its_own_dependence_and_range(by_model, table):
+    out = by_model.sample(6000, seed=1)
+    for cls in ("a", "b"):
+        real, synth = table[table["g"] == cls], out[out["g"] == cls]
+        r_real = np.corrcoef(real["x"], real["y"])[0, 1]
+        r_synth = np.corrcoef(synth["x"], synth["y"])[0, 1]
+        assert abs(r_synth - r_real) < 0.08, (cls, r_real, r_synth)
+        assert synth["x"].between(real["x"].min(), real["x"].max()).all()
+
+
+def test_class_shares_follow_the_table_rare_class_included(by_model, table):
+    out = by_model.sample(20_000, seed=2)
+    real = table["g"].value_counts(normalize=True)
+    synth = out["g"].value_counts(normalize=True)
+    for cls in ("a", "b", "r"):
+        assert abs(synth.get(cls, 0.0) - real[cls]) < 0.015, (cls, real[cls], synth.get(cls))
+
+
+def test_without_by_the_copula_mixes_the_classes(table):
+    """What `by` is for: the plain copula conditioned on a class gets the sign wrong."""
+    plain = synthgen.fit(table, model="gaussian-copula", seed=0)
+    b = plain.sample(3000, seed=1, where="g=b")
+    assert np.corrcoef(b["x"], b["y"])[0, 1] > -0.5
+
+
+def test_where_on_the_class_column_is_that_class_alone(by_model, table):
+    out = by_model.sample(3000, seed=3, where="g=b")
+    assert len(out) == 3000 and (out["g"] == "b").all()
+    assert np.corrcoef(out["x"], out["y"])[0, 1] < -0.9
+    rare = by_model.sample(500, seed=3, where="g=r")
+    assert (rare["g"] == "r").all()
+
+
+def test_conditions_on_other_columns_pick_the_classes_that_meet_them(by_model):
+    # only class b reaches x >= 22; a y below -25 also needs b: shared conditions on two parts
+    out = by_model.sample(2000, seed=4, where=["x>=22", "y<=-25"])
+    assert len(out) == 2000 and (out["g"] == "b").all()
+    assert (out["x"] >= 22).all() and (out["y"] <= -25).all()
+    low = by_model.sample(2000, seed=4, where="x<=5")
+    assert (low["g"] == "a").mean() > 0.97
+
+
+def test_balance_and_fill(by_model, table):
+    balanced = by_model.sample(3000, seed=5, balance="g")
+    assert balanced["g"].value_counts().to_dict() == {"a": 1000, "b": 1000, "r": 1000}
+    partial = pd.DataFrame({"g": ["b", None, None], "x": [None, 25.0, 3.0], "y": [None] * 3})
+    filled = by_model.fill(partial, seed=0)
+    assert filled["g"].tolist()[:1] == ["b"] and filled["x"].tolist()[1:] == [25.0, 3.0]
+    assert filled["g"].tolist()[1:] == ["b", "a"]  # the class whose range holds the given x
+    assert 20 <= filled["x"][0] <= 30 and filled["y"][0] < -15
+
+
+def test_same_rows_after_a_round_trip_and_for_any_chunking(by_model, tmp_path):
+    path = tmp_path / "by.synthgen"
+    by_model.save(str(path))
+    again = synthgen.load(str(path))
+    assert again.sample(25_000, seed=6).equals(by_model.sample(25_000, seed=6))
+    chunks = list(by_model.iter_sample(25_000, seed=6, chunk_rows=10_000))
+    assert pd.concat(chunks, ignore_index=True).equals(by_model.sample(25_000, seed=6))
+
+
+def test_crafted_class_states_are_refused(table):
+    model = synthgen.fit(table, model="gaussian-copula", by="g", seed=0)
+    state = model.to_state()
+    state["fitted"]["strata"][0]["code"] = 99
+    with pytest.raises(ValueError, match="out of range"):
+        type(model).from_state(state)
+    state = model.to_state()
+    state["fitted"]["strata"][0]["quantiles"] = state["fitted"]["strata"][0]["quantiles"][:1]
+    with pytest.raises(ValueError):
+        type(model).from_state(state)
+
+
+@pytest.mark.parametrize("model", ["gaussian-copula", "gmm"])
+def test_by_must_name_a_class_column(table, model):
+    with pytest.raises(UsageError, match="not a column"):
+        synthgen.fit(table, model=model, by="nope", seed=0)
+    with pytest.raises(UsageError, match="numeric; it needs a categorical"):
+        synthgen.fit(table, model=model, by="x", seed=0)
+
+
+def test_describe_names_the_classes_with_a_copula_of_their_own(table):
+    model = synthgen.fit(table, model="gaussian-copula", by="g", seed=0)
+    assert model.describe()["copula_per_class"]["classes"] == ["a", "b"]
