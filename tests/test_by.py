@@ -119,3 +119,21 @@ def test_by_must_name_a_class_column(table, model):
 def test_describe_names_the_classes_with_a_copula_of_their_own(table):
     model = synthgen.fit(table, model="gaussian-copula", by="g", seed=0)
     assert model.describe()["copula_per_class"]["classes"] == ["a", "b"]
+
+
+def test_cli_fit_by_then_where(table, tmp_path, capsys):
+    from tests.test_conditional import run_cli
+
+    data, model = tmp_path / "t.csv", tmp_path / "t.synthgen"
+    table.to_csv(data, index=False)
+    for bad, words in ((["--by", "x"], "numeric"), (["-m", "cart", "--by", "g"], "--by")):
+        code, _, err = run_cli(["fit", str(data), "-o", str(model), "-q", *bad], capsys)
+        assert code == 2 and words in err and len(err.strip().splitlines()) == 1, err
+        assert not model.exists()
+    code, _, err = run_cli(["fit", str(data), "-o", str(model), "-q", "--by", "g"], capsys)
+    assert code == 0, err
+    code, out, err = run_cli(["sample", str(model), "-n", "200", "--where", "g=b", "-o", "-"],
+                             capsys)  # fmt: skip
+    rows = pd.read_csv(__import__("io").StringIO(out))
+    assert code == 0 and len(rows) == 200 and (rows["g"] == "b").all()
+    assert np.corrcoef(rows["x"], rows["y"])[0, 1] < -0.9

@@ -267,7 +267,10 @@ class GaussianCopula(Synthesizer):
             self.strata_.append((int(code), child))
 
     def _by_part(self) -> int | None:
-        return by_part(self, self.by)
+        cache = self.__dict__.setdefault("_cache", {})
+        if "by" not in cache:
+            cache["by"] = by_part(self, self.by)
+        return cache["by"]
 
     def _child(self) -> GaussianCopula:
         """A copula for one class of `by`: the same encoder and category orders, its own arrays."""

@@ -819,7 +819,9 @@ class GaussianMixture(Synthesizer):
                 }
             )
         chosen = "fixed" if self.components else "held-out log-likelihood"
+        by = {"mixture_per_class_of": self.by} if self.by else {}
         return {
+            **by,
             "components": int(k),
             "chosen_by": chosen if self.components or self.heldout_ else "too few rows to choose",
             "heldout_loglik_per_row": {str(a): round(b, 3) for a, b in self.heldout_.items()},
