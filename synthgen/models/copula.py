@@ -476,11 +476,15 @@ class GaussianCopula(Synthesizer):
         )
         own = np.zeros(len(weights[0]), dtype=bool)  # the codes with a copula of their own
         own[[code for code, _ in self.strata_]] = True
-        if not others.empty:
+        live = weights.any(axis=0)
+        # the other conditions weigh the classes only where more than one class is left
+        if not others.empty and (live & own).sum() + (live & ~own).any() > 1:
             for code, child in self.strata_:
-                weights[:, code] *= child._mass(others, rng)
-            rare = Constraints(allowed={by: ~own[None, :]}, ranges=constraints.ranges)
-            weights[:, ~own] *= self._mass(others, rng, rare)[:, None]
+                if live[code]:
+                    weights[:, code] *= child._mass(others, rng)
+            if (live & ~own).any():
+                rare = Constraints(allowed={by: ~own[None, :]}, ranges=constraints.ranges)
+                weights[:, ~own] *= self._mass(others, rng, rare)[:, None]
         total = weights.sum(axis=1)
         if not (total > 0).all():
             raise ConditionError(

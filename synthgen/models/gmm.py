@@ -609,8 +609,13 @@ class GaussianMixture(Synthesizer):
         resp = np.exp(log_r - log_r.max(axis=1, keepdims=True))
         resp /= resp.sum(axis=1, keepdims=True)
         which = np.zeros(n, dtype=np.int64) if rows == 1 else np.arange(n)
-        cum = np.cumsum(resp[which], axis=1)
-        comp = np.minimum((cum < rng.random(n)[:, None] * cum[:, -1:]).sum(axis=1), k - 1)
+        if rows == 1:  # shared conditions: one cumulative, searched (rows x k is the cost)
+            cum = np.cumsum(resp[0])
+            comp = np.searchsorted(cum, rng.random(n) * cum[-1], side="right")
+            comp = np.minimum(comp, k - 1)
+        else:
+            cum = np.cumsum(resp, axis=1)
+            comp = np.minimum((cum < rng.random(n)[:, None] * cum[:, -1:]).sum(axis=1), k - 1)
         z = np.empty((n, p))
         disc = np.empty((n, len(self.cardinalities_)), dtype=np.int64)
         for c in range(k if p else 0):
@@ -618,13 +623,23 @@ class GaussianMixture(Synthesizer):
             if idx.size:
                 z[idx] = self._truncated(c, dims, bounds, which[idx], rng)
         for j, card in enumerate(self.cardinalities_):
-            weights = self.category_probs_[comp, offsets[j] : offsets[j + 1]]  # (n, card)
+            probs = self.category_probs_[:, offsets[j] : offsets[j + 1]]  # (k, card)
+            if rows > 1 and j in wide.allowed:  # each row its own allowed codes
+                weights = probs[comp] * wide.allowed[j]
+                csum = np.cumsum(weights, axis=1)
+                u = rng.random(n)[:, None] * csum[:, -1:]
+                disc[:, j] = np.minimum((csum <= u).sum(axis=1), card - 1)
+                continue
             if j in wide.allowed:
-                mask = wide.allowed[j]
-                weights = weights * (mask[0] if rows == 1 else mask[which])
-            csum = np.cumsum(weights, axis=1)
-            u = rng.random(n)[:, None] * csum[:, -1:]
-            disc[:, j] = np.minimum((csum <= u).sum(axis=1), card - 1)
+                probs = probs * wide.allowed[j][0]
+            # each component's cumulative, the components side by side: one search for all rows
+            csum = np.cumsum(probs, axis=1)
+            total = csum[:, -1:]
+            even = np.linspace(1.0 / card, 1.0, card)
+            csum = np.where(total > 0, csum / np.where(total > 0, total, 1.0), even)
+            flat = (csum + np.arange(k)[:, None]).ravel()
+            codes = np.searchsorted(flat, comp + rng.random(n), side="right") - comp * card
+            disc[:, j] = np.clip(codes, 0, card - 1)
         encoded = Encoded(self._component_values(z, comp) if p else np.zeros((n, 0)), disc, n)
         return constraints.snap(constraints.clip(encoded))
 
