@@ -137,3 +137,16 @@ def test_cli_fit_by_then_where(table, tmp_path, capsys):
     rows = pd.read_csv(__import__("io").StringIO(out))
     assert code == 0 and len(rows) == 200 and (rows["g"] == "b").all()
     assert np.corrcoef(rows["x"], rows["y"])[0, 1] < -0.9
+
+
+def test_missing_values_of_the_class_column_are_a_class_of_their_own():
+    rng = np.random.default_rng(0)
+    g = rng.choice(["a", "b"], 3000).astype(object)
+    g[rng.random(3000) < 0.1] = None
+    x = np.where(g == "a", 0.0, 10.0) + rng.normal(0, 1, 3000)
+    x[pd.isna(g)] = 50 + rng.normal(0, 1, int(pd.isna(g).sum()))
+    model = synthgen.fit(pd.DataFrame({"g": g, "x": x}), by="g", seed=0)
+    assert sorted(model.describe()["copula_per_class"]["classes"]) == ["(missing)", "a", "b"]
+    out = model.sample(5000, seed=1)
+    assert abs(out["g"].isna().mean() - 0.1) < 0.02
+    assert out.loc[out["g"].isna(), "x"].between(45, 55).all()

@@ -781,14 +781,19 @@ class GaussianCopula(Synthesizer):
             from synthgen.conditions import targets
 
             target = targets(self.encoder_)[self.by]
-            names = (
-                [target.col.false_value, target.col.true_value]
-                if target.col.kind == "boolean"
-                else list(target.state["categories"])
-            )
+            names = {
+                i: str(v)
+                for i, v in enumerate(
+                    [target.col.false_value, target.col.true_value]
+                    if target.col.kind == "boolean"
+                    else target.state["categories"]
+                )
+            }
+            names[target.null_code] = "(missing)"
+            names[target.rare_code] = "(rare categories)"
             out["copula_per_class"] = {
                 "column": self.by,
-                "classes": [str(names[c]) if c < len(names) else str(c) for c, _ in self.strata_],
+                "classes": [names.get(c, str(c)) for c, _ in self.strata_],
                 "others": f"classes of fewer than {STRATUM_ROWS} rows: the whole table's copula",
             }
         return out
