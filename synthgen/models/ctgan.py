@@ -1367,11 +1367,11 @@ def _train(
         where the paper's part was `by` itself, the row's category of another part drawn
         uniformly; the generator pays the cross-entropy of both."""
         if not layout.q:
-            return None, None, None, torch.randint(n, (batch,), device=device)
+            return None, None, None, None
         g, part, category = sampler.conditions(batch)
+        if by is None:  # the real rows are drawn after the noise, as always
+            return g, part, category, None
         picked = sampler.rows(g)
-        if by is None:
-            return g, part, category, picked
         other = torch.randint(layout.q - 1, (batch,), device=device)
         other = other + (other >= by).long()
         second = torch.where(part == by, other, torch.full_like(part, by))
@@ -1399,6 +1399,8 @@ def _train(
             z = torch.randn(batch, model.embedding_dim, device=device)
             logits = net(z, g)
             fake = _activate(logits, layout, 0.2)
+            if picked is None:
+                picked = sampler.rows(g) if layout.q else torch.randint(n, (batch,), device=device)
             real = rows[picked]
             # the gradient penalty on points between real and fake rows (same conditions)
             mix = torch.rand(groups, 1, 1, device=device)
