@@ -23,6 +23,8 @@ Run:
         --models gaussian-copula --rejection
     OMP_NUM_THREADS=1 python -m benchmarks.bench_conditional --data ../shared/datasets \\
         --models cart --params '{"order": ["income", "sex", "race"]}'
+    OMP_NUM_THREADS=1 python -m benchmarks.bench_conditional --data ../shared/datasets \\
+        --models gaussian-copula gmm ctgan --params '{"by": "income"}'
 """
 
 from __future__ import annotations
