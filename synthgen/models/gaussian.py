@@ -58,18 +58,25 @@ def truncated_normal(
     hi = ndtr(np.where(upper, -alpha, beta))
     mass = np.where(empty, 0.0, np.maximum(hi - lo, 0.0))
     u = rng.random((n, 2))
-    rows = np.arange(n)
-    if mass.shape[1] == 1:
+    if mass.shape[1] == 1:  # one interval per row: its column (a gather by rows costs more)
         total = mass[:, 0]
-        pick = np.zeros(n, dtype=np.int64)
+
+        def chosen(x: np.ndarray) -> np.ndarray:
+            return x[:, 0]
+
     else:
         cum = np.cumsum(mass, axis=1)
         total = cum[:, -1]
         pick = np.argmax(cum > (u[:, :1] * total[:, None]), axis=1)
-    p = np.minimum(np.maximum(lo[rows, pick] + u[:, 1] * mass[rows, pick], 1e-300), 1 - 1e-16)
+        rows = np.arange(n)
+
+        def chosen(x: np.ndarray) -> np.ndarray:
+            return x[rows, pick]
+
+    p = np.minimum(np.maximum(chosen(lo) + u[:, 1] * chosen(mass), 1e-300), 1 - 1e-16)
     x = ndtri(p)
-    x = np.where(upper[rows, pick], -x, x)
-    x = np.minimum(np.maximum(x, alpha[rows, pick]), beta[rows, pick])
+    x = np.where(chosen(upper), -x, x)
+    x = np.minimum(np.maximum(x, chosen(alpha)), chosen(beta))
     dead = ~(total > 0)
     if dead.any():  # no probability within reach (a point, or far tails): the nearest point
         al, be = alpha[dead], beta[dead]
