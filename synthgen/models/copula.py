@@ -573,17 +573,16 @@ class GaussianCopula(Synthesizer):
         lows = [np.minimum(x, Z_MAX) for x in lows]
         highs = [np.maximum(x, -Z_MAX) for x in highs]
         corr = self.correlation_
-        z = np.empty((n, corr.shape[0]))
-        z[:, dims] = truncated_mvn(corr[np.ix_(dims, dims)], lows, highs, n, rng)
+        # scores dimension by dimension (d, rows), as the unconditional sampler makes them
+        z = np.empty((corr.shape[0], n))
+        given = truncated_mvn(corr[np.ix_(dims, dims)], lows, highs, n, rng).T
+        z[dims] = given
         rest = [i for i in range(corr.shape[0]) if i not in dims]
         if rest:
             coef, residual = regression(corr, dims, rest)
-            noise = rng.standard_normal((n, len(rest)))
-            z[:, rest] = (
-                z[:, dims] @ coef
-                + noise @ np.linalg.cholesky(residual + 1e-9 * np.eye(len(rest))).T
-            )
-        encoded = constraints.clip(self._from_scores(z))
+            chol = np.linalg.cholesky(residual + 1e-9 * np.eye(len(rest)))
+            z[rest] = coef.T @ given + chol @ rng.standard_normal((len(rest), n))
+        encoded = constraints.clip(self._from_score_rows(z))
         for j, allowed in constraints.allowed.items():
             encoded.discrete[:, j] = self._snap(j, encoded.discrete[:, j], allowed)
         return encoded

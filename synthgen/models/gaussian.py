@@ -36,6 +36,9 @@ from scipy.special import ndtr, ndtri
 #: the real range maps to an infinite normal score; rows there are drawn from the far tail).
 Z_MAX = 8.0
 _REJECTION_ROUNDS = 4
+# Shared conditions whose box holds fewer than this share of the draws stop the rejection rounds
+# after the first: more rounds would each spare few rows their Gibbs sweeps.
+_RARE_BOX = 0.05
 _JITTER = 1e-9
 _MAX_SWEEPS = 50
 
@@ -168,6 +171,8 @@ def _box(mu, cov, a, b, rng) -> np.ndarray:
             ok &= inside(draw[:, j], _rows(a[j], pending), _rows(b[j], pending))
         out[pending[ok]] = draw[ok]
         pending = pending[~ok]
+        if shared and 0 < ok.sum() < _RARE_BOX * len(ok):
+            break  # a rare box: its few draws start the (exact) chains of the other rows
     if not pending.size:
         return out
     accepted = np.flatnonzero(~np.isnan(out[:, 0]))
