@@ -340,3 +340,35 @@ def test_by_conditions_every_step_on_the_class(torch, tmp_path):
 def test_by_must_name_a_class_column(torch):
     with pytest.raises(UsageError, match="numeric; it needs a categorical"):
         synthgen.fit(classes_table(200), model="ctgan", seed=0, epochs=1, by="x", **FAST)
+
+
+def test_by_a_range_of_a_number_steers_the_generator(torch):
+    """A model with `by` also takes the range a number falls in as a condition (half of its
+    training rows carry one), so raw draws asked for x >= 7 (6% of the rows) meet it far more
+    often than draws without the range, and the sample still meets it exactly."""
+    from synthgen.models.ctgan import _generate
+
+    table = classes_table()
+    model = synthgen.fit(
+        table, model="ctgan", seed=0, epochs=40, batch_size=100, early_stop=False, by="g", **FAST
+    )
+    assert model.range_columns_.tolist() == [0] and len(model.range_edges_[0]) == 9
+    edges = model.range_edges_[0]
+    above = np.concatenate([edges, [np.inf]])
+    ranges = {0: (above > 7).astype(float)}
+    frequencies = [c / c.sum() for c in model.category_counts_]
+
+    def met(asked):
+        rows = _generate(model, model._network(), model._layout(), 4000,
+                         torch.Generator().manual_seed(3), frequencies, [], asked)  # fmt: skip
+        return float((rows.continuous[:, 0] >= 7).mean())
+
+    steered, free = met(ranges), met({})
+    assert steered > free + 0.2, (steered, free)
+    out = model.sample(300, seed=1, where="x>=7")
+    assert len(out) == 300 and (out["x"] >= 7).all()
+    assert model.describe()["ranges_as_conditions"] == ["x"]
+    state = model.to_state()
+    state["fitted"]["range_edges"] = [edges[::-1]]
+    with pytest.raises(ValueError, match="ranges"):
+        type(model).from_state(state)
