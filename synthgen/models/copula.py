@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from synthgen.columns import Encoded
-from synthgen.errors import ConditionError, UsageError
-from synthgen.models.base import Synthesizer
+from synthgen.errors import ConditionError
+from synthgen.models.base import STRATUM_ROWS, Synthesizer, by_part
 
 if TYPE_CHECKING:
     from synthgen.conditions import Constraints
@@ -86,9 +86,6 @@ def _phi_inverse(p: np.ndarray) -> np.ndarray:
 
 _EPS = 1e-6
 _EIGEN_FLOOR = 1e-2
-# A class of `by` needs this many training rows for a copula of its own; rarer classes come from
-# the whole table's copula conditioned on them (a copula of a few rows would repeat their values).
-STRATUM_ROWS = 200
 # Draws that estimate a class copula's probability of conditions on several columns at once.
 _MASS_DRAWS = 4_096
 
@@ -206,27 +203,6 @@ def _nearest_correlation(corr: np.ndarray, floor: float = 1e-6) -> np.ndarray:
     fixed = (vecs * np.maximum(vals, floor)) @ vecs.T
     d = np.sqrt(np.diag(fixed))
     return fixed / np.outer(d, d)
-
-
-def by_part(model: Synthesizer, by: str | None) -> int | None:
-    """The discrete part (category codes) of a model's `by` column, None without one; a clear
-    error when the column is not in the table or has no classes."""
-    if by is None:
-        return None
-    from synthgen.conditions import targets
-
-    found = targets(model.encoder_)
-    if by not in found:
-        raise UsageError(
-            f"{model.name}: --by {by!r} is not a column of the table; columns: " + ", ".join(found)
-        )
-    target = found[by]
-    if not target.discrete or target.value is None:
-        raise UsageError(
-            f"{model.name}: --by {by!r} is {target.col.kind}; it needs a categorical or boolean "
-            "column"
-        )
-    return target.value
 
 
 class GaussianCopula(Synthesizer):
@@ -408,7 +384,7 @@ class GaussianCopula(Synthesizer):
         return ndtri(np.clip(u, _EPS, 1 - _EPS))
 
     def _sample_encoded(self, n: int, rng: np.random.Generator) -> Encoded:
-        if getattr(self, "strata_", None):
+        if self.strata_:
             return self._sample_strata(n, None, rng)
         return self._sample_plain(n, rng)
 
@@ -445,11 +421,10 @@ class GaussianCopula(Synthesizer):
         return self._conditional_plain(n, constraints, rng)
 
     # ---- classes of `by`: a mixture of copulas --------------------------------------------
-    def _class_probs(self) -> np.ndarray:
-        """Each code of the `by` part's probability (the whole table's frequencies)."""
-        by = self._by_part()
-        probs = np.zeros(self.cardinalities_[by])
-        probs[self.orders_[by]] = np.diff(self.cumulative_[by])
+    def _code_probs(self, j: int) -> np.ndarray:
+        """Each code of discrete part j's probability, by code (the cumulative is by position)."""
+        probs = np.zeros(self.cardinalities_[j])
+        probs[self.orders_[j]] = np.diff(self.cumulative_[j])
         return probs
 
     def _sample_strata(
@@ -465,7 +440,7 @@ class GaussianCopula(Synthesizer):
         by = self._by_part()
         constraints = constraints if constraints is not None else Constraints()
         rows = constraints.n_rows
-        weights = np.tile(self._class_probs(), (rows, 1))  # (rows, codes)
+        weights = np.tile(self._code_probs(by), (rows, 1))  # (rows, codes)
         if by in constraints.allowed:
             weights *= constraints.allowed[by]
         others = Constraints(
@@ -495,12 +470,11 @@ class GaussianCopula(Synthesizer):
         cum = np.cumsum(weights[which], axis=1)
         codes = np.minimum((cum < rng.random(n)[:, None] * cum[:, -1:]).sum(axis=1), len(own) - 1)
         parts = []
-        children = dict(self.strata_)
         for code, child in self.strata_:
             idx = np.flatnonzero(codes == code)
             if idx.size:
                 parts.append((idx, child._draw(len(idx), others.take(which[idx]), rng)))
-        idx = np.flatnonzero(~np.isin(codes, list(children)))
+        idx = np.flatnonzero(~own[codes])
         if idx.size:  # the rare classes: the whole table's copula, conditioned on them
             rest = constraints.take(which[idx])
             mask = np.broadcast_to(~own, (rest.n_rows, len(own)))
@@ -525,7 +499,8 @@ class GaussianCopula(Synthesizer):
         probabilities."""
         wide = constraints.widened()
         if among is not None and wide.shared and not among.empty:
-            if not (among.allowed[self._by_part()] @ self._class_probs() > 0).all():
+            by = self._by_part()
+            if not (among.allowed[by] @ self._code_probs(by) > 0).all():
                 return np.zeros(1)  # the rare classes have no rows
             draws = self._conditional_plain(_MASS_DRAWS, among, rng)
             return np.array([max(float(wide.matches(draws).mean()), 0.5 / _MASS_DRAWS)])
@@ -534,9 +509,7 @@ class GaussianCopula(Synthesizer):
             u_lo, u_hi = self._u_interval(j, lo, hi)
             mass *= np.maximum(u_hi - u_lo, 0.0)
         for j, allowed in wide.allowed.items():
-            probs = np.zeros(self.cardinalities_[j])
-            probs[self.orders_[j]] = np.diff(self.cumulative_[j])
-            mass *= allowed.astype(float) @ probs
+            mass *= allowed.astype(float) @ self._code_probs(j)
         parts = len(wide.intervals) + len(wide.allowed)
         if parts > 1 and wide.shared and mass[0] > 0:
             draws = self._sample_plain(_MASS_DRAWS, rng)

@@ -82,7 +82,7 @@ import numpy as np
 
 from synthgen.columns import Encoded
 from synthgen.errors import ModelFileError, UsageError
-from synthgen.models.base import Synthesizer
+from synthgen.models.base import Synthesizer, by_part
 
 if TYPE_CHECKING:
     from synthgen.conditions import Constraints
@@ -682,8 +682,6 @@ class CTGAN(Synthesizer):
     def _fit_encoded(self, data: Encoded, rng: np.random.Generator) -> None:
         import torch
 
-        from synthgen.models.copula import by_part
-
         by_part(self, self.by)  # a bad --by fails before anything is fitted
         device = _resolve_device(self.device, training=True)
         n = data.n_rows
@@ -765,8 +763,6 @@ class CTGAN(Synthesizer):
     def _by_cond_part(self) -> int | None:
         """The `by` column's place among the condition parts (its source's, when the model
         derives it from another part); None without `by`."""
-        from synthgen.models.copula import by_part
-
         j = by_part(self, self.by)
         if j is None:
             return None

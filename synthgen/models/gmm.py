@@ -43,7 +43,7 @@ from scipy.special import ndtr
 
 from synthgen.columns import Encoded
 from synthgen.errors import UsageError
-from synthgen.models.base import Synthesizer
+from synthgen.models.base import STRATUM_ROWS, Synthesizer, by_part
 
 if TYPE_CHECKING:
     from synthgen.conditions import Constraints
@@ -405,8 +405,6 @@ class GaussianMixture(Synthesizer):
         self._prepare()
 
     def _by_part(self) -> int | None:
-        from synthgen.models.copula import by_part
-
         return by_part(self, self.by)
 
     def _fit_classes(
@@ -425,8 +423,6 @@ class GaussianMixture(Synthesizer):
         frequencies renormalised), so a few rows never make components of their own. A
         component's numbers stay within its classes' real range (the Gaussian's tail would
         otherwise give a class values only other classes have)."""
-        from synthgen.models.copula import STRATUM_ROWS
-
         n = len(codes)
         a = offsets[by]
         counts = np.bincount(codes, minlength=self.cardinalities_[by])
