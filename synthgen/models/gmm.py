@@ -318,6 +318,17 @@ def _smallest_as_good(heldout: dict[int, np.ndarray]) -> int:
     return best
 
 
+def _codes_at(cuts: np.ndarray, comp: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Each row's code: how many of its component's cut points (`cuts`, (k, codes - 1), each
+    row a cumulative distribution without its final 1) lie below its uniform draw `u`."""
+    k, m = cuts.shape
+    if m <= _COMPARE_CODES:  # count the cut points below u
+        return (cuts[comp] < u[:, None]).sum(axis=1)
+    # one binary search over every component's cut points, shifted by k
+    flat = (cuts + np.arange(k)[:, None]).ravel()
+    return np.clip(np.searchsorted(flat, comp + u, side="right") - comp * m, 0, m)
+
+
 def _offsets(cardinalities: list[int]) -> np.ndarray:
     """Where each discrete part's categories start in the side-by-side layout (and the end)."""
     return np.concatenate([[0], np.cumsum(cardinalities)]).astype(np.int64)
@@ -551,12 +562,7 @@ class GaussianMixture(Synthesizer):
         u = rng.random((n, len(self._cuts)))
         disc = np.empty((n, len(self._cuts)), dtype=np.int64)
         for j, cuts in enumerate(self._cuts):
-            if cuts.shape[1] <= _COMPARE_CODES:  # count the cut points below u
-                disc[:, j] = (cuts[comp] < u[:, j, None]).sum(axis=1)
-            else:  # one binary search over every component's cut points, shifted by k
-                flat = (cuts + np.arange(k)[:, None]).ravel()
-                codes = np.searchsorted(flat, comp + u[:, j], side="right") - comp * cuts.shape[1]
-                disc[:, j] = np.clip(codes, 0, cuts.shape[1])
+            disc[:, j] = _codes_at(cuts, comp, u[:, j])
         return Encoded(self._component_values(z, comp), disc, n)
 
     # ---- conditioning -----------------------------------------------------------------------
@@ -626,16 +632,13 @@ class GaussianMixture(Synthesizer):
                 u = rng.random(n)[:, None] * csum[:, -1:]
                 disc[:, j] = np.minimum((csum <= u).sum(axis=1), card - 1)
                 continue
-            if j in wide.allowed:
-                probs = probs * wide.allowed[j][0]
-            # each component's cumulative, the components side by side: one search for all rows
-            csum = np.cumsum(probs, axis=1)
-            total = csum[:, -1:]
-            even = np.linspace(1.0 / card, 1.0, card)
-            csum = np.where(total > 0, csum / np.where(total > 0, total, 1.0), even)
-            flat = (csum + np.arange(k)[:, None]).ravel()
-            codes = np.searchsorted(flat, comp + rng.random(n), side="right") - comp * card
-            disc[:, j] = np.clip(codes, 0, card - 1)
+            cuts = self._cuts[j]
+            if j in wide.allowed:  # the components' frequencies restricted to the allowed codes
+                csum = np.cumsum(probs * wide.allowed[j][0], axis=1)
+                total = csum[:, -1:]
+                even = np.linspace(1.0 / card, 1.0, card)
+                cuts = np.where(total > 0, csum / np.where(total > 0, total, 1.0), even)[:, :-1]
+            disc[:, j] = _codes_at(cuts, comp, rng.random(n))
         encoded = Encoded(self._component_values(z, comp) if p else np.zeros((n, 0)), disc, n)
         return constraints.snap(constraints.clip(encoded))
 
