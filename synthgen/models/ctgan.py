@@ -707,8 +707,9 @@ class CTGAN(Synthesizer):
         self.cardinalities_ = [p.cardinality for p in self.encoder_.discrete_parts]
         every = self._discrete_codes(data, train)
         self.derived_ = _derived_parts(every, self._all_widths())
+        self.by_part_ = self._by_cond_part()
         self.range_columns_, self.range_edges_ = np.zeros(0, np.int64), []
-        if self._by_cond_part() is not None and len(self._kept()) > 1:
+        if self.by_part_ is not None and len(self._kept()) > 1:
             linked = {b for b, _, _ in self.links_}  # modelled as a difference: not its value
             columns = [j for i, j in enumerate(self._mode_columns()) if i not in linked]
             self.range_columns_, self.range_edges_ = _ranges(cont, np.array(columns, np.int64))
@@ -718,27 +719,20 @@ class CTGAN(Synthesizer):
             np.bincount(codes[:, j], minlength=k).astype(np.int64)
             for j, k in enumerate(layout.widths[layout.p :])
         ]
-        self.by_part_ = self._by_cond_part()
-        self.by_counts_ = []
-        if self.by_part_ is not None:
-            # each part's categories per class of `by`, to draw a class and a second condition
-            # together as they occur in real rows
-            widths = layout.widths[layout.p :]
-            by_codes = codes[:, self.by_part_]
-            self.by_counts_ = [
-                np.bincount(by_codes * k + codes[:, j], minlength=widths[self.by_part_] * k)
-                .reshape(widths[self.by_part_], k)
-                .astype(np.int64)
-                for j, k in enumerate(widths)
-            ]
+        # each part's categories and each number's ranges per class of `by`, to draw a class and
+        # its other conditions together as they occur in real rows
         ranges = self._range_codes(cont)
-        self.range_counts_ = [
-            np.bincount(codes[:, self.by_part_] * (len(e) + 1) + ranges[:, r],
-                        minlength=widths[self.by_part_] * (len(e) + 1))
-            .reshape(widths[self.by_part_], len(e) + 1)
-            .astype(np.int64)
-            for r, e in enumerate(self.range_edges_)
-        ]  # fmt: skip
+        self.by_counts_, self.range_counts_ = [], []
+        if self.by_part_ is not None:
+            widths = layout.widths[layout.p :]
+            classes = (codes[:, self.by_part_], int(widths[self.by_part_]))
+            self.by_counts_ = [
+                _crosstab(*classes, codes[:, j], int(k)) for j, k in enumerate(widths)
+            ]
+            self.range_counts_ = [
+                _crosstab(*classes, ranges[:, r], len(e) + 1)
+                for r, e in enumerate(self.range_edges_)
+            ]
         self.validation_rows_ = int(n_val)
         self.batch_size_ = _batch_size(self.batch_size, len(train), self.pac)
         self.generator_loss_: list[float] = []
@@ -809,10 +803,10 @@ class CTGAN(Synthesizer):
 
     def _range_codes(self, cont: np.ndarray) -> np.ndarray:
         """Each row's range of each number whose ranges are conditions, (rows, ranges)."""
-        return np.column_stack(
-            [np.zeros(len(cont), np.int64)]
-            + [np.searchsorted(e, cont[:, j], side="right") for j, e in self._range_parts()]
-        )[:, 1:].astype(np.int64)
+        out = np.zeros((len(cont), len(self.range_edges_)), dtype=np.int64)
+        for r, (j, edges) in enumerate(self._range_parts()):
+            out[:, r] = np.searchsorted(edges, cont[:, j], side="right")
+        return out
 
     def _range_parts(self) -> list[tuple[int, np.ndarray]]:
         return list(zip(self.range_columns_.tolist(), self.range_edges_))
@@ -1088,6 +1082,18 @@ class CTGAN(Synthesizer):
 
 
 # ---- training -----------------------------------------------------------------------------------
+
+
+def _crosstab(a: np.ndarray, ka: int, b: np.ndarray, kb: int) -> np.ndarray:
+    """The (ka, kb) counts of the rows' code pairs (a, b)."""
+    return np.bincount(a * kb + b, minlength=ka * kb).reshape(ka, kb).astype(np.int64)
+
+
+def _cumulative_rows(table: np.ndarray) -> np.ndarray:
+    """Each row of `table` as a cumulative distribution (an empty row: evenly spread)."""
+    total = table.sum(axis=1, keepdims=True)
+    share = np.where(total > 0, table / np.maximum(total, 1e-300), 1.0 / table.shape[1])
+    return np.cumsum(share, axis=1)
 
 
 def _ranges(cont: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -1374,11 +1380,15 @@ def _unseen_in_class(model: CTGAN, layout: _Layout) -> np.ndarray:
 
 
 def _range_values(model: CTGAN, layout: _Layout, device: Any) -> Callable[..., Any]:
-    """A function of a batch of fakes and its range conditions: the mean distance (in the
-    number's own spread) by which each conditioned number's expected value, under its mode
-    probabilities, lies outside the asked range; 0 for rows without a range."""
+    """A function of a batch of fakes and its third conditions (a range's position in the
+    conditional vector, or "none"): the mean distance (in the number's own spread) by which
+    each conditioned number's expected value, under its mode probabilities, lies outside the
+    asked range; 0 for rows without a range."""
     import torch
 
+    n_ranges = len(model.range_edges_)
+    offsets = torch.as_tensor(layout.cond_offsets[layout.q : layout.q + n_ranges], device=device)
+    no_range = layout.cond_width - 1
     moded = model._mode_columns().tolist()
     cols = [moded.index(j) for j in model.range_columns_.tolist()]
     width = int(max(model.mode_counts_[cols]))
@@ -1406,7 +1416,11 @@ def _range_values(model: CTGAN, layout: _Layout, device: Any) -> Callable[..., A
     mode_cols_t = torch.as_tensor(mode_cols, device=device)
     alpha_cols = torch.as_tensor(cols, device=device)
 
-    def loss(fake: Any, which: Any, rng: Any, given: Any) -> Any:
+    def loss(fake: Any, third: Any) -> Any:
+        given = third != no_range
+        at = torch.where(given, third, offsets[0])
+        which = torch.searchsorted(offsets, at, right=True) - 1  # the number
+        rng = at - offsets[which]  # and its range
         probs = fake.gather(1, mode_cols_t[which]) * t["weight"][which]
         alpha = fake.gather(1, alpha_cols[which][:, None])
         value = (probs * (t["means"][which] + 4 * t["stds"][which] * alpha)).sum(dim=1)
@@ -1469,10 +1483,7 @@ def _class_conditions(
     width = max(c.shape[1] for c in counts)
     cum = np.full((layout.q, counts[by].shape[0], width), 2.0)
     for j, c in enumerate(counts):
-        table = tables.get(j, c).astype(float)
-        total = table.sum(axis=1, keepdims=True)
-        share = np.where(total > 0, table / np.maximum(total, 1e-300), 1.0 / c.shape[1])
-        cum[j, :, : c.shape[1]] = np.cumsum(share, axis=1)
+        cum[j, :, : c.shape[1]] = _cumulative_rows(tables.get(j, c).astype(float))
     cum_t = torch.as_tensor(cum, dtype=torch.float32, device=device)
     last = torch.as_tensor([c.shape[1] - 1 for c in counts], device=device)
     for t in range(chosen.shape[1]):
@@ -1484,9 +1495,9 @@ def _class_conditions(
         third = torch.full((n,), layout.cond_width - 1, device=device)
         if ranged is not None:
             r, table = ranged
-            total = table.sum(axis=1, keepdims=True)
-            share = np.where(total > 0, table / np.maximum(total, 1e-300), 1.0 / table.shape[1])
-            cum_r = torch.as_tensor(np.cumsum(share, axis=1), dtype=torch.float32, device=device)
+            cum_r = torch.as_tensor(
+                _cumulative_rows(table.astype(float)), dtype=torch.float32, device=device
+            )
             u = torch.rand(n, 1, device=device, generator=gen)
             pick = torch.searchsorted(cum_r[classes], u, right=True).squeeze(1)
             third = int(layout.cond_offsets[layout.q + r]) + torch.clamp(
@@ -1557,7 +1568,6 @@ def _train(
             use = torch.rand(batch, device=device) < 0.5
             third = torch.where(use, third, no_range)
             g = torch.cat([g, third[:, None]], dim=1)
-            range_rows[:] = [which, ranges_t[picked, which], use]
         return (
             g,
             torch.stack([part, second], dim=1),
@@ -1565,7 +1575,6 @@ def _train(
             picked,
         )
 
-    range_rows: list[Any] = []  # the batch's range conditions: (number, range, given)
     eval_every = max(1, min(5, model.epochs // 20))
     best, best_state = -np.inf, None
     model.chosen_epoch_ = model.epochs
@@ -1609,7 +1618,7 @@ def _train(
                     span = padded.gather(1, index[layout.p + on])
                     loss_g = loss_g + F.cross_entropy(span, cat)
             if n_ranges:  # the range's counterpart of the cross-entropy: the value's distance out
-                loss_g = loss_g + value_of(fake, *range_rows)
+                loss_g = loss_g + value_of(fake, g[:, 2])
             opt_g.zero_grad()
             loss_g.backward()
             opt_g.step()
