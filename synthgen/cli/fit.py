@@ -82,7 +82,8 @@ By = Annotated[
     typer.Option(
         "--by",
         help="A categorical column you will condition on (--where, --balance): each of its "
-        "classes gets a model of its own rows (gaussian-copula, gmm).",
+        "classes gets a model of its own rows (gaussian-copula, gmm), or every training step "
+        "is told the row's class (ctgan).",
     ),
 ]
 #: Rows a model is fitted on at most; a bigger table is streamed and sampled uniformly.
