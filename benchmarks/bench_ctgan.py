@@ -129,8 +129,8 @@ def speed(args: argparse.Namespace) -> None:
 
 def collapse_verdict(table: dict[str, Any], synthetic: pd.DataFrame) -> dict[str, Any]:
     """synthgen's report on mode collapse: the verdict and its reasons."""
+    from synthgen.compare.values import prepare
     from synthgen.report.collapse import assess
-    from synthgen.report.values import prepare
 
     real = prepare(table["train"], table["schema"], role="real")
     found = assess(real, prepare(synthetic, table["schema"], like=real))

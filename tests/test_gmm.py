@@ -141,8 +141,8 @@ def test_bad_parameters_are_usage_errors(planted, params):
 
 
 def test_report_finds_no_mode_collapse_in_gmm_samples(planted, fitted):
+    from synthgen.compare.values import prepare
     from synthgen.report import collapse
-    from synthgen.report.values import prepare
 
     real = prepare(planted, fitted.schema_, "real")
     result = collapse.assess(

@@ -13,9 +13,9 @@ import pytest
 
 import synthgen
 from synthgen.cli import main
+from synthgen.compare.values import prepare
 from synthgen.errors import GateFailed, UsageError
 from synthgen.report import build, collapse, privacy
-from synthgen.report.values import prepare
 from synthgen.schema import detect
 from tests.test_report_fidelity import split
 

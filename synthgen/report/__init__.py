@@ -169,9 +169,9 @@ def build(
     the model never saw) is the baseline of the privacy distances and the test set of utility;
     `target` adds utility. Subsamples are drawn with `seed`, so a report is reproducible.
     """
+    from synthgen.compare.values import RARE_ROWS, compared_columns, prepare
     from synthgen.report import collapse, fidelity, privacy, render, utility
     from synthgen.report.space import Space
-    from synthgen.report.values import RARE_ROWS, compared_columns, prepare
 
     started = time.perf_counter()
     if schema is None:

@@ -12,7 +12,7 @@ every table.
 Example:
     >>> import numpy as np, pandas as pd
     >>> from synthgen.schema import detect
-    >>> from synthgen.report.values import prepare
+    >>> from synthgen.compare.values import prepare
     >>> rng = np.random.default_rng(0)
     >>> real = pd.DataFrame({"c": rng.choice(list("abcd"), 2000), "x": rng.normal(size=2000)})
     >>> schema = detect(real)
@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthgen.compare.values import RARE_ROWS, Prepared, Values
 from synthgen.report.space import Space, nearest, pairwise_blocks
-from synthgen.report.values import RARE_ROWS, Prepared, Values
 
 K = 5
 # Rows per side for the nearest-neighbour figures (real reference, real comparison, synthetic).

@@ -17,7 +17,7 @@ often training rows repeat each other.
 Example:
     >>> import numpy as np, pandas as pd
     >>> from synthgen.schema import detect
-    >>> from synthgen.report.values import prepare
+    >>> from synthgen.compare.values import prepare
     >>> rng = np.random.default_rng(0)
     >>> real = pd.DataFrame({"x": rng.normal(size=3000), "c": rng.choice(list("abc"), 3000)})
     >>> schema = detect(real)
@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthgen.compare.values import RARE_ROWS, Prepared
 from synthgen.report.space import Space, nearest
-from synthgen.report.values import RARE_ROWS, Prepared
 
 # Rows queried against the training table (synthetic and holdout each), and the most training
 # rows searched (a larger table is subsampled; exact copies are always checked against all).

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from synthgen.report.values import RARE_ROWS, Prepared
+from synthgen.compare.values import RARE_ROWS, Prepared
 from synthgen.schema import Schema
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ counts) does not drown the others.
 Example:
     >>> import pandas as pd
     >>> from synthgen.schema import detect
-    >>> from synthgen.report.values import prepare
+    >>> from synthgen.compare.values import prepare
     >>> real = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0] * 5, "c": list("abab") * 5})
     >>> space = Space(prepare(real, detect(real)))
     >>> space.transform(prepare(real, detect(real)))[:2].round(2).tolist()
@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.report.values import Prepared
+from synthgen.compare.values import Prepared
 
 # Categories beyond this many (by real frequency) share one axis.
 MAX_AXES = 30

@@ -11,7 +11,7 @@ The same feature matrix serves the classifier two-sample test of `synthgen.repor
 Example:
     >>> import numpy as np, pandas as pd
     >>> from synthgen.schema import detect
-    >>> from synthgen.report.values import prepare
+    >>> from synthgen.compare.values import prepare
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=1000)
     >>> real = pd.DataFrame({"x": x, "y": np.where(x > 0, "up", "down")})
@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from synthgen.compare.values import Prepared
 from synthgen.errors import UsageError
-from synthgen.report.values import Prepared
 
 # Rows a model is trained on at most (subsampled beyond; the comparison stays fair, both sides
 # get as many rows).
