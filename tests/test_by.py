@@ -10,7 +10,7 @@ import pytest
 
 import synthgen
 from synthgen.errors import UsageError
-from synthgen.models.base import STRATUM_ROWS
+from synthgen.models.strata import STRATUM_ROWS
 
 
 def opposite(n: int = 4000, seed: int = 0) -> pd.DataFrame:

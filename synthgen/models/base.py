@@ -39,12 +39,6 @@ if TYPE_CHECKING:
 BLOCK_ROWS = 10_000
 
 
-# A class of a model's `by` column needs this many training rows for a model of its own; rarer
-# classes come from the whole table's model conditioned on them (a model of a few rows would
-# repeat their values).
-STRATUM_ROWS = 200
-
-
 def new_seed() -> int:
     """A fresh random seed (for when the user gives none)."""
     return int(np.random.SeedSequence().entropy % 2**32)
@@ -454,27 +448,6 @@ def _reblock(chunks: Iterable[pd.DataFrame], size: int) -> Iterator[pd.DataFrame
                 pending, held = [], 0
     if held:
         yield pd.concat(pending, ignore_index=True)
-
-
-def by_part(model: Synthesizer, by: str | None) -> int | None:
-    """The discrete part (category codes) of a model's `by` column, None without one; a clear
-    error when the column is not in the table or has no classes."""
-    if by is None:
-        return None
-    from synthgen.conditions import targets
-
-    found = targets(model.encoder_)
-    if by not in found:
-        raise UsageError(
-            f"{model.name}: --by {by!r} is not a column of the table; columns: " + ", ".join(found)
-        )
-    target = found[by]
-    if not target.discrete or target.value is None:
-        raise UsageError(
-            f"{model.name}: --by {by!r} is {target.col.kind}; it needs a categorical or boolean "
-            "column"
-        )
-    return target.value
 
 
 # ---- registry -----------------------------------------------------------------------------------

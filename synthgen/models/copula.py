@@ -28,7 +28,8 @@ import numpy as np
 
 from synthgen.columns import Encoded
 from synthgen.errors import ConditionError
-from synthgen.models.base import STRATUM_ROWS, Synthesizer, by_part
+from synthgen.models.base import Synthesizer
+from synthgen.models.strata import STRATUM_ROWS, Classes, by_params, by_part
 
 if TYPE_CHECKING:
     from synthgen.conditions import Constraints
@@ -222,8 +223,7 @@ class GaussianCopula(Synthesizer):
     name = "gaussian-copula"
 
     def __init__(self, *, knots: int = 10001, rare_threshold: int = 5, by: str | None = None):
-        extra = {} if by is None else {"by": str(by)}
-        super().__init__(rare_threshold=rare_threshold, knots=knots, **extra)
+        super().__init__(rare_threshold=rare_threshold, knots=knots, **by_params(by))
         self.knots = knots
         self.by = None if by is None else str(by)
 
@@ -233,11 +233,10 @@ class GaussianCopula(Synthesizer):
         self._fit_arrays(data, rng)
         if by is None:
             return
-        codes = data.discrete[:, by]
-        counts = np.bincount(codes, minlength=self.cardinalities_[by])
-        for code in np.flatnonzero(counts >= STRATUM_ROWS):
+        classes = Classes(data.discrete[:, by], self.cardinalities_[by])
+        for code in classes.own:
             child = self._child()
-            rows = np.flatnonzero(codes == code)
+            rows = classes.rows(code)
             subset = Encoded(data.continuous[rows], data.discrete[rows], len(rows))
             child._fit_arrays(subset, rng, self.orders_)
             self.strata_.append((int(code), child))

@@ -82,7 +82,8 @@ import numpy as np
 
 from synthgen.columns import Encoded
 from synthgen.errors import ModelFileError, UsageError
-from synthgen.models.base import Synthesizer, by_part
+from synthgen.models.base import Synthesizer
+from synthgen.models.strata import by_part
 
 if TYPE_CHECKING:
     from synthgen.conditions import Constraints

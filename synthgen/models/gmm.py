@@ -43,7 +43,8 @@ from scipy.special import ndtr
 
 from synthgen.columns import Encoded
 from synthgen.errors import UsageError
-from synthgen.models.base import STRATUM_ROWS, Synthesizer, by_part
+from synthgen.models.base import Synthesizer
+from synthgen.models.strata import Classes, by_params, by_part
 
 if TYPE_CHECKING:
     from synthgen.conditions import Constraints
@@ -375,7 +376,7 @@ class GaussianMixture(Synthesizer):
             components=components,
             max_components=max_components,
             max_iter=max_iter,
-            **({} if by is None else {"by": str(by)}),
+            **by_params(by),
         )
         self.by = None if by is None else str(by)
         self.components = None if components is None else int(components)
@@ -406,7 +407,8 @@ class GaussianMixture(Synthesizer):
         if by is None:
             mix, self.heldout_ = self._fit_mixture(every, offsets, rng)
         else:
-            mix = self._fit_classes(every, cont, disc[:, by], by, offsets, rng)
+            classes = Classes(disc[:, by], self.cardinalities_[by])
+            mix = self._fit_classes(every, cont, classes, by, offsets, rng)
         self.weights_, self.means_, self.chol_, self.category_probs_ = (
             mix.weights,
             mix.means,
@@ -422,7 +424,7 @@ class GaussianMixture(Synthesizer):
         self,
         every: _Rows,
         cont: np.ndarray,
-        codes: np.ndarray,
+        classes: Classes,
         by: int,
         offsets: np.ndarray,
         rng: np.random.Generator,
@@ -434,9 +436,9 @@ class GaussianMixture(Synthesizer):
         frequencies renormalised), so a few rows never make components of their own. A
         component's numbers stay within its classes' real range (the Gaussian's tail would
         otherwise give a class values only other classes have)."""
+        codes, counts = classes.codes, classes.counts
         n = len(codes)
         a = offsets[by]
-        counts = np.bincount(codes, minlength=self.cardinalities_[by])
         pieces: list[_Mixture] = []
         ranges: list[np.ndarray] = []  # each component's (low, high) per continuous part
 
@@ -444,8 +446,8 @@ class GaussianMixture(Synthesizer):
             return np.stack([cont[rows].min(axis=0), cont[rows].max(axis=0)], axis=1)
 
         self.heldout_ = {}
-        for code in np.flatnonzero(counts >= STRATUM_ROWS):
-            rows = every.subset(np.flatnonzero(codes == code))
+        for code in classes.own:
+            rows = every.subset(classes.rows(code))
             mix, heldout = self._fit_mixture(rows, offsets, rng)
             if counts[code] == counts.max():
                 self.heldout_ = heldout  # the largest class's choice of k, for describe
@@ -454,7 +456,7 @@ class GaussianMixture(Synthesizer):
             mix.cat[:, a + code] = 1.0
             pieces.append(mix)
             ranges.append(np.repeat(span(codes == code)[None], mix.k, axis=0))
-        rest = counts < STRATUM_ROWS
+        rest = classes.rare
         if (counts[rest] > 0).any():
             mix, heldout = self._fit_mixture(every, offsets, rng)
             self.heldout_ = self.heldout_ or heldout
