@@ -5,6 +5,6 @@ import importlib.util
 
 collect_ignore = [
     path
-    for path, module in (("synthgen/models/ctgan.py", "torch"), ("synthgen/models/sdv.py", "sdv"))
+    for path, module in (("synthgen/models/ctgan", "torch"), ("synthgen/models/sdv.py", "sdv"))
     if importlib.util.find_spec(module) is None
 ]

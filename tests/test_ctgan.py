@@ -169,7 +169,7 @@ def test_a_column_that_is_a_function_of_another_always_agrees_with_it(torch):
 def test_a_spike_is_a_mode_of_its_own_encoded_and_decoded_exactly():
     """capital-gain-like: 85% zeros and a long tail. As a mixture mode the zeros had a spread and
     came back as small positive numbers no real row has."""
-    from synthgen.models.ctgan import encode_modes, fit_modes_with_spikes, spike_modes
+    from synthgen.models.ctgan.modes import encode_modes, fit_modes_with_spikes, spike_modes
 
     rng = np.random.default_rng(0)
     x = np.where(rng.random(4000) < 0.85, 0.0, np.round(rng.lognormal(8, 1, 4000)))
@@ -184,7 +184,7 @@ def test_a_spike_is_a_mode_of_its_own_encoded_and_decoded_exactly():
     modes[rows, cols], alpha[rows, cols] = at, 0.0
     assert set(rows) == set(np.flatnonzero(x == 0))  # every zero, and only zeros
     assert (modes[x != 0, 0] != spike[0]).all()  # the rest never go to the spike's mode
-    from synthgen.models.ctgan import decode_modes
+    from synthgen.models.ctgan.modes import decode_modes
 
     back = decode_modes(alpha, modes, means, stds)[:, 0]
     assert (back[x == 0] == 0).all()
@@ -208,7 +208,7 @@ def test_zero_inflated_column_keeps_its_zeros_exact_and_its_tail(torch):
 
 
 def test_a_number_tied_to_an_earlier_one_is_modelled_as_the_difference():
-    from synthgen.models.ctgan import find_links, relink, unlink
+    from synthgen.models.ctgan.modes import find_links, relink, unlink
 
     rng = np.random.default_rng(0)
     start = rng.uniform(1.5e9, 1.6e9, 1000)
@@ -264,7 +264,7 @@ def test_several_conditions_on_categories_all_go_in_the_conditional_vector(torch
     """group=R (1% of rows) and side=left (half, independent of it): with both in the
     conditional vector, more raw draws meet both than with the rarer one alone, so rejection has
     less to throw away."""
-    from synthgen.models.ctgan import _generate
+    from synthgen.models.ctgan.sampling import generate as _generate
     from tests.conftest import FAST_PARAMS
     from tests.test_conditional import planted as planted_groups
 
@@ -346,7 +346,7 @@ def test_by_a_range_of_a_number_steers_the_generator(torch):
     """A model with `by` also takes the range a number falls in as a condition (half of its
     training rows carry one), so raw draws asked for x >= 7 (6% of the rows) meet it far more
     often than draws without the range, and the sample still meets it exactly."""
-    from synthgen.models.ctgan import _generate
+    from synthgen.models.ctgan.sampling import generate as _generate
 
     table = classes_table()
     model = synthgen.fit(
