@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from synthgen._version import __version__
 from synthgen.errors import SynthgenError
-
-__version__ = "0.1.0"
 
 if TYPE_CHECKING:
     import pandas as pd
