@@ -104,14 +104,27 @@ def test_fit_max_rows_records_and_reports(big, tmp_path, capsys):
     assert "600 rows" in text and "6,000" in text
 
 
+def test_python_fit_file_is_the_command_lines_fit(big, tmp_path, capsys):
+    _, path = big
+    out = tmp_path / "m.synthgen"
+    code, _, err = run_cli(
+        ["fit", str(path), "-o", str(out), "--max-rows", "600", "--seed", "1"], capsys
+    )
+    assert code == 0, err
+    model = synthgen.fit_file(path, max_rows=600, seed=1)
+    assert (model.training_rows_, model.source_rows_) == (600, 6_000)
+    pd.testing.assert_frame_equal(
+        model.sample(500, seed=2), synthgen.load(str(out)).sample(500, seed=2)
+    )
+
+
 def test_exact_counts_from_all_rows(big, tmp_path):
-    from synthgen.cli.common import read_sample
+    from synthgen.fitting import read_rows
 
     table, path = big
-    sample, counts = read_sample(str(path), 600, 1, None, None, None)
+    rows = read_rows(path, max_rows=600, seed=1)
+    sample, schema, counts, counted = rows.table, rows.schema, rows.stream, rows.counted
     assert len(sample) == 600 and (sample["group"] == "late").sum() < 10
-    schema = synthgen.detect(sample)
-    counted = stream.use_stream_stats(schema, counts)
     model = synthgen.models.create("gaussian-copula").fit(sample, schema, seed=1, stream=counts)
     group = dict(
         zip(model.encoder_.states[2]["categories"], model.encoder_.states[2]["probabilities"])
