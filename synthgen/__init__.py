@@ -8,19 +8,24 @@ The Python API mirrors the command line:
     >>> rows = model.sample(10, seed=1)
     >>> list(rows.columns)
     ['age', 'smoker']
+
+A file too big to load twice is fitted as `synthgen fit big.csv --max-rows N` does it, in one
+pass with bounded memory:
+
+    >>> model = synthgen.fit_file("big.csv", max_rows=1_000_000, seed=0)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from synthgen._version import __version__
 from synthgen.errors import SynthgenError
-
-__version__ = "0.1.0"
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from synthgen.fitting import fit_file
     from synthgen.models.base import Synthesizer
     from synthgen.report import Report
     from synthgen.schema import Column, Schema, detect
@@ -34,6 +39,10 @@ def __getattr__(name: str) -> Any:
         from synthgen import schema
 
         return getattr(schema, name)
+    if name == "fit_file":  # a file of any size, read once (synthgen.fitting)
+        from synthgen.fitting import fit_file
+
+        return fit_file
     raise AttributeError(f"module 'synthgen' has no attribute {name!r}")
 
 
@@ -45,7 +54,8 @@ def fit(
     seed: int | None = None,
     **params: Any,
 ) -> Synthesizer:
-    """Fit `model` to `table` and return it (`.sample(n, seed=...)`, `.save(path)`)."""
+    """Fit `model` to `table` and return it (`.sample(n, seed=...)`, `.save(path)`). For a file
+    too big to load, `synthgen.fit_file(path, max_rows=...)` reads it once with bounded memory."""
     from synthgen.models import create
 
     return create(model, **params).fit(table, schema, seed=seed)
@@ -84,6 +94,7 @@ __all__ = [
     "SynthgenError",
     "detect",
     "fit",
+    "fit_file",
     "load",
     "read_table",
     "report",

@@ -112,7 +112,7 @@ def _json_default(value: Any) -> Any:
 
 def dumps(state: dict[str, Any]) -> bytes:
     """The bytes of a model file for a model's `to_state()`."""
-    from synthgen import __version__
+    from synthgen._version import __version__
 
     arrays: dict[str, np.ndarray] = {}
     body = _split(state, arrays)
@@ -281,7 +281,7 @@ def _validate(manifest: Any, npz_bytes: bytes, name: str) -> dict[str, Any]:
                 f"{name}: array {key} has shape {list(arr.shape)} {arr.dtype.str}, "
                 f"manifest says {list(shape)} {dtype.str}"
             )
-    from synthgen.models import REGISTRY
+    from synthgen.models.registry import REGISTRY
 
     if manifest.get("model") not in REGISTRY:
         raise ModelFileError(
@@ -300,7 +300,7 @@ def load(path: str | Path, *, trust_pickle: bool = False):
     unpickling can run any code the file's author wrote. The refusal comes before anything in the
     file is unpickled, whether the manifest says so or only the model's class knows it.
     """
-    from synthgen.models import model_class
+    from synthgen.models.registry import model_class
 
     state = read_state(path)
     name = state.get("model", "")

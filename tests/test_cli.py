@@ -67,24 +67,6 @@ def test_dates_written_as_read(tmp_path, capsys):
     assert rows["Date Egg"].str.match(r"^\d{4}-\d{2}-\d{2}$").all()
 
 
-def test_schema_round_trip(tmp_path, capsys):
-    code, text, _ = run_cli(["schema", PENGUINS], capsys)
-    schema = json.loads(text)
-    kinds = {c["name"]: c["kind"] for c in schema["columns"]}
-    assert kinds["species"] == "categorical" and kinds["body_mass_g"] == "numeric"
-    for col in schema["columns"]:
-        if col["name"] == "year":
-            col["kind"] = "categorical"
-    path = tmp_path / "schema.json"
-    path.write_text(json.dumps(schema))
-    model = str(tmp_path / "m.synthgen")
-    code, _, err = run_cli(["fit", PENGUINS, "--schema", str(path), "-o", model, "-q"], capsys)
-    assert code == 0, err
-    code, text, _ = run_cli(["inspect", model, "--json"], capsys)
-    kinds = {c["name"]: c["kind"] for c in json.loads(text)["columns"]}
-    assert kinds["year"] == "categorical"
-
-
 @pytest.mark.parametrize(
     "args, code, words",
     [

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthgen.io import _CSV_OPTS, _csv_bytes
+from synthgen.io.csv_fast import _CSV_OPTS, _csv_bytes
 
 TEXT = st.text(alphabet=st.sampled_from(list('ab ,"\n\r\té€x') + ["\u2028"]), max_size=6)
 

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 import synthgen
-import synthgen.io as sio
+from synthgen.io import stream_writer
 from tests.conftest import SAMPLE_DATA
 from tests.test_cli import run_cli
 
@@ -187,7 +187,7 @@ def test_disk_full_while_sampling_csv(writer, model_file, tmp_path, capsys, monk
         raise ENOSPC
 
     if writer == "pandas":  # the CSV text of frames the fast writer leaves to pandas
-        monkeypatch.setattr(sio, "_csv_bytes", lambda df, header: None)
+        monkeypatch.setattr(stream_writer, "_csv_bytes", lambda df, header: None)
         monkeypatch.setattr(pd.DataFrame, "to_csv", fill_disk)
     else:  # the fast writer's bytes all went out; the disk is found full on the flush
         monkeypatch.setattr(os, "fsync", fsync)

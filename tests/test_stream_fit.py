@@ -102,16 +102,21 @@ def test_fit_max_rows_records_and_reports(big, tmp_path, capsys):
     assert (info["training_rows"], info["source_rows"]) == (600, 6_000)
     code, text, _ = run_cli(["inspect", str(out)], capsys)
     assert "600 rows" in text and "6,000" in text
+    # the Python API's streamed fit is the same fit
+    model = synthgen.fit_file(path, max_rows=600, seed=1)
+    assert (model.training_rows_, model.source_rows_) == (600, 6_000)
+    pd.testing.assert_frame_equal(
+        model.sample(500, seed=2), synthgen.load(str(out)).sample(500, seed=2)
+    )
 
 
 def test_exact_counts_from_all_rows(big, tmp_path):
-    from synthgen.cli.common import read_sample
+    from synthgen.fitting import read_rows
 
     table, path = big
-    sample, counts = read_sample(str(path), 600, 1, None, None, None)
+    rows = read_rows(path, max_rows=600, seed=1)
+    sample, schema, counts, counted = rows.table, rows.schema, rows.stream, rows.counted
     assert len(sample) == 600 and (sample["group"] == "late").sum() < 10
-    schema = synthgen.detect(sample)
-    counted = stream.use_stream_stats(schema, counts)
     model = synthgen.models.create("gaussian-copula").fit(sample, schema, seed=1, stream=counts)
     group = dict(
         zip(model.encoder_.states[2]["categories"], model.encoder_.states[2]["probabilities"])

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 
 import typer
 
-from synthgen.cli import commands
 from synthgen.cli.common import err_console
 
 app = typer.Typer(
@@ -32,7 +31,25 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-commands.register(app)
+
+
+def _add_commands(app: typer.Typer) -> None:
+    """One module per command, each with its function and its HELP."""
+    from synthgen.cli import fit, inspect, models, report, run, sample, schema
+
+    for name, module in (
+        ("fit", fit),
+        ("sample", sample),
+        ("run", run),
+        ("report", report),
+        ("schema", schema),
+        ("inspect", inspect),
+        ("models", models),
+    ):
+        app.command(name, help=module.HELP)(getattr(module, name))
+
+
+_add_commands(app)
 
 
 class Stopped(BaseException):

@@ -84,26 +84,6 @@ def read(path: str, na_values: list[str] | None, encoding: str | None, delimiter
     )
 
 
-def read_sample(
-    path: str,
-    max_rows: int,
-    seed: int,
-    na_values: list[str] | None,
-    encoding: str | None,
-    delimiter: str | None,
-    chunk_rows: int = 100_000,
-):
-    """Stream the table once: (a uniform random sample of at most `max_rows` rows, the whole
-    table's exact counts). Memory stays bounded however big the table is."""
-    from synthgen.io import iter_table_chunks
-    from synthgen.stream import reservoir_sample
-
-    chunks = iter_table_chunks(
-        str(path), chunk_rows, na_values=na_list(na_values), encoding=encoding, delimiter=delimiter
-    )
-    return reservoir_sample(chunks, max_rows, seed)
-
-
 def display(path: str | Path) -> str:
     return "stdin" if str(path) == "-" else str(path)
 

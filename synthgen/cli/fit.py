@@ -18,9 +18,10 @@ from synthgen.cli.common import (
     Seed,
     display,
     example,
-    read_sample,
+    na_list,
     status,
 )
+from synthgen.fitting import DEFAULT_MAX_ROWS
 
 HELP = "Fit a model to a real table (CSV or Parquet, - for stdin) and save it." + example(
     "synthgen fit sample_data/penguins.csv -o penguins.synthgen"
@@ -38,56 +39,91 @@ SchemaFile = Annotated[
     Path | None,
     typer.Option("--schema", help="A schema JSON (from `synthgen schema`, edited) to use."),
 ]
-Epochs = Annotated[int | None, typer.Option("--epochs", help="Training epochs (ctgan).")]
-BatchSize = Annotated[int | None, typer.Option("--batch-size", help="Batch size (ctgan).")]
-Device = Annotated[str | None, typer.Option("--device", help="auto, cpu or cuda (ctgan).")]
+
+
+def _models_taking(option: str) -> dict[str, list[str]]:
+    """The registered models that take `option`, grouped by what each one's registration says
+    of it (its default, or what the option does there), in registry order."""
+    from synthgen.models import REGISTRY
+
+    groups: dict[str, list[str]] = {}
+    for info in REGISTRY.values():
+        if option in info.options:
+            groups.setdefault(info.options[option], []).append(info.name)
+    return groups
+
+
+def model_help(option: str, text: str) -> str:
+    """A model option's help: `text`, then the models that take it, from the registry (with
+    what each one's registration adds): "Training epochs (ctgan)."."""
+    scopes = [
+        ", ".join(names) + (f"; {note}" if note else "")
+        for note, names in _models_taking(option).items()
+    ]
+    return f"{text} ({'; '.join(scopes)})."
+
+
+def _by_help(text: str) -> str:
+    """--by's help: `text`, then what the option does for each model that takes it."""
+    uses = [f"{what} ({', '.join(names)})" for what, names in _models_taking("by").items()]
+    return f"{text}: {', or '.join(uses)}."
+
+
+Epochs = Annotated[
+    int | None, typer.Option("--epochs", help=model_help("epochs", "Training epochs"))
+]
+BatchSize = Annotated[
+    int | None, typer.Option("--batch-size", help=model_help("batch_size", "Batch size"))
+]
+Device = Annotated[
+    str | None, typer.Option("--device", help=model_help("device", "auto, cpu or cuda"))
+]
 Components = Annotated[
     int | None,
-    typer.Option(
-        "--components", help="Mixture components (gmm; default: chosen on held-out rows)."
-    ),
+    typer.Option("--components", help=model_help("components", "Mixture components")),
 ]
 EarlyStop = Annotated[
     bool | None,
-    typer.Option("--early-stop/--no-early-stop", help="Stop when quality stops improving (ctgan)."),
+    typer.Option(
+        "--early-stop/--no-early-stop",
+        help=model_help("early_stop", "Stop when quality stops improving"),
+    ),
 ]
 MinLeaf = Annotated[
     int | None,
-    typer.Option(
-        "--min-leaf",
-        help="Least real rows in a tree leaf (cart; default 50, a tenth of a smaller table).",
-    ),
+    typer.Option("--min-leaf", help=model_help("min_leaf", "Least real rows in a tree leaf")),
 ]
 Smoothing = Annotated[
     float | None,
     typer.Option(
         "--smoothing",
-        help="Noise on a number seen once in its tree leaf, in half-gaps to its nearest "
-        "neighbour there; 0 = real values only (cart; default 1).",
+        help=model_help(
+            "smoothing",
+            "Noise on a number seen once in its tree leaf, in half-gaps to its nearest "
+            "neighbour there; 0 = real values only",
+        ),
     ),
 ]
 AllowCopies = Annotated[
     bool | None,
     typer.Option(
         "--allow-copies/--no-allow-copies",
-        help="Keep synthetic rows identical to a training row (cart; default: drawn again).",
+        help=model_help("allow_copies", "Keep synthetic rows identical to a training row"),
     ),
 ]
 Order = Annotated[
     str | None,
-    typer.Option("--order", help="Columns to synthesise first, comma-separated (cart)."),
+    typer.Option(
+        "--order", help=model_help("order", "Columns to synthesise first, comma-separated")
+    ),
 ]
 By = Annotated[
     str | None,
     typer.Option(
         "--by",
-        help="A categorical column you will condition on (--where, --balance): each of its "
-        "classes gets a model of its own rows (gaussian-copula, gmm), or every training step "
-        "is told the row's class (ctgan).",
+        help=_by_help("A categorical column you will condition on (--where, --balance)"),
     ),
 ]
-#: Rows a model is fitted on at most; a bigger table is streamed and sampled uniformly.
-DEFAULT_MAX_ROWS = 1_000_000
 MaxRows = Annotated[
     int,
     typer.Option(
@@ -121,29 +157,36 @@ def fit_table(
     decimal: str | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
 ):
-    """Read (streaming, sampling at most `max_rows` rows), detect the schema, fit: what `fit`
-    and `run` share. Returns (model, the rows fitted on)."""
-    import synthgen
+    """Read (streaming, sampling at most `max_rows` rows) and fit with the library
+    (`synthgen.fitting`), showing progress: what `fit` and `run` share. Returns (model, the
+    rows fitted on)."""
     from synthgen.errors import UsageError
+    from synthgen.fitting import read_rows
     from synthgen.models import model_class
     from synthgen.models.base import new_seed
-    from synthgen.schema import Schema
-    from synthgen.stream import use_stream_stats
 
     if max_rows < 1:
         raise UsageError("--max-rows must be at least 1")
     cls = model_class(model)  # fail on an unknown model before reading a big file
-    overrides = Schema.load(schema_file) if schema_file else None
     seed = new_seed() if seed is None else seed
     with Progress(f"reading {display(data)}", total=None, quiet=quiet):
-        table, stream = read_sample(data, max_rows, seed, na_values, encoding, delimiter)
-    detected = synthgen.detect(table, overrides, decimal=decimal)
-    if stream.rows > len(table):
-        counted = use_stream_stats(detected, stream, overrides)
+        rows = read_rows(
+            data,
+            max_rows=max_rows,
+            seed=seed,
+            schema=schema_file,
+            decimal=decimal,
+            na_values=na_list(na_values),
+            encoding=encoding,
+            delimiter=delimiter,
+        )
+    table = rows.table
+    if rows.sampled:
         status(
-            f"read {stream.rows:,} rows of {display(data)}: fitting on a uniform random sample "
-            f"of {len(table):,} (--max-rows); null rates, category frequencies and the "
-            f"distributions of {len(counted)} of {table.shape[1]} columns come from all rows",
+            f"read {rows.stream.rows:,} rows of {display(data)}: fitting on a uniform random "
+            f"sample of {len(table):,} (--max-rows); null rates, category frequencies and the "
+            f"distributions of {len(rows.counted)} of {table.shape[1]} columns come from all "
+            "rows",
             quiet,
         )
     try:
@@ -162,7 +205,7 @@ def fit_table(
                 total=total,
                 extra=" ".join(f"{k} {v:.3f}" for k, v in losses.items()),
             )
-        synth.fit(table, detected, seed=seed, stream=stream)
+        synth.fit(table, rows.schema, seed=seed, stream=rows.stream)
         elapsed = bar.elapsed
     status(
         f"fitted [bold]{model}[/] on {len(table):,} rows x {table.shape[1]} columns "

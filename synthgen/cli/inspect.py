@@ -19,9 +19,8 @@ def summary(path: str, trust_pickle: bool = False) -> dict:
     """The facts `inspect` shows, as a plain dict (also its --json output). Everything but the
     model's own details comes from the manifest, so a pickled peer model is described without
     unpickling it."""
-    import synthgen
     from synthgen.columns import TableEncoder
-    from synthgen.modelfile import read_state
+    from synthgen.modelfile import load, read_state
     from synthgen.schema import Schema
 
     state = read_state(path)
@@ -30,7 +29,7 @@ def summary(path: str, trust_pickle: bool = False) -> dict:
     if state.get("requires_pickle") and not trust_pickle:
         details = {"note": "an SDV model stored as a pickle; pass --trust-pickle to describe it"}
     else:
-        details = synthgen.load(path, trust_pickle=trust_pickle).describe()
+        details = load(path, trust_pickle=trust_pickle).describe()
     return {
         "file": path,
         "format_version": state["format_version"],

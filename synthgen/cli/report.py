@@ -92,10 +92,11 @@ def report(
     force: Force = False,
     trust_pickle: TrustPickle = False,
 ) -> None:
-    import synthgen
     from synthgen.errors import UsageError
     from synthgen.io import check_writable
+    from synthgen.modelfile import load
     from synthgen.report import check_gates
+    from synthgen.schema import detect
 
     if fail_under is not None and not 0 <= fail_under <= 1:
         raise UsageError(f"--fail-under must be between 0 and 1 (got {fail_under:g})")
@@ -104,13 +105,13 @@ def report(
     for path in (json_out, html):
         if path is not None and str(path) != "-":
             check_writable(Path(path), force, inputs=inputs)
-    fitted = synthgen.load(str(model), trust_pickle=trust_pickle) if model is not None else None
+    fitted = load(str(model), trust_pickle=trust_pickle) if model is not None else None
     real_table = read(str(real), na_values, encoding, delimiter)
     synth_table = read(str(synth), na_values, encoding, delimiter)
     holdout_table = read(str(holdout), na_values, encoding, delimiter) if holdout else None
     schema = fitted.schema_ if fitted is not None else None
     if schema is None and decimal is not None:  # otherwise the report detects it, as fit does
-        schema = synthgen.detect(real_table, decimal=decimal)
+        schema = detect(real_table, decimal=decimal)
     build_and_write(
         real_table,
         synth_table,

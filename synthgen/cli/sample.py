@@ -209,10 +209,10 @@ def sample(
     trust_pickle: TrustPickle = False,
     quiet: Quiet = False,
 ) -> None:
-    import synthgen
     from synthgen.engines import ENGINES
     from synthgen.errors import SynthgenWarning, UsageError
     from synthgen.io import check_writable, output_format
+    from synthgen.modelfile import load
 
     if rows is not None and rows < 0:
         raise UsageError("--rows must be 0 or more")
@@ -254,7 +254,7 @@ def sample(
         return
     output_format(output, fmt)
     check_writable(output, force, inputs=[model_file])
-    model = synthgen.load(model_file, trust_pickle=trust_pickle)
+    model = load(model_file, trust_pickle=trust_pickle)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SynthgenWarning)
         if from_rows is not None:
@@ -307,9 +307,9 @@ def _sample_dataset(
     quiet: bool,
 ) -> None:
     """A partitioned Parquet dataset, by the local engine or on a Dask cluster."""
-    import synthgen
     from synthgen.errors import UsageError
     from synthgen.io import check_dataset_writable, output_format
+    from synthgen.modelfile import load
     from synthgen.models.base import new_seed
 
     if fmt is not None and output_format(output, fmt) != "parquet":
@@ -319,7 +319,7 @@ def _sample_dataset(
 
         dask_engine.require()  # say how to install it before any work
     check_dataset_writable(output, force)
-    model = synthgen.load(model_file, trust_pickle=trust_pickle)
+    model = load(model_file, trust_pickle=trust_pickle)
     n = model.training_rows_ if rows is None else rows
     seed = new_seed() if seed is None else seed
     with Progress(f"sampling ({engine})", total=n, unit="rows", quiet=quiet) as bar:

@@ -31,12 +31,12 @@ def schema(
     import sys
     from pathlib import Path
 
-    import synthgen
     from synthgen.io import atomic_path, check_writable
+    from synthgen.schema import detect
 
     check_writable(output, force, inputs=[data])
     table = read(data, na_values, encoding, delimiter)
-    text = synthgen.detect(table, decimal=decimal).to_json() + "\n"
+    text = detect(table, decimal=decimal).to_json() + "\n"
     if output == "-":
         sys.stdout.write(text)
         return

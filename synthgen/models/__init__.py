@@ -1,6 +1,20 @@
-"""The models synthgen can fit. A new model is one module here plus one `register` line."""
+"""The models synthgen can fit. A new model is one module here plus one `register` line below,
+which names its options and its fast settings (see `synthgen.models.registry.ModelInfo`).
 
-from synthgen.models.base import REGISTRY, ModelInfo, Synthesizer, create, model_class, register
+Only the registry is imported here (`synthgen --help` reads it); `Synthesizer` loads on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from synthgen.models.registry import REGISTRY, ModelInfo, create, model_class, register
+
+if TYPE_CHECKING:
+    from synthgen.models.base import Synthesizer
+
+# What `--by` does for the models that fit each class of it on its own rows.
+_BY_CLASS = "each of its classes gets a model of its own rows"
 
 register(
     ModelInfo(
@@ -8,6 +22,8 @@ register(
         "synthgen.models.copula:GaussianCopula",
         "Empirical marginals joined by a Gaussian copula; fast, a strong default",
         needs=("scipy",),
+        options={"by": _BY_CLASS},
+        fast_params={},
     )
 )
 register(
@@ -16,6 +32,8 @@ register(
         "synthgen.models.gmm:GaussianMixture",
         "Mixture of clusters, each with its own numbers and categories; for multi-modal tables",
         needs=("scipy",),
+        options={"components": "default: chosen on held-out rows", "by": _BY_CLASS},
+        fast_params={"max_components": 6, "max_iter": 30},
     )
 )
 register(
@@ -24,6 +42,13 @@ register(
         "synthgen.models.cart:CART",
         "Sequential decision trees (synthpop's CART), with privacy guards; the most faithful",
         needs=("sklearn",),
+        options={
+            "min_leaf": "default 50, a tenth of a smaller table",
+            "smoothing": "default 1",
+            "allow_copies": "default: drawn again",
+            "order": "",
+        },
+        fast_params={},
     )
 )
 register(
@@ -33,15 +58,36 @@ register(
         "Conditional tabular GAN (Xu et al. 2019), fast on a CPU, stopped on quality",
         needs=("torch",),
         extra="ctgan",
+        options={
+            "epochs": "",
+            "batch_size": "",
+            "device": "",
+            "early_stop": "",
+            "by": "every training step is told the row's class",
+        },
+        # small networks, batches of 40 of the 400 rows, a larger learning rate: 2,000 steps
+        # (the margins they keep across fit seeds: tests/test_contract.py)
+        fast_params={
+            "epochs": 200,
+            "batch_size": 40,
+            "pac": 4,
+            "lr": 1e-3,
+            "embedding_dim": 32,
+            "generator_dim": (64, 64),
+            "discriminator_dim": (64, 64),
+            "early_stop": False,
+            "threads": 1,
+        },
     )
 )
 
 # SDV's synthesizers as peers (synthgen.models.sdv): SDV's own code and licence, for comparison.
-for _name, _cls, _what in (
-    ("sdv-gaussian-copula", "SdvGaussianCopula", "GaussianCopulaSynthesizer"),
-    ("sdv-ctgan", "SdvCTGAN", "CTGANSynthesizer"),
-    ("sdv-tvae", "SdvTVAE", "TVAESynthesizer"),
-    ("sdv-copulagan", "SdvCopulaGAN", "CopulaGANSynthesizer"),
+# Their options are SDV's, checked against its signature when the model is made.
+for _name, _cls, _what, _fast in (
+    ("sdv-gaussian-copula", "SdvGaussianCopula", "GaussianCopulaSynthesizer", {}),
+    ("sdv-ctgan", "SdvCTGAN", "CTGANSynthesizer", {"epochs": 10}),
+    ("sdv-tvae", "SdvTVAE", "TVAESynthesizer", {"epochs": 10}),
+    ("sdv-copulagan", "SdvCopulaGAN", "CopulaGANSynthesizer", {"epochs": 10}),
 ):
     register(
         ModelInfo(
@@ -51,7 +97,18 @@ for _name, _cls, _what in (
             needs=("sdv",),
             extra="sdv",
             licence="Business Source License 1.1 (SDV)",
+            fast_params=_fast,
         )
     )
+
+
+def __getattr__(name: str) -> Any:
+    # the contract's base class pulls in numpy and pandas: loaded only when asked for
+    if name == "Synthesizer":
+        from synthgen.models.base import Synthesizer
+
+        return Synthesizer
+    raise AttributeError(f"module 'synthgen.models' has no attribute {name!r}")
+
 
 __all__ = ["REGISTRY", "ModelInfo", "Synthesizer", "create", "model_class", "register"]

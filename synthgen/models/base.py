@@ -18,9 +18,7 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -448,46 +446,3 @@ def _reblock(chunks: Iterable[pd.DataFrame], size: int) -> Iterator[pd.DataFrame
                 pending, held = [], 0
     if held:
         yield pd.concat(pending, ignore_index=True)
-
-
-# ---- registry -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    name: str
-    target: str  # "module:Class", imported only when the model is used
-    summary: str
-    needs: tuple[str, ...] = ()  # importable modules the model needs
-    extra: str | None = None  # the pip extra that installs them
-    licence: str = "MIT (synthgen)"
-
-    def available(self) -> bool:
-        return all(importlib.util.find_spec(m) is not None for m in self.needs)
-
-
-REGISTRY: dict[str, ModelInfo] = {}
-
-
-def register(info: ModelInfo) -> None:
-    REGISTRY[info.name] = info
-
-
-def model_class(name: str) -> type[Synthesizer]:
-    """The class registered under `name`; a clear error when unknown or not installed."""
-    info = REGISTRY.get(name)
-    if info is None:
-        raise UsageError(f"unknown model {name!r}; choose one of: {', '.join(REGISTRY)}")
-    if not info.available():
-        raise MissingDependencyError(
-            f"model {name!r} needs {', '.join(info.needs)}: pip install 'synthgen[{info.extra}]'"
-        )
-    module, cls = info.target.split(":")
-    return getattr(importlib.import_module(module), cls)
-
-
-def create(name: str, **params: Any) -> Synthesizer:
-    try:
-        return model_class(name)(**params)
-    except TypeError as exc:
-        raise UsageError(f"model {name!r}: {exc}") from None

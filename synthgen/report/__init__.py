@@ -57,7 +57,7 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """Everything, as JSON values (NaN becomes None)."""
-        from synthgen import __version__
+        from synthgen._version import __version__
 
         return _clean(
             {

@@ -1,5 +1,6 @@
-"""Model files from strangers: damaged, tampered, hostile. Each is refused with one line and exit
-code 4, nothing is written, and loading never unpickles anything."""
+"""The model file (synthgen.modelfile): a valid file loads and round-trips; files from strangers
+(damaged, tampered, hostile) are each refused with one line and exit code 4, nothing is written,
+and loading never unpickles anything."""
 
 from __future__ import annotations
 
