@@ -40,10 +40,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from synthgen.columns import MODULES, Encoded, TableEncoder, as_source_dtype
-from synthgen.columns.base import RowRandom
+from synthgen.columns import KINDS, Encoded, Kind, TableEncoder
+from synthgen.columns.base import Column, RowRandom
 from synthgen.errors import ConditionError, InputError, SynthgenWarning
-from synthgen.schema import Column
 
 if TYPE_CHECKING:
     from synthgen.models.base import Synthesizer
@@ -365,49 +364,53 @@ def _too_rare(model: str, found: int, n: int, drawn: int, accepted: int, label: 
 
 @dataclass
 class _Target:
-    """Where one column lives among the encoded parts."""
+    """Where one column lives among the encoded parts, and what its kind says of its values."""
 
     col: Column
     state: dict[str, Any]
     rare_threshold: int
-    value: int | None = None  # continuous part (numeric, datetime) or discrete part (categories)
+    value: int | None = None  # the part of its values: continuous (numbers, dates) or discrete
     null: int | None = None  # discrete null-indicator part
     cardinality: int = 0
+    continuous: bool = False  # the value part is continuous (a range condition)
+
+    @property
+    def kind(self) -> Kind:
+        return KINDS[self.col.kind]
 
     @property
     def discrete(self) -> bool:
-        return self.col.kind in ("categorical", "boolean")
+        """The value part holds codes (categories, booleans)."""
+        return self.value is not None and not self.continuous
 
     @property
     def null_code(self) -> int | None:
-        if not self.state.get("has_nulls") or not self.discrete:
-            return None
-        if self.col.kind == "boolean":
-            return 2
-        return len(self.state["categories"]) + int(self.state["has_rare"])
+        return self.kind.null_code(self.state) if self.discrete else None
 
     @property
     def rare_code(self) -> int | None:
-        rare = self.col.kind == "categorical" and self.state["has_rare"]
-        return len(self.state["categories"]) if rare else None
+        return self.kind.rare_code(self.state) if self.discrete else None
+
+    def classes(self) -> list[Any]:
+        """The values codes 0, 1, ... write (nulls and the rare pool are not classes)."""
+        return self.kind.classes(self.col, self.state)
 
     def real_range(self) -> tuple[float, float]:
         return float(self.state["min"]), float(self.state["max"])
 
     def grid(self) -> float:
-        return MODULES[self.col.kind].grid(self.state)
+        return self.kind.grid(self.state)
 
     def parse(self, values: Iterable[Any]) -> np.ndarray:
         series = pd.Series(list(values), dtype=object)
+        assert self.kind.parse is not None
         try:
-            return MODULES[self.col.kind].parse_values(series, self.col, self.state)
+            return self.kind.parse(series, self.col, self.state)
         except InputError as exc:
             raise ConditionError(str(exc)) from None
 
     def show(self, value: float) -> str:
-        if self.col.kind == "datetime":
-            return str(pd.Timestamp(value, unit="s"))
-        return f"{value:g}"
+        return self.kind.show(value)
 
     def valid_codes(self) -> np.ndarray:
         """Codes that decode to a value the model can write as asked: not null, not the rare pool
@@ -425,9 +428,9 @@ def targets(encoder: TableEncoder) -> dict[str, _Target]:
     ci = di = 0
     for col, state in zip(encoder.schema.columns, encoder.states):
         target = _Target(col, state, encoder.rare_threshold)
-        for part in MODULES[col.kind].parts(col.name, state):
+        for part in KINDS[col.kind].parts(col.name, state):
             if part.continuous:
-                target.value = ci
+                target.value, target.continuous = ci, True
                 ci += 1
             elif part.name != col.name:
                 target.null = di
@@ -440,11 +443,7 @@ def targets(encoder: TableEncoder) -> dict[str, _Target]:
 
 
 def _ranges(encoder: TableEncoder, found: dict[str, _Target]) -> dict[int, tuple[float, float]]:
-    return {
-        t.value: t.real_range()
-        for t in found.values()
-        if t.value is not None and not t.discrete and t.col.kind in ("numeric", "datetime")
-    }
+    return {t.value: t.real_range() for t in found.values() if t.continuous}
 
 
 def _snap(value: float, unit: float, up: bool) -> float:
@@ -531,31 +530,7 @@ def merge(current: pd.Series, values: pd.Series, mask: np.ndarray) -> pd.Series:
 def output_values(target: _Target, parsed: np.ndarray, raw: pd.Series | None) -> pd.Series:
     """Values as decoding would write them (types, date format), from parsed ones; where the
     output is text and `raw` is given, the raw values themselves (a given cell stays as written)."""
-    col, state = target.col, target.state
-    rows = RowRandom(0, 0, len(parsed))
-    free = {"has_nulls": False, "min": -math.inf, "max": math.inf}
-    if col.kind == "numeric":
-        whole = bool(state["integer"]) and bool(np.all(parsed == np.round(parsed)))
-        exact = {
-            **state,
-            **free,
-            "integer": whole,
-            "decimals": None if raw is not None else state["decimals"],
-        }
-        return as_source_dtype(MODULES["numeric"].decode([parsed], col, exact, rows), col)
-    if col.kind == "datetime" and (state["typed"] or raw is None):
-        exact = {**state, **free, "resolution": 1e-6 if raw is not None else state["resolution"]}
-        return as_source_dtype(MODULES["datetime"].decode([parsed], col, exact, rows), col)
-    if col.kind == "boolean" and state["typed"]:
-        return as_source_dtype(pd.Series(parsed == 1), col)
-    if col.kind == "boolean" and raw is None:
-        return pd.Series(np.where(parsed == 1, col.true_value, col.false_value), dtype=object)
-    assert raw is not None
-    if col.kind == "id" and col.pattern == "integer":
-        numbers = pd.to_numeric(raw.astype(str).str.strip(), errors="coerce")
-        if numbers.notna().all() and (numbers % 1 == 0).all():
-            return pd.Series(numbers.to_numpy(dtype=np.int64))
-    return pd.Series(raw.to_numpy(dtype=object), dtype=object)
+    return target.kind.written(parsed, raw, target.col, target.state)
 
 
 def where_constraints(
@@ -578,18 +553,17 @@ def where_constraints(
         by_column.setdefault(cond.column, []).append(cond)
     for name, conds in by_column.items():
         target = found[name]
-        kind = target.col.kind
-        if kind in ("numeric", "datetime"):
+        if target.continuous:
             _continuous(target, conds, allow_unseen, out, fixes, notes)
         elif target.discrete:
             _discrete(target, conds, allow_unseen, out, fixes, notes)
-        elif kind == "constant":
-            _constant(target, conds, allow_unseen, fixes, notes)
-        else:
+        elif target.kind.apart:
             raise ConditionError(
-                f"{conds[0].text}: {name!r} is a {kind} column, generated apart from the model; "
-                "it can't be a condition"
+                f"{conds[0].text}: {name!r} is a {target.col.kind} column, generated apart from "
+                "the model; it can't be a condition"
             )
+        else:
+            _constant(target, conds, allow_unseen, fixes, notes)
         if target.null is not None:
             out.allowed[target.null] = np.array([[True, False]])
     return out, fixes, notes
@@ -637,10 +611,10 @@ def _discrete(target, conds, allow_unseen, out, fixes, notes) -> None:
                 f"{cond.text}: {target.col.name!r} is {target.col.kind}; use =, != or in"
             )
         codes = target.parse(cond.values)
-        if target.col.kind == "boolean" and (codes < 0).any():
+        choices = target.kind.choices(target.col)
+        if choices is not None and (codes < 0).any():
             raise ConditionError(
-                f"{cond.text}: {target.col.name!r} is boolean; write {target.col.true_value} or "
-                f"{target.col.false_value}"
+                f"{cond.text}: {target.col.name!r} is {target.col.kind}; write {choices}"
             )
         if cond.op == "!=":
             allowed &= ~np.isin(np.arange(target.cardinality), codes)
@@ -648,12 +622,13 @@ def _discrete(target, conds, allow_unseen, out, fixes, notes) -> None:
         wanted = np.isin(np.arange(target.cardinality), codes[codes >= 0])
         unseen = [v for v, c in zip(cond.values, codes) if c < 0]
         if unseen:
-            known = ", ".join(repr(c) for c in target.state["categories"][:8])
+            classes = target.classes()
+            known = ", ".join(repr(c) for c in classes[:8])
             if not allow_unseen:
                 raise ConditionError(
                     f"{cond.text}: {unseen[0]!r} is not a category the model can write (never "
                     f"seen in training, or in fewer than {target.rare_threshold} "
-                    f"rows and suppressed); known: {known}{'...' if len(target.state['categories']) > 8 else ''}; "
+                    f"rows and suppressed); known: {known}{'...' if len(classes) > 8 else ''}; "
                     f"{_unseen_hint()}"
                 )
             if target.rare_code is not None:
@@ -662,7 +637,7 @@ def _discrete(target, conds, allow_unseen, out, fixes, notes) -> None:
                 wanted = target.valid_codes()
             if target.rare_code is not None:
                 allowed[target.rare_code] = True
-            seen = [target.state["categories"][c] for c in codes if c >= 0]
+            seen = [classes[c] for c in codes if c >= 0]
             fixes.append(Fix(target.col.name, seen=seen, unseen=unseen))
             pool = "the pooled rare categories" if target.rare_code is not None else "any category"
             notes.append(
@@ -706,10 +681,7 @@ def balance_classes(encoder: TableEncoder, column: str) -> list[Condition]:
             f"--balance {column}: {column!r} is {target.col.kind}; balance needs a categorical "
             "or boolean column"
         )
-    if target.col.kind == "boolean":
-        values = [target.col.false_value, target.col.true_value]
-    else:
-        values = list(target.state["categories"])
+    values = list(target.classes())
     if not values:
         raise ConditionError(
             f"--balance {column}: every category of {column!r} is suppressed as rare"
@@ -800,8 +772,7 @@ def fill_constraints(
             if target.discrete:
                 out.allowed[target.value] = np.tile(~_null_mask(target), (n, 1))
             continue
-        kind = target.col.kind
-        if kind in ("numeric", "datetime"):
+        if target.continuous:
             parsed = target.parse(values.where(has, None))
             low, high = target.real_range()
             outside = has & ((parsed < low) | (parsed > high))
@@ -821,9 +792,9 @@ def fill_constraints(
             cells.append((name, has, _filled(output_values(target, parsed[has], values[has]), has)))
         elif target.discrete:
             codes = target.parse(values.where(has, None))
-            if kind == "boolean" and (has & (codes < 0)).any():
+            if target.kind.choices(target.col) is not None and (has & (codes < 0)).any():
                 bad = values[np.flatnonzero(has & (codes < 0))[0]]
-                raise ConditionError(f"column {name!r} is boolean and can't hold {bad!r}")
+                raise ConditionError(f"column {name!r} is {target.col.kind} and can't hold {bad!r}")
             unseen = has & (codes < 0)
             _refuse_unseen(unseen, values, target, first_row, allow_unseen, None)
             mask = np.tile(~_null_mask(target), (n, 1))

@@ -17,13 +17,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from synthgen.columns.base import RowRandom
+from synthgen.columns import KINDS
+from synthgen.columns.base import RowRandom, is_text
+from synthgen.columns.numeric import parse_numbers, read_numbers
 from synthgen.errors import InputError
+
+if TYPE_CHECKING:
+    from synthgen.schema import Schema
 
 #: A column's distinct values are counted exactly while there are at most this many.
 MAX_DISTINCT = 50_000
@@ -71,12 +76,9 @@ class ColumnStats:
             values.dtype
         ):
             x = values.to_numpy(dtype=float)
-        elif values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-            from synthgen.columns.numeric import parse_numbers
-            from synthgen.schema import _read_numbers  # the conventions detection reads
-
+        elif is_text(values):
             text = [str(v).strip() for v in pd.unique(values.to_numpy(dtype=object))]
-            found = _read_numbers(text)  # thousands separators, decimal commas too
+            found = read_numbers(text)  # as detection reads them: thousands separators too
             if found is None:
                 self.word = text[int(np.argmax(np.isnan(parse_numbers(text))))]
                 return
@@ -88,6 +90,11 @@ class ColumnStats:
         if len(x):
             self.low, self.high = min(self.low, x.min()), max(self.high, x.max())
             self.integer = self.integer and bool(np.all(x == np.round(x)))
+
+    def distinct(self) -> pd.Series | None:
+        """The column's distinct non-null values, if they were all counted."""
+        counts = self.counts
+        return None if counts is None else pd.Series(counts.index, dtype=counts.index.dtype)
 
 
 @dataclass
@@ -102,11 +109,6 @@ class StreamStats:
         self.rows += len(chunk)
         for name in chunk.columns:
             self.columns.setdefault(str(name), ColumnStats()).add(chunk[name])
-
-    def exact_values(self, name: str) -> pd.Series | None:
-        """The column's distinct non-null values, if they were all counted."""
-        counts = self.columns[name].counts
-        return None if counts is None else pd.Series(counts.index, dtype=counts.index.dtype)
 
 
 def reservoir_sample(
@@ -207,47 +209,24 @@ class _Held:
         return frame
 
 
-def use_stream_stats(schema: Any, stats: StreamStats, overrides: Any = None) -> list[str]:
+def use_stream_stats(
+    schema: Schema, stats: StreamStats, overrides: Schema | None = None
+) -> list[str]:
     """Correct a schema detected on a sample with the whole table's exact facts: null rates
-    for every column, and for numeric, date and boolean columns whose distinct values were all
-    counted, their bounds, integer flag, decimals, format and spelling (checked against every
-    value: a word in a numeric column is a SchemaError naming it). Facts the user gave in
-    `overrides` are kept. Returns the names of the columns whose values were all counted."""
-    from dataclasses import fields
-
-    from synthgen.schema import Column, refine
-
+    for every column, and the facts each kind reads off its values (`Kind.refine`: for numeric,
+    date and boolean columns whose distinct values were all counted, their bounds, integer flag,
+    decimals, format and spelling, checked against every value; a word in a numeric column is a
+    SchemaError naming it). Facts the user gave in `overrides` are kept. Returns the names of the
+    columns whose values were all counted."""
     given = {c.name: c for c in overrides.columns} if overrides is not None else {}
     exact = []
     for col in schema.columns:
         col_stats = stats.columns[col.name]
         col.null_rate = round(col_stats.nulls / stats.rows, 6) if stats.rows else 0.0
-        values = stats.exact_values(col.name)
-        if values is not None:
+        if col_stats.counts is not None:
             exact.append(col.name)
-            refine(col, values)
-        elif col.kind == "numeric":
-            _use_number_stats(col, col_stats)
+        KINDS[col.kind].refine(col, col_stats)
         override = given.get(col.name)
         if override is not None:
-            for f in fields(Column):
-                value = getattr(override, f.name)
-                if value is not None and f.name != "null_rate":
-                    setattr(col, f.name, value)
+            col.take(override)
     return exact
-
-
-def _use_number_stats(col: Any, stats: ColumnStats) -> None:
-    from synthgen.errors import SchemaError
-    from synthgen.schema import _plain
-
-    if stats.word is not None:
-        raise SchemaError(
-            f"column {col.name!r} holds numbers in the rows sampled but also {stats.word!r}; "
-            "give its kind in a --schema file (e.g. categorical)"
-        )
-    if np.isfinite(stats.low):
-        col.min = _plain(min(stats.low, col.min if col.min is not None else np.inf))
-        col.max = _plain(max(stats.high, col.max if col.max is not None else -np.inf))
-    if col.integer and not stats.integer:
-        col.integer, col.decimals = False, None  # decimals unknown: keep full precision

@@ -1,5 +1,9 @@
-"""One module per column kind, each with the same four functions (fit, parts, encode, decode),
-and the table encoder that runs them over a whole table.
+"""One module per column kind, each closed by a `Kind` record of the same functions (detect,
+fill, fit, parts, encode, decode, typed values, what conditions and the report ask), the registry
+that lists them, and the table encoder that runs them over a whole table.
+
+A new kind is a module here and one entry in `KINDS` below; tests/test_columns.py tests every
+registered kind.
 
 Example:
     >>> import numpy as np, pandas as pd
@@ -14,34 +18,38 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from synthgen.columns import boolean, categorical, constant, datetime, identifier, numeric, text
-from synthgen.columns.base import NULL_SUFFIX, Part, RowRandom
-from synthgen.schema import Column, Schema
+from synthgen.columns.base import (
+    NULL_SUFFIX,
+    Column,
+    Kind,
+    Part,
+    RowRandom,
+    as_source_dtype,
+    register,
+)
 
 if TYPE_CHECKING:
+    from synthgen.schema import Schema
     from synthgen.stream import StreamStats
 
-MODULES: dict[str, ModuleType] = {
-    "numeric": numeric,
-    "categorical": categorical,
-    "boolean": boolean,
-    "datetime": datetime,
-    "id": identifier,
-    "constant": constant,
-    "text": text,
-}
-# Kinds whose values could single out a person when rare.
-_PROTECTED = {"categorical", "text"}
-# Kinds that can decode to a pandas Categorical (few distinct values, no object array).
-_CATEGORY_KINDS = {"categorical", "boolean", "constant"}
-# Kinds whose parts are a function of the value, so counts of distinct values give them exactly.
-_COUNTED_KINDS = {"numeric", "categorical", "boolean", "datetime"}
+#: The column kinds by name, in the order detection asks them: the first that claims a column
+#: has it (`Kind.claims`), so a kind that claims more comes later, and text, which takes what is
+#: left, comes last.
+KINDS: dict[str, Kind] = register(
+    boolean.KIND,
+    constant.KIND,
+    datetime.KIND,
+    identifier.KIND,
+    numeric.KIND,
+    categorical.KIND,
+    text.KIND,
+)
 
 
 @dataclass
@@ -69,25 +77,8 @@ class Encoded:
         return cls(cont, disc, n_rows)
 
 
-def as_source_dtype(values: pd.Series, col: Column) -> pd.Series:
-    """Decoded values in the dtype the column came in, for a typed input (an int64 constant,
-    datetime64[ns] dates, a nullable boolean); text input keeps what decoding gives.
-
-    Example:
-        >>> as_source_dtype(pd.Series([7, 7], dtype=object), Column("x", "constant", source_dtype="int64")).dtype
-        dtype('int64')
-    """
-    source = col.source_dtype
-    if source in (None, "text") or str(values.dtype) == source:
-        return values
-    try:
-        return values.astype(source)
-    except (TypeError, ValueError, OverflowError):
-        return values  # a dtype that can't hold them: the decoded values are still right
-
-
 class TableEncoder:
-    """Fits every column module on a table; encodes tables to parts and decodes parts to tables."""
+    """Fits every column kind on a table; encodes tables to parts and decodes parts to tables."""
 
     def __init__(self, schema: Schema, rare_threshold: int = 5):
         self.schema = schema
@@ -101,24 +92,10 @@ class TableEncoder:
         `table` is a sample of), nulls and category frequencies come from the whole table."""
         self.states = []
         for col in self.schema.columns:
-            module = MODULES[col.kind]
-            values = table[col.name]
-            counts = stream.columns[col.name].counts if stream is not None else None
-            if col.kind == "categorical" and counts is not None:
-                ranked = counts.sort_values(ascending=False, kind="stable").to_dict()
-                state = categorical.fit_counts(ranked, col, rare_threshold=self.rare_threshold)
-                state["has_nulls"] = stream.columns[col.name].nulls > 0
-                state["pandas_categorical"] = isinstance(values.dtype, pd.CategoricalDtype)
-            elif col.kind in _PROTECTED:
-                state = module.fit(values, col, rare_threshold=self.rare_threshold)
-            else:
-                state = module.fit(values, col)
-            if stream is not None and "has_nulls" in state:
-                # nulls too rare to be in the sample still get their share of the output
-                state["has_nulls"] = state["has_nulls"] or (
-                    stream.columns[col.name].nulls > 0
-                    and (col.kind != "constant" or col.value is not None)
-                )
+            counted = stream.columns[col.name] if stream is not None else None
+            state = KINDS[col.kind].fit(
+                table[col.name], col, rare_threshold=self.rare_threshold, counted=counted
+            )
             self.states.append(state)
         return self
 
@@ -129,15 +106,15 @@ class TableEncoder:
         rng = np.random.default_rng(0)  # encoding distinct values draws nothing that is kept
         out: list[tuple[np.ndarray, np.ndarray] | None] = []
         for col, state in zip(self.schema.columns, self.states):
-            module = MODULES[col.kind]
+            kind = KINDS[col.kind]
             stats = stream.columns[col.name]
-            parts = module.parts(col.name, state)
-            if stats.counts is not None and col.kind in _COUNTED_KINDS:
+            parts = kind.parts(col.name, state)
+            if stats.counts is not None and kind.exact_from_counts:
                 # every distinct value once, and a null if there were any, weighted by rows
                 real = len(stats.counts)
                 values = pd.Series(stats.counts.index).reindex(range(real + (stats.nulls > 0)))
                 weights = np.append(stats.counts.to_numpy(dtype=float), stats.nulls)
-                for part, codes in zip(parts, module.encode(values, col, state, rng)):
+                for part, codes in zip(parts, kind.encode(values, col, state, rng)):
                     if part.continuous:  # the null's placeholder value is no real value
                         out.append((codes[:real], weights[:real]))
                     else:
@@ -155,7 +132,7 @@ class TableEncoder:
     def parts(self) -> list[Part]:
         out: list[Part] = []
         for col, state in zip(self.schema.columns, self.states):
-            out.extend(MODULES[col.kind].parts(col.name, state))
+            out.extend(KINDS[col.kind].parts(col.name, state))
         return out
 
     @property
@@ -170,7 +147,7 @@ class TableEncoder:
         arrays = (
             array
             for col, state in zip(self.schema.columns, self.states)
-            for array in MODULES[col.kind].encode(table[col.name], col, state, rng)
+            for array in KINDS[col.kind].encode(table[col.name], col, state, rng)
         )
         return Encoded.from_parts(self.parts, arrays, len(table))
 
@@ -194,17 +171,16 @@ class TableEncoder:
         ci = di = 0
         columns = {}
         for i, (col, state) in enumerate(zip(self.schema.columns, self.states)):
-            module = MODULES[col.kind]
+            kind = KINDS[col.kind]
             arrays = []
-            for part in module.parts(col.name, state):
+            for part in kind.parts(col.name, state):
                 if part.continuous:
                     arrays.append(encoded.continuous[:, ci])
                     ci += 1
                 else:
                     arrays.append(encoded.discrete[:, di])
                     di += 1
-            options = {"as_category": True} if categorical and col.kind in _CATEGORY_KINDS else {}
-            values = module.decode(arrays, col, state, rows.child(i), **options)
+            values = kind.decode(arrays, col, state, rows.child(i), as_category=categorical)
             if not isinstance(values.dtype, pd.CategoricalDtype):  # one asked for stays one
                 values = as_source_dtype(values, col)
             columns[col.name] = values
@@ -233,4 +209,4 @@ class TableEncoder:
         return enc
 
 
-__all__ = ["Column", "Encoded", "MODULES", "Part", "TableEncoder"]
+__all__ = ["Column", "Encoded", "KINDS", "Kind", "Part", "TableEncoder", "as_source_dtype"]

@@ -1,9 +1,11 @@
 """Categorical columns, with rare-category protection.
 
-Codes: 0..K-1 for the categories safe to share (most frequent first, or the schema's order), then
-one code for all rare categories (fewer rows than the threshold), then one for null. A rare code
-decodes to a draw from the shared categories, so a rare value is never written and no category is
-ever invented; only the count of what was suppressed is kept, never the values.
+Detected from a pandas Categorical, any other typed column that is not numbers or dates, or text
+whose values repeat (few distinct ones, or short labels). Codes: 0..K-1 for the categories safe to
+share (most frequent first, or the schema's order), then one code for all rare categories (fewer
+rows than the threshold; `rare_code`), then one for null (`null_code`). A rare code decodes to a
+draw from the shared categories, so a rare value is never written and no category is ever
+invented; only the count of what was suppressed is kept, never the values.
 """
 
 from __future__ import annotations
@@ -13,22 +15,47 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthgen.columns.base import Part, RowRandom, null_mask
+from synthgen.columns.base import (
+    Column,
+    Counted,
+    Evidence,
+    Kind,
+    Part,
+    RowRandom,
+    as_keys,
+    has_nulls,
+    null_mask,
+)
 from synthgen.errors import InputError
-from synthgen.schema import Column
+
+#: What a rare category becomes on its way to a peer library (SDV): the peer learns how often "some
+#: rare value" occurs, and decoding replaces it by a shared category, as for synthgen's models.
+RARE_PLACEHOLDER = "\x1frare"
 
 
-def _key(values: pd.Series) -> pd.Series:
-    """Values as comparable keys (typed values stay typed, text stays exactly as written)."""
-    return values.astype(object).where(values.notna(), None)
+def claims(ev: Evidence) -> bool:
+    """Any typed column the kinds before did not claim (a pandas Categorical, objects); text
+    whose values repeat, unless most rows hold values seen in a handful of rows."""
+    if ev.text is None:
+        return True
+    return not ev.mostly_one_offs and ev.repeats
 
 
-def fit(values: pd.Series, col: Column, rare_threshold: int = 0) -> dict[str, Any]:
-    keys = _key(values)
-    # a dict: looking 50,000 categories up in a Series one by one takes seconds
-    counts = keys.value_counts(dropna=True, sort=True).to_dict()
+def fit(
+    values: pd.Series,
+    col: Column,
+    rare_threshold: int = 0,
+    counted: Counted | None = None,
+) -> dict[str, Any]:
+    """The categories and their frequencies; with `counted` (the whole table's counts of a
+    sample's column) the frequencies, and so the rare ones, of every row."""
+    if counted is not None and counted.counts is not None:
+        counts = counted.counts.sort_values(ascending=False, kind="stable").to_dict()
+    else:
+        # a dict: looking 50,000 categories up in a Series one by one takes seconds
+        counts = as_keys(values).value_counts(dropna=True, sort=True).to_dict()
     state = fit_counts(counts, col, rare_threshold)
-    state["has_nulls"] = bool(null_mask(values).any())
+    state["has_nulls"] = has_nulls(values, counted)
     state["pandas_categorical"] = isinstance(values.dtype, pd.CategoricalDtype)
     return state
 
@@ -60,18 +87,28 @@ def _cardinality(state: dict[str, Any]) -> int:
     return len(state["categories"]) + int(state["has_rare"]) + int(state["has_nulls"])
 
 
+def rare_code(state: dict[str, Any]) -> int | None:
+    """The code all rare (or unseen) categories share, if any were rare."""
+    return len(state["categories"]) if state["has_rare"] else None
+
+
+def null_code(state: dict[str, Any]) -> int | None:
+    """The code of null, if the column has nulls."""
+    return len(state["categories"]) + int(state["has_rare"]) if state["has_nulls"] else None
+
+
 def parts(name: str, state: dict[str, Any]) -> list[Part]:
     return [Part(name, _cardinality(state))]
 
 
 def encode(values: pd.Series, col: Column, state: dict[str, Any], rng: np.random.Generator) -> list:
-    keys = _key(values)
+    keys = as_keys(values)
     k = len(state["categories"])
     codes = _index(state["categories"]).get_indexer(keys).astype(np.int64)
     missing = null_mask(keys)
     codes[(codes < 0) & ~missing] = k  # rare (or unseen) values share the rare code
     if state["has_nulls"]:
-        codes[missing] = k + int(state["has_rare"])
+        codes[missing] = null_code(state)
     return [codes]
 
 
@@ -104,7 +141,7 @@ def decode(
             if len(where):
                 codes[where] = rows.take(where).choice(state["probabilities"])
         if state["has_nulls"]:
-            codes[codes == k + int(state["has_rare"])] = -1
+            codes[codes == null_code(state)] = -1
     if as_category or state["pandas_categorical"]:
         dtype = pd.CategoricalDtype(_index(state["categories"]), ordered=bool(col.ordered))
         return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype, validate=False))
@@ -124,7 +161,7 @@ def parse_values(values: pd.Series, col: Column, state: dict[str, Any]) -> np.nd
     for i, c in enumerate(categories):
         for level, key in enumerate((str(c).strip(), str(c).strip().casefold())):
             loose[level][key] = -3 if key in loose[level] else i
-    keys = _key(values)
+    keys = as_keys(values)
     out = np.full(len(keys), -2, dtype=np.int64)
     for i, value in enumerate(keys):
         if value is None:
@@ -150,3 +187,32 @@ def _hashable(value: Any) -> bool:
     except TypeError:
         return False
     return True
+
+
+def to_peer(values: pd.Series, col: Column, state: dict[str, Any]) -> np.ndarray:
+    """The keys a peer library learns: rare categories as one `RARE_PLACEHOLDER`, never as
+    themselves, so the peer's saved model cannot hold them either."""
+    keys = as_keys(values)
+    if state["has_rare"]:
+        keys = keys.where(keys.isin(state["categories"]) | keys.isna(), RARE_PLACEHOLDER)
+    return keys.to_numpy()
+
+
+KIND = Kind(
+    name="categorical",
+    claims=claims,
+    fit=fit,
+    parts=parts,
+    encode=encode,
+    decode=decode,
+    exact_from_counts=True,
+    typed=lambda values, col: as_keys(values),
+    parse=parse_values,
+    null_code=null_code,
+    rare_code=rare_code,
+    classes=lambda col, state: state["categories"],
+    shape="discrete",
+    rare_check="codes",
+    sdtype="categorical",
+    to_peer=to_peer,
+)

@@ -1,4 +1,7 @@
-"""Constant columns: one value, and nulls (whose pattern takes part in the model)."""
+"""Constant columns: one value, and nulls (whose pattern takes part in the model).
+
+Detected where a column has one distinct value (or none: a column of nulls only).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,40 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthgen.columns.base import NULL_SUFFIX, Part, RowRandom, null_mask
-from synthgen.schema import Column
+from synthgen.columns.base import (
+    NULL_SUFFIX,
+    Column,
+    Counted,
+    Evidence,
+    Kind,
+    Part,
+    RowRandom,
+    has_nulls,
+    null_mask,
+)
 
 
-def fit(values: pd.Series, col: Column) -> dict[str, Any]:
-    return {"has_nulls": bool(null_mask(values).any()) and col.value is not None}
+def claims(ev: Evidence) -> bool:
+    """One distinct value."""
+    return ev.n_unique == 1
+
+
+def fill(col: Column, values: pd.Series, ev: Evidence) -> None:
+    """The value, as JSON holds it: a date (or any other object) as its text, which decoding
+    puts back into the column's dtype."""
+    first = values.iloc[0]
+    value = first.item() if isinstance(first, np.generic) else first
+    col.value = value if isinstance(value, (bool, int, float, str)) else str(value)
+
+
+def fit(
+    values: pd.Series,
+    col: Column,
+    rare_threshold: int = 0,
+    counted: Counted | None = None,
+) -> dict[str, Any]:
+    # a null indicator only beside a value: a column of nulls only is all null anyway
+    return {"has_nulls": has_nulls(values, counted) and col.value is not None}
 
 
 def parts(name: str, state: dict[str, Any]) -> list[Part]:
@@ -41,3 +72,16 @@ def decode(
     if state["has_nulls"]:
         out[arrays[0].astype(bool)] = None
     return pd.Series(out, dtype=object)
+
+
+KIND = Kind(
+    name="constant",
+    claims=claims,
+    fill=fill,
+    fit=fit,
+    parts=parts,
+    encode=encode,
+    decode=decode,
+    shape="discrete",
+    rare_check="codes",
+)

@@ -1,23 +1,67 @@
 """Datetime columns: kept as seconds since 1970 (any year, not only pandas' 1677-2262), written
 back in the format they were read in, with their timezone.
 
-Encoded like a number (continuous part + null indicator); decoding rounds to the column's
-resolution (days, seconds or microseconds) and formats with vectorised numpy string operations.
+Detected from a datetime dtype, from text whose every value reads in one of `DATETIME_FORMATS`,
+or from integers written yyyymmdd. Encoded like a number (continuous part +
+null indicator); decoding rounds to the column's resolution (days, seconds or microseconds) and
+formats with vectorised numpy string operations.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from synthgen.columns import numeric
-from synthgen.columns.base import Part, RowRandom, null_mask
-from synthgen.errors import InputError
-from synthgen.schema import Column
+from synthgen.columns.base import (
+    Column,
+    Counted,
+    Evidence,
+    Kind,
+    Part,
+    RowRandom,
+    as_given,
+    has_nulls,
+    is_text,
+    null_mask,
+    refill,
+)
+from synthgen.errors import InputError, SchemaError
 
+# Date and time formats tried in order; the first under which every value parses wins.
+DATETIME_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%d %H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%S.%f%z",
+    "%Y/%m/%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%m/%d/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M",
+    "%d-%b-%Y",
+    "%b %d, %Y",
+    "%d %b %Y",
+    "%Y%m%d",
+)
+_DIGIT = re.compile(r"\d")
+# Seconds since 1970 that datetime64[ns] can hold (about 1677-09-22 to 2262-04-11).
+_NS_SECONDS = (np.iinfo(np.int64).max // 10**9) - 1
 _EPOCH = datetime(1970, 1, 1)
 _MONTHS = np.array(
     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -105,6 +149,69 @@ def to_seconds(values: pd.Series, col: Column) -> np.ndarray:
     return parse_text(values, col.format, col.name)
 
 
+def guess_format(text: pd.Series) -> str | None:
+    """The first of `DATETIME_FORMATS` that reads every value (of the first 500 distinct ones).
+
+    Example:
+        >>> guess_format(pd.Series(["31/01/2024", "01/02/2024"]))
+        '%d/%m/%Y'
+    """
+    sample = text.drop_duplicates()
+    sample = sample.iloc[:500] if len(sample) > 500 else sample
+    if not len(sample) or not _DIGIT.search(str(sample.iloc[0])):
+        return None  # every format has digits: words are no dates, whatever the format
+    for fmt in DATETIME_FORMATS:
+        if fmt == "%Y%m%d" and not sample.str.match(r"^(1[5-9]|2[01])\d{2}[01]\d[0-3]\d$").all():
+            continue
+        try:
+            for value in sample:
+                datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return fmt
+    return None
+
+
+def _yyyymmdd(text: list[str]) -> bool:
+    """Integer-coded dates (20240131): eight digits that all read as dates."""
+    return (
+        all(len(t) == 8 and t.isdigit() for t in text)
+        and guess_format(pd.Series(text, dtype=object)) == "%Y%m%d"
+    )
+
+
+def claims(ev: Evidence) -> bool:
+    """Dates: a datetime dtype, integers written yyyymmdd, or text (not numbers) in a known
+    date format."""
+    if ev.stripped is None:
+        return pd.api.types.is_datetime64_any_dtype(ev.values.dtype)
+    found = numeric.numbers_of(ev)
+    if found is not None and found.integer and found.thousands is None and _yyyymmdd(ev.stripped):
+        return True
+    if numeric.holds(ev):
+        return False
+    return guess_format(pd.Series(ev.stripped, dtype=object)) is not None
+
+
+def fill(col: Column, values: pd.Series, ev: Evidence) -> None:
+    """The format (unless given) or the timezone of a datetime dtype, and the bounds."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        tz = getattr(values.dtype, "tz", None)
+        col.timezone = str(tz) if tz is not None else None
+        epoch = to_seconds(values, col)
+    else:
+        text = values.astype(str).str.strip()
+        if col.format is None:
+            col.format = guess_format(text)
+        if col.format is None:
+            raise SchemaError(
+                f"column {col.name!r} is datetime but its values match no known format; "
+                'give one in the schema, e.g. "format": "%d/%m/%Y"'
+            )
+        epoch = parse_text(text, col.format, col.name)
+    col.min, col.max = numeric.plain(np.nanmin(epoch)), numeric.plain(np.nanmax(epoch))
+
+
 def _resolution(seconds: np.ndarray) -> float:
     finite = seconds[np.isfinite(seconds)]
     if not len(finite) or np.all(finite % 86400 == 0):
@@ -114,7 +221,12 @@ def _resolution(seconds: np.ndarray) -> float:
     return 1e-6
 
 
-def fit(values: pd.Series, col: Column) -> dict[str, Any]:
+def fit(
+    values: pd.Series,
+    col: Column,
+    rare_threshold: int = 0,
+    counted: Counted | None = None,
+) -> dict[str, Any]:
     seconds = to_seconds(values, col)
     missing = np.isnan(seconds)
     finite = seconds[~missing]
@@ -124,7 +236,7 @@ def fit(values: pd.Series, col: Column) -> dict[str, Any]:
     return {
         "min": float(low),
         "max": float(high),
-        "has_nulls": bool(missing.any()),
+        "has_nulls": has_nulls(values, counted),
         "resolution": _resolution(seconds),
         "offset": _offset(values, col.format) if col.format else 0,
         "typed": col.format is None,
@@ -141,7 +253,11 @@ def encode(values: pd.Series, col: Column, state: dict[str, Any], rng: np.random
 
 
 def decode(
-    arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom
+    arrays: list[np.ndarray],
+    col: Column,
+    state: dict[str, Any],
+    rows: RowRandom,
+    as_category: bool = False,
 ) -> pd.Series:
     x, missing = numeric.decode_continuous(arrays, state)
     res = state["resolution"]
@@ -250,3 +366,66 @@ def parse_values(values: pd.Series, col: Column, state: dict[str, Any]) -> np.nd
 def grid(state: dict[str, Any]) -> float:
     """The spacing (seconds) of the dates decoding writes; 0 below a second."""
     return float(state["resolution"]) if state["resolution"] >= 1 else 0.0
+
+
+def typed(values: pd.Series, col: Column) -> pd.Series:
+    """datetime64[ns], naive UTC; float seconds since 1970 outside pandas' 1677-2262."""
+    seconds = to_seconds(values, col)
+    finite = seconds[np.isfinite(seconds)]
+    if len(finite) and np.abs(finite).max() > _NS_SECONDS:
+        return pd.Series(seconds, index=values.index, name=values.name)
+    micros = np.rint(np.nan_to_num(seconds) * 1e6).astype(np.int64)
+    stamps = micros.astype("datetime64[us]").astype("datetime64[ns]")
+    stamps[np.isnan(seconds)] = np.datetime64("NaT")
+    return pd.Series(stamps, index=values.index, name=values.name)
+
+
+def compared(values: pd.Series, col: Column) -> tuple[np.ndarray, bool]:
+    """Seconds since 1970, as the report compares dates."""
+    return to_seconds(values, col), is_text(values)
+
+
+def show(value: float) -> str:
+    """Seconds since 1970 as a message writes a date."""
+    return str(pd.Timestamp(value, unit="s"))
+
+
+def written(
+    parsed: np.ndarray, raw: pd.Series | None, col: Column, state: dict[str, Any]
+) -> pd.Series:
+    """Dates as decoding writes them (given cells to the microsecond); given text as given."""
+    if not (state["typed"] or raw is None):
+        return as_given(parsed, raw, col, state)
+    resolution = 1e-6 if raw is not None else state["resolution"]
+    return numeric.decode_exactly(decode, parsed, col, state, resolution=resolution)
+
+
+def from_peer(
+    values: pd.Series, col: Column, state: dict[str, Any], rng: np.random.Generator
+) -> list[np.ndarray]:
+    """A peer's dates as parts: dates outside pandas' range went to it as seconds since 1970."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return encode(values, col, state, rng)
+    return numeric.encode_continuous(numeric.to_float(values, col.name), state, rng)
+
+
+KIND = Kind(
+    name="datetime",
+    claims=claims,
+    fill=fill,
+    refine=partial(refill, fill),
+    fit=fit,
+    parts=parts,
+    encode=encode,
+    decode=decode,
+    exact_from_counts=True,
+    typed=typed,
+    parse=parse_values,
+    grid=grid,
+    show=show,
+    written=written,
+    shape="continuous",
+    compared=compared,
+    sdtype="datetime",
+    from_peer=from_peer,
+)

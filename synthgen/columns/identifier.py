@@ -1,6 +1,8 @@
 """Key-like columns (unique values): new keys of the same shape, never a real one.
 
-Integer keys continue after the real maximum. Text keys follow the most common shape of the real
+Detected from unique integers named like a key or running as a near-contiguous sequence, and from
+text without spaces that is neither numbers, dates nor categories. Integer keys continue after the
+real maximum. Text keys follow the most common shape of the real
 ones ("AB-1234" -> "AA-9999": A letter, 9 digit, other characters kept), drawn through a bijection
 of the row number, so they are unique across chunks and reproducible without storing real keys.
 """
@@ -14,9 +16,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthgen.columns.base import NULL_SUFFIX, Part, RowRandom, null_mask
-from synthgen.schema import Column
+from synthgen.columns import numeric
+from synthgen.columns.base import (
+    NULL_SUFFIX,
+    Column,
+    Counted,
+    Evidence,
+    Kind,
+    Part,
+    RowRandom,
+    as_given,
+    has_nulls,
+    is_text,
+    null_mask,
+)
 
+_ID_NAME = re.compile(r"(^|[_\s-])(id|key|uuid|guid|code)$|^id[_\s-]|(?<=[a-z])Id$|ID$", re.I)
+_INTEGER = re.compile(r"^[+-]?\d+$")
+# Integers beyond int64 can't be decoded as integers: such keys get a pattern of digits.
+_INT64 = 2.0**63
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _DIGITS = np.array(list("0123456789"))
 _UPPER = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
@@ -36,9 +54,54 @@ def shape_of(values: pd.Series) -> str:
     return str(shapes.value_counts().index[0])
 
 
-def fit(values: pd.Series, col: Column) -> dict[str, Any]:
-    text = values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
-    return {"has_nulls": bool(null_mask(values).any()), "typed": not text}
+def _looks_like_id(name: str, values: pd.Series, n_unique: int, n_rows: int) -> bool:
+    """Unique integers that are named like a key or run as a near-contiguous sequence."""
+    if n_unique != n_rows or n_rows < 20:
+        return False
+    if _ID_NAME.search(name):
+        return True
+    span = float(values.max()) - float(values.min()) + 1
+    return span <= 1.05 * len(values)
+
+
+def claims(ev: Evidence) -> bool:
+    """Unique integers named like a key or running 1..n; text without spaces, at most 64
+    characters, that is not numbers, dates or repeating categories (codes, keys)."""
+    n_rows = len(ev.values)
+    if ev.text is None:
+        integers = pd.api.types.is_integer_dtype(ev.values.dtype)
+        return integers and _looks_like_id(ev.name, ev.values, ev.n_unique, n_rows)
+    if numeric.holds(ev):
+        found = numeric.numbers_of(ev)
+        assert found is not None
+        return found.integer and _looks_like_id(
+            ev.name, pd.Series(found.numbers), ev.n_unique, n_rows
+        )
+    return not ev.has_space and (ev.mostly_one_offs or not (ev.repeats or ev.long))
+
+
+def fill(col: Column, values: pd.Series, ev: Evidence) -> None:
+    """The shape of the keys: integers (and their bounds), a uuid, or a pattern like AA-9999."""
+    if ev.stripped is None:
+        ints = values.tolist() if pd.api.types.is_integer_dtype(values.dtype) else None
+    elif all(_INTEGER.match(t) for t in ev.stripped):
+        ints = [int(t) for t in ev.stripped]  # exact, also past 2**53
+    else:
+        ints = None
+    if ints is not None and -_INT64 <= min(ints) and max(ints) < _INT64:
+        col.pattern = "integer"
+        col.min, col.max = int(min(ints)), int(max(ints))
+    else:  # words, or integers too long for int64 (card numbers): new keys of the same shape
+        col.pattern = shape_of(values.astype(str))
+
+
+def fit(
+    values: pd.Series,
+    col: Column,
+    rare_threshold: int = 0,
+    counted: Counted | None = None,
+) -> dict[str, Any]:
+    return {"has_nulls": has_nulls(values, counted), "typed": not is_text(values)}
 
 
 def parts(name: str, state: dict[str, Any]) -> list[Part]:
@@ -98,7 +161,11 @@ def generate(col: Column, rows: RowRandom) -> np.ndarray:
 
 
 def decode(
-    arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom
+    arrays: list[np.ndarray],
+    col: Column,
+    state: dict[str, Any],
+    rows: RowRandom,
+    as_category: bool = False,
 ) -> pd.Series:
     keys = generate(col, rows)
     missing = arrays[0].astype(bool) if state["has_nulls"] else np.zeros(rows.n, dtype=bool)
@@ -109,3 +176,28 @@ def decode(
     keys = keys.astype(object)
     keys[missing] = None
     return pd.Series(keys, dtype=object)
+
+
+def written(
+    parsed: np.ndarray, raw: pd.Series | None, col: Column, state: dict[str, Any]
+) -> pd.Series:
+    """Given integer keys as integers (as decoding writes them); other keys as given."""
+    assert raw is not None
+    if col.pattern == "integer":
+        numbers = pd.to_numeric(raw.astype(str).str.strip(), errors="coerce")
+        if numbers.notna().all() and (numbers % 1 == 0).all():
+            return pd.Series(numbers.to_numpy(dtype=np.int64))
+    return as_given(parsed, raw, col, state)
+
+
+KIND = Kind(
+    name="id",
+    claims=claims,
+    fill=fill,
+    fit=fit,
+    parts=parts,
+    encode=encode,
+    decode=decode,
+    written=written,
+    apart=True,
+)

@@ -1,19 +1,37 @@
 """Numeric columns: integers and floats, with their decimals, bounds and nulls.
 
-Encoded as one continuous part (nulls filled by draws from observed values) plus, when the column
-has nulls, a discrete null indicator that takes part in the model's dependence.
+Detected where every value is a number (typed, or text written as "1,234.5" or "1.234,5"), unless
+integers are past int64. Encoded as one continuous part (nulls filled by draws from observed
+values) plus, when the column has nulls, a discrete null indicator that takes part in the model's
+dependence.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+import re
+from collections.abc import Callable
+from itertools import repeat
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from synthgen.columns.base import NULL_SUFFIX, Part, RowRandom, fill_from_observed, null_mask
-from synthgen.errors import InputError
-from synthgen.schema import Column
+from synthgen.columns.base import (
+    NULL_SUFFIX,
+    Column,
+    Counted,
+    Evidence,
+    Kind,
+    Part,
+    RowRandom,
+    as_source_dtype,
+    fill_from_observed,
+    has_nulls,
+    is_text,
+    refill,
+)
+from synthgen.errors import InputError, SchemaError
 
 
 def to_float(values: pd.Series, col: Column | str) -> np.ndarray:
@@ -72,6 +90,210 @@ def parse_numbers(
 _INT64 = 2.0**63
 
 
+# Numbers written with a thousands separator, keyed by (separator, decimal mark): "1,234.5" and
+# "1.234,5". Each value must match, except that with "," separators a plain number ("12.5") is
+# fine too. Plain numbers ("-1.5e3", "inf") are whatever pandas.to_numeric reads.
+_GROUPED = {
+    (",", None): re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"),
+    (".", ","): re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"),
+}
+
+
+def read_numbers(
+    text: list[str], decimal: str | None = None
+) -> tuple[np.ndarray, str | None, str | None] | None:
+    """(floats, thousands separator, decimal mark) when every stripped text is a number written
+    one way; None when not. `decimal` "," tries "1.234,5" first, "." never tries it, None tries
+    plain, then "1,234.5", then "1.234,5" (so "1,234" reads as 1234, and "1,5" as 1.5).
+
+    Example:
+        >>> read_numbers(["1,5", "12"])
+        (array([ 1.5, 12. ]), None, ',')
+    """
+    plain = parse_numbers(text)
+    styles: list[tuple[str | None, str | None]] = [(None, None), (",", None), (".", ",")]
+    if decimal == ",":
+        styles = [(".", ","), (None, None)]
+    elif decimal == ".":
+        styles = styles[:2]
+    for thousands, mark in styles:
+        if thousands is None:
+            if not np.isnan(plain).any():
+                return plain, None, None
+            continue
+        pattern = _GROUPED[(thousands, mark)]
+        if mark is None:  # grouped, or plain without a comma
+            ok = all(
+                pattern.match(t) or ("," not in t and not np.isnan(x)) for t, x in zip(text, plain)
+            )
+        else:
+            ok = all(pattern.match(t) for t in text)
+        grouped = any(thousands in t for t in text)
+        if ok and (grouped or any(mark in t for t in text if mark)):
+            numbers = parse_numbers(text, thousands=thousands, decimal=mark)
+            if not np.isnan(numbers).any():
+                return numbers, thousands if grouped else None, mark
+    return None
+
+
+def _integer_decimals(
+    text: list[str], numbers: np.ndarray, thousands: str | None, mark: str | None
+) -> tuple[bool, int | None]:
+    """Whether the numbers are whole (also "181.0", as pandas writes an int column with nulls),
+    and the decimals they are written with (None: full precision, as for "1.5e-3")."""
+    finite = np.isfinite(numbers)
+    if not finite.any():
+        return False, 0
+    joined = "\n".join(text)
+    if "e" in joined or "E" in joined:  # exponents: only finite texts can hold an e
+        return False, _float_decimals(numbers[finite])
+    x = numbers[finite]
+    if (x == np.round(x)).all():
+        return True, 0
+    point = mark or "."
+    # digits after the decimal mark (0 where there is none), without a Python loop per value
+    lengths = np.fromiter(map(len, text), dtype=np.int64, count=len(text))
+    where = np.fromiter(map(str.rfind, text, repeat(point)), dtype=np.int64, count=len(text))
+    return False, int(np.where(where >= 0, lengths - where - 1, 0).max())
+
+
+def _float_decimals(values: np.ndarray, limit: int = 8) -> int | None:
+    """The fewest decimals that write every value exactly; None when floats need full precision."""
+    finite = values[np.isfinite(values)][:10000]
+    for d in range(limit + 1):
+        if np.allclose(np.round(finite, d), finite, rtol=0, atol=10.0 ** -(d + 6)):
+            return d
+    return None
+
+
+def plain(value: Any) -> float | int:
+    """A bound as JSON writes it best: an int when it is a whole number floats hold exactly.
+
+    Example:
+        >>> plain(3.0), plain(2.5), plain(2.0**60)
+        (3, 2.5, 1.152921504606847e+18)
+    """
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    value = float(value)
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+class Reading(NamedTuple):
+    """How a text column's values read as numbers (`numbers_of`)."""
+
+    numbers: np.ndarray
+    thousands: str | None
+    decimal: str | None
+    integer: bool
+
+
+def _read(
+    ev: Evidence, decimal: str | None = None
+) -> tuple[np.ndarray, str | None, str | None] | None:
+    """`read_numbers` of the stripped values under `decimal` (else the detection's mark, once
+    per column)."""
+    assert ev.stripped is not None
+    if decimal is not None and decimal != ev.decimal:
+        return read_numbers(ev.stripped, decimal)
+    stripped = ev.stripped
+    return ev.memo("numbers", lambda: read_numbers(stripped, ev.decimal))
+
+
+def numbers_of(ev: Evidence) -> Reading | None:
+    """How a text column's values read as numbers, when all do and some are finite; None when
+    not (words, or only infinities). Dates and keys ask too (20240131 is a date, 1..n a key).
+
+    Example:
+        >>> numbers_of(Evidence(pd.Series(["1,234", "5"])))[1:]
+        (',', None, True)
+    """
+
+    def compute() -> Reading | None:
+        found = _read(ev)
+        if found is None or not np.isfinite(found[0]).any():
+            return None
+        numbers, thousands, mark = found
+        assert ev.stripped is not None
+        integer, _ = _integer_decimals(ev.stripped, numbers, thousands, mark)
+        return Reading(numbers, thousands, mark, integer)
+
+    return ev.memo("numbers_of", compute)
+
+
+def holds(ev: Evidence) -> bool:
+    """Whether a text column's values are numbers a numeric column can hold (integers within
+    int64: longer ones are keys or categories, as card numbers are)."""
+    found = numbers_of(ev)
+    return found is not None and not (found.integer and np.abs(found.numbers).max() >= _INT64)
+
+
+def claims(ev: Evidence) -> bool:
+    """Numbers: a numeric dtype, or text that all reads as numbers int64 can hold."""
+    if ev.text is None:
+        return pd.api.types.is_numeric_dtype(ev.values.dtype)
+    return holds(ev)
+
+
+def fill(col: Column, values: pd.Series, ev: Evidence) -> None:
+    """Integer or not, decimals, thousands separator and decimal mark, bounds."""
+    if ev.stripped is not None:
+        found = _read(ev, col.decimal)
+        if found is None:
+            bad = ev.stripped[int(np.flatnonzero(np.isnan(parse_numbers(ev.stripped)))[0])]
+            raise SchemaError(
+                f"column {col.name!r} is numeric but has the value {bad!r}; fix that value, "
+                "or give the column another kind in a --schema file"
+            )
+        numbers, col.thousands, col.decimal = found
+        col.integer, col.decimals = _integer_decimals(
+            ev.stripped, numbers, col.thousands, col.decimal
+        )
+    else:
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        col.integer = bool(pd.api.types.is_integer_dtype(values.dtype))
+        col.decimals = 0 if col.integer else _float_decimals(numbers)
+    finite = numbers[np.isfinite(numbers)]
+    if col.integer and len(finite) and np.abs(finite).max() >= _INT64:
+        col.integer = False  # decoded as floats: int64 can't hold them
+    if len(finite):
+        col.min, col.max = plain(finite.min()), plain(finite.max())
+    if col.integer and len(finite) and np.abs(finite).max() >= 2**53:
+        col.min, col.max = _exact_bounds(col, values, ev.stripped, np.isfinite(numbers))
+
+
+def _exact_bounds(
+    col: Column, values: pd.Series, stripped: list[str] | None, finite: np.ndarray
+) -> tuple[int, int]:
+    """Integer bounds exactly: past 2**53, floats skip integers (and would let a sample pass
+    the real maximum by one)."""
+    if stripped is None:
+        ints = values.to_numpy(dtype=np.int64)
+        return int(ints.min()), int(ints.max())
+    written = [t for t, ok in zip(stripped, finite) if ok]
+    if col.thousands:
+        written = [t.replace(col.thousands, "") for t in written]
+    ints = [int(t.partition(col.decimal or ".")[0]) for t in written]  # "181.0" is 181
+    return min(ints), max(ints)
+
+
+def refine(col: Column, counted: Counted) -> None:
+    """The facts again from every distinct value, when the pass counted them all; else from
+    what it counted of the numbers (bounds, whole or not), which a word among them refutes."""
+    if refill(fill, col, counted):
+        return
+    if counted.word is not None:
+        raise SchemaError(
+            f"column {col.name!r} holds numbers in the rows sampled but also {counted.word!r}; "
+            "give its kind in a --schema file (e.g. categorical)"
+        )
+    if np.isfinite(counted.low):
+        col.min = plain(min(counted.low, col.min if col.min is not None else np.inf))
+        col.max = plain(max(counted.high, col.max if col.max is not None else -np.inf))
+    if col.integer and not counted.integer:
+        col.integer, col.decimals = False, None  # decimals unknown: keep full precision
+
+
 def _float_within(bound: float | int, up: bool) -> float:
     """`bound` as a float on its inner side: past 2**53 floats skip integers, and the nearest
     float to a column's largest integer may be larger than it.
@@ -88,7 +310,12 @@ def _float_within(bound: float | int, up: bool) -> float:
     return x
 
 
-def fit(values: pd.Series, col: Column) -> dict[str, Any]:
+def fit(
+    values: pd.Series,
+    col: Column,
+    rare_threshold: int = 0,
+    counted: Counted | None = None,
+) -> dict[str, Any]:
     lo, hi = col.min, col.max
     if lo is None or hi is None:  # a schema without bounds (or no finite value): from the data
         x = to_float(values, col)
@@ -101,7 +328,7 @@ def fit(values: pd.Series, col: Column) -> dict[str, Any]:
         "decimals": col.decimals,
         "min": lo,
         "max": hi,
-        "has_nulls": bool(null_mask(values).any()),
+        "has_nulls": has_nulls(values, counted),
     }
 
 
@@ -142,7 +369,11 @@ def decode_continuous(
 
 
 def decode(
-    arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom
+    arrays: list[np.ndarray],
+    col: Column,
+    state: dict[str, Any],
+    rows: RowRandom,
+    as_category: bool = False,
 ) -> pd.Series:
     x, missing = decode_continuous(arrays, state)
     if state["integer"]:
@@ -167,3 +398,71 @@ def grid(state: dict[str, Any]) -> float:
     if state["integer"]:
         return 1.0
     return 10.0 ** -state["decimals"] if state["decimals"] is not None else 0.0
+
+
+def typed(values: pd.Series, col: Column) -> pd.Series:
+    """Int64 for an integer column (within 2**53), else float64; NaN or NA for null."""
+    x = to_float(values, col)
+    finite = x[np.isfinite(x)]
+    exact = not len(finite) or np.abs(finite).max() < 2**53
+    if col.integer and exact and np.array_equal(finite, np.round(finite)):
+        missing = ~np.isfinite(x)
+        ints = np.where(missing, 0, x).astype(np.int64)
+        out = pd.arrays.IntegerArray(ints, missing)
+        return pd.Series(out, index=values.index, name=values.name)
+    return pd.Series(x, index=values.index, name=values.name)
+
+
+def compared(values: pd.Series, col: Column) -> tuple[np.ndarray, bool]:
+    """Floats as the report compares them (an infinity, which no histogram holds, as null)."""
+    text = is_text(values)
+    if text:  # parse each distinct text once: most numeric columns repeat their values
+        codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+        parsed = to_float(pd.Series(uniques, dtype=object), col)
+        x = np.append(parsed, np.nan)[codes]  # code -1 (null) takes the NaN at the end
+    else:
+        x = to_float(values, col)
+    return np.where(np.isinf(x), np.nan, x), text
+
+
+def written(
+    parsed: np.ndarray, raw: pd.Series | None, col: Column, state: dict[str, Any]
+) -> pd.Series:
+    """Numbers as decoding writes them: a whole number of an integer column as an int; given
+    cells (`raw`) with all their decimals."""
+    whole = bool(state["integer"]) and bool(np.all(parsed == np.round(parsed)))
+    decimals = None if raw is not None else state["decimals"]
+    return decode_exactly(decode, parsed, col, state, integer=whole, decimals=decimals)
+
+
+def decode_exactly(
+    decode: Callable[..., pd.Series],
+    parsed: np.ndarray,
+    col: Column,
+    state: dict[str, Any],
+    **changes: Any,
+) -> pd.Series:
+    """Values of a continuous part decoded as they are (not clipped to the bounds, no nulls,
+    `changes` to the state), in the column's dtype: how a condition's values are written."""
+    exact = {**state, "has_nulls": False, "min": -math.inf, "max": math.inf, **changes}
+    return as_source_dtype(decode([parsed], col, exact, RowRandom(0, 0, len(parsed))), col)
+
+
+KIND = Kind(
+    name="numeric",
+    claims=claims,
+    fill=fill,
+    refine=refine,
+    fit=fit,
+    parts=parts,
+    encode=encode,
+    decode=decode,
+    exact_from_counts=True,
+    typed=typed,
+    parse=parse_values,
+    grid=grid,
+    written=written,
+    shape="continuous",
+    compared=compared,
+    sdtype="numerical",
+)

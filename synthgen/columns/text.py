@@ -3,6 +3,7 @@
 Only words that occur in at least `rare_threshold` rows are kept (a name or an address written once
 is never reproduced); each synthetic value takes a word count drawn from the real ones and words
 drawn by their frequency. The column is generated on its own, outside the model's dependence.
+Detected last: text that no other kind claims (words with spaces, long values).
 """
 
 from __future__ import annotations
@@ -12,13 +13,32 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthgen.columns.base import NULL_SUFFIX, Part, RowRandom, null_mask
-from synthgen.schema import Column
+from synthgen.columns.base import (
+    NULL_SUFFIX,
+    Column,
+    Counted,
+    Evidence,
+    Kind,
+    Part,
+    RowRandom,
+    has_nulls,
+    null_mask,
+)
 
 _MAX_WORDS = 64
 
 
-def fit(values: pd.Series, col: Column, rare_threshold: int = 0) -> dict[str, Any]:
+def claims(ev: Evidence) -> bool:
+    """Whatever the kinds before left (they leave only text)."""
+    return True
+
+
+def fit(
+    values: pd.Series,
+    col: Column,
+    rare_threshold: int = 0,
+    counted: Counted | None = None,
+) -> dict[str, Any]:
     missing = null_mask(values)
     text = values[~missing].astype(str)
     words = text.str.split()
@@ -28,7 +48,7 @@ def fit(values: pd.Series, col: Column, rare_threshold: int = 0) -> dict[str, An
     kept = per_row[per_row >= max(rare_threshold, 1)]
     length_counts = counts.value_counts().sort_index()
     return {
-        "has_nulls": bool(missing.any()),
+        "has_nulls": has_nulls(values, counted),
         "words": [str(w) for w in kept.index],
         "word_probabilities": (kept / kept.sum()).tolist() if len(kept) else [],
         "lengths": [int(v) for v in length_counts.index],
@@ -46,7 +66,11 @@ def encode(values: pd.Series, col: Column, state: dict[str, Any], rng: np.random
 
 
 def decode(
-    arrays: list[np.ndarray], col: Column, state: dict[str, Any], rows: RowRandom
+    arrays: list[np.ndarray],
+    col: Column,
+    state: dict[str, Any],
+    rows: RowRandom,
+    as_category: bool = False,
 ) -> pd.Series:
     n = rows.n
     missing = arrays[0].astype(bool) if state["has_nulls"] else np.zeros(n, dtype=bool)
@@ -61,3 +85,15 @@ def decode(
         out = np.where(lengths > j, out + " " + drawn[:, j], out)
     out[missing | (lengths == 0)] = None
     return pd.Series(out, dtype=object)
+
+
+KIND = Kind(
+    name="text",
+    claims=claims,
+    fit=fit,
+    parts=parts,
+    encode=encode,
+    decode=decode,
+    apart=True,
+    rare_check="cells",
+)

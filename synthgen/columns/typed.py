@@ -24,47 +24,20 @@ Example:
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
-from synthgen.columns import boolean, categorical, datetime, numeric
-from synthgen.columns.base import null_mask
-from synthgen.schema import Column, Schema
+from synthgen.columns import KINDS
+from synthgen.columns.base import Column
 
-# Seconds since 1970 that datetime64[ns] can hold (about 1677-09-22 to 2262-04-11).
-_NS_SECONDS = (np.iinfo(np.int64).max // 10**9) - 1
+if TYPE_CHECKING:
+    from synthgen.schema import Schema
 
 
 def typed_column(values: pd.Series, col: Column) -> pd.Series:
-    """One column in its natural dtype (see the module's table)."""
-    if col.kind == "numeric":
-        x = numeric.to_float(values, col)
-        finite = x[np.isfinite(x)]
-        exact = not len(finite) or np.abs(finite).max() < 2**53
-        if col.integer and exact and np.array_equal(finite, np.round(finite)):
-            missing = ~np.isfinite(x)
-            ints = np.where(missing, 0, x).astype(np.int64)
-            out = pd.arrays.IntegerArray(ints, missing)
-            return pd.Series(out, index=values.index, name=values.name)
-        return pd.Series(x, index=values.index, name=values.name)
-    if col.kind == "datetime":
-        return _datetimes(datetime.to_seconds(values, col), values)
-    if col.kind == "boolean":
-        out = pd.arrays.BooleanArray(boolean._is_true(values, col), null_mask(values))
-        return pd.Series(out, index=values.index, name=values.name)
-    if col.kind == "categorical":
-        return categorical._key(values)
-    return values
-
-
-def _datetimes(seconds: np.ndarray, like: pd.Series) -> pd.Series:
-    finite = seconds[np.isfinite(seconds)]
-    if len(finite) and np.abs(finite).max() > _NS_SECONDS:
-        return pd.Series(seconds, index=like.index, name=like.name)
-    micros = np.rint(np.nan_to_num(seconds) * 1e6).astype(np.int64)
-    stamps = micros.astype("datetime64[us]").astype("datetime64[ns]")
-    stamps[np.isnan(seconds)] = np.datetime64("NaT")
-    return pd.Series(stamps, index=like.index, name=like.name)
+    """One column in its natural dtype (see the module's table): its kind's `typed`."""
+    return KINDS[col.kind].typed(values, col)
 
 
 def typed_frame(table: pd.DataFrame, schema: Schema) -> pd.DataFrame:

@@ -20,25 +20,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from synthgen.columns import boolean, categorical, datetime, numeric
-from synthgen.columns.base import null_mask
-from synthgen.errors import InputError
-from synthgen.schema import Column, Schema
+from synthgen.columns import KINDS
 
-# How the report treats each kind, as SDMetrics does: numbers and dates are continuous; categories,
-# booleans and constants are discrete; keys and free text are left out of the comparison.
-SHAPES = {
-    "numeric": "continuous",
-    "datetime": "continuous",
-    "categorical": "discrete",
-    "boolean": "discrete",
-    "constant": "discrete",
-}
-
-
-# A value seen in fewer real rows than this is rare: the report counts it but never writes it
+# A value seen in fewer real rows than RARE_ROWS is rare: the report counts it but never writes it
 # out (synthgen's default rare-category threshold).
-RARE_ROWS = 5
+from synthgen.columns.base import RARE_ROWS as RARE_ROWS
+from synthgen.columns.base import Column, null_mask
+from synthgen.errors import InputError
+from synthgen.schema import Schema
+
+# How the report treats each kind is the kind's `shape`, as SDMetrics does: numbers and dates are
+# continuous; categories, booleans and constants are discrete; keys and free text are left out.
 
 
 @dataclass
@@ -56,7 +48,9 @@ class Values:
 
     @property
     def shape(self) -> str:
-        return SHAPES[self.kind]
+        shape = KINDS[self.kind].shape
+        assert shape is not None, f"the report does not compare {self.kind} columns"
+        return shape
 
     @property
     def missing(self) -> np.ndarray:
@@ -75,7 +69,7 @@ class Prepared(dict):
 
 def compared_columns(schema: Schema) -> list[Column]:
     """The schema's columns the report compares (not keys, not free text)."""
-    return [c for c in schema.columns if c.kind in SHAPES]
+    return [c for c in schema.columns if KINDS[c.kind].shape is not None]
 
 
 def prepare(
@@ -120,24 +114,8 @@ def _codes_like(real: Values, v: Values) -> Values:
 
 
 def _values(series: pd.Series, col: Column) -> Values:
-    text = series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
-    if col.kind == "numeric":
-        if text:  # parse each distinct text once: most numeric columns repeat their values
-            codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
-            parsed = numeric.to_float(pd.Series(uniques, dtype=object), col)
-            x = np.append(parsed, np.nan)[codes]  # code -1 (null) takes the NaN at the end
-        else:
-            x = numeric.to_float(series, col)
-        x = np.where(np.isinf(x), np.nan, x)  # an infinity has no place on a histogram
-        return Values(col.name, col.kind, x, text)
-    if col.kind == "datetime":
-        return Values(col.name, col.kind, datetime.to_seconds(series, col), text)
-    if col.kind == "boolean":
-        keys = boolean._is_true(series, col).astype(object)
-        keys[null_mask(series)] = None
-        return Values(col.name, col.kind, keys, False)
-    keys = categorical._key(series).to_numpy(dtype=object)
-    return Values(col.name, col.kind, keys, text)
+    x, text = KINDS[col.kind].compared(series, col)
+    return Values(col.name, col.kind, x, text)
 
 
 def _align(real: Values, synth: Values) -> Values:

@@ -752,14 +752,7 @@ class GaussianCopula(Synthesizer):
             from synthgen.conditions import targets
 
             target = targets(self.encoder_)[self.by]
-            names = {
-                i: str(v)
-                for i, v in enumerate(
-                    [target.col.false_value, target.col.true_value]
-                    if target.col.kind == "boolean"
-                    else target.state["categories"]
-                )
-            }
+            names = {i: str(v) for i, v in enumerate(target.classes())}
             names[target.null_code] = "(missing)"
             names[target.rare_code] = "(rare categories)"
             out["copula_per_class"] = {

@@ -47,23 +47,12 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from synthgen.columns import MODULES, Encoded, numeric
+from synthgen.columns import KINDS, Encoded
 from synthgen.columns.base import null_mask
-from synthgen.columns.typed import typed_column
 from synthgen.errors import UsageError
 from synthgen.models.base import BLOCK_ROWS, Synthesizer
 
 _TABLE = "table"
-# What a rare category becomes on its way to SDV: SDV learns how often "some rare value" occurs,
-# and synthgen's decoder replaces it by a shared category, as for its own models.
-RARE = "\x1frare"
-# Schema kinds SDV models as columns of their own, and the sdtype each becomes.
-_SDTYPES = {
-    "numeric": "numerical",
-    "datetime": "datetime",
-    "categorical": "categorical",
-    "boolean": "boolean",
-}
 # Warnings SDV and its libraries raise on every fit (e.g. "save the metadata as JSON"): noise here.
 _SDV_MODULES = r"(sdv|rdt|copulas|ctgan|sdmetrics)(\..*)?$"
 
@@ -130,40 +119,31 @@ class SdvSynthesizer(Synthesizer):
 
     # ---- table <-> SDV's frame ----------------------------------------------------------------
     def _to_sdv(self, table: pd.DataFrame) -> pd.DataFrame:
-        """The typed frame SDV learns from: modelled columns typed, others as null flags."""
+        """The typed frame SDV learns from: modelled columns typed (`Kind.to_peer`), others as
+        null flags."""
         out: dict[str, Any] = {}
         for col, state in zip(self.schema_.columns, self.encoder_.states):
-            values = table[col.name]
-            if col.kind in _SDTYPES:
-                typed = typed_column(values, col)
-                if col.kind == "categorical" and state["has_rare"]:
-                    keep = typed.isin(state["categories"]) | typed.isna()
-                    typed = typed.where(keep, RARE)
-                out[col.name] = typed.to_numpy() if col.kind == "categorical" else typed.array
-            else:
-                for part in MODULES[col.kind].parts(col.name, state):
+            kind, values = KINDS[col.kind], table[col.name]
+            if kind.sdtype is None:
+                for part in kind.parts(col.name, state):
                     out[part.name] = null_mask(values)
+            elif kind.to_peer is not None:
+                out[col.name] = kind.to_peer(values, col, state)
+            else:
+                out[col.name] = kind.typed(values, col).array
         return pd.DataFrame(out)
 
     def _from_sdv(self, frame: pd.DataFrame, rng: np.random.Generator) -> Encoded:
-        """SDV's rows as synthgen's encoded parts, read by the column modules."""
+        """SDV's rows as synthgen's encoded parts, read by the column kinds (`Kind.from_peer`)."""
         arrays: list[np.ndarray] = []
         for col, state in zip(self.schema_.columns, self.encoder_.states):
-            module = MODULES[col.kind]
-            if col.kind not in _SDTYPES:
-                for part in module.parts(col.name, state):
+            kind = KINDS[col.kind]
+            if kind.sdtype is None:
+                for part in kind.parts(col.name, state):
                     arrays.append(frame[part.name].astype(bool).to_numpy().astype(np.int64))
                 continue
-            values = frame[col.name]
-            if col.kind == "datetime" and not pd.api.types.is_datetime64_any_dtype(values.dtype):
-                # dates outside pandas' range went to SDV as seconds since 1970
-                arrays.extend(
-                    numeric.encode_continuous(numeric.to_float(values, col.name), state, rng)
-                )
-            elif col.kind == "boolean":
-                arrays.extend(module.encode(values.astype("boolean"), col, state, rng))
-            else:
-                arrays.extend(module.encode(values, col, state, rng))
+            read = kind.from_peer or kind.encode
+            arrays.extend(read(frame[col.name], col, state, rng))
         return Encoded.from_parts(self.encoder_.parts, arrays, len(frame))
 
     def _metadata(self, frame: pd.DataFrame) -> Any:
@@ -172,9 +152,9 @@ class SdvSynthesizer(Synthesizer):
 
         metadata = Metadata.detect_from_dataframes({_TABLE: frame}, infer_keys=None)
         detected = metadata.to_dict()["tables"][_TABLE]["columns"]
-        kinds = {c.name: c.kind for c in self.schema_.columns}
+        sdtypes = {c.name: KINDS[c.kind].sdtype for c in self.schema_.columns}
         for name in frame.columns:
-            sdtype = _SDTYPES.get(kinds.get(name, ""), "boolean")  # null flags are booleans
+            sdtype = sdtypes.get(name) or "boolean"  # null flags are booleans
             if detected[name]["sdtype"] != sdtype:
                 metadata.update_column(column_name=name, sdtype=sdtype, table_name=_TABLE)
         return metadata
@@ -237,7 +217,9 @@ class SdvSynthesizer(Synthesizer):
         return {
             "sdv_synthesizer": self.sdv_class,
             "options": self.options,
-            "columns_given_to_sdv": [c.name for c in self.schema_.columns if c.kind in _SDTYPES],
+            "columns_given_to_sdv": [
+                c.name for c in self.schema_.columns if KINDS[c.kind].sdtype is not None
+            ],
         }
 
 

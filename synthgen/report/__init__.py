@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from synthgen.columns import KINDS
 from synthgen.errors import GateFailed, InputError, UsageError
 from synthgen.schema import Schema, detect
 
@@ -194,7 +195,7 @@ def build(
         text = {
             c.name: (real[c.name], synth[c.name])
             for c in schema.columns
-            if c.kind == "text" and c.name in synth.columns
+            if KINDS[c.kind].rare_check == "cells" and c.name in synth.columns
         }
         rare_rows = model.rare_threshold if model is not None else RARE_ROWS
         fidelity_out = {

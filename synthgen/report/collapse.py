@@ -182,7 +182,7 @@ def _name(real: Values, synth: Values, r: np.ndarray, top: Any) -> str:
 
 
 def _top_share(x: np.ndarray) -> tuple[Any, float]:
-    if x.dtype.kind == "i":
+    if np.issubdtype(x.dtype, np.signedinteger):
         counts = np.bincount(x)
         top = int(np.argmax(counts))
         return top, float(counts[top] / len(x))

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthgen.columns import KINDS
 from synthgen.compare.values import RARE_ROWS, Prepared
 from synthgen.report.space import Space, nearest
 
@@ -179,7 +180,7 @@ def rare_values(
     carries = np.zeros(synth.n_rows, dtype=bool)
     carries_h = np.zeros(holdout.n_rows if holdout is not None else 0, dtype=bool)
     for name, v in train.items():
-        if v.codes is None or v.categories is None or v.kind == "boolean":
+        if v.codes is None or v.categories is None or KINDS[v.kind].rare_check != "codes":
             continue
         k = len(v.categories)
         rare = np.bincount(v.codes[v.codes >= 0], minlength=k) < rare_rows
