@@ -53,6 +53,7 @@ class Typed:
     def __init__(self, table: pd.DataFrame, schema: Schema):
         self.table = table
         self.schema = schema
+        self._columns = {c.name: c for c in schema.columns}
         self._numbers: dict[str, np.ndarray] = {}
         self._keys: dict[str, np.ndarray] = {}
 
@@ -60,10 +61,9 @@ class Typed:
         return len(self.table)
 
     def column(self, name: str) -> Column:
-        try:
-            return self.schema[name]
-        except KeyError:
-            raise SchemaError(f"a rule names column {name!r}, which the schema lacks") from None
+        if name not in self._columns:
+            raise SchemaError(f"a rule names column {name!r}, which the schema lacks")
+        return self._columns[name]
 
     def series(self, name: str) -> pd.Series:
         if name not in self.table.columns:
