@@ -30,17 +30,9 @@ FAST_PARAMS: dict[str, dict] = {
     "cart": {},
     # small networks, batches of 40 of the 400 rows, a larger learning rate: 2,000 steps, the
     # fewest that keep the suite's dependence and null rate across seeds (measured on seeds 0-2)
-    "ctgan": {
-        "epochs": 200,
-        "batch_size": 40,
-        "pac": 4,
-        "lr": 1e-3,
-        "embedding_dim": 32,
-        "generator_dim": (64, 64),
-        "discriminator_dim": (64, 64),
-        "early_stop": False,
-        "threads": 1,
-    },
+    "ctgan": {"epochs": 200, "batch_size": 40, "pac": 4, "lr": 1e-3, "embedding_dim": 32,
+              "generator_dim": (64, 64), "discriminator_dim": (64, 64), "early_stop": False,
+              "threads": 1},
 }
 
 

@@ -14,9 +14,8 @@ import synthgen
 from synthgen.errors import UsageError
 
 # Small networks and a larger learning rate: the behaviour under test in seconds, not minutes.
-FAST = dict(
-    embedding_dim=32, generator_dim=(64, 64), discriminator_dim=(64, 64), lr=3e-3, threads=1
-)
+FAST = dict(embedding_dim=32, generator_dim=(64, 64), discriminator_dim=(64, 64), lr=3e-3,
+            threads=1)
 
 
 def planted(n: int = 1000, seed: int = 0) -> pd.DataFrame:
@@ -35,9 +34,8 @@ def torch():
 @pytest.fixture(scope="module")
 def fitted(torch):
     table = planted()
-    return table, synthgen.fit(
-        table, model="ctgan", seed=0, epochs=15, batch_size=100, early_stop=False, **FAST
-    )
+    return table, synthgen.fit(table, model="ctgan", seed=0, epochs=15, batch_size=100,
+                               early_stop=False, **FAST)
 
 
 def test_importing_models_does_not_import_torch():
@@ -107,9 +105,8 @@ def test_early_stopping_keeps_the_best_epoch(torch):
     seen = []
 
     def fit(epochs: int):
-        return synthgen.fit(
-            table, model="ctgan", seed=0, epochs=epochs, batch_size=100, patience=3, **FAST
-        )
+        return synthgen.fit(table, model="ctgan", seed=0, epochs=epochs, batch_size=100,
+                            patience=3, **FAST)
 
     from synthgen.models import create
 
@@ -119,9 +116,8 @@ def test_early_stopping_keeps_the_best_epoch(torch):
     info = model.describe()
     scores = {e: s["validation"] for e, _, s in seen if "validation" in s}
     assert [e for e, _, _ in seen] == list(range(1, info["epochs_run"] + 1))
-    assert all(
-        total == 12 and {"generator", "discriminator"} <= set(losses) for _, total, losses in seen
-    )
+    assert all(total == 12 and {"generator", "discriminator"} <= set(losses)
+               for _, total, losses in seen)
     assert scores and info["chosen_epoch"] == max(scores, key=scores.get)
     assert info["best_validation_score"] == round(max(scores.values()), 4)
     # a stop waits for `patience` epochs and for half the run without a better score, and
@@ -201,9 +197,8 @@ def test_zero_inflated_column_keeps_its_zeros_exact_and_its_tail(torch):
     kind = rng.choice(["a", "b"], n)
     gain = np.where(rng.random(n) < 0.85, 0, np.round(rng.lognormal(8, 0.6, n)))
     table = pd.DataFrame({"kind": kind, "gain": gain})
-    model = synthgen.fit(
-        table, model="ctgan", seed=0, epochs=30, batch_size=100, early_stop=False, **FAST
-    )
+    model = synthgen.fit(table, model="ctgan", seed=0, epochs=30, batch_size=100,
+                         early_stop=False, **FAST)
     out = model.sample(4000, seed=1)["gain"]
     # (as a mixture mode: 50-64% zeros and 25-42% of values smeared between, seeds 0-2)
     assert abs((out == 0).mean() - 0.85) < 0.12
@@ -234,12 +229,10 @@ def test_a_trip_ends_after_it_starts(torch):
     n = 1500
     pickup = rng.uniform(1.55e9, 1.5526e9, n).round()
     duration = rng.exponential(600, n).round() + 60
-    table = pd.DataFrame(
-        {"pickup": pickup, "dropoff": pickup + duration, "kind": rng.choice(["a", "b"], n)}
-    )
-    model = synthgen.fit(
-        table, model="ctgan", seed=0, epochs=30, batch_size=100, early_stop=False, **FAST
-    )
+    table = pd.DataFrame({"pickup": pickup, "dropoff": pickup + duration,
+                          "kind": rng.choice(["a", "b"], n)})
+    model = synthgen.fit(table, model="ctgan", seed=0, epochs=30, batch_size=100,
+                         early_stop=False, **FAST)
     assert "difference from pickup" in model.describe()["continuous_columns"]["dropoff"]
     out = model.sample(3000, seed=1)
     gap = out["dropoff"] - out["pickup"]
@@ -295,18 +288,9 @@ def test_several_conditions_on_categories_all_go_in_the_conditional_vector(torch
         frequencies[part[c]] = np.eye(len(counts))[wanted[c]]
 
     def met(parts):
-        rows = _generate(
-            model,
-            model._network(),
-            model._layout(),
-            4000,
-            torch.Generator().manual_seed(3),
-            frequencies,
-            parts,
-        )
-        return float(
-            np.all([rows.discrete[:, column[c]] == wanted[c] for c in column], axis=0).mean()
-        )
+        rows = _generate(model, model._network(), model._layout(), 4000,
+                         torch.Generator().manual_seed(3), frequencies, parts)
+        return float(np.all([rows.discrete[:, column[c]] == wanted[c] for c in column], axis=0).mean())
 
     both, rarer = met([part["group"], part["side"]]), met([part["group"]])
     assert both > rarer + 0.1, (both, rarer)  # seeds 0-2 passed
