@@ -44,6 +44,9 @@ MIN_EVIDENCE = 5
 #: would fill: each seen at least `COMBINATION_EXPECTED` times, together `COMBINATION_MASS` of rows.
 COMBINATION_EXPECTED = 10
 COMBINATION_MASS = 0.02
+#: Values seen in fewer rows are rare: a rule never names one (rules are written out in the
+#: schema, the model file and the report; synthgen's default rare-category threshold).
+RARE_ROWS = 5
 # Column kinds that are labels (dependency sources, combinations) and that dependencies may target.
 _LABELS = {"categorical", "boolean"}
 _TARGETS = {"categorical", "boolean", "numeric"}
@@ -336,8 +339,8 @@ def _missing_when(
             codes, k = ctx.codes(source)
             if _split(codes[sample], k, missing[sample]) > ctx.sample_allowed(sample):
                 continue
-            listed = _listed(codes, k, missing)
-            if _split(codes, k, missing) > min(allowed(n), 0.01 * nulls) or listed.all():
+            listed, exceptions = _listed(codes, k, missing)
+            if exceptions > min(allowed(n), 0.01 * nulls) or listed.all():
                 continue
             values = tuple(ctx.value(source, i) for i in np.flatnonzero(listed))
             if values and values != (None,):  # (None,): missing together
@@ -346,10 +349,14 @@ def _missing_when(
     return [r for r in map(ctx.finish, found) if r is not None]
 
 
-def _listed(codes: np.ndarray, k: int, missing: np.ndarray) -> np.ndarray:
-    """Per source code, whether the target is missing in most of its rows."""
+def _listed(codes: np.ndarray, k: int, missing: np.ndarray) -> tuple[np.ndarray, int]:
+    """Per source code, whether the target is missing in most of its rows (never a value seen in
+    fewer than `RARE_ROWS` rows: a rule is written out, and a rare value never is), and the
+    rows that break the rule so listed."""
     total = np.bincount(codes, minlength=k)
-    return np.bincount(codes, weights=missing, minlength=k) * 2 > total
+    gone = np.bincount(codes, weights=missing, minlength=k)
+    listed = (gone * 2 > total) & (total >= RARE_ROWS)
+    return listed, int(np.where(listed, total - gone, gone).sum())
 
 
 def _split(codes: np.ndarray, k: int, missing: np.ndarray) -> int:
