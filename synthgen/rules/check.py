@@ -56,6 +56,7 @@ class Typed:
         self._columns = {c.name: c for c in schema.columns}
         self._numbers: dict[str, np.ndarray] = {}
         self._keys: dict[str, np.ndarray] = {}
+        self._missing: dict[str, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.table)
@@ -99,7 +100,9 @@ class Typed:
         return self._keys[name]
 
     def missing(self, name: str) -> np.ndarray:
-        return pd.isna(self.series(name)).to_numpy(dtype=bool)
+        if name not in self._missing:
+            self._missing[name] = pd.isna(self.series(name)).to_numpy(dtype=bool)
+        return self._missing[name]
 
 
 _DATES = {"datetime"}

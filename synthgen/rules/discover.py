@@ -44,6 +44,10 @@ MIN_EVIDENCE = 5
 #: would fill: each seen at least `COMBINATION_EXPECTED` times, together `COMBINATION_MASS` of rows.
 COMBINATION_EXPECTED = 10
 COMBINATION_MASS = 0.02
+#: ... and few combinations seen once: their share of the rows estimates the share of new rows
+#: in a combination the table lacks (Good-Turing); a dependency's source likewise.
+COMBINATION_ONCE = 0.002
+DEPENDENCY_ONCE = 0.01
 #: Values seen in fewer rows are rare: a rule never names one (rules are written out in the
 #: schema, the model file and the report; synthgen's default rare-category threshold).
 RARE_ROWS = 5
@@ -93,6 +97,10 @@ class Context:
         if pd.isna(value):
             return None
         return value.item() if hasattr(value, "item") else value
+
+    def limit(self) -> int:
+        """Exceptions a rule judged on every row may have."""
+        return allowed(self.n)
 
     def rows(self, checks: int) -> np.ndarray:
         """The sample rows a search of `checks` candidates looks at (a random subset)."""
@@ -170,7 +178,11 @@ def _fd_exceptions(source: np.ndarray, ks: int, target: np.ndarray, kt: int) -> 
 def _dependency_edges(ctx: Context) -> dict[tuple[str, str], int]:
     """Every (source, target) where the source determines the target within the tolerance."""
     n, limit = ctx.n, allowed(ctx.n)
-    sources = [s for s in ctx.names(_LABELS) if 2 <= ctx.codes(s)[1] <= n / 2]
+    sources = [
+        s
+        for s in ctx.names(_LABELS)
+        if 2 <= ctx.codes(s)[1] <= n / 2 and _once(ctx.codes(s)[0]) <= DEPENDENCY_ONCE * n
+    ]
     targets = [t for t in ctx.names(_TARGETS) if ctx.codes(t)[1] >= 2]
     evidence = {}
     for t in targets:
@@ -232,6 +244,11 @@ def _closure(edges: dict[tuple[str, str], int]) -> set[tuple[str, str]]:
     return {(names[i], names[j]) for i, j in zip(*np.nonzero(reach)) if i != j}
 
 
+def _once(codes: np.ndarray) -> int:
+    """How many codes occur in exactly one row."""
+    return int((np.bincount(codes) == 1).sum())
+
+
 def _unseen_mass(a: np.ndarray, ka: int, b: np.ndarray, kb: int) -> float:
     """Rows independence would put in combinations never seen, counting only combinations it
     would fill at least `COMBINATION_EXPECTED` times."""
@@ -260,7 +277,9 @@ def _combinations(ctx: Context, reach: set[tuple[str, str]]) -> list[Rule]:
                 and _unseen_mass(ca[sample], ka, cb[sample], kb) < 0.5 * COMBINATION_MASS * m
             ):
                 continue
-            if _unseen_mass(ca, ka, cb, kb) >= max(COMBINATION_MASS * ctx.n, COMBINATION_EXPECTED):
+            if _unseen_mass(ca, ka, cb, kb) < max(COMBINATION_MASS * ctx.n, COMBINATION_EXPECTED):
+                continue
+            if _once(ca * kb + cb) <= COMBINATION_ONCE * ctx.n:
                 found.append(Rule("combination", (a, b)))
     pairs = {frozenset(r.columns) for r in found}
 

@@ -243,12 +243,10 @@ def _monotone(ctx: Context, numbers: list[str], identities: list[Rule]) -> list[
             continue
         da, db = _distinct(ctx, a), _distinct(ctx, b)
         source, target = (a, b) if (db, order[b]) <= (da, order[a]) else (b, a)
-        if min(da, db) < 0.9 * max(da, db) and _distinct(ctx, target) < 0.9 * _distinct(
-            ctx, source
-        ):
+        if min(da, db) < 0.5 * max(da, db):
             continue  # a step function: many sources share a value
         rule = Rule("monotone", (source, target), increasing=bool(rho[i, j] > 0))
-        if _tie_exceptions(ctx, source, target) > 0:
+        if _tie_exceptions(ctx, source, target) > ctx.limit():
             continue
         found = ctx.finish(rule)
         if found is not None:
@@ -281,11 +279,23 @@ def _surprise(left: np.ndarray, right: np.ndarray) -> float:
     return float(np.searchsorted(right, left, side="left").mean() / len(right))
 
 
-def _part_surprise(part: np.ndarray, other: np.ndarray, right: np.ndarray) -> float:
-    """The share of rows that would break `part + other <= right` with `part` drawn from another
-    row (its expectation over all rows, not one shuffle)."""
-    room = (right - other)[~np.isnan(right - other)]
-    values = np.sort(part[~np.isnan(part)])
+def _sum_surprise(
+    a: np.ndarray, b: np.ndarray, right: np.ndarray, ranked: tuple | None = None
+) -> float:
+    """How often `a + b <= right` would break with one part drawn from another row (the
+    smaller share of the two parts); `ranked`: the parts' non-missing values, sorted."""
+    sorted_a, sorted_b = ranked or (_ranked(a), _ranked(b))
+    return min(_part_surprise(sorted_a, right - b), _part_surprise(sorted_b, right - a))
+
+
+def _ranked(x: np.ndarray) -> np.ndarray:
+    return np.sort(x[~np.isnan(x)])
+
+
+def _part_surprise(values: np.ndarray, room: np.ndarray) -> float:
+    """The share of rows whose `room` a value drawn from the sorted `values` would exceed (its
+    expectation over all rows, not one shuffle)."""
+    room = room[~np.isnan(room)]
     if not len(room) or not len(values):
         return 0.0
     return float(1 - np.searchsorted(values, room, side="right").mean() / len(values))
@@ -323,6 +333,9 @@ def _orders(
             continue
         if any((a, m) in holds and (m, b) in holds for m in names):
             continue  # a chain a <= m <= b gives it
+        i, j = names.index(a), names.index(b)
+        if high[i] <= low[j] or _surprise(sample[:, i], sample[:, j]) < ORDER_SURPRISE / 2:
+            continue  # the ranges keep it, or nearly: no need to look at every row
         if _surprise(ctx.typed.numbers(a), ctx.typed.numbers(b)) < ORDER_SURPRISE:
             continue
         singles.append(Rule("order", (a, b)))
@@ -357,14 +370,23 @@ def _sum_orders(
             for p in range(len(parts) - 1):
                 left = x[:, p : p + 1] + x[:, p + 1 :]
                 ok = (left > right + slack).sum(axis=0) <= ctx.sample_allowed(rows)
+                # a part drawn from another row can break it only if it can exceed the room
+                # the rest of some row leaves: else the ranges keep it
+                others = np.array(parts[p + 1 :])
+                ok &= high[parts[p]] > np.nanmin(right - x[:, p + 1 :], axis=0)
+                ok &= high[others] > np.nanmin(right[:, 0] - x[:, p])
                 means = np.nanmean(left, axis=0)
-                for q in np.flatnonzero(ok):
-                    a, b = parts[p], parts[p + 1 + q]
-                    if high[a] + high[b] > low[ci]:  # else the ranges imply it
-                        found.append((-means[q], a, b))
+                found += [(-means[q], parts[p], others[q]) for q in np.flatnonzero(ok)]
+        ranked = [_ranked(x[:, p]) for p in range(len(parts))]
         for _, a, b in sorted(found):
+            p, q = parts.index(a), parts.index(b)
+            if (
+                _sum_surprise(x[:, p], x[:, q], right[:, 0], (ranked[p], ranked[q]))
+                < SUM_SURPRISE / 2
+            ):
+                continue  # not on the sample rows: no need to look at every row
             u, v, w = (ctx.typed.numbers(names[i]) for i in (a, b, ci))
-            if min(_part_surprise(u, v, w), _part_surprise(v, u, w)) < SUM_SURPRISE:
+            if _sum_surprise(u, v, w) < SUM_SURPRISE:
                 continue
             rule = ctx.finish(Rule("order", (names[a], names[b], c)))
             if rule is not None:
