@@ -47,7 +47,7 @@ def table_rules(table: pd.DataFrame, schema: Schema, given: Schema | None = None
     Example:
         >>> import pandas as pd
         >>> from synthgen.schema import detect
-        >>> t = pd.DataFrame({"a": [1, 2, 3] * 10, "b": [2, 3, 5] * 10})
+        >>> t = pd.DataFrame({"a": [1, 2, 3] * 40, "b": [2, 3, 5] * 40})
         >>> [r.text() for r in table_rules(t, detect(t))]
         ['a <= b']
     """

@@ -158,7 +158,7 @@ def discover(table: pd.DataFrame, schema: Schema, *, seed: int = 0) -> list[Rule
     rules += _combinations(ctx, reach)
     together = _missing_together(ctx, reach)
     rules += together
-    rules += _missing_when(ctx, edges, together)
+    rules += _missing_when(ctx, reach, together)
     rules += numbers.discover(ctx)
     return rules
 
@@ -331,7 +331,7 @@ def _missing_together(ctx: Context, reach: set[tuple[str, str]]) -> list[Rule]:
 
 
 def _missing_when(
-    ctx: Context, edges: dict[tuple[str, str], int], together: Sequence[Rule]
+    ctx: Context, reach: set[tuple[str, str]], together: Sequence[Rule]
 ) -> list[Rule]:
     """For each column with missing values, the first label column (fewest values first) whose
     values say when it is missing; none when a dependency or a missing-together rule already
@@ -353,7 +353,12 @@ def _missing_when(
         missing = ctx.typed.missing(target)
         nulls = int(missing.sum())
         for source in sources:
-            if source == target or (source, target) in edges or frozenset((source, target)) in tied:
+            if (
+                source == target
+                or (source, target) in reach
+                or (target, source) in reach
+                or frozenset((source, target)) in tied
+            ):
                 continue
             codes, k = ctx.codes(source)
             if _split(codes[sample], k, missing[sample]) > ctx.sample_allowed(sample):

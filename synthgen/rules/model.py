@@ -221,7 +221,7 @@ _TEXT = {
     "dependency": _dependency,
     "combination": lambda r: f"({', '.join(r.columns)}) take only their real combinations",
     "monotone": lambda r: (
-        f"{r.derived} is an {'increasing' if r.increasing is not False else 'decreasing'} "
+        f"{r.derived} is {'an increasing' if r.increasing is not False else 'a decreasing'} "
         f"function of {r.sources[0]}"
     ),
     "missing_together": lambda r: f"{_listed(r.columns)} are missing together",

@@ -6,7 +6,7 @@ Identities are searched by meet-in-the-middle on fingerprints: each column is su
 random weighted sums of a few rows where every column is filled, so that an identity over the
 columns holds over their fingerprints too. Every signed sum of up to two columns is sorted once;
 for each target, the sums of two such halves that land on the target's fingerprint are the
-candidate identities of up to four sources, then checked on the sample and on all rows. An order
+candidate identities of up to six sources (four beyond 40 numeric columns), then checked on the sample and on all rows. An order
 is listed only when independence would break it (in `ORDER_SURPRISE` of the row pairs or more): an
 order that the columns' ranges imply on their own says nothing.
 
@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+from itertools import combinations, product
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,13 +39,18 @@ ORDER_SURPRISE = 0.02
 #: `a + b <= c` is listed only when each part, drawn independently of the rest of its row, would
 #: break it in this share of rows or more (else that part only rides along on `a <= c`).
 SUM_SURPRISE = 0.1
+#: ... and only when that share of the rows it judges is this many rows or more (a rule a few
+#: rows show is chance).
+ORDER_EVIDENCE = 10
 #: A monotone pair's source needs this many distinct values (fewer: a lookup, not a function).
 MONOTONE_DISTINCT = 5
 #: Rows of the table an identity's fingerprints are taken on.
 FINGERPRINT_ROWS = 24
-#: Up to this many numeric columns, identities of up to four sources are searched (halves of two
-#: columns); beyond, of up to two. A target whose fingerprint more than `MAX_MATCHES` pairs of
-#: halves land on (columns the fingerprints cannot tell apart) is not searched.
+#: Up to this many numeric columns, identities of up to six sources are searched (halves of three
+#: columns), up to `PAIR_COLUMNS` of four, beyond of two. A target whose fingerprint more than
+#: `MAX_MATCHES` pairs of halves land on (columns the fingerprints cannot tell apart) is not
+#: searched.
+TRIPLE_COLUMNS = 40
 PAIR_COLUMNS = 150
 MAX_MATCHES = 1_000_000
 # Column kinds the numeric rules compare: numbers with numbers, dates with dates (orders only).
@@ -102,18 +108,28 @@ def _fingerprint_rows(ctx: Context, names: list[str]) -> tuple[list[str], np.nda
 
 
 def _halves(k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every signed sum of at most two of k columns (one when k > `PAIR_COLUMNS`): (columns
-    (h, 2), -1 for none; signs)."""
-    i, j = np.triu_indices(k if k <= PAIR_COLUMNS else 0, 1)
-    cols = [np.array([[-1, -1]])]
-    signs = [np.zeros((1, 2), dtype=np.int64)]
-    for s in (1, -1):
-        cols.append(np.column_stack([np.arange(k), np.full(k, -1)]))
-        signs.append(np.column_stack([np.full(k, s), np.zeros(k, dtype=np.int64)]))
-        for t in (1, -1):
-            cols.append(np.column_stack([i, j]))
-            signs.append(np.column_stack([np.full(len(i), s), np.full(len(i), t)]))
+    """Every signed sum of at most `_half_size(k)` of k columns: (columns (h, size), -1 where
+    fewer; signs (h, size), 0 there).
+
+    Example:
+        >>> cols, signs = _halves(2)
+        >>> [tuple(int(s) * (int(c) + 1) for c, s in zip(cs, ss) if c >= 0) for cs, ss in zip(cols, signs)]
+        [(), (1,), (2,), (-1,), (-2,), (1, 2), (1, -2), (-1, 2), (-1, -2)]
+    """
+    size = _half_size(k)
+    cols, signs = [np.full((1, size), -1)], [np.zeros((1, size), dtype=np.int64)]
+    for m in range(1, size + 1):
+        chosen = np.array(list(combinations(range(k), m)), dtype=np.int64).reshape(-1, m)
+        for signed in product((1, -1), repeat=m):
+            pad = np.full((len(chosen), size - m), -1)
+            cols.append(np.hstack([chosen, pad]))
+            signs.append(np.hstack([np.tile(signed, (len(chosen), 1)), np.zeros_like(pad)]))
     return np.concatenate(cols), np.concatenate(signs)
+
+
+def _half_size(k: int) -> int:
+    """Columns in a half: 3 up to `TRIPLE_COLUMNS` columns, 2 up to `PAIR_COLUMNS`, else 1."""
+    return 3 if k <= TRIPLE_COLUMNS else 2 if k <= PAIR_COLUMNS else 1
 
 
 def _identity_candidates(ctx: Context, names: list[str]) -> tuple[list[dict[int, int]], list[str]]:
@@ -129,15 +145,13 @@ def _identity_candidates(ctx: Context, names: list[str]) -> tuple[list[dict[int,
     x = _matrix(ctx, names, rows).T  # (k, m)
     k = len(names)
     cols, signs = _halves(k)
-    valued = np.where(cols >= 0, signs, 0)
-    halves = (
-        valued[:, :1] * x[np.maximum(cols[:, 0], 0)] + valued[:, 1:] * x[np.maximum(cols[:, 1], 0)]
-    )
+    halves = sum(signs[:, i : i + 1] * x[np.maximum(cols[:, i], 0)] for i in range(cols.shape[1]))
     order = np.argsort(halves[:, 0], kind="stable")
     cols, signs, halves = cols[order], signs[order], halves[order]
     first_row = halves[:, 0]
     units = sorted((_slack(ctx, [n]) for n in names), reverse=True)
-    tol = sum(units[:5]) + 1e-9 * 5 * (np.abs(x).max() if x.size else 0.0) + 1e-12
+    terms = 2 * cols.shape[1] + 1
+    tol = sum(units[:terms]) + 1e-9 * terms * (np.abs(x).max() if x.size else 0.0) + 1e-12
     found: dict[frozenset, dict[int, int]] = {}
     for target in range(k):
         want = x[target, 0] - first_row  # what the other half must be on the first row
@@ -242,7 +256,12 @@ def _monotone(ctx: Context, numbers: list[str], identities: list[Rule]) -> list[
         if frozenset((a, b)) in tied:
             continue
         da, db = _distinct(ctx, a), _distinct(ctx, b)
-        source, target = (a, b) if (db, order[b]) <= (da, order[a]) else (b, a)
+        # the function is the column with fewer values (rounded coarser), else the later one
+        if abs(da - db) > 0.01 * max(da, db):
+            target = b if db < da else a
+        else:
+            target = b if order[b] > order[a] else a
+        source = a if target == b else b
         if min(da, db) < 0.5 * max(da, db):
             continue  # a step function: many sources share a value
         rule = Rule("monotone", (source, target), increasing=bool(rho[i, j] > 0))
@@ -268,6 +287,11 @@ def _tie_exceptions(ctx: Context, source: str, target: str) -> int:
 
 # --------------------------------------------------------------------------------------------
 # Orders
+
+
+def _judged(*columns: np.ndarray) -> int:
+    """Rows where none of the columns is missing."""
+    return int((~np.logical_or.reduce([np.isnan(c) for c in columns])).sum())
 
 
 def _surprise(left: np.ndarray, right: np.ndarray) -> float:
@@ -336,7 +360,9 @@ def _orders(
         i, j = names.index(a), names.index(b)
         if high[i] <= low[j] or _surprise(sample[:, i], sample[:, j]) < ORDER_SURPRISE / 2:
             continue  # the ranges keep it, or nearly: no need to look at every row
-        if _surprise(ctx.typed.numbers(a), ctx.typed.numbers(b)) < ORDER_SURPRISE:
+        x, y = ctx.typed.numbers(a), ctx.typed.numbers(b)
+        share = _surprise(x, y)
+        if share < ORDER_SURPRISE or share * _judged(x, y) < ORDER_EVIDENCE:
             continue
         singles.append(Rule("order", (a, b)))
     rules = [ctx.finish(r) for r in singles] + sums
@@ -386,7 +412,8 @@ def _sum_orders(
             ):
                 continue  # not on the sample rows: no need to look at every row
             u, v, w = (ctx.typed.numbers(names[i]) for i in (a, b, ci))
-            if _sum_surprise(u, v, w) < SUM_SURPRISE:
+            share = _sum_surprise(u, v, w)
+            if share < SUM_SURPRISE or share * _judged(u, v, w) < ORDER_EVIDENCE:
                 continue
             rule = ctx.finish(Rule("order", (names[a], names[b], c)))
             if rule is not None:
