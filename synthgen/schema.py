@@ -26,7 +26,7 @@ import pandas as pd
 from synthgen.errors import SchemaError, UsageError
 
 if TYPE_CHECKING:
-    from synthgen.rules import Rule
+    from synthgen.rules.model import Rule
 
 KINDS = ("numeric", "categorical", "boolean", "datetime", "id", "constant", "text")
 
@@ -237,7 +237,7 @@ def detect(
                     setattr(col, f.name, value)
         columns.append(col)
     schema = Schema(columns)
-    from synthgen.rules import table_rules
+    from synthgen.rules.discover import table_rules
 
     schema.rules = table_rules(table, schema, overrides)
     return schema

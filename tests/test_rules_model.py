@@ -8,7 +8,7 @@ import pytest
 
 from synthgen.errors import SchemaError
 from synthgen.rules import Rule, broken
-from synthgen.rules.check import validate
+from synthgen.rules.rows import validate
 from synthgen.schema import detect
 
 RULES = [

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from synthgen.rules.check import Typed, broken_in
+from synthgen.rules.rows import Typed, broken_in
 
 if TYPE_CHECKING:
     import pandas as pd

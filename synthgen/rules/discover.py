@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from synthgen.rules.check import Typed, broken_in
 from synthgen.rules.model import Rule
+from synthgen.rules.rows import Typed, broken_in, validate
 
 if TYPE_CHECKING:
     from synthgen.schema import Schema
@@ -388,3 +388,19 @@ def _split(codes: np.ndarray, k: int, missing: np.ndarray) -> int:
     total = np.bincount(codes, minlength=k)
     gone = np.bincount(codes, weights=missing, minlength=k)
     return int(np.minimum(gone, total - gone).sum())
+
+
+def table_rules(table: pd.DataFrame, schema: Schema, given: Schema | None = None) -> list[Rule]:
+    """The rules of `table` (what `synthgen.schema.detect` lists): those of a `given` schema
+    exactly as they are (checked against the columns), else the ones `discover` finds.
+
+    Example:
+        >>> from synthgen.schema import detect
+        >>> t = pd.DataFrame({"a": [1, 2, 3] * 40, "b": [2, 3, 5] * 40})
+        >>> [r.text() for r in table_rules(t, detect(t))]
+        ['a <= b']
+    """
+    if given is not None:
+        validate(given.rules, schema)
+        return list(given.rules)
+    return discover(table, schema)

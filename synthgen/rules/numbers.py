@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from synthgen.rules.check import half_units
 from synthgen.rules.model import Rule
+from synthgen.rules.rows import half_units
 
 if TYPE_CHECKING:
     from synthgen.rules.discover import Context
