@@ -147,11 +147,15 @@ def discover(table: pd.DataFrame, schema: Schema, *, seed: int = 0) -> list[Rule
         >>> [r.text() for r in discover(t, detect(t))]
         ['a <= b']
     """
-    from synthgen.rules import numbers
-
     if len(table) < 2:
         return []
-    ctx = Context(table, schema, seed)
+    with np.errstate(all="ignore"):  # infinities and missing values in sums and comparisons
+        return _discover(Context(table, schema, seed))
+
+
+def _discover(ctx: Context) -> list[Rule]:
+    from synthgen.rules import numbers
+
     edges = _dependency_edges(ctx)
     reach = _closure(edges)
     rules = _reduced_dependencies(ctx, edges)

@@ -201,9 +201,8 @@ def _identities(ctx: Context, numbers: list[str]) -> list[Rule]:
         cols = sorted(relation)
         total = x[:, cols] @ vector[cols]
         slack = _slack(ctx, [names[i] for i in cols]) + 1e-9 * np.abs(x[:, cols]).sum(axis=1)
-        with np.errstate(invalid="ignore"):
-            if (np.abs(total) > slack).sum() > ctx.sample_allowed(rows):
-                continue
+        if (np.abs(total) > slack).sum() > ctx.sample_allowed(rows):
+            continue
         rule = ctx.finish(_identity_rule(ctx, names, relation))
         if rule is not None:
             accepted.append(vector)
@@ -247,8 +246,7 @@ def _monotone(ctx: Context, numbers: list[str], identities: list[Rule]) -> list[
         return []
     tied = {frozenset(r.columns) for r in identities if len(r.columns) == 2}
     ranks = _ranks(_matrix(ctx, names, ctx.rows(len(names) ** 2)))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rho = np.corrcoef(ranks, rowvar=False)
+    rho = np.corrcoef(ranks, rowvar=False)
     order = {n: i for i, n in enumerate(ctx.schema.names)}
     rules = []
     for i, j in zip(*np.nonzero(np.triu(np.abs(np.nan_to_num(rho)) >= 0.98, 1))):
@@ -336,9 +334,8 @@ def _orders(
     sample = _matrix(ctx, names, rows)
     k = len(names)
     bad = np.zeros((k, k), dtype=np.int64)
-    with np.errstate(invalid="ignore"):
-        for i in range(k):
-            bad[i] = (sample[:, i : i + 1] > sample).sum(axis=0)
+    for i in range(k):
+        bad[i] = (sample[:, i : i + 1] > sample).sum(axis=0)
     low, high = _bounds(ctx, names)
     holds: set[tuple[str, str]] = set()
     for i, j in zip(*np.nonzero(bad <= ctx.sample_allowed(rows))):
@@ -392,17 +389,16 @@ def _sum_orders(
         right = _matrix(ctx, [c], rows)
         slack = _slack(ctx, [c]) + 2 * max(_slack(ctx, [names[i]]) for i in parts)
         found = []
-        with np.errstate(invalid="ignore"):
-            for p in range(len(parts) - 1):
-                left = x[:, p : p + 1] + x[:, p + 1 :]
-                ok = (left > right + slack).sum(axis=0) <= ctx.sample_allowed(rows)
-                # a part drawn from another row can break it only if it can exceed the room
-                # the rest of some row leaves: else the ranges keep it
-                others = np.array(parts[p + 1 :])
-                ok &= high[parts[p]] > np.nanmin(right - x[:, p + 1 :], axis=0)
-                ok &= high[others] > np.nanmin(right[:, 0] - x[:, p])
-                means = np.nanmean(left, axis=0)
-                found += [(-means[q], parts[p], others[q]) for q in np.flatnonzero(ok)]
+        for p in range(len(parts) - 1):
+            left = x[:, p : p + 1] + x[:, p + 1 :]
+            ok = (left > right + slack).sum(axis=0) <= ctx.sample_allowed(rows)
+            # a part drawn from another row can break it only if it can exceed the room
+            # the rest of some row leaves: else the ranges keep it
+            others = np.array(parts[p + 1 :])
+            ok &= high[parts[p]] > np.nanmin(right - x[:, p + 1 :], axis=0)
+            ok &= high[others] > np.nanmin(right[:, 0] - x[:, p])
+            means = np.nanmean(left, axis=0)
+            found += [(-means[q], parts[p], others[q]) for q in np.flatnonzero(ok)]
         ranked = [_ranked(x[:, p]) for p in range(len(parts))]
         for _, a, b in sorted(found):
             p, q = parts.index(a), parts.index(b)

@@ -117,7 +117,8 @@ def broken_in(rule: Rule, rows: Typed, real: Typed) -> np.ndarray:
     """Per row of `rows`, whether it breaks `rule`; `real` is the table the rule was found on
     (the kinds that compare with it: dependency, combination, monotone). Many rules on the same
     `Typed` tables convert each column once."""
-    return _CHECKS[rule.kind](rule, rows, real)
+    with np.errstate(all="ignore"):  # infinities and missing values: such rows are not judged
+        return _CHECKS[rule.kind](rule, rows, real)
 
 
 def validate(rules: Sequence[Rule], schema: Schema) -> None:
@@ -174,8 +175,7 @@ def _identity(rule: Rule, rows: Typed, real: Typed) -> np.ndarray:
     total = sum(s * x for s, x in zip(rule.signs or (1,) * len(parts), parts))
     size = np.abs(target) + sum(np.abs(x) for x in parts)
     slack = half_units([rows.column(n) for n in rule.columns]) + RELATIVE * size
-    with np.errstate(invalid="ignore"):
-        return np.abs(target - total) > slack  # NaN compares False: not judged
+    return np.abs(target - total) > slack  # NaN compares False: not judged
 
 
 def _order(rule: Rule, rows: Typed, real: Typed) -> np.ndarray:
@@ -183,8 +183,7 @@ def _order(rule: Rule, rows: Typed, real: Typed) -> np.ndarray:
     right = rows.numbers(rule.columns[-1])
     summed = len(rule.sources) > 1
     slack = half_units([rows.column(n) for n in rule.columns]) if summed else 0.0
-    with np.errstate(invalid="ignore"):
-        return left > right + slack + RELATIVE * (np.abs(left) + np.abs(right))
+    return left > right + slack + RELATIVE * (np.abs(left) + np.abs(right))
 
 
 def joint_codes(names: Sequence[str], *tables: Typed) -> list[np.ndarray]:
@@ -257,8 +256,7 @@ def _monotone(rule: Rule, rows: Typed, real: Typed) -> np.ndarray:
     lower = np.where(lo >= 0, below[np.maximum(lo, 0)], -np.inf)
     upper = np.where(hi < n, above[np.minimum(hi, n - 1)], np.inf)
     slack = half_units([rows.column(target)]) + RELATIVE * np.abs(t)
-    with np.errstate(invalid="ignore"):
-        return (t < lower - slack) | (t > upper + slack)
+    return (t < lower - slack) | (t > upper + slack)
 
 
 def _missing_together(rule: Rule, rows: Typed, real: Typed) -> np.ndarray:
