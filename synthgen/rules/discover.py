@@ -64,8 +64,8 @@ def allowed(n: int) -> int:
 
 
 class Context:
-    """The table as discovery reads it: typed columns, label codes (missing as a value), the
-    sample of rows the candidate search looks at, and the rules found so far."""
+    """The table as discovery reads it: typed columns, label codes (missing as a value) and the
+    sample of rows the candidate search looks at."""
 
     def __init__(self, table: pd.DataFrame, schema: Schema, seed: int = 0):
         self.typed = Typed(table, schema)

@@ -91,9 +91,10 @@ def _fingerprint_rows(ctx: Context, names: list[str]) -> tuple[list[str], np.nda
     where all of them are filled, favouring rows with few zeros (a zero says little)."""
     names = list(names)
     x = _matrix(ctx, names)
+    need = min(FINGERPRINT_ROWS, ctx.n // 2 + 1)
     while names:
         complete = np.isfinite(x).all(axis=1)
-        if complete.sum() >= min(FINGERPRINT_ROWS, ctx.n):
+        if complete.sum() >= need:
             break
         worst = int((~np.isfinite(x)).sum(axis=0).argmax())
         names.pop(worst)
