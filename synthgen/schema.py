@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,9 @@ import pandas as pd
 from synthgen.columns import KINDS
 from synthgen.columns.base import Column, Evidence, is_text
 from synthgen.errors import SchemaError, UsageError
+
+if TYPE_CHECKING:
+    from synthgen.rules.model import Rule
 
 __all__ = ["Column", "Schema", "check_names", "detect", "detect_column", "validate"]
 
@@ -36,6 +39,7 @@ class Schema:
     """The columns of a table, in order."""
 
     columns: list[Column] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
 
     @property
     def names(self) -> list[str]:
@@ -48,7 +52,11 @@ class Schema:
         raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": 1, "columns": [c.to_dict() for c in self.columns]}
+        return {
+            "version": 1,
+            "columns": [c.to_dict() for c in self.columns],
+            "rules": [r.to_dict() for r in self.rules],
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, default=_json_default)
@@ -59,7 +67,14 @@ class Schema:
             raise SchemaError(
                 "a schema is a JSON object with a 'columns' list (see `synthgen schema`)"
             )
-        return cls([Column.from_dict(c) for c in data["columns"]])
+        from synthgen.rules.model import Rule
+
+        rules = data.get("rules", [])
+        if not isinstance(rules, list):
+            raise SchemaError("a schema's 'rules' is a list (see `synthgen schema`)")
+        return cls(
+            [Column.from_dict(c) for c in data["columns"]], [Rule.from_dict(r) for r in rules]
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> Schema:
@@ -120,7 +135,11 @@ def detect(
         if override is not None:
             col.take(override)
         columns.append(col)
-    return Schema(columns)
+    schema = Schema(columns)
+    from synthgen.rules.discover import table_rules
+
+    schema.rules = table_rules(table, schema, overrides)
+    return schema
 
 
 def check_names(table: pd.DataFrame) -> None:

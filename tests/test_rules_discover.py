@@ -1,0 +1,231 @@
+"""Rule discovery, kind by kind: found where a table keeps the rule, not found where it is broken
+in more rows than the noise tolerance or where the columns' ranges alone imply it, exceptions
+counted within the tolerance, and no trivial or implied rule."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthgen.rules.discover import NOISE, discover
+from synthgen.schema import detect
+from tests.conftest import SAMPLE_DATA
+
+N = 2000  # the tolerance allows int(NOISE * N) = 2 broken rows
+LIMIT = int(NOISE * N)
+
+
+def texts(table: pd.DataFrame) -> list[str]:
+    return [r.text() for r in discover(table, detect(table))]
+
+
+def found(table: pd.DataFrame, text: str):
+    return next((r for r in discover(table, detect(table)) if r.text() == text), None)
+
+
+def as_text(table: pd.DataFrame, tmp_path) -> pd.DataFrame:
+    """The table as `synthgen.read_table` reads its CSV (text as written)."""
+    import synthgen
+
+    path = tmp_path / "t.csv"
+    table.to_csv(path, index=False)
+    return synthgen.read_table(str(path))
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+def taxi(rng, n=N):
+    fare = rng.uniform(3, 60, n).round(2)
+    tip = rng.uniform(0, 15, n).round(2)
+    tolls = np.where(rng.uniform(size=n) < 0.2, 6.55, 0.0)
+    return pd.DataFrame(
+        {"fare": fare, "tip": tip, "tolls": tolls, "total": (fare + tip + tolls).round(2)}
+    )
+
+
+def test_identity_found_in_a_table_read_as_text(rng, tmp_path):
+    assert texts(as_text(taxi(rng), tmp_path)) == ["total = fare + tip + tolls"]
+
+
+def test_identity_with_a_minus_sign_and_sparse_parts(rng):
+    n = N
+    gross = rng.uniform(1000, 9000, n).round(2)
+    tax = (gross * rng.uniform(0.1, 0.6, n)).round(2)
+    fee = np.where(rng.uniform(size=n) < 0.03, rng.uniform(0, 100, n), 0).round(2)
+    paid = pd.DataFrame({"gross": gross, "tax": tax, "fee": fee})
+    paid["net"] = (gross - tax - fee).round(2)
+    assert texts(paid) == ["gross = tax + fee + net"]
+
+
+def test_identity_not_found_when_broken_beyond_the_tolerance_and_counted_within(rng):
+    table = taxi(rng)
+    table.loc[: LIMIT - 1, "total"] += 1.0
+    rule = found(table, "total = fare + tip + tolls")
+    assert rule is not None and rule.exceptions == LIMIT and rule.share == 1 - LIMIT / N
+    table.loc[LIMIT, "total"] += 1.0
+    assert found(table, "total = fare + tip + tolls") is None
+
+
+def test_identity_parts_imply_their_orders(rng):
+    # fare <= total and fare + tip <= total hold, but the identity of non-negative parts gives them
+    assert not [t for t in texts(taxi(rng)) if "<=" in t]
+
+
+def test_order_of_dates_and_of_numbers(rng, tmp_path):
+    pickup = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 10**7, N), "s")
+    amount = rng.uniform(1000, 35000, N).round(0)
+    table = pd.DataFrame(
+        {
+            "pickup": pickup.strftime("%Y-%m-%d %H:%M:%S"),
+            "dropoff": (pickup + pd.to_timedelta(rng.integers(60, 7200, N), "s")).strftime(
+                "%Y-%m-%d %H:%M:%S"
+            ),
+            "balance": (amount * rng.uniform(0, 1, N)).round(2),
+            "amount": amount,
+        }
+    )
+    assert texts(as_text(table, tmp_path)) == ["balance <= amount", "pickup <= dropoff"]
+
+
+def test_order_with_a_sum(rng):
+    flr1 = rng.integers(500, 2000, N)
+    flr2 = np.where(rng.uniform(size=N) < 0.5, 0, rng.integers(300, 1500, N))
+    extra = np.where(rng.uniform(size=N) < 0.9, 0, rng.integers(50, 500, N))
+    table = pd.DataFrame({"flr1": flr1, "flr2": flr2, "living": flr1 + flr2 + extra})
+    assert texts(table) == ["flr1 + flr2 <= living"]  # its single orders are implied
+
+
+def test_order_not_found_when_the_ranges_imply_it_or_it_breaks(rng):
+    apart = pd.DataFrame({"small": rng.uniform(0, 1, N), "big": rng.uniform(2, 3, N)})
+    assert texts(apart) == []  # max(small) < min(big): the ranges say it all
+    a = rng.uniform(0, 10, N)
+    close = pd.DataFrame({"a": a, "b": a + rng.uniform(0, 5, N)})
+    assert texts(close) == ["a <= b"]
+    close.loc[:LIMIT, "b"] = close.loc[:LIMIT, "a"] - 1  # one row past the tolerance
+    assert texts(close) == []
+
+
+def test_dependency_category_to_category_and_to_number(rng):
+    grades = np.array([f"{g}{i}" for g in "ABCDEFG" for i in range(1, 6)])
+    sub = rng.choice(grades, N)
+    edu = rng.integers(0, 16, N)
+    table = pd.DataFrame(
+        {
+            "sub_grade": sub,
+            "grade": [s[0] for s in sub],
+            "education": np.array([f"level {i:02d}" for i in range(16)])[edu],
+            "education_num": edu + 1,
+        }
+    )
+    assert texts(table) == ["sub_grade determines grade", "education determines education_num"]
+
+
+def test_dependency_with_missing_as_a_value(rng):
+    kind = rng.choice(["a", "b", None], N)
+    table = pd.DataFrame({"kind": kind, "code": [{"a": "x", "b": "y"}.get(k, "z") for k in kind]})
+    assert texts(table) == ["kind determines code"]
+
+
+def test_dependencies_implied_by_others_are_left_out(rng):
+    kind = rng.choice(["individual", "joint", "other"], N)
+    table = pd.DataFrame(
+        {
+            "app": kind,
+            "is_joint": np.where(kind == "joint", "yes", "no"),
+            "letter": np.where(kind == "joint", "J", "N"),  # the same fact as is_joint
+        }
+    )
+    # is_joint and letter determine each other: the first determines the second, and app
+    # determines the first; app -> letter follows
+    assert texts(table) == ["is_joint determines letter", "app determines is_joint"]
+
+
+def test_dependency_not_from_a_source_unique_per_row_nor_beyond_the_tolerance(rng):
+    table = pd.DataFrame({"code": [f"k{i}" for i in range(N)], "group": rng.choice(list("abc"), N)})
+    assert texts(table) == []  # each code is one row: it determines anything
+    sub = rng.choice([f"{g}{i}" for g in "AB" for i in range(5)], N)
+    noisy = pd.DataFrame({"sub": sub, "grade": [s[0] for s in sub]})
+    noisy.loc[:LIMIT, "grade"] = np.where(noisy.loc[:LIMIT, "grade"] == "A", "B", "A")
+    # no dependency (the combinations seen, noise included, are still few: a combination rule)
+    assert texts(noisy) == ["(sub, grade) take only their real combinations"]
+
+
+def test_combination_found_and_not_for_independent_columns(rng):
+    product = rng.integers(0, 8, N)
+    table = pd.DataFrame(
+        {
+            "product": [f"P{p}" for p in product],
+            "variant": [f"V{v}" for v in (3 * product + rng.integers(0, 3, N)) % 12],
+            "colour": rng.choice(["red", "green", "blue"], N),
+        }
+    )
+    assert texts(table) == ["(product, variant) take only their real combinations"]
+
+
+def test_combination_on_penguins_and_its_holdout_keeps_it():
+    penguins = pd.read_csv(SAMPLE_DATA / "penguins.csv")
+    assert texts(penguins) == [
+        "(species, island) take only their real combinations",
+        "bill_length_mm, bill_depth_mm, flipper_length_mm and body_mass_g are missing together",
+    ]
+
+
+def test_monotone_found_and_an_identity_pair_is_no_monotone(rng):
+    logwage = rng.normal(4.5, 0.4, N).round(4)
+    table = pd.DataFrame({"logwage": logwage, "wage": np.exp(logwage).round(2)})
+    rule = found(table, "wage is an increasing function of logwage")
+    assert rule is not None and rule.increasing
+    table["wage"] = table["wage"][::-1].to_numpy()
+    assert found(table, "wage is an increasing function of logwage") is None
+    a = rng.uniform(0, 100, N).round(2)
+    copy = pd.DataFrame({"a": a, "b": a})
+    assert texts(copy) == ["b = a"]
+
+
+def test_missing_together_and_missing_when(rng):
+    gone = rng.uniform(size=N) < 0.1
+    joint = rng.uniform(size=N) < 0.2
+    table = pd.DataFrame(
+        {
+            "m_a": np.where(gone, np.nan, rng.normal(50, 10, N).round(1)),
+            "m_b": np.where(gone, np.nan, rng.integers(0, 100, N)),
+            "app_type": np.where(joint, "joint", "individual"),
+            "joint_income": np.where(joint, rng.uniform(2e4, 2e5, N).round(0), np.nan),
+        }
+    )
+    assert texts(table) == [
+        "m_a and m_b are missing together",
+        "joint_income is missing exactly when app_type is individual",
+    ]
+    table.loc[np.flatnonzero(~gone)[: LIMIT + 1], "m_b"] = np.nan
+    assert "m_a and m_b are missing together" not in texts(table)
+
+
+def test_missing_when_never_names_a_rare_value(rng):
+    kind = rng.choice(["a", "b"], N).astype(object)
+    kind[:3] = "rare"  # seen in 3 rows, and the target is missing there too
+    table = pd.DataFrame({"kind": kind, "x": np.where(kind == "b", rng.normal(size=N), np.nan)})
+    assert texts(table) == []  # listing "a" alone leaves 3 rows broken: beyond the tolerance
+    table.loc[:2, "kind"] = "a"
+    assert texts(table) == ["x is missing exactly when kind is a"]
+
+
+def test_no_rule_over_a_constant_or_a_key(rng):
+    table = pd.DataFrame(
+        {
+            "id": np.arange(N),
+            "constant": ["same"] * N,
+            "x": rng.normal(size=N),
+            "c": rng.choice(list("abc"), N),
+        }
+    )
+    assert texts(table) == []
+
+
+def test_a_table_too_small_or_empty_has_no_rules():
+    assert texts(pd.DataFrame({"a": [1.0], "b": [2.0]})) == []
+    assert texts(pd.DataFrame({"a": [1.0, 2.0], "b": [None, None]})) == []
