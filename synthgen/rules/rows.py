@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from synthgen.columns import boolean, categorical, datetime, numeric
+from synthgen.columns import boolean, datetime, numeric
+from synthgen.columns.base import as_keys
 from synthgen.errors import SchemaError
 from synthgen.rules.model import Rule
 
@@ -97,7 +98,7 @@ class Typed:
                 keys = boolean._is_true(series, col).astype(object)
                 keys[pd.isna(series).to_numpy()] = None
             else:
-                codes, uniques = pd.factorize(categorical._key(series).to_numpy(dtype=object))
+                codes, uniques = pd.factorize(as_keys(series).to_numpy(dtype=object))
                 text = np.append(np.array([str(u) for u in uniques], dtype=object), None)
                 keys = text[codes]  # code -1 (missing) takes the None at the end
             self._keys[name] = keys
