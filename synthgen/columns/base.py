@@ -377,6 +377,30 @@ def as_given(
     return pd.Series(raw.to_numpy(dtype=object), dtype=object)
 
 
+@dataclass(frozen=True)
+class InRules:
+    """What the rules (synthgen.rules) may ask of a kind's columns, and how they read its values.
+
+    `role` says which rules may name it: "amount" (numbers that identities, orders and monotone
+    pairs compare, and a dependency may target), "time" (instants that an order compares with
+    another instant), "label" (a few values that dependencies, combinations and missing values
+    hang on) or "single" (one value: a declared combination may name it, discovery passes it by).
+
+    Example:
+        >>> InRules("label").role, InRules("amount").values is None
+        ('label', True)
+    """
+
+    role: Literal["amount", "time", "label", "single"]
+    values: Callable[[pd.Series, Column], np.ndarray] | None = None
+    """(values, col) -> the values as the rules compare them: floats (NaN for null; instants as
+    seconds since 1970) for an amount or a time, else keys the same however the table spells
+    them (None for null); None: keys as written (a typed value as its text)."""
+    value: Callable[[Any, Column], Any] | None = None
+    """(a rule's value, as JSON holds it, col) -> that value as `values` writes it; None: a
+    float for an amount or a time, else its text."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class Kind:
     """One column kind: the functions of its module that the rest of synthgen loops over.
@@ -451,6 +475,11 @@ class Kind:
     rare_check: Literal["codes", "cells"] | None = None
     """How the privacy report finds rare real values in the synthetic table: by the compared
     codes, by whole cells (free text), or not at all (a yes/no singles no one out)."""
+
+    # -- rules (synthgen.rules)
+    rules: InRules | None = None
+    """Which rules may name it and how they read its values; None: only the rules that take
+    any column (a declared dependency, missing values)."""
 
     # -- peer libraries (synthgen.models.sdv)
     sdtype: str | None = None

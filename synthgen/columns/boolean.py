@@ -17,6 +17,7 @@ from synthgen.columns.base import (
     Column,
     Counted,
     Evidence,
+    InRules,
     Kind,
     Part,
     RowRandom,
@@ -159,6 +160,18 @@ def compared(values: pd.Series, col: Column) -> tuple[np.ndarray, bool]:
     return keys, False
 
 
+def rule_value(value: Any, col: Column) -> bool:
+    """A rule's value (not null) as `compared` writes it: true when written true (JSON's true,
+    "true") or as the column writes true.
+
+    Example:
+        >>> col = Column("joint", "boolean", true_value="yes", false_value="no")
+        >>> rule_value(True, col), rule_value("yes", col), rule_value("no", col)
+        (True, True, False)
+    """
+    return str(value).strip().lower() in ("true", str(col.true_value).strip().lower())
+
+
 def written(
     parsed: np.ndarray, raw: pd.Series | None, col: Column, state: dict[str, Any]
 ) -> pd.Series:
@@ -195,6 +208,7 @@ KIND = Kind(
     written=written,
     shape="discrete",
     compared=compared,
+    rules=InRules("label", values=lambda values, col: compared(values, col)[0], value=rule_value),
     sdtype="boolean",
     from_peer=from_peer,
 )

@@ -19,6 +19,7 @@ from synthgen.columns.base import (
     Column,
     Counted,
     Evidence,
+    InRules,
     Kind,
     Part,
     RowRandom,
@@ -213,6 +214,7 @@ KIND = Kind(
     classes=lambda col, state: state["categories"],
     shape="discrete",
     rare_check="codes",
+    rules=InRules("label"),
     sdtype="categorical",
     to_peer=to_peer,
 )

@@ -15,6 +15,7 @@ from synthgen.columns.base import (
     Column,
     Counted,
     Evidence,
+    InRules,
     Kind,
     Part,
     RowRandom,
@@ -84,4 +85,5 @@ KIND = Kind(
     decode=decode,
     shape="discrete",
     rare_check="codes",
+    rules=InRules("single"),
 )

@@ -22,6 +22,7 @@ from synthgen.columns.base import (
     Column,
     Counted,
     Evidence,
+    InRules,
     Kind,
     Part,
     RowRandom,
@@ -426,6 +427,7 @@ KIND = Kind(
     written=written,
     shape="continuous",
     compared=compared,
+    rules=InRules("time", values=to_seconds),
     sdtype="datetime",
     from_peer=from_peer,
 )

@@ -22,6 +22,7 @@ from synthgen.columns.base import (
     Column,
     Counted,
     Evidence,
+    InRules,
     Kind,
     Part,
     RowRandom,
@@ -464,5 +465,6 @@ KIND = Kind(
     written=written,
     shape="continuous",
     compared=compared,
+    rules=InRules("amount", values=to_float),
     sdtype="numerical",
 )
