@@ -9,6 +9,7 @@ through fit, sampling with a condition, fill and the report, untouched by any ot
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -17,9 +18,18 @@ import pytest
 import synthgen
 from synthgen.columns import KINDS, TableEncoder
 from synthgen.columns import numeric as numeric_kind
-from synthgen.columns.base import Evidence, Kind, RowRandom, as_keys, has_nulls, null_mask
+from synthgen.columns.base import (
+    Evidence,
+    InRules,
+    Kind,
+    RowRandom,
+    as_keys,
+    has_nulls,
+    null_mask,
+)
 from synthgen.conditions import targets
-from synthgen.schema import Schema, detect_column
+from synthgen.rules.discover import discover
+from synthgen.schema import Schema, detect, detect_column
 
 N = 40
 _DAYS = pd.date_range("2019-12-30", periods=N, freq="7D")
@@ -279,3 +289,17 @@ def test_a_new_kind_is_one_record_and_one_registration(percent_registered, tmp_p
         "share",
         "group",
     }
+
+
+def test_a_new_kind_takes_part_in_rules_by_declaring_its_role(percent_registered):
+    rng = np.random.default_rng(0)
+    low = rng.integers(0, 50, 300)
+    high = low + rng.integers(0, 50, 300)
+    table = pd.DataFrame({"low": [f"{v}%" for v in low], "high": [f"{v}%" for v in high]})
+    schema = detect(table)
+    assert [c.kind for c in schema.columns] == ["percent", "percent"]
+    assert discover(table, schema) == []  # no role: no rule compares its values
+    KINDS["percent"] = replace(
+        PERCENT, rules=InRules("amount", values=lambda values, col: _percent(values))
+    )
+    assert [r.text() for r in discover(table, schema)] == ["low <= high"]

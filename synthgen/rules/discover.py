@@ -18,14 +18,14 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from synthgen.rules.model import Rule
-from synthgen.rules.rows import Typed, broken_in, validate
+from synthgen.rules.rows import Typed, broken_in, role, validate
 
 if TYPE_CHECKING:
     from synthgen.schema import Schema
@@ -51,11 +51,12 @@ DEPENDENCY_ONCE = 0.01
 #: Values seen in fewer rows are rare: a rule never names one (rules are written out in the
 #: schema, the model file and the report; synthgen's default rare-category threshold).
 RARE_ROWS = 5
-# Column kinds that are labels (dependency sources, combinations) and that dependencies may target.
-_LABELS = {"categorical", "boolean"}
-_TARGETS = {"categorical", "boolean", "numeric"}
-# Kinds with nothing to say in a rule over values (missing kinds take any column but these).
-_SKIPPED = {"constant"}
+# Roles of columns (`InRules.role`) that are labels (dependency sources, combinations) and that
+# dependencies may target.
+_LABELS = {"label"}
+_TARGETS = {"label", "amount"}
+# Roles with nothing to say in a rule over values (missing kinds take any column but these).
+_SKIPPED = {"single"}
 
 
 def allowed(n: int) -> int:
@@ -79,8 +80,9 @@ class Context:
         self._codes: dict[str, tuple[np.ndarray, int]] = {}
         self._uniques: dict[str, np.ndarray] = {}
 
-    def names(self, kinds: set[str]) -> list[str]:
-        return [c.name for c in self.schema.columns if c.kind in kinds]
+    def names(self, roles: Collection[str]) -> list[str]:
+        """The columns whose role in rules (`InRules.role`) is one of `roles`, in schema order."""
+        return [c.name for c in self.schema.columns if role(c) in roles]
 
     def codes(self, name: str) -> tuple[np.ndarray, int]:
         """The column's values as codes 0..k-1 (missing is one of them) and k."""
@@ -298,7 +300,7 @@ def _missing_together(ctx: Context, reach: set[tuple[str, str]]) -> list[Rule]:
     """Groups of columns missing in the same rows (each pair differing in at most the tolerance,
     and in at most 1% of the rows where either is missing), less the columns another of the
     group determines (a found dependency keeps them missing together)."""
-    names = [c.name for c in ctx.schema.columns if c.kind not in _SKIPPED]
+    names = [c.name for c in ctx.schema.columns if role(c) not in _SKIPPED]
     masks = {name: ctx.typed.missing(name) for name in names}
     names = [name for name in names if 0 < masks[name].sum() < ctx.n]
     if len(names) < 2:
@@ -349,7 +351,7 @@ def _missing_when(
     targets = [
         c.name
         for c in ctx.schema.columns
-        if c.kind not in _SKIPPED and MIN_EVIDENCE <= ctx.typed.missing(c.name).sum() < n
+        if role(c) not in _SKIPPED and MIN_EVIDENCE <= ctx.typed.missing(c.name).sum() < n
     ]
     sample = ctx.rows(len(sources) * len(targets))
     found = []

@@ -53,18 +53,19 @@ FINGERPRINT_ROWS = 24
 TRIPLE_COLUMNS = 40
 PAIR_COLUMNS = 150
 MAX_MATCHES = 1_000_000
-# Column kinds the numeric rules compare: numbers with numbers, dates with dates (orders only).
-_NUMBERS = {"numeric"}
-_DATES = {"datetime"}
+# Roles of columns (`InRules.role`) the numeric rules compare: amounts with amounts, times with
+# times (orders only).
+_AMOUNTS = {"amount"}
+_TIMES = {"time"}
 
 
 def discover(ctx: Context) -> list[Rule]:
     """The identities, monotone pairs and orders of the table behind `ctx`."""
-    numbers = [n for n in ctx.names(_NUMBERS) if _distinct(ctx, n) >= 2]
+    numbers = [n for n in ctx.names(_AMOUNTS) if _distinct(ctx, n) >= 2]
     identities = _identities(ctx, numbers)
     monotone = _monotone(ctx, numbers, identities)
     orders = _orders(ctx, numbers, identities, monotone)
-    orders += _orders(ctx, [n for n in ctx.names(_DATES) if _distinct(ctx, n) >= 2], [], [])
+    orders += _orders(ctx, [n for n in ctx.names(_TIMES) if _distinct(ctx, n) >= 2], [], [])
     return identities + monotone + orders
 
 

@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from synthgen.columns import boolean, datetime, numeric
-from synthgen.columns.base import as_keys
+from synthgen.columns import KINDS
+from synthgen.columns.base import InRules, as_keys
+from synthgen.columns.numeric import to_float
 from synthgen.errors import SchemaError
 from synthgen.rules.model import Rule
 
@@ -37,15 +38,32 @@ if TYPE_CHECKING:
 
 # Relative slack of a sum of floats (their last bits), on top of the columns' rounding.
 RELATIVE = 1e-9
-# Column kinds whose values are numbers the numeric rules (identity, order, monotone) compare.
-NUMBER_KINDS = {"numeric", "datetime"}
-# Column kinds whose values are labels (dependency sources, combinations, missing_when sources).
-LABEL_KINDS = {"categorical", "boolean", "constant"}
+# Roles of a column in rules (`InRules.role`) whose values are numbers the numeric rules
+# (identity, order, monotone) compare.
+_NUMBERS = {"amount", "time"}
+
+
+def in_rules(col: Column) -> InRules | None:
+    """What the rules may ask of `col`'s kind (None: only rules that take any column)."""
+    return KINDS[col.kind].rules
+
+
+def role(col: Column) -> str | None:
+    """`col`'s role in rules (`InRules.role`): "amount", "time", "label", "single" or None.
+
+    Example:
+        >>> from synthgen.schema import Column
+        >>> role(Column("age", "numeric")), role(Column("note", "text"))
+        ('amount', None)
+    """
+    rules = in_rules(col)
+    return rules.role if rules is not None else None
 
 
 class Typed:
-    """A table's columns as the rules compare them, each converted once: numbers (floats, NaN
-    for missing; datetimes as seconds) or keys (text or booleans, None for missing).
+    """A table's columns as the rules compare them, each converted once by its kind
+    (`InRules.values`): numbers (floats, NaN for missing; instants as seconds) or keys (text or
+    booleans, None for missing).
 
     Example:
         >>> from synthgen.schema import detect
@@ -77,27 +95,33 @@ class Typed:
         return self.table[name]
 
     def numbers(self, name: str) -> np.ndarray:
-        """The column as floats (datetimes as seconds since 1970), NaN where missing."""
+        """The column as floats (instants as seconds since 1970), NaN where missing."""
         if name not in self._numbers:
             col = self.column(name)
-            read = datetime.to_seconds if col.kind in _DATES else numeric.to_float
+            rules = in_rules(col)
+            read = to_float
+            if rules is not None and rules.role in _NUMBERS and rules.values is not None:
+                read = rules.values
+            # other kinds are read as plain numbers: `broken` on a detected schema may compare
+            # a few numbers the schema holds as a constant or as categories
             self._numbers[name] = np.asarray(read(self.series(name), col), dtype=float)
         return self._numbers[name]
 
     def keys(self, name: str) -> np.ndarray:
-        """The column as comparable keys: numbers for number kinds (rounded to the column's
-        decimals), True/False for booleans, else the text as written (str of typed values)."""
+        """The column as comparable keys: numbers for amounts and times (rounded to the
+        column's decimals), keys its kind reads (True/False for booleans), else the text as
+        written (str of typed values)."""
         if name not in self._keys:
             col = self.column(name)
-            series = self.series(name)
-            if col.kind in NUMBER_KINDS:
+            rules = in_rules(col)
+            if role(col) in _NUMBERS:
                 x = self.numbers(name)
                 keys = (np.round(x, col.decimals) if col.decimals is not None else x).astype(object)
                 keys[np.isnan(x)] = None
-            elif col.kind in _BOOLEANS:
-                keys = boolean._is_true(series, col).astype(object)
-                keys[pd.isna(series).to_numpy()] = None
+            elif rules is not None and rules.values is not None:
+                keys = rules.values(self.series(name), col)
             else:
+                series = self.series(name)
                 codes, uniques = pd.factorize(as_keys(series).to_numpy(dtype=object))
                 text = np.append(np.array([str(u) for u in uniques], dtype=object), None)
                 keys = text[codes]  # code -1 (missing) takes the None at the end
@@ -108,10 +132,6 @@ class Typed:
         if name not in self._missing:
             self._missing[name] = pd.isna(self.series(name)).to_numpy(dtype=bool)
         return self._missing[name]
-
-
-_DATES = {"datetime"}
-_BOOLEANS = {"boolean"}
 
 
 def broken_in(rule: Rule, rows: Typed, real: Typed) -> np.ndarray:
@@ -140,28 +160,29 @@ def validate(rules: Sequence[Rule], schema: Schema) -> None:
                 raise SchemaError(
                     f"rule {rule.text()!r} names column {name!r}, which the table lacks"
                 )
-        kinds = [schema[name].kind for name in rule.columns]
+        roles = [role(schema[name]) for name in rule.columns]
         wanted = _WANTED.get(rule.kind)
         if wanted is not None:
-            bad = [n for n, k in zip(rule.columns, kinds) if k not in wanted]
+            bad = [n for n, r in zip(rule.columns, roles) if r not in wanted]
             if bad:
+                kinds = sorted(k.name for k in KINDS.values() if k.rules and k.rules.role in wanted)
                 raise SchemaError(
                     f"rule {rule.text()!r}: column {bad[0]!r} is {schema[bad[0]].kind}, and a "
-                    f"{rule.kind} rule compares {' or '.join(sorted(wanted))} columns"
+                    f"{rule.kind} rule compares {' or '.join(kinds)} columns"
                 )
-        dated = [n for n, k in zip(rule.columns, kinds) if k in _DATES]
+        dated = [n for n, r in zip(rule.columns, roles) if r == "time"]
         if dated and (len(rule.columns) > 2 or len(dated) < len(rule.columns)):
             raise SchemaError(
                 f"rule {rule.text()!r}: dates are compared with dates only, one on each side"
             )
 
 
-# Column kinds each rule kind can compare (kinds not listed take any column).
+# The roles of the columns (`InRules.role`) each kind of rule compares (one not listed takes any).
 _WANTED = {
-    "identity": {"numeric"},
-    "order": NUMBER_KINDS,
-    "monotone": {"numeric"},
-    "combination": LABEL_KINDS,
+    "identity": {"amount"},
+    "order": _NUMBERS,
+    "monotone": {"amount"},
+    "combination": {"label", "single"},
 }
 
 
@@ -278,12 +299,12 @@ def _missing_when(rule: Rule, rows: Typed, real: Typed) -> np.ndarray:
 
 def _as_key(value: object, col: Column) -> object:
     """A rule's value (from JSON) as `Typed.keys` writes the column's values."""
+    rules = in_rules(col)
     if value is None:
         return None
-    if col.kind in _BOOLEANS:
-        text = str(value).strip().lower()
-        return text in ("true", str(col.true_value).strip().lower())
-    if col.kind in NUMBER_KINDS:
+    if rules is not None and rules.value is not None:
+        return rules.value(value, col)
+    if role(col) in _NUMBERS:
         return float(value)  # type: ignore[arg-type]
     return str(value)
 
