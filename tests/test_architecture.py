@@ -12,8 +12,13 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "synthgen"
 MAX_LINES = 1000
 MAX_KIND_BRANCHES = 5
-# a comparison of a column's kind with a kind's name: `col.kind == "numeric"`, `kind in (...)`
-_KIND_BRANCH = re.compile(r"\bkind\s*(==|!=|\bin\b|\bnot in\b)\s*[\"'({\[]")
+# a comparison of a column's kind with a kind's name: `col.kind == "numeric"`, `kind in (...)`;
+# or of a column's kind (`col`, `column`, `c`, `schema[name]`) with a set of names, `col.kind in
+# _DATES`, or a list of columns' kinds to compare later; a rule's kind (`rule.kind`) and a kind
+# record looked up (`KINDS[col.kind]`) are no branch
+_OPERATOR = r"\s*(==|!=|\bin\b|\bnot in\b)\s*"
+_COLUMN_KIND = r"\b(col|column|c|schema\[[^\]]*\])\.kind"
+_KIND_BRANCH = re.compile(rf"\bkind{_OPERATOR}[\"'({{\[]|{_COLUMN_KIND}({_OPERATOR}\w|\s+for\b)")
 
 
 def _modules() -> dict[str, Path]:
@@ -150,4 +155,11 @@ def test_the_checker_sees_a_cycle_and_a_branch():
     assert _cycles({"a": {"b"}, "b": {"a"}, "c": set()}) == [["a", "b"]]
     assert _KIND_BRANCH.search('if col.kind == "numeric":')
     assert _KIND_BRANCH.search('if kind in ("a", "b"):')
+    assert _KIND_BRANCH.search("if col.kind in _DATES:")
+    assert _KIND_BRANCH.search("keep = [c.name for c in columns if c.kind not in SKIPPED]")
+    assert _KIND_BRANCH.search("if target.col.kind == NUMERIC:")
+    assert _KIND_BRANCH.search("kinds = [schema[name].kind for name in rule.columns]")
     assert not _KIND_BRANCH.search("kinds = MODULES[col.kind]")
+    assert not _KIND_BRANCH.search("if KINDS[col.kind].shape in SHAPES:")
+    assert not _KIND_BRANCH.search("if rule.kind in _NUMERIC_RULES:")
+    assert not _KIND_BRANCH.search("if dtype.kind not in _DTYPE_KINDS:")
