@@ -9,10 +9,12 @@ model never saw (the holdout).
 - attribute inference: the attacker knows every column of a person but one secret category,
   finds the closest synthetic row on the known columns and reads its secret. The risk is the
   accuracy on training rows minus the accuracy on holdout rows (what the synthetic rows tell
-  about the people in them beyond what they tell about anyone), with a 95% interval.
+  about the people in them beyond what they tell about anyone), with a 95% interval; training
+  rows are weighted so that the secret's categories are as frequent as among the holdout rows,
+  and the intervals hold for all the secret columns tried at once.
 
-Both run on one pass over the synthetic rows. A verdict warns when a figure is both large and
-significant (its interval excludes the no-leak value); `findings` says why in words.
+Both run on one pass over the synthetic rows. A verdict warns or fails when the lower end of a
+figure's 95% interval passes a threshold (a leak shown, not a chance one); `findings` says why.
 
 Example:
     >>> import numpy as np, pandas as pd
@@ -35,6 +37,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.special import ndtri
 
 from synthgen.compare.values import Prepared
 from synthgen.report.space import ZERO, Space
@@ -47,9 +50,10 @@ MAX_SYNTHETIC_ROWS = 40_000
 MIN_ROWS = 20
 # Secret columns tried by attribute inference: the categories with the most entropy.
 MAX_SECRETS = 3
-# Membership AUC (0.5: nothing leaks) and attribute-inference risk (0: nothing leaks) from which
-# the verdict warns or fails, when the 95% interval excludes the no-leak value.
-AUC_WARN, AUC_FAIL = 0.6, 0.7
+# The verdict warns or fails when the lower end of the 95% interval reaches these: membership
+# AUC (0.5 when nothing leaks) and attribute-inference risk (0 when nothing leaks). On the lower
+# end, so that a small holdout's chance make-up accuses no model (see docs/report-schema.md).
+AUC_WARN, AUC_FAIL = 0.55, 0.65
 RISK_WARN, RISK_FAIL = 0.05, 0.15
 _Z95 = 1.959964
 # Distances computed at once (a block of attacked rows times the synthetic rows), float32.
@@ -99,7 +103,10 @@ def assess(
         found = synth[name].codes[rows_s][guess]
         # codes from K up are categories the training table lacks, numbered per table
         right = (found == truth) & (truth < len(train[name].categories))
-        columns.append({"column": name, **inference(right[:n], right[n:])})
+        weights = _like(truth[:n], truth[n:])
+        columns.append(
+            {"column": name, **inference(right[:n], right[n:], weights, tried=len(secrets))}
+        )
     ai: dict[str, Any] = {"verdict": "pass", "columns": columns}
     if not secrets:
         ai = {"verdict": "not checked", "reason": "no categorical column to guess", "columns": []}
@@ -219,20 +226,45 @@ def membership(d_train: np.ndarray, d_holdout: np.ndarray) -> dict[str, Any]:
     }
 
 
-def inference(right_train: np.ndarray, right_holdout: np.ndarray) -> dict[str, Any]:
-    """Risk (accuracy on training rows minus on holdout rows) with a 95% interval (normal
-    approximation of two independent proportions).
+def _like(train_codes: np.ndarray, holdout_codes: np.ndarray) -> np.ndarray:
+    """Weights of the training rows that make each secret category as frequent among them as
+    among the holdout rows: a holdout richer by chance in a category that is hard to guess would
+    otherwise pass for a leak.
 
     Example:
-        >>> inference(np.array([True] * 80 + [False] * 20), np.array([True] * 50 + [False] * 50))["risk"]
+        >>> _like(np.array([0, 0, 0, 1]), np.array([0, 1])).tolist()
+        [0.6666666666666666, 0.6666666666666666, 0.6666666666666666, 2.0]
+    """
+    keys, inverse = np.unique(np.concatenate([train_codes, holdout_codes]), return_inverse=True)
+    in_train = np.bincount(inverse[: len(train_codes)], minlength=len(keys)) / len(train_codes)
+    in_holdout = np.bincount(inverse[len(train_codes) :], minlength=len(keys)) / len(holdout_codes)
+    return (in_holdout / np.maximum(in_train, 1e-12))[inverse[: len(train_codes)]]
+
+
+def inference(
+    right_train: np.ndarray,
+    right_holdout: np.ndarray,
+    weights: np.ndarray | None = None,
+    tried: int = 1,
+) -> dict[str, Any]:
+    """Risk: the accuracy on training rows (weighted by `weights`) minus on holdout rows, with
+    an interval (normal approximation of two independent proportions) that holds at 95% for
+    all of the `tried` secret columns at once (Bonferroni), since any one of them can warn.
+
+    Example:
+        >>> right = np.array([True] * 80 + [False] * 20)
+        >>> inference(right, np.array([True] * 50 + [False] * 50))["risk"]
         0.3
     """
-    p_t, p_h = float(right_train.mean()), float(right_holdout.mean())
-    se = np.sqrt(p_t * (1 - p_t) / len(right_train) + p_h * (1 - p_h) / len(right_holdout))
+    w = np.ones(len(right_train)) if weights is None else weights
+    p_t, p_h = float(np.average(right_train, weights=w)), float(right_holdout.mean())
+    var_t = float((w**2 * (right_train - p_t) ** 2).sum() / w.sum() ** 2)
+    se = float(np.sqrt(var_t + p_h * (1 - p_h) / len(right_holdout)))
+    z = float(ndtri(1 - 0.025 / tried))
     risk = p_t - p_h
     return {
         "risk": round(risk, 12),
-        "interval": [risk - _Z95 * float(se), risk + _Z95 * float(se)],
+        "interval": [risk - z * se, risk + z * se],
         "training_accuracy": p_t,
         "holdout_accuracy": p_h,
     }
@@ -240,17 +272,14 @@ def inference(right_train: np.ndarray, right_holdout: np.ndarray) -> dict[str, A
 
 def _judge(out: dict[str, Any]) -> None:
     mi, ai = out["membership_inference"], out["attribute_inference"]
-    mi["verdict"] = _verdict(mi["auc"], mi["interval"][0], 0.5, AUC_WARN, AUC_FAIL)
+    mi["verdict"] = _verdict(mi["interval"][0], AUC_WARN, AUC_FAIL)
     for c in ai["columns"]:
-        c["verdict"] = _verdict(c["risk"], c["interval"][0], 0.0, RISK_WARN, RISK_FAIL)
+        c["verdict"] = _verdict(c["interval"][0], RISK_WARN, RISK_FAIL)
         ai["verdict"] = max(ai["verdict"], c["verdict"], key=_ORDER.__getitem__)
 
 
-def _verdict(value: float, low: float, nothing: float, warn: float, fail: float) -> str:
-    """`fail` or `warn` from the thresholds, when the interval excludes the no-leak value."""
-    if low <= nothing or value < warn:
-        return "pass"
-    return "fail" if value >= fail else "warn"
+def _verdict(low: float, warn: float, fail: float) -> str:
+    return "fail" if low >= fail else "warn" if low >= warn else "pass"
 
 
 def findings(result: dict[str, Any]) -> list[tuple[str, str]]:
