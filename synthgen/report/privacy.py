@@ -1,6 +1,7 @@
 """Privacy: do the synthetic rows give away the training rows?
 
-Four checks, each set against what real rows the model never saw (the holdout) do:
+Four checks, and two attacks (`synthgen.report.attacks`: membership and attribute inference),
+each set against what real rows the model never saw (the holdout) do:
 
 - distance to the closest training record (DCR), in the report's encoded space: the share of
   synthetic rows closer to the training table than a holdout row is (a Mann-Whitney comparison of
@@ -37,6 +38,7 @@ import pandas as pd
 
 from synthgen.columns import KINDS
 from synthgen.compare.values import RARE_ROWS, Prepared
+from synthgen.report import attacks
 from synthgen.report.space import Space, nearest
 
 # Rows queried against the training table (synthetic and holdout each), and the most training
@@ -72,12 +74,16 @@ def assess(
     out["rare_values"].setdefault("holdout_share", None)
     if holdout is not None and holdout.n_rows and synth.n_rows:
         out["dcr"], out["nndr"] = distances(train, synth, holdout, space, seed)
+        out.update(attacks.assess(train, synth, holdout, space, seed))
     else:
         out["notes"].append(
-            "no holdout, so no distance checks (DCR, NNDR): pass --holdout with real rows the "
-            "model did not see"
+            "no holdout, so no distance checks (DCR, NNDR) and no attacks (membership and "
+            "attribute inference): pass --holdout with real rows the model did not see"
         )
+        out.update(attacks.not_checked("no holdout"))
     _judge(out)
+    for verdict, reason in attacks.findings(out):
+        _flag(out, verdict, reason)
     return out
 
 

@@ -173,6 +173,8 @@ def terminal(report: dict[str, Any], console: Console, outputs: list[str]) -> No
         elif report[section].get("notes"):
             line.append(f"   {_short(report[section]['notes'][0])}", style="dim")
         head.add_row(label, line)
+    if report["privacy"].get("membership_inference"):
+        head.add_row("Privacy attacks", _attacks_line(report["privacy"]))
     if report.get("rules"):
         head.add_row("Rules", _rules_line(report["rules"]))
     util = report.get("utility")
@@ -214,6 +216,25 @@ def terminal(report: dict[str, Any], console: Console, outputs: list[str]) -> No
             console.print(Text(f"  {label}: {_short(reason, 140)}", style="dim"))
     if outputs:
         console.print(f"Full report: {', '.join(outputs)}", highlight=False)
+
+
+def _attacks_line(priv: dict[str, Any]) -> Any:
+    """Membership AUC and the largest attribute-inference risk, with intervals, or why not."""
+    from rich.text import Text
+
+    mi, ai = priv["membership_inference"], priv["attribute_inference"]
+    if mi["verdict"] == "not checked":
+        return Text(f"not checked   {mi['reason']}", style="dim")
+    line = Text(f"membership AUC {_fmt(mi['auc'], 2)} ", style=verdict_style(mi["verdict"]))
+    line.append(f"[{_fmt(mi['interval'][0], 2)}, {_fmt(mi['interval'][1], 2)}]", style="")
+    if ai["columns"]:
+        top = max(ai["columns"], key=lambda c: c["risk"])
+        line.append(f"; attribute risk {top['risk']:+.2f} ", style=verdict_style(ai["verdict"]))
+        line.append(
+            f"[{top['interval'][0]:+.2f}, {top['interval'][1]:+.2f}] on {top['column']}", style=""
+        )
+    line.append("   (0.5 and 0: nothing leaks)", style="dim")
+    return line
 
 
 def _rules_line(rules: dict[str, Any]) -> Any:
@@ -473,6 +494,7 @@ def html(report: dict[str, Any]) -> str:
     out.append(_fidelity_section(fid, charts))
     out.append(_collapse_section(col))
     out.append(_privacy_section(priv))
+    out.append(_attacks_section(priv))
     if util:
         out.append(_utility_section(util))
     out.append(
@@ -633,6 +655,43 @@ def _privacy_section(priv: dict[str, Any]) -> str:
             )
             + "</p>"
         )
+    return "".join(out)
+
+
+def _attacks_section(priv: dict[str, Any]) -> str:
+    """Membership and attribute inference: each figure with its interval and verdict."""
+    mi, ai = priv.get("membership_inference"), priv.get("attribute_inference")
+    if not mi:
+        return ""
+    out = ["<h2>Privacy: attacks</h2>"]
+    if mi["verdict"] == "not checked":
+        return out[0] + f"<p class='dim'>Not checked: {_e(mi['reason'])}.</p>"
+    low, high = mi["interval"]
+    rows = mi["rows"]
+    out.append(
+        f"<p>Membership inference {_badge(mi['verdict'])}: an attacker holding the synthetic "
+        f"rows calls a real row a training row when a synthetic row lies close to it. Over "
+        f"{rows['training']:,} training and {rows['holdout']:,} holdout rows its AUC is "
+        f"{mi['auc']:.3f} (95% interval {low:.3f} to {high:.3f}; 0.5 when nothing leaks, 1 "
+        "for a copy of the training table).</p>"
+    )
+    if ai["verdict"] == "not checked":
+        out.append(f"<p class='dim'>Attribute inference not checked: {_e(ai['reason'])}.</p>")
+        return "".join(out)
+    out.append(
+        f"<p>Attribute inference {_badge(ai['verdict'])}: an attacker who knows every other "
+        "column of a person reads the secret one off the closest synthetic row. Risk: its "
+        "accuracy on training rows minus on holdout rows (0 when nothing leaks).</p>"
+        "<table><tr><th>secret column</th><th>training accuracy</th><th>holdout accuracy</th>"
+        "<th>risk (95% interval)</th><th>verdict</th></tr>"
+    )
+    out.extend(
+        f"<tr><td>{_e(c['column'])}</td><td>{c['training_accuracy']:.1%}</td>"
+        f"<td>{c['holdout_accuracy']:.1%}</td><td>{c['risk']:+.3f} ({c['interval'][0]:+.3f} "
+        f"to {c['interval'][1]:+.3f})</td><td>{_badge(c['verdict'])}</td></tr>"
+        for c in ai["columns"]
+    )
+    out.append("</table>")
     return "".join(out)
 
 
