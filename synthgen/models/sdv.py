@@ -132,7 +132,7 @@ class SdvSynthesizer(Synthesizer):
     def _to_sdv(self, table: pd.DataFrame) -> pd.DataFrame:
         """The typed frame SDV learns from: modelled columns typed, others as null flags."""
         out: dict[str, Any] = {}
-        for col, state in zip(self.schema_.columns, self.encoder_.states):
+        for col, state in zip(self.encoder_.schema.columns, self.encoder_.states):
             values = table[col.name]
             if col.kind in _SDTYPES:
                 typed = typed_column(values, col)
@@ -148,7 +148,7 @@ class SdvSynthesizer(Synthesizer):
     def _from_sdv(self, frame: pd.DataFrame, rng: np.random.Generator) -> Encoded:
         """SDV's rows as synthgen's encoded parts, read by the column modules."""
         arrays: list[np.ndarray] = []
-        for col, state in zip(self.schema_.columns, self.encoder_.states):
+        for col, state in zip(self.encoder_.schema.columns, self.encoder_.states):
             module = MODULES[col.kind]
             if col.kind not in _SDTYPES:
                 for part in module.parts(col.name, state):
@@ -172,7 +172,7 @@ class SdvSynthesizer(Synthesizer):
 
         metadata = Metadata.detect_from_dataframes({_TABLE: frame}, infer_keys=None)
         detected = metadata.to_dict()["tables"][_TABLE]["columns"]
-        kinds = {c.name: c.kind for c in self.schema_.columns}
+        kinds = {c.name: c.kind for c in self.encoder_.schema.columns}
         for name in frame.columns:
             sdtype = _SDTYPES.get(kinds.get(name, ""), "boolean")  # null flags are booleans
             if detected[name]["sdtype"] != sdtype:
@@ -181,7 +181,9 @@ class SdvSynthesizer(Synthesizer):
 
     # ---- the Synthesizer contract -------------------------------------------------------------
     def _fit_table(self, table: pd.DataFrame, rng: np.random.Generator) -> None:
-        frame = self._to_sdv(table)
+        from synthgen.rules.keep import modelled_table
+
+        frame = self._to_sdv(modelled_table(self.encoder_, table))
         if not frame.shape[1]:
             raise UsageError(
                 f"{self.name} has nothing to learn: the table has no numeric, categorical, "
@@ -237,7 +239,11 @@ class SdvSynthesizer(Synthesizer):
         return {
             "sdv_synthesizer": self.sdv_class,
             "options": self.options,
-            "columns_given_to_sdv": [c.name for c in self.schema_.columns if c.kind in _SDTYPES],
+            "columns_given_to_sdv": [
+                c.name.replace("\x1f", " ")  # a rule's column: "dropoff gap"
+                for c in self.encoder_.schema.columns
+                if c.kind in _SDTYPES
+            ],
         }
 
 

@@ -1,0 +1,488 @@
+"""How each kind of rule is kept: what a model learns in place of the columns a rule decides,
+and how those columns are computed back from what it samples (see `synthgen.rules.keep`).
+
+| kind | the model learns | the column comes back as |
+|---|---|---|
+| identity | the sources | their signed sum, on the target's decimals |
+| order | the sources and the gap (target - sources, >= 0) | sources + gap, never below them |
+| dependency | the sources | the target of each real group of sources |
+| monotone | the source | the real curve through the source |
+| combination | one joint category of the real combinations | that combination's members |
+| missing_together | the first column; the others completed | the others missing where it is |
+| missing_when | the source; the target completed | missing exactly where the rule says |
+
+Values live in the *rules space*: the encoding of the table's own columns that rules name
+(continuous values on their decimals, category codes), so that rules compose: a column one rule
+computes is a source of the next. A row a rule cannot judge (a missing source) keeps the real
+row's shape through `Residue`.
+
+Example:
+    >>> from synthgen.rules.model import Rule
+    >>> Order(Rule("order", ("pickup", "dropoff")), 0).writes
+    ('dropoff',)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from synthgen.columns import MODULES, Encoded
+from synthgen.conditions import targets
+from synthgen.rules.model import Rule
+from synthgen.schema import Column, detect_column
+
+if TYPE_CHECKING:
+    from synthgen.rules.keep import RuleEncoder
+
+#: Separates a column's name from the role of a column the model learns in its place.
+SEP = "\x1f"
+
+
+def on_grid(x: np.ndarray, unit: float) -> np.ndarray:
+    """Values rounded as decoding rounds them (1: whole numbers, 0.01: two decimals, 86400:
+    days); 0 leaves them as they are.
+
+    Example:
+        >>> on_grid(np.array([1.234, 2.5]), 0.01).tolist()
+        [1.23, 2.5]
+    """
+    if not unit:
+        return x
+    if unit >= 1:
+        return np.round(x / unit) * unit
+    return np.round(x, int(round(-np.log10(unit))))
+
+
+class Space:
+    """Where each column of an encoder lives among its parts, and its values there: numbers
+    (floats, NaN where missing) for continuous columns, codes for the others."""
+
+    def __init__(self, encoder: Any):
+        self.at = targets(encoder)
+
+    def continuous(self, name: str) -> bool:
+        t = self.at[name]
+        return t.value is not None and not t.discrete
+
+    def discrete(self, name: str) -> bool:
+        t = self.at[name]
+        return t.value is not None and t.discrete
+
+    def unit(self, name: str) -> float:
+        t = self.at[name]
+        return float(MODULES[t.col.kind].grid(t.state))
+
+    def numbers(self, enc: Encoded, name: str, decoded: bool = False) -> np.ndarray:
+        """The column's numbers; `decoded`: clipped to its bounds and rounded as decoding does
+        (a model's raw value), else as they are (values the rules wrote)."""
+        t = self.at[name]
+        x = np.array(enc.continuous[:, t.value], dtype=float)
+        if decoded:
+            x = on_grid(np.clip(x, t.state["min"], t.state["max"]), self.unit(name))
+        if t.null is not None:
+            x[enc.discrete[:, t.null] == 1] = np.nan
+        return x
+
+    def codes(self, enc: Encoded, name: str) -> np.ndarray:
+        return enc.discrete[:, self.at[name].value]
+
+    def missing(self, enc: Encoded, name: str) -> np.ndarray:
+        t = self.at[name]
+        if t.discrete:
+            code = t.null_code
+            return self.codes(enc, name) == code if code is not None else np.zeros(enc.n_rows, bool)
+        if t.null is None:
+            return np.zeros(enc.n_rows, dtype=bool)
+        return enc.discrete[:, t.null] == 1
+
+    def put_numbers(self, enc: Encoded, name: str, x: np.ndarray, fallback: float) -> None:
+        """Write numbers (NaN: missing; `fallback` where the column can't be missing)."""
+        t = self.at[name]
+        missing = np.isnan(x)
+        if t.null is not None:
+            enc.discrete[:, t.null] = missing
+        enc.continuous[:, t.value] = np.where(missing, fallback, x)
+
+    def put_codes(self, enc: Encoded, name: str, codes: np.ndarray) -> None:
+        enc.discrete[:, self.at[name].value] = codes
+
+
+@dataclass
+class Real:
+    """The real table as the keepers learn from it."""
+
+    table: pd.DataFrame  # the user's columns as given
+    u: Encoded  # the rules space
+    space: Space
+    rare_threshold: int
+    rng: np.random.Generator
+
+
+# A modelled column a keeper adds: (the user column whose place it takes, its schema, values).
+Added = tuple[str, Column, pd.Series]
+
+
+def renamed(col: Column, name: str) -> Column:
+    return dataclasses.replace(col, name=name, null_rate=0.0)
+
+
+class Keeper:
+    """Keeps one rule (`rule`, number `index` in the schema's list). `writes`: the columns it
+    decides; `reads`: those it computes them from (decided first when another rule decides
+    them)."""
+
+    writes: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()
+    # modelled columns whose category codes it reads (their rare pool is resolved first)
+    codes_read: tuple[str, ...] = ()
+
+    def __init__(self, rule: Rule, index: int):
+        self.rule, self.index = rule, index
+        self.setup()
+
+    def setup(self) -> None:
+        self.reads, self.writes = tuple(self.rule.sources), (self.rule.derived,)
+
+    def unkept(self, space: Space) -> str | None:
+        """Why it can't keep its rule on these columns (None: it can)."""
+        return need(space, self.rule.columns, space.continuous, "numbers or dates")
+
+    def fit(self, real: Real) -> list[Added]:
+        return []
+
+    def bind(self, enc: RuleEncoder) -> None:
+        """Learn what needs the fitted model's encoder (the codes it gave a joint category)."""
+
+    def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
+        raise NotImplementedError
+
+    def state(self) -> dict[str, Any]:
+        return {}
+
+    def load(self, state: dict[str, Any], enc: RuleEncoder) -> None:
+        """Take a state from a model file, checked (a bad one raises ValueError)."""
+
+
+def need(space: Space, names, test, what: str) -> str | None:
+    bad = [n for n in names if not test(n)]
+    return f"{bad[0]!r} is {space.at[bad[0]].col.kind}, it needs {what}" if bad else None
+
+
+def _array(state: dict[str, Any], key: str, dtype: type, length: int | None = None) -> np.ndarray:
+    out = np.asarray(state[key])
+    if out.dtype.kind not in ("i", "u", "f", "b") or out.ndim < 1:
+        raise ValueError(f"rule state {key!r} is not a numeric array")
+    if length is not None and len(out) != length:
+        raise ValueError(f"rule state {key!r} has {len(out)} entries, not {length}")
+    return out.astype(dtype)
+
+
+def _codes_in(values: np.ndarray, cardinality: int, key: str) -> None:
+    if len(values) and (values.min() < 0 or values.max() >= cardinality):
+        raise ValueError(f"rule state {key!r} holds codes outside 0..{cardinality - 1}")
+
+
+class Residue:
+    """The rows a rule cannot judge, as the real table has them: the target missing though its
+    sources are not (a flag the model learns), and the target given though a source is missing
+    (its value, learned where only such rows have one). Each exists only when real rows need it."""
+
+    def __init__(self, target: str, flag: bool = False, left: bool = False):
+        self.target, self.flag, self.left = target, flag, left
+
+    @property
+    def flag_name(self) -> str:
+        return f"{self.target}{SEP}missing"
+
+    @property
+    def left_name(self) -> str:
+        return f"{self.target}{SEP}left"
+
+    def fit(self, real: Real, judged: np.ndarray, value_missing: bool) -> list[Added]:
+        """`judged`: the real rows whose sources are all there."""
+        target = real.table[self.target]
+        missing = target.isna().to_numpy()
+        out: list[Added] = []
+        self.flag = value_missing and bool((judged & missing).any())
+        self.left = bool((~judged & ~missing).any())
+        if self.flag:
+            flags = pd.Series(judged & missing, name=self.flag_name)
+            out.append((self.target, detect_column(flags, kind="boolean"), flags))
+        if self.left:
+            col = renamed(real.space.at[self.target].col, self.left_name)
+            values = target.where(pd.Series(~judged, index=target.index))
+            out.append((self.target, col, values.rename(self.left_name)))
+        return out
+
+    def apply(self, x: np.ndarray, judged: np.ndarray, m: Encoded, enc: RuleEncoder) -> np.ndarray:
+        if self.flag:
+            x = np.where(judged & (enc.m.codes(m, self.flag_name) == 1), np.nan, x)
+        if self.left:
+            x = np.where(judged, x, enc.m.numbers(m, self.left_name, decoded=True))
+        return x
+
+    def state(self) -> dict[str, Any]:
+        return {"flag": self.flag, "left": self.left}
+
+    def load(self, state: dict[str, Any], enc: RuleEncoder) -> None:
+        self.flag, self.left = bool(state["flag"]), bool(state["left"])
+        for name, on in ((self.flag_name, self.flag), (self.left_name, self.left)):
+            if on and name not in enc.m.at:
+                raise ValueError(f"rule state names a modelled column the model lacks: {name!r}")
+
+
+class Identity(Keeper):
+    """target = sum(sign * source): the target is not modelled."""
+
+    def fit(self, real: Real) -> list[Added]:
+        judged = ~np.any([np.isnan(real.space.numbers(real.u, s)) for s in self.reads], axis=0)
+        self.residue = Residue(self.writes[0])
+        target = real.space.numbers(real.u, self.writes[0])
+        self.fallback = float(np.nanmedian(target)) if (~np.isnan(target)).any() else 0.0
+        return self.residue.fit(real, judged, value_missing=True)
+
+    def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
+        signs = self.rule.signs or (1,) * len(self.reads)
+        total = sum(sign * enc.u.numbers(u, s) for sign, s in zip(signs, self.reads))
+        x = on_grid(np.asarray(total, dtype=float), enc.u.unit(self.writes[0]))
+        x = self.residue.apply(x, ~np.isnan(total), m, enc)
+        enc.u.put_numbers(u, self.writes[0], x, self.fallback)
+
+    def state(self) -> dict[str, Any]:
+        return {**self.residue.state(), "fallback": self.fallback}
+
+    def load(self, state: dict[str, Any], enc: RuleEncoder) -> None:
+        self.residue = Residue(self.writes[0])
+        self.residue.load(state, enc)
+        self.fallback = float(state["fallback"])
+
+
+class Order(Keeper):
+    """sources <= target: the model learns the gap target - sum(sources) (never below 0)."""
+
+    @property
+    def gap(self) -> str:
+        return f"{self.writes[0]}{SEP}gap"
+
+    def fit(self, real: Real) -> list[Added]:
+        left = sum(real.space.numbers(real.u, s) for s in self.reads)
+        gap = pd.Series(
+            np.maximum(real.space.numbers(real.u, self.writes[0]) - left, 0), name=self.gap
+        )
+        self.residue = Residue(self.writes[0])
+        added = [(self.writes[0], detect_column(gap, kind="numeric"), gap)]
+        return added + self.residue.fit(real, ~np.isnan(left), value_missing=False)
+
+    def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
+        left = np.asarray(sum(enc.u.numbers(u, s) for s in self.reads), dtype=float)
+        gap = np.maximum(enc.m.numbers(m, self.gap, decoded=True), 0)
+        unit = enc.u.unit(self.writes[0])
+        x = on_grid(left + gap, unit)
+        with np.errstate(invalid="ignore"):  # rounding must not put it below its sources
+            x = np.where(x < left, x + unit, x) if unit else np.maximum(x, left)
+        x = self.residue.apply(x, ~np.isnan(left), m, enc)
+        enc.u.put_numbers(u, self.writes[0], x, 0.0)
+
+    def state(self) -> dict[str, Any]:
+        return self.residue.state()
+
+    def load(self, state: dict[str, Any], enc: RuleEncoder) -> None:
+        if self.gap not in enc.m.at:
+            raise ValueError(f"an order rule's gap column {self.gap!r} is not modelled")
+        self.residue = Residue(self.writes[0])
+        self.residue.load(state, enc)
+
+
+class Dependency(Keeper):
+    """The target is a function of the sources' categories: a table of each real group's
+    target (groups of fewer real rows than the rare threshold are not stored), then the
+    first source's commonest target, then the table's."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.codes_read = self.reads
+
+    def unkept(self, space: Space) -> str | None:
+        return need(space, self.reads, space.discrete, "categories") or need(
+            space, self.writes, lambda n: space.at[n].value is not None, "values"
+        )
+
+    def _keys(self, u: Encoded, space: Space) -> np.ndarray:
+        key = space.codes(u, self.reads[0]).astype(np.int64)
+        for name in self.reads[1:]:
+            key = key * space.at[name].cardinality + space.codes(u, name)
+        return key
+
+    def fit(self, real: Real) -> list[Added]:
+        space, target = real.space, self.writes[0]
+        self.numeric = space.continuous(target)
+        if self.numeric:
+            values, self.table = pd.factorize(space.numbers(real.u, target), use_na_sentinel=False)
+            self.table = np.asarray(self.table, dtype=float)
+        else:
+            values = space.codes(real.u, target)
+        keys, sizes, best = _commonest(self._keys(real.u, space), values)
+        shared = sizes >= real.rare_threshold
+        self.keys, self.values = keys[shared], best[shared]
+        first = space.codes(real.u, self.reads[0])
+        firsts, fsizes, fbest = _commonest(first, values)
+        whole = _commonest(np.zeros(len(values), dtype=np.int64), values)[2]
+        self.fallback = np.full(space.at[self.reads[0]].cardinality, whole[0] if len(whole) else 0)
+        ok = fsizes >= real.rare_threshold
+        self.fallback[firsts[ok]] = fbest[ok]
+        if self.numeric:
+            self.values = self.table[self.values]
+            self.fallback = self.table[self.fallback]
+        return []
+
+    def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
+        keys = self._keys(u, enc.u)
+        at = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
+        found = self.keys[at] == keys if len(self.keys) else np.zeros(len(keys), dtype=bool)
+        fallback = self.fallback[enc.u.codes(u, self.reads[0])]
+        out = np.where(found, self.values[at], fallback) if len(self.keys) else fallback
+        if self.numeric:
+            enc.u.put_numbers(u, self.writes[0], out.astype(float), 0.0)
+        else:
+            enc.u.put_codes(u, self.writes[0], out)
+
+    def state(self) -> dict[str, Any]:
+        return {"keys": self.keys, "values": self.values, "fallback": self.fallback}
+
+    def load(self, state: dict[str, Any], enc: RuleEncoder) -> None:
+        target = enc.u.at[self.writes[0]]
+        self.numeric = enc.u.continuous(self.writes[0])
+        kind = float if self.numeric else np.int64
+        self.keys = _array(state, "keys", np.int64)
+        self.values = _array(state, "values", kind, len(self.keys))
+        self.fallback = _array(state, "fallback", kind, enc.u.at[self.reads[0]].cardinality)
+        if np.any(np.diff(self.keys) <= 0):
+            raise ValueError("a dependency's keys are not sorted")
+        if not self.numeric:
+            _codes_in(self.values, target.cardinality, "values")
+            _codes_in(self.fallback, target.cardinality, "fallback")
+
+
+def _commonest(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per distinct key (sorted): its rows and its commonest value (the smallest on a tie);
+    keys and values are codes (>= 0).
+
+    Example:
+        >>> [a.tolist() for a in _commonest(np.array([0, 0, 0, 3]), np.array([2, 1, 1, 0]))]
+        [[0, 3], [3, 1], [1, 0]]
+    """
+    if not len(keys):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    width = int(values.max()) + 1
+    pairs, counts = np.unique(keys.astype(np.int64) * width + values, return_counts=True)
+    order = np.lexsort((-counts, pairs // width))  # each key's commonest value first
+    pairs, counts = pairs[order], counts[order]
+    first = np.flatnonzero(np.r_[True, np.diff(pairs // width) != 0])
+    sizes = np.add.reduceat(counts, first)
+    return pairs[first] // width, sizes.astype(np.int64), pairs[first] % width
+
+
+class Monotone(Keeper):
+    """target = f(source) for a strictly monotone f: the real curve (the median target of each
+    real source value, made monotone), read between its points by straight lines."""
+
+    def unkept(self, space: Space) -> str | None:
+        return need(space, self.rule.columns, space.continuous, "numbers")
+
+    def fit(self, real: Real) -> list[Added]:
+        s = real.space.numbers(real.u, self.reads[0])
+        t = real.space.numbers(real.u, self.writes[0])
+        both = ~(np.isnan(s) | np.isnan(t))
+        frame = pd.DataFrame({"s": s[both], "t": t[both]}).groupby("s")["t"].median()
+        ys = frame.to_numpy(dtype=float)
+        step = np.maximum if self.rule.increasing is not False else np.minimum
+        self.xs, self.ys = frame.index.to_numpy(dtype=float), step.accumulate(ys)
+        self.residue = Residue(self.writes[0])
+        return self.residue.fit(real, ~np.isnan(s), value_missing=True)
+
+    def curve(self, s: np.ndarray) -> np.ndarray:
+        if not len(self.xs):
+            return np.full(len(s), np.nan)
+        return np.where(np.isnan(s), np.nan, np.interp(s, self.xs, self.ys))
+
+    def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
+        s = enc.u.numbers(u, self.reads[0])
+        x = on_grid(self.curve(s), enc.u.unit(self.writes[0]))
+        x = self.residue.apply(x, ~np.isnan(s), m, enc)
+        enc.u.put_numbers(u, self.writes[0], x, float(self.ys[0]) if len(self.ys) else 0.0)
+
+    def state(self) -> dict[str, Any]:
+        return {**self.residue.state(), "xs": self.xs, "ys": self.ys}
+
+    def load(self, state: dict[str, Any], enc: RuleEncoder) -> None:
+        self.xs = _array(state, "xs", float)
+        self.ys = _array(state, "ys", float, len(self.xs))
+        if np.any(np.diff(self.xs) <= 0) or not np.isfinite(self.xs).all():
+            raise ValueError("a monotone rule's curve is not increasing in its source")
+        self.residue = Residue(self.writes[0])
+        self.residue.load(state, enc)
+
+
+class Combination(Keeper):
+    """The members' combinations as one joint category the model learns: each real
+    combination of at least rare-threshold rows is a category; the others (and rows with a
+    rare member) are pooled as rare, and come back as a shared combination."""
+
+    def setup(self) -> None:
+        self.reads, self.writes = (), tuple(self.rule.columns)
+        self.codes_read = (self.joint,)
+
+    @property
+    def joint(self) -> str:
+        return SEP.join(self.rule.columns) + f"{SEP}combination"
+
+    def unkept(self, space: Space) -> str | None:
+        return need(space, self.writes, space.discrete, "categories")
+
+    def fit(self, real: Real) -> list[Added]:
+        space = real.space
+        codes = np.stack([space.codes(real.u, n) for n in self.writes], axis=1)
+        key = np.zeros(len(codes), dtype=np.int64)
+        for j, name in enumerate(self.writes):
+            key = key * space.at[name].cardinality + codes[:, j]
+        ids, firsts = pd.factorize(key)
+        rare = np.zeros(len(codes), dtype=bool)
+        for j, name in enumerate(self.writes):
+            code = space.at[name].rare_code
+            rare |= codes[:, j] == code if code is not None else False
+        # a row with a pooled member is a combination no one may see: an id of its own
+        ids = np.where(rare, len(firsts) + np.arange(len(ids)), ids)
+        first_row = np.unique(ids, return_index=True)[1]
+        self._members = {int(ids[r]): codes[r] for r in first_row if not rare[r]}
+        values = pd.Series(ids, name=self.joint)
+        return [(self.writes[0], detect_column(values, kind="categorical"), values)]
+
+    def bind(self, enc: RuleEncoder) -> None:
+        ids = enc.m.at[self.joint].state["categories"]
+        width = len(self.writes)
+        self.table = np.array([self._members[int(i)] for i in ids], dtype=np.int64).reshape(
+            -1, width
+        )
+
+    def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
+        joint = np.minimum(enc.m.codes(m, self.joint), len(self.table) - 1)
+        for j, name in enumerate(self.writes):
+            enc.u.put_codes(u, name, self.table[joint, j])
+
+    def state(self) -> dict[str, Any]:
+        return {"table": self.table}
+
+    def load(self, state: dict[str, Any], enc: RuleEncoder) -> None:
+        if self.joint not in enc.m.at:
+            raise ValueError(f"a combination's joint column {self.joint!r} is not modelled")
+        self.table = _array(state, "table", np.int64).reshape(-1, len(self.writes))
+        if len(self.table) != len(enc.m.at[self.joint].state["categories"]) or not len(self.table):
+            raise ValueError("a combination's table disagrees with its joint column")
+        for j, name in enumerate(self.writes):
+            _codes_in(self.table[:, j], enc.u.at[name].cardinality, "table")
