@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from synthgen.models.base import Synthesizer
     from synthgen.rules.keep import RuleEncoder
 
-# Rounds of redraws for the filled rows whose decided cells miss what was given.
+# Rounds of redraws for rows whose decided cells miss what was asked or given.
 FILL_ROUNDS = 8
 
 
@@ -118,10 +118,20 @@ def draw(
             np.hstack([m.continuous, u.continuous]), np.hstack([m.discrete, u.discrete]), k
         )
 
-    both = rejection_sample(sampler, n, _shifted(cu, nc, nd), rng, model.name)
-    m = Encoded(both.continuous[:, :nc].copy(), both.discrete[:, :nd].copy(), n)
-    solve(enc, m, cu, np.ones(n, dtype=bool))
-    return m
+    def kept(k: int) -> Encoded:
+        both = rejection_sample(sampler, k, _shifted(cu, nc, nd), rng, model.name)
+        m = Encoded(both.continuous[:, :nc].copy(), both.discrete[:, :nd].copy(), k)
+        solve(enc, m, cu, np.ones(k, dtype=bool))
+        return m
+
+    m = kept(n)
+    for _ in range(FILL_ROUNDS):  # a point no source could reach within its range: again
+        miss = np.flatnonzero(~cu.matches(enc.inverse(m)))
+        if not len(miss):
+            return m
+        again = kept(len(miss))
+        m.continuous[miss], m.discrete[miss] = again.continuous, again.discrete
+    raise ConditionError(f"{cu.label}: the rules' sources can't reach it within their ranges")
 
 
 def _shifted(c: Constraints, nc: int, nd: int) -> Constraints:
@@ -134,48 +144,98 @@ def _shifted(c: Constraints, nc: int, nd: int) -> Constraints:
     )
 
 
+class _Asks:
+    """What conditions ask, gathered through the rules: constraints on the rules space (`u`)
+    and on columns only the model has (`m`: a gap, a joint category, a completed column)."""
+
+    def __init__(self, enc: RuleEncoder, cu: Constraints):
+        self.enc = enc
+        self.u = Constraints(dict(cu.intervals), dict(cu.allowed), cu.ranges, cu.label)
+        self.m = Constraints(ranges=cu.ranges, label=cu.label)
+        self.rows = cu.n_rows
+
+    def value(self, name: str):
+        """What is asked of a column of the rules space: (lo, hi), an allowed mask, or None."""
+        t = self.enc.u.at[name]
+        if self.enc.u.continuous(name):
+            return self.u.intervals.get(t.value)
+        return self.u.allowed.get(t.value)
+
+    def asked(self, name: str) -> bool:
+        t = self.enc.u.at[name]
+        return self.value(name) is not None or (t.null is not None and t.null in self.u.allowed)
+
+    def limit(self, name: str, lo, hi) -> None:
+        _limit(self.u, self.enc.u.at[name].value, lo, hi)
+
+    def allow(self, name: str, mask: np.ndarray) -> None:
+        _allow(self.u, self.enc.u.at[name].value, mask)
+
+    def there(self, name: str) -> np.ndarray | None:
+        """Per row, whether the column is asked to be there (None: nothing asked of its nulls)."""
+        t = self.enc.u.at[name]
+        if t.discrete and t.null_code is not None and t.value in self.u.allowed:
+            return ~self.u.allowed[t.value][:, t.null_code]
+        if not t.discrete and t.null is not None and t.null in self.u.allowed:
+            return ~self.u.allowed[t.null][:, 1]
+        return None
+
+    def present(self, name: str, rows: np.ndarray | None = None) -> None:
+        """The column asked to be there (not missing), on `rows` (default: all)."""
+        t = self.enc.u.at[name]
+        rows = np.ones(self.rows, dtype=bool) if rows is None else rows
+        if t.discrete and t.null_code is not None:
+            mask = np.ones((self.rows, t.cardinality), dtype=bool)
+            mask[rows, t.null_code] = False
+            self.allow(name, mask)
+        elif not t.discrete and t.null is not None:
+            mask = np.ones((self.rows, 2), dtype=bool)
+            mask[rows, 1] = False
+            _allow(self.u, t.null, mask)
+
+
+def _limit(c: Constraints, j: int, lo, hi) -> None:
+    if j in c.intervals:
+        lo, hi = np.maximum(c.intervals[j][0], lo), np.minimum(c.intervals[j][1], hi)
+    c.intervals[j] = (np.asarray(lo, dtype=float), np.asarray(hi, dtype=float))
+
+
+def _allow(c: Constraints, j: int, mask: np.ndarray) -> None:
+    c.allowed[j] = c.allowed[j] & mask if j in c.allowed else mask
+
+
 def narrowed(enc: RuleEncoder, cm: Constraints, cu: Constraints) -> Constraints:
-    """`cm` and the constraints on the model's parts that `cu` implies through the rules."""
-    out = Constraints(dict(cm.intervals), dict(cm.allowed), cm.ranges, cm.label)
-    for k in enc.keepers:
-        for j, (lo, hi) in _NARROW[type(k)](k, enc, cu, "intervals").items():
-            if j in out.intervals:
-                lo, hi = np.maximum(out.intervals[j][0], lo), np.minimum(out.intervals[j][1], hi)
-            out.intervals[j] = (lo, hi)
-        for j, mask in _NARROW[type(k)](k, enc, cu, "allowed").items():
-            out.allowed[j] = out.allowed[j] & mask if j in out.allowed else mask
-    for mask in out.allowed.values():
-        if not mask.any(axis=1).all():
-            raise ConditionError(f"{cu.label or cm.label}: no row of the model meets that")
+    """`cm` and the constraints on the model's parts that `cu` implies through the rules: each
+    rule, from the last computed to the first, turns what is asked of its columns into what
+    its sources must be, so a condition reaches the model through a chain of rules."""
+    asks = _Asks(enc, cu)
+    for k in reversed(enc.keepers):
+        _NARROW[type(k)](k, enc, asks)
+    label = " and ".join(c.label for c in (cm, cu) if c.label and not c.empty)
+    out = Constraints(dict(cm.intervals), dict(cm.allowed), cm.ranges, label)
+    for j, (lo, hi) in asks.m.intervals.items():
+        _limit(out, j, lo, hi)
+    for j, mask in asks.m.allowed.items():
+        _allow(out, j, mask)
+    for mi, ui, _, _, unit in enc.copies[0]:  # the model's own columns: the same values
+        if ui in asks.u.intervals:
+            lo, hi = asks.u.intervals[ui]
+            _limit(out, mi, lo - unit / 2, hi + unit / 2)
+    for mi, ui in enc.copies[1]:
+        if ui in asks.u.allowed:
+            _allow(out, mi, asks.u.allowed[ui])
+    empty = any(not m.any(axis=1).all() for m in out.allowed.values()) or any(
+        (lo > hi).any() for lo, hi in out.intervals.values()
+    )
+    if empty:
+        raise ConditionError(f"{label or 'the condition'}: no row the rules allow meets that")
     return out
 
 
-def _value(cu: Constraints, enc: RuleEncoder, name: str):
-    """What `cu` asks of a column of the rules space: (lo, hi) or an allowed mask, or None."""
-    t = enc.u.at[name]
-    if enc.u.continuous(name):
-        return cu.intervals.get(t.value)
-    return cu.allowed.get(t.value)
-
-
-def _asked(cu: Constraints, enc: RuleEncoder, name: str) -> bool:
-    t = enc.u.at[name]
-    return (t.value in (cu.intervals if enc.u.continuous(name) else cu.allowed)) or (
-        t.null is not None and t.null in cu.allowed
-    )
-
-
-def _kept_part(enc: RuleEncoder, name: str) -> int | None:
-    """The model's part of a column it learns as it is (None for a decided one)."""
-    return enc.m.at[name].value if name in enc.kept else None
-
-
-def _narrow_dependency(k: Dependency, enc: RuleEncoder, cu: Constraints, which: str) -> dict:
-    asked = _value(cu, enc, k.writes[0])
-    part = _kept_part(enc, k.reads[0]) if len(k.reads) == 1 else None
-    if asked is None or part is None or which != "allowed":
-        return {}
-    source = enc.u.at[k.reads[0]]
+def _narrow_dependency(k: Dependency, enc: RuleEncoder, asks: _Asks) -> None:
+    asked = asks.value(k.writes[0])
+    if asked is None or len(k.reads) != 1:
+        return
     image = np.asarray(k.fallback).copy()  # each source code's target
     image[k.keys] = k.values
     if k.numeric:
@@ -183,102 +243,86 @@ def _narrow_dependency(k: Dependency, enc: RuleEncoder, cu: Constraints, which: 
         mask = (image[None, :] >= lo[:, None]) & (image[None, :] <= hi[:, None])
     else:
         mask = asked[:, image]
-    if source.rare_code is not None:
-        mask[:, source.rare_code] = False  # a pooled category comes back as any shared one
-    return {part: mask}
+    rare = enc.u.at[k.reads[0]].rare_code
+    if rare is not None:
+        mask[:, rare] = False  # a pooled category comes back as any shared one
+    asks.allow(k.reads[0], mask)
 
 
-def _narrow_combination(k: Combination, enc: RuleEncoder, cu: Constraints, which: str) -> dict:
-    if which != "allowed":
-        return {}
+def _narrow_combination(k: Combination, enc: RuleEncoder, asks: _Asks) -> None:
     t = enc.m.at[k.joint]
     mask = None
     for j, name in enumerate(k.writes):
-        asked = _value(cu, enc, name)
+        asked = asks.value(name)
         if asked is not None:
             member = asked[:, k.table[:, j]]
             mask = member if mask is None else mask & member
-    if mask is None:
-        return {}
-    full = np.zeros((len(mask), t.cardinality), dtype=bool)
-    full[:, : mask.shape[1]] = mask
-    return {t.value: full}
+    if mask is not None:
+        full = np.zeros((len(mask), t.cardinality), dtype=bool)
+        full[:, : mask.shape[1]] = mask
+        _allow(asks.m, t.value, full)
 
 
-def _narrow_monotone(k: Monotone, enc: RuleEncoder, cu: Constraints, which: str) -> dict:
-    asked = _value(cu, enc, k.writes[0])
-    part = _kept_part(enc, k.reads[0])
-    if asked is None or part is None or which != "intervals" or not len(k.xs):
-        return {}
+def _narrow_monotone(k: Monotone, enc: RuleEncoder, asks: _Asks) -> None:
+    asked = asks.value(k.writes[0])
+    if asked is None or not len(k.xs):
+        return
     lo, hi = asked
     xs, ys = (k.xs, k.ys) if k.rule.increasing is not False else (k.xs[::-1], k.ys[::-1])
     a, b = np.interp(lo, ys, xs), np.interp(hi, ys, xs)
-    slack = enc.m.unit(k.reads[0]) / 2 + 1e-9 * np.abs(xs).max()
+    slack = enc.u.unit(k.reads[0]) / 2 + 1e-9 * np.abs(xs).max()
     low, high = np.minimum(a, b) - slack, np.maximum(a, b) + slack
-    return {part: (np.where(np.isfinite(lo) | np.isfinite(hi), low, -np.inf), high)}
+    asks.limit(k.reads[0], np.where(np.isfinite(lo) | np.isfinite(hi), low, -np.inf), high)
+    asks.present(k.reads[0])
 
 
-def _narrow_sum(k: Identity | Order, enc: RuleEncoder, cu: Constraints, which: str) -> dict:
+def _narrow_sum(k: Identity | Order, enc: RuleEncoder, asks: _Asks) -> None:
     """A sum (an identity, or an order's sources and gap) asked into [lo, hi] bounds each of
-    its terms by the others' real ranges: term >= lo - the others' largest, <= hi - their
-    smallest (a necessary condition: what it leaves is rejected)."""
-    asked = _value(cu, enc, k.writes[0])
-    if asked is None or which != "intervals" or any(n not in enc.kept for n in k.reads):
-        return {}
-    signs = (
-        (k.rule.signs or (1,) * len(k.reads)) if isinstance(k, Identity) else (1,) * len(k.reads)
-    )
-    terms = [(enc.m.at[n], s, n) for n, s in zip(k.reads, signs)]
+    its terms by the others' ranges: term >= lo - the others' largest, <= hi - their smallest
+    (a necessary condition: rejection sees to the rest). A computed source's range is
+    unknown (it may pass the real one): it bounds no other term."""
+    asked = asks.value(k.writes[0])
+    if asked is None:
+        return
+    plain = k.rule.signs if isinstance(k, Identity) and k.rule.signs else (1,) * len(k.reads)
+    terms = [(n, s, n in enc.kept, enc.u.unit(n)) for n, s in zip(k.reads, plain)]
     if isinstance(k, Order):
-        terms.append((enc.m.at[k.gap], 1, k.gap))
-    spans = [
-        (s * t.state["min"], s * t.state["max"])
-        if s > 0
-        else (s * t.state["max"], s * t.state["min"])
-        for t, s, _ in terms
-    ]
-    low_sum, high_sum = sum(a for a, _ in spans), sum(b for _, b in spans)
-    slack = sum(enc.m.unit(n) for _, _, n in terms)
+        terms.append((k.gap, 1, True, enc.m.unit(k.gap)))
+    spans = []
+    for name, sign, known, _ in terms:
+        state = (enc.m if name == getattr(k, "gap", None) else enc.u).at[name].state
+        low, high = (state["min"], state["max"]) if known else (-np.inf, np.inf)
+        spans.append(sorted((sign * low, sign * high)))
+    slack = sum(unit for *_, unit in terms)
     lo, hi = asked
-    out = {}
-    for (t, s, _), (a, b) in zip(terms, spans):
+    for i, (name, sign, _, _) in enumerate(terms):
+        others_low = sum(a for j, (a, _) in enumerate(spans) if j != i)
+        others_high = sum(b for j, (_, b) in enumerate(spans) if j != i)
         with np.errstate(invalid="ignore"):
-            least, most = lo - (high_sum - b) - slack, hi - (low_sum - a) + slack
-        out[t.value] = (least, most) if s > 0 else (-most, -least)
-    return out
+            least, most = lo - others_high - slack, hi - others_low + slack
+        least, most = (least, most) if sign > 0 else (-most, -least)
+        if name == getattr(k, "gap", None):
+            _limit(asks.m, enc.m.at[name].value, least, most)
+        else:
+            asks.limit(name, least, most)
+            asks.present(name)
 
 
-def _narrow_completed(k: Completed, enc: RuleEncoder, cu: Constraints, which: str) -> dict:
-    out: dict = {}
+def _narrow_completed(k: Completed, enc: RuleEncoder, asks: _Asks) -> None:
     for name in k.writes:
-        if not _asked(cu, enc, name):
+        asked, modelled = asks.value(name), enc.m.at[k.complete_name(name)]
+        if asked is not None and enc.u.continuous(name):
+            _limit(asks.m, modelled.value, *asked)
+        elif asked is not None:
+            _allow(asks.m, modelled.value, asked[:, k.translate[name]])
+        there = asks.there(name)
+        if there is None or not there.any():
             continue
-        asked, modelled = _value(cu, enc, name), enc.m.at[k.complete_name(name)]
-        continuous = enc.u.continuous(name)
-        if asked is not None and which == "intervals" and continuous:
-            out[modelled.value] = asked
-        elif asked is not None and which == "allowed" and not continuous:
-            out[modelled.value] = asked[:, k.translate[name]]
-        if which == "allowed":  # asked for, it must be there: the rule must not blank it
-            out.update(_present(k, enc, cu.n_rows))
-    return out
-
-
-def _present(k: Completed, enc: RuleEncoder, rows: int) -> dict:
-    """Constraints on the model's parts under which the rule leaves its columns present."""
-    source = k.reads[0]
-    if source not in enc.kept:
-        return {}
-    t = enc.m.at[source]
-    if isinstance(k, MissingWhen) and enc.u.discrete(source):
-        return {t.value: np.tile(~k.listed, (rows, 1))}
-    if isinstance(k, MissingTogether) and t.discrete and t.null_code is not None:
-        mask = np.ones((rows, t.cardinality), dtype=bool)
-        mask[:, t.null_code] = False
-        return {t.value: mask}
-    if isinstance(k, MissingTogether) and t.null is not None:
-        return {t.null: np.tile([True, False], (rows, 1))}
-    return {}
+        # asked to be there: the rule must not blank it
+        if isinstance(k, MissingTogether):
+            asks.present(k.reads[0], there)
+        elif isinstance(k, MissingWhen) and enc.u.discrete(k.reads[0]):
+            asks.allow(k.reads[0], np.where(there[:, None], ~k.listed[None, :], True))
 
 
 _NARROW = {
@@ -293,13 +337,15 @@ _NARROW = {
 
 
 def solve(enc: RuleEncoder, m: Encoded, cu: Constraints, free: np.ndarray | dict) -> None:
-    """Move one source of each asked point of a sum, a gap or a monotone value (in place) so
-    the computed value is the point. `free`: per kept column, the rows where it may move (a
-    given cell does not); one array for every column."""
-    u = enc.inverse(m)
-    for k in enc.keepers:
-        if not isinstance(k, Identity | Order | Monotone):
-            continue
+    """Make each asked point of a sum, a gap or a monotone value come out exactly, in place,
+    by moving what decides it (`reach`). `free`: per column, the rows where it may move (a
+    given cell does not), or one array for every column.
+
+    Rules with one way to reach their point (a monotone source, a gap) go first, a sum
+    after them; a cell one rule moved stays put for the next."""
+    free = free if isinstance(free, dict) else {c: free for c in (*enc.m.at, *enc.u.at)}
+    solvable = [k for k in enc.keepers if isinstance(k, Identity | Order | Monotone)]
+    for k in sorted(solvable, key=lambda k: _SOLVE_FIRST.index(type(k))):
         t = enc.u.at[k.writes[0]]
         if t.value not in cu.intervals:
             continue
@@ -308,61 +354,66 @@ def solve(enc: RuleEncoder, m: Encoded, cu: Constraints, free: np.ndarray | dict
         with np.errstate(invalid="ignore"):  # a point: the values that round onto one value
             rows = np.isfinite(lo) & np.isfinite(hi) & (hi - lo <= unit)
             point = on_grid(np.where(rows, (lo + hi) / 2, 0.0), unit)
-        _SOLVE[type(k)](k, enc, m, u, point, rows, free)
-        u = enc.inverse(m)
+        if rows.any():
+            _REACH[type(k)](k, enc, m, enc.inverse(m), point, rows, free)
 
 
-def _movable(enc: RuleEncoder, name: str, rows: np.ndarray, free) -> np.ndarray | None:
-    if name not in enc.kept or not enc.m.continuous(name):
-        return None
-    mask = free.get(name, np.ones(len(rows), dtype=bool)) if isinstance(free, dict) else free
-    return rows & mask
+def reach(
+    enc: RuleEncoder, m: Encoded, name: str, x: np.ndarray, rows: np.ndarray, free
+) -> np.ndarray:
+    """Move what decides column `name` so that it comes out as `x` on `rows`, where it may
+    move: the model's own value within its real range, else through the rule that computes
+    it. Returns the rows reached."""
+    rows = rows & free.get(name, True)
+    k = enc.writer.get(name)
+    if k is None and enc.m.continuous(name):
+        t = enc.m.at[name]
+        with np.errstate(invalid="ignore"):
+            fits = rows & (x >= t.state["min"]) & (x <= t.state["max"])
+        m.continuous[fits, t.value] = on_grid(x[fits], enc.m.unit(name))
+        if t.null is not None:
+            m.discrete[fits, t.null] = 0
+        free[name] = free.get(name, True) & ~fits
+        return fits
+    if not isinstance(k, Identity | Order | Monotone) or not rows.any():
+        return np.zeros(len(rows), dtype=bool)
+    return _REACH[type(k)](k, enc, m, enc.inverse(m), x, rows, free)
 
 
-def _set(enc: RuleEncoder, m: Encoded, name: str, rows: np.ndarray, x: np.ndarray) -> None:
-    """A source's new values where they lie in its real range (outside, decoding would clip)."""
-    t = enc.m.at[name]
-    fits = rows & (x >= t.state["min"]) & (x <= t.state["max"])
-    m.continuous[fits, t.value] = on_grid(x[fits], enc.m.unit(name))
-    if t.null is not None:
-        m.discrete[fits, t.null] = 0
-
-
-def _solve_identity(k: Identity, enc, m, u, point, rows, free) -> None:
+def _reach_identity(k: Identity, enc, m, u, x, rows, free) -> np.ndarray:
+    """The last source that may move and can take the difference does."""
     signs = k.rule.signs or (1,) * len(k.reads)
+    left = rows.copy()
     for i in reversed(range(len(k.reads))):
-        where = _movable(enc, k.reads[i], rows, free)
-        if where is None or not where.any():
-            continue
         others = sum(
             s * enc.u.numbers(u, n) for j, (s, n) in enumerate(zip(signs, k.reads)) if j != i
         )
-        _set(enc, m, k.reads[i], where, (point - others) * signs[i])
-        return
+        left &= ~reach(enc, m, k.reads[i], (x - others) * signs[i], left, free)
+    return rows & ~left
 
 
-def _solve_order(k: Order, enc, m, u, point, rows, free) -> None:
-    left = np.asarray(sum(enc.u.numbers(u, n) for n in k.reads), dtype=float)
+def _reach_order(k: Order, enc, m, u, x, rows, free) -> np.ndarray:
+    """The gap takes the difference; where the sources pass the point, the last one gives way."""
+    total = np.asarray(sum(enc.u.numbers(u, n) for n in k.reads), dtype=float)
     with np.errstate(invalid="ignore"):
-        gap = point - left
-        fits = rows & (gap >= 0)
-    _set(enc, m, k.gap, fits, np.where(fits, gap, 0.0))
-    where = _movable(enc, k.reads[-1], rows & (gap < 0), free)
-    if where is not None:  # the sources pass the point: the last one gives way
-        others = left - enc.u.numbers(u, k.reads[-1])
-        _set(enc, m, k.reads[-1], where, point - others)
-        _set(enc, m, k.gap, where, np.zeros(m.n_rows))
+        gap = x - total
+        over = rows & (gap < 0)
+    got = reach(enc, m, k.gap, np.maximum(gap, 0), rows & ~over, free)
+    moved = reach(enc, m, k.reads[-1], x - (total - enc.u.numbers(u, k.reads[-1])), over, free)
+    free.pop(k.gap, None)
+    reach(enc, m, k.gap, np.zeros(len(x)), moved, free)
+    return got | moved
 
 
-def _solve_monotone(k: Monotone, enc, m, u, point, rows, free) -> None:
-    where = _movable(enc, k.reads[0], rows, free)
-    if where is None or not len(k.xs):
-        return
+def _reach_monotone(k: Monotone, enc, m, u, x, rows, free) -> np.ndarray:
+    if not len(k.xs):
+        return np.zeros(len(rows), dtype=bool)
     xs, ys = (k.xs, k.ys) if k.rule.increasing is not False else (k.xs[::-1], k.ys[::-1])
-    _set(enc, m, k.reads[0], where, np.interp(point, ys, xs))
+    return reach(enc, m, k.reads[0], np.interp(x, ys, xs), rows, free)
 
 
-_SOLVE = {Identity: _solve_identity, Order: _solve_order, Monotone: _solve_monotone}
+_REACH = {Identity: _reach_identity, Order: _reach_order, Monotone: _reach_monotone}
+_SOLVE_FIRST = (Monotone, Order, Identity)
 
 
 def fill_block(
@@ -381,6 +432,7 @@ def fill_block(
     other = part[[c for c, n in zip(part.columns, names) if n not in enc.kept]]
     cm, cells = fill_constraints(enc, kept, allow_unseen, start)
     cu, more = fill_constraints(enc.inner, other, allow_unseen, start)
+    _let_rules_blank(enc, cu, {name: has for name, has, _ in more})
     cm = narrowed(enc, cm, cu)
     rng = np.random.default_rng([seed, block, 2])
     n = len(part)
@@ -395,12 +447,23 @@ def fill_block(
         hit = rest.matches(enc.inverse(again), rows)
         m.continuous[rows[hit]], m.discrete[rows[hit]] = again.continuous[hit], again.discrete[hit]
         miss[rows[hit]] = False
-    given = {name: has for name, has, _ in cells}
-    solve(enc, m, cu, {name: ~has for name, has in given.items()})
+    solve(enc, m, cu, {name: ~has for name, has, _ in cells + more})
     frame = enc.decode(m, seed, start)
     for name, has, values in cells + more:
         frame[name] = merge(frame[name], values, has)
     return frame
+
+
+def _let_rules_blank(enc: RuleEncoder, cu: Constraints, given: dict[str, np.ndarray]) -> None:
+    """A cell whose nulls a rule decides may stay empty unless it was given (the rule blanks
+    a joint income where the application is individual): `fill` asks the rest to be there."""
+    for k in enc.keepers:
+        for name in k.writes if isinstance(k, Completed) else ():
+            t, free = enc.u.at[name], ~given.get(name, np.zeros(cu.n_rows, dtype=bool))
+            if t.discrete and t.null_code is not None and t.value in cu.allowed:
+                cu.allowed[t.value][free, t.null_code] = True
+            elif not t.discrete and t.null is not None and t.null in cu.allowed:
+                cu.allowed[t.null][free, 1] = True
 
 
 def _without_points(enc: RuleEncoder, cu: Constraints) -> Constraints:

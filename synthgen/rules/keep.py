@@ -90,6 +90,13 @@ def sample_plan(model: Any, where: Any, balance: str | None, allow_unseen: bool)
     return SamplePlan(model, where, balance, allow_unseen)
 
 
+def rules_summary(encoder: TableEncoder) -> dict[str, list]:
+    """The rules a model keeps, and those it can't keep with why (`synthgen inspect`)."""
+    if isinstance(encoder, RuleEncoder):
+        return encoder.summary()
+    return {"kept": [], "not_kept": []}
+
+
 def modelled_table(encoder: TableEncoder, table: pd.DataFrame) -> pd.DataFrame:
     """The table the model learns from (the user's table itself without rules)."""
     return encoder.modelled_table(table) if isinstance(encoder, RuleEncoder) else table
@@ -163,7 +170,8 @@ class RuleEncoder(TableEncoder):
         self.m = Space(self)
         for k in self.keepers:
             k.bind(self)
-        decided = {c for k in self.keepers for c in k.writes}
+        self.writer = {c: k for k in self.keepers for c in k.writes}
+        decided = set(self.writer)
         self.kept = [c.name for c in self.user.columns if c.name not in decided]
         self.decided = [c.name for c in self.user.columns if c.name in decided]
         self.kept_view = _sub_encoder(self, self.kept)

@@ -1,0 +1,323 @@
+"""Every model keeps every rule of its schema (synthgen.rules.keep): each kind, by each core
+model, unconditionally and under where/balance/fill, through the model file; a schema without
+rules changes nothing."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import synthgen
+from synthgen.errors import ConditionError, ModelFileError
+from synthgen.rules.check import broken
+from synthgen.rules.keep import RuleEncoder
+from synthgen.rules.model import Rule
+from tests.conftest import FAST_PARAMS
+
+MODELS = ["gaussian-copula", "gmm", "cart", pytest.param("ctgan", marks=pytest.mark.torch)]
+# a few epochs: keeping a rule is the transform's work, not the network's
+PARAMS = {**FAST_PARAMS, "ctgan": {**FAST_PARAMS["ctgan"], "epochs": 3}}
+
+
+def loans(n: int = 1500, seed: int = 0) -> pd.DataFrame:
+    """A loans-like table in which each kind of rule holds on every row."""
+    rng = np.random.default_rng(seed)
+    principal = rng.integers(10, 400, n) * 100
+    interest = np.round(principal * rng.uniform(0.05, 0.3, n), 2)
+    fees = np.where(rng.random(n) < 0.3, np.nan, np.round(rng.gamma(2, 20, n), 2))
+    grade = rng.choice(list("ABCDE"), n, p=[0.3, 0.25, 0.2, 0.15, 0.1])
+    sub_grade = np.char.add(grade.astype(str), rng.integers(1, 6, n).astype(str))
+    issued = pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D")
+    paid_off = issued + pd.to_timedelta(rng.integers(30, 900, n), unit="D")
+    kind = rng.choice(["individual", "joint"], n, p=[0.8, 0.2])
+    joint_income = np.where(kind == "joint", np.round(rng.lognormal(11, 0.4, n)), np.nan)
+    return pd.DataFrame(
+        {
+            "principal": principal,
+            "interest": interest,
+            "fees": fees,
+            "late_fee": np.where(np.isnan(fees), np.nan, np.round(rng.uniform(0, 9, n), 1)),
+            "total_paid": np.round(principal + interest, 2),
+            "balance": np.round(principal * rng.uniform(0, 1, n), 2),
+            "grade": grade,
+            "sub_grade": sub_grade,
+            "term": rng.choice(["36 months", "60 months"], n),
+            "issued": issued.strftime("%Y-%m-%d"),
+            "paid_off": paid_off.strftime("%Y-%m-%d"),
+            "log_principal": np.round(np.log(principal), 4),
+            "application": kind,
+            "joint_income": joint_income,
+        }
+    )
+
+
+RULES = [
+    Rule("identity", ("principal", "interest", "total_paid"), signs=(1, 1)),
+    Rule("order", ("balance", "principal")),
+    Rule("order", ("issued", "paid_off")),
+    Rule("dependency", ("sub_grade", "grade")),
+    Rule("combination", ("term", "sub_grade")),
+    Rule("monotone", ("principal", "log_principal"), increasing=True),
+    Rule("missing_together", ("fees", "late_fee")),
+    Rule("missing_when", ("application", "joint_income"), values=("individual",)),
+]
+
+
+@pytest.fixture(scope="module")
+def real() -> pd.DataFrame:
+    return loans()
+
+
+def ruled(table: pd.DataFrame, rules: list[Rule] = RULES) -> synthgen.Schema:
+    schema = synthgen.detect(table)
+    schema.rules = list(rules)
+    return schema
+
+
+def broken_shares(rows: pd.DataFrame, real: pd.DataFrame, schema, rules=RULES) -> dict[str, float]:
+    return {r.text(): float(broken(r, rows, real, schema).mean()) for r in rules}
+
+
+@pytest.fixture(scope="module")
+def fitted(real) -> dict:
+    """One fitted model per core model (ctgan only where torch is installed)."""
+    out = {}
+    for name in ["gaussian-copula", "gmm", "cart", "ctgan"]:
+        if name == "ctgan" and not synthgen.models.REGISTRY["ctgan"].available():
+            continue
+        out[name] = synthgen.fit(real, model=name, schema=ruled(real), seed=0, **PARAMS[name])
+    return out
+
+
+def test_every_rule_holds_on_every_real_row(real):
+    assert max(broken_shares(real, real, ruled(real)).values()) == 0
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_model_keeps_every_kind(fitted, real, name):
+    rows = fitted[name].sample(2000, seed=1)
+    assert broken_shares(rows, real, ruled(real)) == {r.text(): 0.0 for r in RULES}
+    assert list(rows.columns) == list(real.columns)
+    assert rows["joint_income"].isna().mean() == pytest.approx(
+        (rows["application"] == "individual").mean()
+    )
+
+
+def test_without_rules_the_rules_break(real):
+    """The same model without the rules breaks most of them: keeping is not an accident of
+    the table."""
+    schema = ruled(real, [])
+    rows = synthgen.fit(real, schema=schema, seed=0).sample(2000, seed=1)
+    shares = broken_shares(rows, real, ruled(real))
+    assert sum(share > 0.01 for share in shares.values()) >= 5, shares
+
+
+@pytest.mark.parametrize("name", ["gaussian-copula", "gmm", "cart"])
+def test_no_rules_is_the_model_it_always_was(real, name):
+    plain = synthgen.fit(real, model=name, schema=synthgen.detect(real), seed=0)
+    empty = synthgen.fit(real, model=name, schema=ruled(real, []), seed=0)
+    assert type(plain.encoder_) is type(empty.encoder_) is not RuleEncoder
+    pd.testing.assert_frame_equal(plain.sample(500, seed=3), empty.sample(500, seed=3))
+
+
+def test_types_and_formats_are_the_plain_models(fitted, real):
+    plain = synthgen.fit(real, schema=synthgen.detect(real), seed=0).sample(300, seed=1)
+    rows = fitted["gaussian-copula"].sample(300, seed=1)
+    assert rows.dtypes.to_dict() == plain.dtypes.to_dict()
+    assert rows["issued"].str.match(r"^\d{4}-\d{2}-\d{2}$").all()
+    assert rows["paid_off"].str.match(r"^\d{4}-\d{2}-\d{2}$").all()
+    assert (rows["log_principal"] == rows["log_principal"].round(4)).all()
+    fast = fitted["gaussian-copula"].sample_rows(0, 300, seed=1, categorical=True)
+    assert isinstance(fast["grade"].dtype, pd.CategoricalDtype)
+    assert (fast["grade"].astype(object) == rows["grade"]).all()
+
+
+def test_a_sample_is_the_same_however_it_is_chunked(fitted):
+    model = fitted["gmm"]
+    whole = model.sample(25_000, seed=4)
+    parts = pd.concat(list(model.iter_sample(25_000, seed=4, chunk_rows=10_000)), ignore_index=True)
+    pd.testing.assert_frame_equal(whole, parts)
+    pd.testing.assert_frame_equal(
+        model.sample_rows(10_000, 12_000, seed=4), whole[10_000:12_000].reset_index(drop=True)
+    )
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize(
+    "where, column, test",
+    [
+        ("grade=B", "grade", lambda s: (s == "B").all()),  # a dependency's target
+        ("term=60 months", "term", lambda s: (s == "60 months").all()),  # a combination member
+        ("total_paid>=30000", "total_paid", lambda s: (s >= 30000).all()),  # a sum
+        ("total_paid=20000", "total_paid", lambda s: (s == 20000).all()),  # a sum's point
+        ("paid_off>=2021-06-01", "paid_off", lambda s: (s >= "2021-06-01").all()),  # an order
+        ("log_principal<=8", "log_principal", lambda s: (s <= 8).all()),  # a monotone value
+        ("late_fee>=5", "late_fee", lambda s: (s >= 5).all()),  # missing together
+        ("joint_income>=80000", "joint_income", lambda s: (s >= 80000).all()),  # missing when
+    ],
+)
+def test_conditions_on_decided_columns_keep_the_rules(fitted, real, name, where, column, test):
+    rows = fitted[name].sample(300, seed=2, where=where)
+    assert len(rows) == 300 and test(rows[column])
+    assert max(broken_shares(rows, real, ruled(real)).values()) == 0
+
+
+@pytest.mark.parametrize("name", ["gaussian-copula", "cart"])
+def test_balance_on_a_decided_column_keeps_the_rules(fitted, real, name):
+    rows = fitted[name].sample(500, seed=3, balance="grade", where="principal>=5000")
+    assert rows["grade"].value_counts().to_dict() == {g: 100 for g in "ABCDE"}
+    assert (rows["principal"] >= 5000).all()
+    assert max(broken_shares(rows, real, ruled(real)).values()) == 0
+
+
+def test_an_impossible_condition_through_a_rule_is_refused(fitted):
+    with pytest.raises(ConditionError):
+        fitted["gaussian-copula"].sample(10, seed=0, where=["grade=A", "sub_grade=B2"])
+
+
+@pytest.mark.parametrize("name", ["gaussian-copula", "gmm", "cart"])
+def test_fill_keeps_given_cells_and_the_rules(fitted, real, name):
+    given = real.head(60).copy()
+    given.loc[::2, "principal"] = None
+    given.loc[1::3, ["grade", "term"]] = None
+    given.loc[::4, "sub_grade"] = None
+    given.loc[::5, ["interest", "issued"]] = None
+    given.loc[1::2, "total_paid"] = None
+    filled = fitted[name].fill(given, seed=5)
+    for col in given.columns:
+        has = given[col].notna()
+        a, b = filled.loc[has, col], given.loc[has, col]
+        numeric = pd.api.types.is_numeric_dtype(b.dtype)
+        assert (a.astype(float) == b).all() if numeric else (a == b).all(), col
+    assert max(broken_shares(filled, real, ruled(real)).values()) == 0
+
+
+def test_fill_solves_the_sources_of_given_decided_cells(fitted, real):
+    given = pd.DataFrame(
+        {
+            "total_paid": [25_000.5, None, None, None],
+            "grade": [None, "D", None, None],
+            "log_principal": [None, None, 9.2103, None],
+            "paid_off": [None, None, None, "2019-03-01"],
+        }
+    )
+    filled = fitted["gaussian-copula"].fill(given, seed=6)
+    assert filled.loc[0, "total_paid"] == 25_000.5
+    assert filled.loc[0, "principal"] + filled.loc[0, "interest"] == pytest.approx(25_000.5)
+    assert filled.loc[1, "sub_grade"].startswith("D")
+    assert filled.loc[2, "principal"] == 10_000
+    assert filled.loc[3, "issued"] <= "2019-03-01"
+    assert max(broken_shares(filled, real, ruled(real)).values()) == 0
+
+
+def test_the_model_file_keeps_the_rules(fitted, real, tmp_path):
+    path = tmp_path / "loans.synthgen"
+    fitted["gmm"].save(str(path))
+    loaded = synthgen.load(str(path))
+    pd.testing.assert_frame_equal(loaded.sample(400, seed=7), fitted["gmm"].sample(400, seed=7))
+    pd.testing.assert_frame_equal(
+        loaded.sample(50, seed=7, where="grade=C"),
+        fitted["gmm"].sample(50, seed=7, where="grade=C"),
+    )
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda s: s["rules"]["keepers"][0].update(rule=99),
+        lambda s: s["rules"]["keepers"][3].update(
+            values=[-5] * len(s["rules"]["keepers"][3]["values"])
+        ),
+        lambda s: s["rules"]["keepers"][3].update(keys=s["rules"]["keepers"][3]["keys"][::-1]),
+        lambda s: s["rules"]["keepers"][4].update(table=np.full((2, 2), 7)),
+        lambda s: s["rules"]["keepers"][5].update(xs=np.array([3.0, 1.0])),
+        lambda s: s["rules"].update(inner_columns=["nope"]),
+        lambda s: s["rules"]["modelled"][0].update(kind="categorical"),
+        lambda s: s["rules"].pop("keepers"),
+    ],
+)
+def test_a_damaged_rules_state_is_refused_cleanly(fitted, damage, tmp_path):
+    from synthgen import modelfile
+
+    state = fitted["gaussian-copula"].to_state()
+    damage(state["encoder"])
+    path = tmp_path / "bad.synthgen"
+    path.write_bytes(modelfile.dumps(state))
+    with pytest.raises(ModelFileError):
+        synthgen.load(str(path))
+
+
+def test_rules_that_clash_or_close_a_cycle_are_not_kept(real):
+    rules = [
+        Rule("dependency", ("sub_grade", "grade")),
+        Rule("combination", ("grade", "sub_grade")),  # grade is already decided
+        Rule("monotone", ("principal", "log_principal"), increasing=True),
+        Rule("monotone", ("log_principal", "principal"), increasing=True),  # a cycle
+        Rule("identity", ("principal", "interest", "total_paid"), signs=(1, 1)),
+    ]
+    model = synthgen.fit(real, schema=ruled(real, rules), seed=0)
+    summary = model.encoder_.summary()
+    assert summary["kept"] == [rules[i].text() for i in (0, 2, 4)]
+    assert [d["rule"] for d in summary["not_kept"]] == [rules[1].text(), rules[3].text()]
+    assert "already decided" in summary["not_kept"][0]["why"]
+    assert "cycle" in summary["not_kept"][1]["why"]
+    assert max(broken_shares(model.sample(1000, seed=1), real, ruled(real), rules).values()) == 0
+
+
+def test_rules_compose(real):
+    """A column one rule computes is the source of the next: total_paid from principal and
+    interest, then an order on total_paid."""
+    table = real.assign(refund=np.round(real["total_paid"] + 10, 2))
+    rules = [
+        Rule("order", ("total_paid", "refund")),
+        Rule("identity", ("principal", "interest", "total_paid"), signs=(1, 1)),
+    ]
+    model = synthgen.fit(table, schema=ruled(table, rules), seed=0)
+    assert [k.rule for k in model.encoder_.keepers] == rules[::-1]
+    rows = model.sample(1000, seed=1)
+    assert max(broken_shares(rows, table, ruled(table), rules).values()) == 0
+
+
+def test_a_by_column_is_never_decided(real):
+    model = synthgen.fit(real, schema=ruled(real), seed=0, by="grade")
+    assert "grade" in model.encoder_.kept
+    why = {d["rule"]: d["why"] for d in model.encoder_.summary()["not_kept"]}
+    assert "--by" in why["sub_grade determines grade"]
+    rows = model.sample(500, seed=1, where="grade=E")
+    assert (rows["grade"] == "E").all()
+
+
+def test_a_stream_fit_keeps_the_rules(real):
+    from synthgen.stream import reservoir_sample
+
+    chunks = (real.iloc[i : i + 300] for i in range(0, len(real), 300))
+    sample, stats = reservoir_sample(chunks, 800, seed=0)
+    model = synthgen.models.create("gaussian-copula").fit(sample, ruled(real), seed=0, stream=stats)
+    rows = model.sample(1000, seed=1)
+    # a monotone curve knows the pairs of the rows it saw: the sample's
+    shares = broken_shares(rows, sample, ruled(real))
+    assert shares == {r.text(): 0.0 for r in RULES}
+    assert rows["grade"].value_counts(normalize=True)["E"] == pytest.approx(0.1, abs=0.03)
+
+
+def test_inspect_lists_the_rules_kept(fitted, tmp_path):
+    from synthgen.cli.inspect import summary
+
+    path = tmp_path / "m.synthgen"
+    fitted["cart"].save(str(path))
+    info = summary(str(path))
+    assert info["rules"]["kept"] == [r.text() for r in RULES]
+    json.dumps(info, default=str)
+
+
+def test_rules_add_columns_only_inside_the_model(fitted, real):
+    enc = fitted["cart"].encoder_
+    assert {"grade", "total_paid", "log_principal"}.isdisjoint(enc.schema.names)
+    assert "principal\x1fgap" in enc.schema.names and "paid_off\x1fgap" in enc.schema.names
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert fitted["cart"].encoder_.suppressed() == {}
