@@ -18,12 +18,15 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from itertools import repeat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from synthgen.errors import SchemaError, UsageError
+
+if TYPE_CHECKING:
+    from synthgen.rules import Rule
 
 KINDS = ("numeric", "categorical", "boolean", "datetime", "id", "constant", "text")
 
@@ -131,9 +134,10 @@ class Column:
 
 @dataclass
 class Schema:
-    """The columns of a table, in order."""
+    """The columns of a table, in order, and the rules its rows keep (see `synthgen.rules`)."""
 
     columns: list[Column] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
 
     @property
     def names(self) -> list[str]:
@@ -146,7 +150,11 @@ class Schema:
         raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": 1, "columns": [c.to_dict() for c in self.columns]}
+        return {
+            "version": 1,
+            "columns": [c.to_dict() for c in self.columns],
+            "rules": [r.to_dict() for r in self.rules],
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, default=_json_default)
@@ -157,7 +165,14 @@ class Schema:
             raise SchemaError(
                 "a schema is a JSON object with a 'columns' list (see `synthgen schema`)"
             )
-        return cls([Column.from_dict(c) for c in data["columns"]])
+        from synthgen.rules.model import Rule
+
+        rules = data.get("rules", [])
+        if not isinstance(rules, list):
+            raise SchemaError("a schema's 'rules' is a list (see `synthgen schema`)")
+        return cls(
+            [Column.from_dict(c) for c in data["columns"]], [Rule.from_dict(r) for r in rules]
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> Schema:
@@ -221,7 +236,11 @@ def detect(
                 if value is not None and f.name != "null_rate":
                     setattr(col, f.name, value)
         columns.append(col)
-    return Schema(columns)
+    schema = Schema(columns)
+    from synthgen.rules import table_rules
+
+    schema.rules = table_rules(table, schema, overrides)
+    return schema
 
 
 def check_names(table: pd.DataFrame) -> None:

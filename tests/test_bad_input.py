@@ -4,7 +4,6 @@ problem and the fix, and its documented exit code. No traceback, no output on a 
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from datetime import datetime
@@ -322,4 +321,4 @@ def test_schema_command_reports_number_styles(tmp_path, capsys):
     code, text, _ = run_cli(["schema", str(data)], capsys)
     assert code == 0
     assert re.search(r'"thousands": "\."', text) and re.search(r'"decimal": ","', text)
-    assert pd.read_json(io.StringIO(text)).shape[0] == 2
+    assert len(json.loads(text)["columns"]) == 2

@@ -222,7 +222,7 @@ def test_report_schema_doc_names_the_keys(built):
     data = json.loads(built[0].to_json())
     for key in data:
         assert f"`{key}`" in doc, key
-    for section in ("fidelity", "mode_collapse", "privacy", "utility"):
+    for section in ("fidelity", "mode_collapse", "privacy", "rules", "utility"):
         for key in data[section]:
             assert f"`{section}.{key}`" in doc, f"{section}.{key}"
 

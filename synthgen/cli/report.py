@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 
 HELP = (
     "Report on a synthetic table against the real one: fidelity (SDMetrics-compatible score), "
-    "mode collapse, privacy and, with --target, utility. Prints a summary; --json and --html "
-    "write the full report. Gates: --fail-under SCORE, --fail-on collapse,privacy exit with "
-    "code 1 when not met."
+    "mode collapse, privacy, the rules of the real table and, with --target, utility. Prints a "
+    "summary; --json and --html write the full report. Gates: --fail-under SCORE, --fail-on "
+    "collapse,privacy,rules exit with code 1 when not met."
     + example(
         "synthgen run sample_data/penguins.csv -d out && "
         "synthgen report sample_data/penguins.csv out/synthetic.csv --html report.html"
@@ -60,6 +60,14 @@ def report(
             help="The model file: its schema is used, and what it suppressed is reported.",
         ),
     ] = None,
+    schema_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--schema",
+            help="A schema JSON (from `synthgen schema`, edited): its columns and its rules "
+            "are the ones checked (default: the model's, else detected on the real table).",
+        ),
+    ] = None,
     target: Annotated[
         str | None,
         typer.Option(
@@ -81,7 +89,8 @@ def report(
         typer.Option(
             "--fail-on",
             help="Exit 1 on these verdicts, comma separated: collapse "
-            "(mode collapse 'collapsed'), privacy (privacy 'fail').",
+            "(mode collapse 'collapsed'), privacy (privacy 'fail'), rules (rules 'fail': "
+            "synthetic rows break a rule of the real table).",
         ),
     ] = "",
     quiet: Quiet = False,
@@ -100,7 +109,7 @@ def report(
     if fail_under is not None and not 0 <= fail_under <= 1:
         raise UsageError(f"--fail-under must be between 0 and 1 (got {fail_under:g})")
     check_gates(fail_on)
-    inputs = [p for p in (real, synth, holdout, model) if p is not None]
+    inputs = [p for p in (real, synth, holdout, model, schema_file) if p is not None]
     for path in (json_out, html):
         if path is not None and str(path) != "-":
             check_writable(Path(path), force, inputs=inputs)
@@ -109,7 +118,11 @@ def report(
     synth_table = read(str(synth), na_values, encoding, delimiter)
     holdout_table = read(str(holdout), na_values, encoding, delimiter) if holdout else None
     schema = fitted.schema_ if fitted is not None else None
-    if schema is None and decimal is not None:  # otherwise the report detects it, as fit does
+    if schema_file is not None:
+        from synthgen.schema import Schema
+
+        schema = synthgen.detect(real_table, Schema.load(schema_file), decimal=decimal)
+    elif schema is None and decimal is not None:  # else the report detects it, as fit does
         schema = synthgen.detect(real_table, decimal=decimal)
     build_and_write(
         real_table,

@@ -1,5 +1,5 @@
-"""The quality report: fidelity, mode collapse, privacy and (with a target) utility of a synthetic
-table against the real one, with verdicts a person can act on.
+"""The quality report: fidelity, mode collapse, privacy, the real table's rules and (with a
+target) utility of a synthetic table against the real one, with verdicts a person can act on.
 
 `build` computes it; the `Report` it returns renders to the terminal, JSON (keys documented in
 docs/report-schema.md) and one self-contained HTML file, and says whether quality gates pass.
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 #: Version of the report's JSON layout; raised when a key changes meaning or goes away.
 FORMAT_VERSION = 1
 #: The checks `--fail-on` accepts.
-GATES = ("collapse", "privacy")
+GATES = ("collapse", "privacy", "rules")
 
 
 @dataclass
@@ -54,6 +54,7 @@ class Report:
     model: dict[str, Any] | None = None
     seconds: float = 0.0
     charts: dict[str, Any] = field(default_factory=dict)
+    rules: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Everything, as JSON values (NaN becomes None)."""
@@ -68,6 +69,7 @@ class Report:
                 "fidelity": self.fidelity,
                 "mode_collapse": self.mode_collapse,
                 "privacy": self.privacy,
+                "rules": self.rules,
                 "utility": self.utility,
                 "tables": self.tables,
                 "model": self.model,
@@ -96,7 +98,7 @@ class Report:
     ) -> list[str]:
         """Why the gates fail (empty when they pass): the score below `fail_under`, a
         `collapsed` verdict when `fail_on` has "collapse", a privacy `fail` when it has
-        "privacy"."""
+        "privacy", a rules `fail` when it has "rules"."""
         failures = []
         if fail_under is not None and not (self.score >= fail_under):
             shown = "not computable" if math.isnan(self.score) else f"{self.score:.3f}"
@@ -106,6 +108,8 @@ class Report:
             failures.append("mode collapse: " + _first(self.mode_collapse["reasons"]))
         if "privacy" in gates and self.privacy["verdict"] == "fail":
             failures.append("privacy: " + _first(self.privacy["reasons"]))
+        if "rules" in gates and self.rules.get("verdict") == "fail":
+            failures.append("rules: " + _first(self.rules["reasons"]))
         return failures
 
     def exit_code(self, fail_under: float | None = None, fail_on: Iterable[str] = ()) -> int:
@@ -169,7 +173,7 @@ def build(
     the model never saw) is the baseline of the privacy distances and the test set of utility;
     `target` adds utility. Subsamples are drawn with `seed`, so a report is reproducible.
     """
-    from synthgen.report import collapse, fidelity, privacy, render, utility
+    from synthgen.report import collapse, fidelity, privacy, render, rules, utility
     from synthgen.report.space import Space
     from synthgen.report.values import RARE_ROWS, compared_columns, prepare
 
@@ -215,6 +219,7 @@ def build(
             ref.real, s, h, space, text=text, rare_rows=rare_rows, seed=seed
         )
         utility_out = utility.assess(ref.real, s, target, h, seed) if target else None
+        rules_out = rules.assess(real, synth, holdout, schema)
         charts = render.chart_data(ref.real, s, schema, pairs)
     tables = {
         "real": {"rows": len(real), "columns": len(real.columns)},
@@ -232,6 +237,7 @@ def build(
         model=_model_facts(model),
         seconds=time.perf_counter() - started,
         charts=charts,
+        rules=rules_out,
     )
 
 

@@ -173,6 +173,8 @@ def terminal(report: dict[str, Any], console: Console, outputs: list[str]) -> No
         elif report[section].get("notes"):
             line.append(f"   {_short(report[section]['notes'][0])}", style="dim")
         head.add_row(label, line)
+    if report.get("rules"):
+        head.add_row("Rules", _rules_line(report["rules"]))
     util = report.get("utility")
     if util:
         metric = util["metric"]
@@ -203,11 +205,32 @@ def terminal(report: dict[str, Any], console: Console, outputs: list[str]) -> No
         for p in pairs:
             table.add_row(f"{p['column_1']} x {p['column_2']}", p["metric"], _fmt(p["score"]))
         console.print(table)
-    for label, section in (("collapse", "mode_collapse"), ("privacy", "privacy")):
-        for reason in report[section]["reasons"][1:3]:
+    for label, section in (
+        ("collapse", "mode_collapse"),
+        ("privacy", "privacy"),
+        ("rules", "rules"),
+    ):
+        for reason in (report.get(section) or {}).get("reasons", [])[1:3]:
             console.print(Text(f"  {label}: {_short(reason, 140)}", style="dim"))
     if outputs:
         console.print(f"Full report: {', '.join(outputs)}", highlight=False)
+
+
+def _rules_line(rules: dict[str, Any]) -> Any:
+    """The rules verdict, then its first reason, or how many rules every synthetic row keeps."""
+    from rich.text import Text
+
+    line = Text(rules["verdict"], style=verdict_style(rules["verdict"]))
+    checked = rules["checked"]
+    failing = [c for c in checked if c["verdict"] != "pass"]
+    if failing:
+        more = f" (+{len(failing) - 1} more)" if len(failing) > 1 else ""
+        line.append(f"   {_short(rules['reasons'][0])}{more}")
+    elif checked:
+        line.append(f"   {len(checked)} rules of the real table checked", style="dim")
+    else:
+        line.append(f"   {rules['reasons'][0] if rules['reasons'] else ''}", style="dim")
+    return line
 
 
 def _short(text: str, width: int = 100) -> str:
@@ -409,6 +432,7 @@ def _reasons(section: dict[str, Any]) -> str:
 def html(report: dict[str, Any]) -> str:
     """The whole page."""
     fid, col, priv = report["fidelity"], report["mode_collapse"], report["privacy"]
+    rules = report.get("rules") or {"verdict": "pass", "reasons": [], "checked": []}
     charts = report.get("charts") or {}
     tables = report["tables"]
     out = [
@@ -430,6 +454,8 @@ def html(report: dict[str, Any]) -> str:
         f"{_fmt(fid['column_pair_trends_score'])}</span></div>",
         f"<div class='card'>Mode collapse<b>{_badge(col['verdict'])}</b></div>",
         f"<div class='card'>Privacy<b>{_badge(priv['verdict'])}</b></div>",
+        f"<div class='card'>Rules<b>{_badge(rules['verdict'])}</b><span class='dim'>"
+        f"{len(rules['checked'])} checked</span></div>",
         f"<div class='card'>Detection AUC<b>{_fmt(fid['detection'].get('auc'), 2)}</b>"
         "<span class='dim'>0.5: indistinguishable</span></div>",
     ]
@@ -443,6 +469,7 @@ def html(report: dict[str, Any]) -> str:
     out.append("</div>")
     out.append("<h2>Mode collapse " + _badge(col["verdict"]) + "</h2>" + _reasons(col))
     out.append("<h2>Privacy " + _badge(priv["verdict"]) + "</h2>" + _reasons(priv))
+    out.append(_rules_section(rules))
     out.append(_fidelity_section(fid, charts))
     out.append(_collapse_section(col))
     out.append(_privacy_section(priv))
@@ -606,6 +633,26 @@ def _privacy_section(priv: dict[str, Any]) -> str:
             )
             + "</p>"
         )
+    return "".join(out)
+
+
+def _rules_section(rules: dict[str, Any]) -> str:
+    """Each rule of the real table with the share of synthetic (and holdout) rows breaking it."""
+    out = ["<h2>Rules of the real table " + _badge(rules["verdict"]) + "</h2>", _reasons(rules)]
+    if rules["checked"]:
+        out.append(
+            "<table><tr><th>rule</th><th>kind</th><th>synthetic rows breaking it</th>"
+            "<th>holdout rows breaking it</th><th>verdict</th></tr>"
+        )
+        for c in rules["checked"]:
+            held = c["holdout_broken_share"]
+            out.append(
+                f"<tr><td>{_e(c['rule'])}</td><td>{_e(c['kind'])}</td>"
+                f"<td>{c['synthetic_broken_share']:.2%} ({c['synthetic_broken_rows']:,})</td>"
+                f"<td>{'n/a' if held is None else f'{held:.2%}'}</td>"
+                f"<td>{_badge(c['verdict'])}</td></tr>"
+            )
+        out.append("</table>")
     return "".join(out)
 
 

@@ -53,17 +53,18 @@ class Typed:
     def __init__(self, table: pd.DataFrame, schema: Schema):
         self.table = table
         self.schema = schema
+        self._columns = {c.name: c for c in schema.columns}
         self._numbers: dict[str, np.ndarray] = {}
         self._keys: dict[str, np.ndarray] = {}
+        self._missing: dict[str, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.table)
 
     def column(self, name: str) -> Column:
-        try:
-            return self.schema[name]
-        except KeyError:
-            raise SchemaError(f"a rule names column {name!r}, which the schema lacks") from None
+        if name not in self._columns:
+            raise SchemaError(f"a rule names column {name!r}, which the schema lacks")
+        return self._columns[name]
 
     def series(self, name: str) -> pd.Series:
         if name not in self.table.columns:
@@ -99,7 +100,9 @@ class Typed:
         return self._keys[name]
 
     def missing(self, name: str) -> np.ndarray:
-        return pd.isna(self.series(name)).to_numpy(dtype=bool)
+        if name not in self._missing:
+            self._missing[name] = pd.isna(self.series(name)).to_numpy(dtype=bool)
+        return self._missing[name]
 
 
 _DATES = {"datetime"}

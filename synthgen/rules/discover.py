@@ -1,0 +1,385 @@
+"""Finding the rules a table keeps: dependencies, combinations and the missing kinds here, the
+numeric kinds (orders, identities, monotone pairs) in `synthgen.rules.numbers`.
+
+A rule is listed only when it holds on every real row, up to a noise tolerance of `NOISE` of the
+rows it judges (the rows that break it are counted in its `exceptions`), and only when the table
+says something by keeping it: not when the columns' bounds alone imply it, not over a column with
+one value, a key or free text, not a dependency whose source is unique per row or almost, not one
+implied by other rules found. Candidates are searched on a sample of `SAMPLE_ROWS` rows, then
+confirmed on all rows.
+
+Example:
+    >>> import pandas as pd
+    >>> from synthgen.schema import detect
+    >>> table = pd.DataFrame({"grade": list("AABBCC") * 20, "sub": ["A1", "A2", "B1", "B2", "C1", "C2"] * 20})
+    >>> [r.text() for r in discover(table, detect(table))]
+    ['sub determines grade']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from synthgen.rules.check import Typed, broken_in
+from synthgen.rules.model import Rule
+
+if TYPE_CHECKING:
+    from synthgen.schema import Schema
+
+#: Share of the judged rows a rule may be broken in and still be found (noise in real data);
+#: those rows are counted in the rule's `exceptions`. 0 rows below 1,000 judged rows.
+NOISE = 0.001
+#: Rows the candidate search looks at (all rows confirm what it finds), fewer (down to
+#: `MIN_SAMPLE_ROWS`) where one kind's search would look at more than `WORK` cells: a wide table.
+SAMPLE_ROWS = 5000
+MIN_SAMPLE_ROWS = 200
+WORK = 50_000_000
+#: A dependency's target needs this many rows off its commonest value (else it is all but constant).
+MIN_EVIDENCE = 5
+#: A combination rule needs the combinations the table never has to be ones independence
+#: would fill: each seen at least `COMBINATION_EXPECTED` times, together `COMBINATION_MASS` of rows.
+COMBINATION_EXPECTED = 10
+COMBINATION_MASS = 0.02
+#: ... and few combinations seen once: their share of the rows estimates the share of new rows
+#: in a combination the table lacks (Good-Turing); a dependency's source likewise.
+COMBINATION_ONCE = 0.002
+DEPENDENCY_ONCE = 0.01
+#: Values seen in fewer rows are rare: a rule never names one (rules are written out in the
+#: schema, the model file and the report; synthgen's default rare-category threshold).
+RARE_ROWS = 5
+# Column kinds that are labels (dependency sources, combinations) and that dependencies may target.
+_LABELS = {"categorical", "boolean"}
+_TARGETS = {"categorical", "boolean", "numeric"}
+# Kinds with nothing to say in a rule over values (missing kinds take any column but these).
+_SKIPPED = {"constant"}
+
+
+def allowed(n: int) -> int:
+    """Exceptions a rule judged on `n` rows may have (`NOISE` of them, rounded down)."""
+    return int(NOISE * n)
+
+
+class Context:
+    """The table as discovery reads it: typed columns, label codes (missing as a value), the
+    sample of rows the candidate search looks at, and the rules found so far."""
+
+    def __init__(self, table: pd.DataFrame, schema: Schema, seed: int = 0):
+        self.typed = Typed(table, schema)
+        self.schema = schema
+        self.n = len(table)
+        rng = np.random.default_rng(seed)
+        self.rng = rng
+        self.sample = (
+            rng.permutation(self.n)[:SAMPLE_ROWS] if self.n > SAMPLE_ROWS else np.arange(self.n)
+        )
+        self._codes: dict[str, tuple[np.ndarray, int]] = {}
+        self._uniques: dict[str, np.ndarray] = {}
+
+    def names(self, kinds: set[str]) -> list[str]:
+        return [c.name for c in self.schema.columns if c.kind in kinds]
+
+    def codes(self, name: str) -> tuple[np.ndarray, int]:
+        """The column's values as codes 0..k-1 (missing is one of them) and k."""
+        if name not in self._codes:
+            codes, uniques = pd.factorize(self.typed.keys(name), use_na_sentinel=False)
+            self._codes[name] = codes.astype(np.int64), len(uniques)
+            self._uniques[name] = np.asarray(uniques, dtype=object)
+        return self._codes[name]
+
+    def value(self, name: str, code: int) -> object:
+        """The key a code of `codes(name)` stands for (None: missing), as a plain value."""
+        self.codes(name)
+        value = self._uniques[name][code]
+        if pd.isna(value):
+            return None
+        return value.item() if hasattr(value, "item") else value
+
+    def limit(self) -> int:
+        """Exceptions a rule judged on every row may have."""
+        return allowed(self.n)
+
+    def rows(self, checks: int) -> np.ndarray:
+        """The sample rows a search of `checks` candidates looks at (a random subset)."""
+        m = int(min(len(self.sample), max(MIN_SAMPLE_ROWS, WORK // max(checks, 1))))
+        return self.sample[:m]
+
+    def sample_allowed(self, rows: np.ndarray) -> int:
+        """Exceptions a candidate may show on sample `rows` (looser than `allowed`: a sample of
+        a rule with exceptions shows more or fewer of them)."""
+        m = len(rows)
+        return allowed(m) if m == self.n else int(0.005 * m) + 1
+
+    def finish(self, rule: Rule) -> Rule | None:
+        """The rule with its share and exceptions over all rows, or None when it breaks more rows
+        than the tolerance allows."""
+        bad = broken_in(rule, self.typed, self.typed)
+        judged = self.n - int(_not_judged(rule, self.typed).sum())
+        exceptions = int(bad.sum())
+        if exceptions > allowed(judged) or judged == 0:
+            return None
+        share = round(1 - exceptions / judged, 6)
+        return Rule(
+            rule.kind, rule.columns, rule.signs, rule.increasing, rule.values, share, exceptions
+        )
+
+
+def _not_judged(rule: Rule, typed: Typed) -> np.ndarray:
+    """Rows a rule does not judge: a missing cell in a numeric rule's columns."""
+    if rule.kind not in _NUMERIC_RULES:
+        return np.zeros(len(typed), dtype=bool)
+    return np.logical_or.reduce([typed.missing(n) for n in rule.columns])
+
+
+_NUMERIC_RULES = {"identity", "order", "monotone"}
+
+
+def discover(table: pd.DataFrame, schema: Schema, *, seed: int = 0) -> list[Rule]:
+    """The rules `table` keeps (see the module's docstring), in a stable order: dependencies,
+    combinations, missing kinds, then the numeric kinds.
+
+    Example:
+        >>> from synthgen.schema import detect
+        >>> t = pd.DataFrame({"a": [1.0, 2.5, 3.0, 4.0] * 10, "b": [2.0, 2.5, 9.0, 4.5] * 10})
+        >>> [r.text() for r in discover(t, detect(t))]
+        ['a <= b']
+    """
+    from synthgen.rules import numbers
+
+    if len(table) < 2:
+        return []
+    ctx = Context(table, schema, seed)
+    edges = _dependency_edges(ctx)
+    reach = _closure(edges)
+    rules = _reduced_dependencies(ctx, edges)
+    rules += _combinations(ctx, reach)
+    together = _missing_together(ctx, reach)
+    rules += together
+    rules += _missing_when(ctx, edges, together)
+    rules += numbers.discover(ctx)
+    return rules
+
+
+def _fd_exceptions(source: np.ndarray, ks: int, target: np.ndarray, kt: int) -> int:
+    """Rows off their source group's commonest target value (0 when the source determines the
+    target)."""
+    if ks * kt <= 4_000_000:
+        counts = np.bincount(source * kt + target, minlength=ks * kt).reshape(ks, kt)
+        return int(len(source) - counts.max(axis=1).sum())
+    pairs, counts = np.unique(source * kt + target, return_counts=True)
+    best = np.zeros(ks, dtype=np.int64)
+    np.maximum.at(best, pairs // kt, counts)
+    return int(len(source) - best.sum())
+
+
+def _dependency_edges(ctx: Context) -> dict[tuple[str, str], int]:
+    """Every (source, target) where the source determines the target within the tolerance."""
+    n, limit = ctx.n, allowed(ctx.n)
+    sources = [
+        s
+        for s in ctx.names(_LABELS)
+        if 2 <= ctx.codes(s)[1] <= n / 2 and _once(ctx.codes(s)[0]) <= DEPENDENCY_ONCE * n
+    ]
+    targets = [t for t in ctx.names(_TARGETS) if ctx.codes(t)[1] >= 2]
+    evidence = {}
+    for t in targets:
+        codes, k = ctx.codes(t)
+        evidence[t] = n - int(np.bincount(codes, minlength=k).max())  # rows off its mode
+    edges = {}
+    sample = ctx.rows(len(sources) * len(targets))
+    for s in sources:
+        cs, ks = ctx.codes(s)
+        for t in targets:
+            ct, kt = ctx.codes(t)
+            if t == s or kt > ks + limit or evidence[t] < MIN_EVIDENCE:
+                continue  # a function of ks values takes at most ks values
+            if len(sample) < n:
+                if _fd_exceptions(cs[sample], ks, ct[sample], kt) > ctx.sample_allowed(sample):
+                    continue
+            exceptions = _fd_exceptions(cs, ks, ct, kt)
+            if exceptions <= min(limit, 0.01 * evidence[t]):
+                edges[(s, t)] = exceptions
+    return edges
+
+
+def _reduced_dependencies(ctx: Context, edges: dict[tuple[str, str], int]) -> list[Rule]:
+    """The dependencies that no other found one implies: of columns that determine each other,
+    the first in the table determines the rest; between such groups, an edge a path of other
+    edges already gives is left out."""
+    order = {name: i for i, name in enumerate(ctx.schema.names)}
+    group = {name: name for edge in edges for name in edge}
+    for s, t in sorted(edges, key=lambda e: (order[e[0]], order[e[1]])):
+        if (t, s) in edges:  # equivalent: both join the group of the earlier one
+            first, second = sorted((group[s], group[t]), key=order.__getitem__)
+            for name, g in group.items():
+                if g == second:
+                    group[name] = first
+    rules = [
+        Rule("dependency", (g, name))
+        for name, g in sorted(group.items(), key=lambda x: order[x[0]])
+        if g != name
+    ]
+    between = {(group[s], group[t]) for s, t in edges if group[s] != group[t]}
+    for a, c in sorted(between, key=lambda e: (order[e[0]], order[e[1]])):
+        if not any((a, b) in between and (b, c) in between for b in {x for _, x in between}):
+            rules.append(Rule("dependency", (a, c)))
+    return [r for r in map(ctx.finish, rules) if r is not None]
+
+
+def _closure(edges: dict[tuple[str, str], int]) -> set[tuple[str, str]]:
+    """Every (a, b) where a determines b through a chain of found edges."""
+    names = sorted({n for e in edges for n in e})
+    index = {n: i for i, n in enumerate(names)}
+    reach = np.eye(len(names), dtype=bool)
+    for s, t in edges:
+        reach[index[s], index[t]] = True
+    for _ in range(len(names)):
+        grown = reach | ((reach.astype(np.int64) @ reach.astype(np.int64)) > 0)
+        if (grown == reach).all():
+            break
+        reach = grown
+    return {(names[i], names[j]) for i, j in zip(*np.nonzero(reach)) if i != j}
+
+
+def _once(codes: np.ndarray) -> int:
+    """How many codes occur in exactly one row."""
+    return int((np.bincount(codes) == 1).sum())
+
+
+def _unseen_mass(a: np.ndarray, ka: int, b: np.ndarray, kb: int) -> float:
+    """Rows independence would put in combinations never seen, counting only combinations it
+    would fill at least `COMBINATION_EXPECTED` times."""
+    n = len(a)
+    counts = np.bincount(a * kb + b, minlength=ka * kb).reshape(ka, kb)
+    expected = np.outer(counts.sum(axis=1), counts.sum(axis=0)) / n
+    return float(expected[(counts == 0) & (expected >= COMBINATION_EXPECTED)].sum())
+
+
+def _combinations(ctx: Context, reach: set[tuple[str, str]]) -> list[Rule]:
+    """Pairs of label columns whose unseen combinations independence would fill with at least
+    `COMBINATION_MASS` of the rows; not a pair a dependency ties (it implies them), nor (a, b)
+    when (a, c) is found and c determines b (its combinations are those of (a, c), mapped)."""
+    names = [s for s in ctx.names(_LABELS) if 2 <= ctx.codes(s)[1] <= 1000]
+    found = []
+    sample = ctx.rows(len(names) ** 2 // 2)
+    m = len(sample)
+    for i, a in enumerate(names):
+        ca, ka = ctx.codes(a)
+        for b in names[i + 1 :]:
+            cb, kb = ctx.codes(b)
+            if (a, b) in reach or (b, a) in reach or ka * kb > 100_000:
+                continue
+            if (
+                m < ctx.n
+                and _unseen_mass(ca[sample], ka, cb[sample], kb) < 0.5 * COMBINATION_MASS * m
+            ):
+                continue
+            if _unseen_mass(ca, ka, cb, kb) < max(COMBINATION_MASS * ctx.n, COMBINATION_EXPECTED):
+                continue
+            if _once(ca * kb + cb) <= COMBINATION_ONCE * ctx.n:
+                found.append(Rule("combination", (a, b)))
+    pairs = {frozenset(r.columns) for r in found}
+
+    def implied(a: str, b: str) -> bool:
+        return any(frozenset((a, c)) in pairs and (c, b) in reach for c in names)
+
+    found = [r for r in found if not (implied(*r.columns) or implied(*r.columns[::-1]))]
+    return [r for r in map(ctx.finish, found) if r is not None]
+
+
+def _missing_together(ctx: Context, reach: set[tuple[str, str]]) -> list[Rule]:
+    """Groups of columns missing in the same rows (each pair differing in at most the tolerance,
+    and in at most 1% of the rows where either is missing), less the columns another of the
+    group determines (a found dependency keeps them missing together)."""
+    names = [c.name for c in ctx.schema.columns if c.kind not in _SKIPPED]
+    masks = {name: ctx.typed.missing(name) for name in names}
+    names = [name for name in names if 0 < masks[name].sum() < ctx.n]
+    if len(names) < 2:
+        return []
+    m = np.column_stack([masks[name] for name in names]).astype(np.float32)
+    both = m.T @ m
+    count = np.diag(both)
+    differ = count[:, None] + count[None, :] - 2 * both
+    either = count[:, None] + count[None, :] - both
+    close = differ <= np.minimum(allowed(ctx.n), np.floor(0.01 * either))
+    groups: list[list[int]] = []
+    for i in range(len(names)):
+        for g in groups:
+            if all(close[i, j] for j in g):
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    rules = []
+    for g in groups:
+        members = [names[i] for i in g]
+        kept = [
+            m
+            for i, m in enumerate(members)
+            if not any(
+                (o, m) in reach and ((m, o) not in reach or j < i)
+                for j, o in enumerate(members)
+                if o != m
+            )
+        ]
+        if len(kept) > 1:
+            rules.append(Rule("missing_together", tuple(kept)))
+    return [r for r in map(ctx.finish, rules) if r is not None]
+
+
+def _missing_when(
+    ctx: Context, edges: dict[tuple[str, str], int], together: Sequence[Rule]
+) -> list[Rule]:
+    """For each column with missing values, the first label column (fewest values first) whose
+    values say when it is missing; none when a dependency or a missing-together rule already
+    ties the two."""
+    n = ctx.n
+    tied = {frozenset((a, b)) for r in together for a in r.columns for b in r.columns}
+    sources = sorted(
+        (s for s in ctx.names(_LABELS) if 2 <= ctx.codes(s)[1] <= n / 10),
+        key=lambda s: ctx.codes(s)[1],
+    )
+    targets = [
+        c.name
+        for c in ctx.schema.columns
+        if c.kind not in _SKIPPED and MIN_EVIDENCE <= ctx.typed.missing(c.name).sum() < n
+    ]
+    sample = ctx.rows(len(sources) * len(targets))
+    found = []
+    for target in targets:
+        missing = ctx.typed.missing(target)
+        nulls = int(missing.sum())
+        for source in sources:
+            if source == target or (source, target) in edges or frozenset((source, target)) in tied:
+                continue
+            codes, k = ctx.codes(source)
+            if _split(codes[sample], k, missing[sample]) > ctx.sample_allowed(sample):
+                continue
+            listed, exceptions = _listed(codes, k, missing)
+            if exceptions > min(allowed(n), 0.01 * nulls) or listed.all():
+                continue
+            values = tuple(ctx.value(source, i) for i in np.flatnonzero(listed))
+            if values and values != (None,):  # (None,): missing together
+                found.append(Rule("missing_when", (source, target), values=values))
+                break
+    return [r for r in map(ctx.finish, found) if r is not None]
+
+
+def _listed(codes: np.ndarray, k: int, missing: np.ndarray) -> tuple[np.ndarray, int]:
+    """Per source code, whether the target is missing in most of its rows (never a value seen in
+    fewer than `RARE_ROWS` rows: a rule is written out, and a rare value never is), and the
+    rows that break the rule so listed."""
+    total = np.bincount(codes, minlength=k)
+    gone = np.bincount(codes, weights=missing, minlength=k)
+    listed = (gone * 2 > total) & (total >= RARE_ROWS)
+    return listed, int(np.where(listed, total - gone, gone).sum())
+
+
+def _split(codes: np.ndarray, k: int, missing: np.ndarray) -> int:
+    """Rows on the minority side (missing or not) of their source code's rows."""
+    total = np.bincount(codes, minlength=k)
+    gone = np.bincount(codes, weights=missing, minlength=k)
+    return int(np.minimum(gone, total - gone).sum())

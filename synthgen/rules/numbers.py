@@ -1,0 +1,415 @@
+"""Finding the numeric rules a table keeps: identities (`c = a + b - d`), monotone pairs (a number
+that is a strictly monotone function of another) and orders (`a <= b`, `a + b <= c`, also
+between dates), as part of `synthgen.rules.discover`.
+
+Identities are searched by meet-in-the-middle on fingerprints: each column is summarised by two
+random weighted sums of a few rows where every column is filled, so that an identity over the
+columns holds over their fingerprints too. Every signed sum of up to two columns is sorted once;
+for each target, the sums of two such halves that land on the target's fingerprint are the
+candidate identities of up to four sources, then checked on the sample and on all rows. An order
+is listed only when independence would break it (in `ORDER_SURPRISE` of the row pairs or more): an
+order that the columns' ranges imply on their own says nothing.
+
+Example:
+    >>> import pandas as pd
+    >>> from synthgen.rules.discover import discover
+    >>> from synthgen.schema import detect
+    >>> rng = np.random.default_rng(0)
+    >>> t = pd.DataFrame({"fare": rng.integers(5, 50, 200), "tip": rng.integers(0, 9, 200)})
+    >>> t["total"] = t.fare + t.tip
+    >>> [r.text() for r in discover(t, detect(t))]
+    ['total = fare + tip']
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from synthgen.rules.check import half_units
+from synthgen.rules.model import Rule
+
+if TYPE_CHECKING:
+    from synthgen.rules.discover import Context
+
+#: An order is listed only when independent columns would break it in this share of rows or more.
+ORDER_SURPRISE = 0.02
+#: `a + b <= c` is listed only when each part, drawn independently of the rest of its row, would
+#: break it in this share of rows or more (else that part only rides along on `a <= c`).
+SUM_SURPRISE = 0.1
+#: A monotone pair's source needs this many distinct values (fewer: a lookup, not a function).
+MONOTONE_DISTINCT = 5
+#: Rows of the table an identity's fingerprints are taken on.
+FINGERPRINT_ROWS = 24
+#: Up to this many numeric columns, identities of up to four sources are searched (halves of two
+#: columns); beyond, of up to two. A target whose fingerprint more than `MAX_MATCHES` pairs of
+#: halves land on (columns the fingerprints cannot tell apart) is not searched.
+PAIR_COLUMNS = 150
+MAX_MATCHES = 1_000_000
+# Column kinds the numeric rules compare: numbers with numbers, dates with dates (orders only).
+_NUMBERS = {"numeric"}
+_DATES = {"datetime"}
+
+
+def discover(ctx: Context) -> list[Rule]:
+    """The identities, monotone pairs and orders of the table behind `ctx`."""
+    numbers = [n for n in ctx.names(_NUMBERS) if _distinct(ctx, n) >= 2]
+    identities = _identities(ctx, numbers)
+    monotone = _monotone(ctx, numbers, identities)
+    orders = _orders(ctx, numbers, identities, monotone)
+    orders += _orders(ctx, [n for n in ctx.names(_DATES) if _distinct(ctx, n) >= 2], [], [])
+    return identities + monotone + orders
+
+
+def _distinct(ctx: Context, name: str) -> int:
+    x = ctx.typed.numbers(name)
+    return len(np.unique(x[~np.isnan(x)]))
+
+
+def _matrix(ctx: Context, names: list[str], rows: np.ndarray | None = None) -> np.ndarray:
+    columns = [ctx.typed.numbers(n) for n in names]
+    return np.column_stack([c if rows is None else c[rows] for c in columns])
+
+
+def _slack(ctx: Context, names: list[str] | tuple[str, ...]) -> float:
+    return half_units([ctx.typed.column(n) for n in names])
+
+
+# --------------------------------------------------------------------------------------------
+# Identities
+
+
+def _fingerprint_rows(ctx: Context, names: list[str]) -> tuple[list[str], np.ndarray]:
+    """Columns (those with fewest missing values first kept) and up to `FINGERPRINT_ROWS` rows
+    where all of them are filled, favouring rows with few zeros (a zero says little)."""
+    names = list(names)
+    x = _matrix(ctx, names)
+    while names:
+        complete = np.isfinite(x).all(axis=1)
+        if complete.sum() >= min(FINGERPRINT_ROWS, ctx.n):
+            break
+        worst = int((~np.isfinite(x)).sum(axis=0).argmax())
+        names.pop(worst)
+        x = np.delete(x, worst, axis=1)
+    if not names:
+        return [], np.array([], dtype=np.int64)
+    rows = np.flatnonzero(complete)
+    zeros = (x[rows] == 0).sum(axis=1)
+    pool = rows[np.argsort(zeros, kind="stable")[: 8 * FINGERPRINT_ROWS]]
+    pick = ctx.rng.choice(len(pool), min(FINGERPRINT_ROWS, len(pool)), replace=False)
+    return names, np.sort(pool[pick])
+
+
+def _halves(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every signed sum of at most two of k columns (one when k > `PAIR_COLUMNS`): (columns
+    (h, 2), -1 for none; signs)."""
+    i, j = np.triu_indices(k if k <= PAIR_COLUMNS else 0, 1)
+    cols = [np.array([[-1, -1]])]
+    signs = [np.zeros((1, 2), dtype=np.int64)]
+    for s in (1, -1):
+        cols.append(np.column_stack([np.arange(k), np.full(k, -1)]))
+        signs.append(np.column_stack([np.full(k, s), np.zeros(k, dtype=np.int64)]))
+        for t in (1, -1):
+            cols.append(np.column_stack([i, j]))
+            signs.append(np.column_stack([np.full(len(i), s), np.full(len(i), t)]))
+    return np.concatenate(cols), np.concatenate(signs)
+
+
+def _identity_candidates(ctx: Context, names: list[str]) -> tuple[list[dict[int, int]], list[str]]:
+    """Relations {index in the columns returned: +1/-1} whose signed sum is 0 on the
+    fingerprint rows (each found once, over up to five columns), and those columns.
+
+    Every signed half (a sum of at most two columns) is sorted by its value on the first row;
+    for each target, the halves whose sum with another lands on the target there are the
+    candidates, kept while the other rows agree."""
+    names, rows = _fingerprint_rows(ctx, names)
+    if len(names) < 2:
+        return [], names
+    x = _matrix(ctx, names, rows).T  # (k, m)
+    k = len(names)
+    cols, signs = _halves(k)
+    valued = np.where(cols >= 0, signs, 0)
+    halves = (
+        valued[:, :1] * x[np.maximum(cols[:, 0], 0)] + valued[:, 1:] * x[np.maximum(cols[:, 1], 0)]
+    )
+    order = np.argsort(halves[:, 0], kind="stable")
+    cols, signs, halves = cols[order], signs[order], halves[order]
+    first_row = halves[:, 0]
+    units = sorted((_slack(ctx, [n]) for n in names), reverse=True)
+    tol = sum(units[:5]) + 1e-9 * 5 * (np.abs(x).max() if x.size else 0.0) + 1e-12
+    found: dict[frozenset, dict[int, int]] = {}
+    for target in range(k):
+        want = x[target, 0] - first_row  # what the other half must be on the first row
+        lo = np.searchsorted(first_row, want - tol, side="left")
+        hi = np.searchsorted(first_row, want + tol, side="right")
+        counts = hi - lo
+        if not 0 < counts.sum() <= MAX_MATCHES:
+            continue
+        a = np.repeat(np.arange(len(halves)), counts)
+        b = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        for r in range(1, x.shape[1]):
+            keep = np.abs(x[target, r] - halves[a, r] - halves[b, r]) <= tol
+            a, b = a[keep], b[keep]
+        for i, j in zip(a, b):
+            terms = [
+                (int(c), int(sign))
+                for c, sign in zip(np.r_[cols[i], cols[j]], np.r_[signs[i], signs[j]])
+                if c >= 0
+            ]
+            used = {c for c, _ in terms} | {target}
+            if terms and len(used) == len(terms) + 1:  # no column named twice
+                relation = {target: 1} | {c: -sign for c, sign in terms}
+                found.setdefault(frozenset(relation.items()), relation)
+    return list(found.values()), names
+
+
+def _identities(ctx: Context, numbers: list[str]) -> list[Rule]:
+    """Identities `t = sum(+-a_i)` over up to four sources, fewest columns first, each kept when
+    it holds and no identity kept before implies it."""
+    numbers = [n for n in numbers if ctx.typed.missing(n).mean() < 0.5]
+    if len(numbers) < 2:
+        return []
+    candidates, names = _identity_candidates(ctx, numbers)
+    if not candidates:
+        return []
+    candidates.sort(key=lambda r: (len(r), sorted(r)))
+    rows = ctx.rows(len(candidates))
+    x = _matrix(ctx, names, rows)
+    accepted: list[np.ndarray] = []
+    rules = []
+    for relation in candidates:
+        vector = np.zeros(len(names))
+        for i, s in relation.items():
+            vector[i] = s
+        if accepted and _in_span(np.array(accepted), vector):
+            continue
+        cols = sorted(relation)
+        total = x[:, cols] @ vector[cols]
+        slack = _slack(ctx, [names[i] for i in cols]) + 1e-9 * np.abs(x[:, cols]).sum(axis=1)
+        with np.errstate(invalid="ignore"):
+            if (np.abs(total) > slack).sum() > ctx.sample_allowed(rows):
+                continue
+        rule = ctx.finish(_identity_rule(ctx, names, relation))
+        if rule is not None:
+            accepted.append(vector)
+            rules.append(rule)
+    return rules
+
+
+def _in_span(basis: np.ndarray, vector: np.ndarray) -> bool:
+    rank = np.linalg.matrix_rank(basis)
+    return np.linalg.matrix_rank(np.vstack([basis, vector])) == rank
+
+
+def _identity_rule(ctx: Context, names: list[str], relation: dict[int, int]) -> Rule:
+    """The identity of a relation, solved for its largest column (mean absolute value; the later
+    one on a tie), the sources in table order."""
+    order = {n: i for i, n in enumerate(ctx.schema.names)}
+    cols = sorted(relation, key=lambda i: order[names[i]])
+    sizes = [np.nanmean(np.abs(ctx.typed.numbers(names[i]))) for i in cols]
+    target = max(range(len(cols)), key=lambda p: (sizes[p], p))
+    t = cols[target]
+    sources = [i for i in cols if i != t]
+    signs = tuple(-relation[i] * relation[t] for i in sources)
+    return Rule("identity", tuple(names[i] for i in sources) + (names[t],), signs=signs)
+
+
+# --------------------------------------------------------------------------------------------
+# Monotone pairs
+
+
+def _ranks(x: np.ndarray) -> np.ndarray:
+    """Column ranks (ties averaged away by order), a missing value at the column's middle."""
+    filled = np.where(np.isnan(x), np.nanmedian(x, axis=0), x)
+    return np.argsort(np.argsort(filled, axis=0, kind="stable"), axis=0).astype(float)
+
+
+def _monotone(ctx: Context, numbers: list[str], identities: list[Rule]) -> list[Rule]:
+    """Pairs of numbers where one is a strictly monotone function of the other (the one with
+    fewer distinct values, or the later one, is the function); not a pair an identity ties."""
+    names = [n for n in numbers if _distinct(ctx, n) >= MONOTONE_DISTINCT]
+    if len(names) < 2:
+        return []
+    tied = {frozenset(r.columns) for r in identities if len(r.columns) == 2}
+    ranks = _ranks(_matrix(ctx, names, ctx.rows(len(names) ** 2)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = np.corrcoef(ranks, rowvar=False)
+    order = {n: i for i, n in enumerate(ctx.schema.names)}
+    rules = []
+    for i, j in zip(*np.nonzero(np.triu(np.abs(np.nan_to_num(rho)) >= 0.98, 1))):
+        a, b = names[i], names[j]
+        if frozenset((a, b)) in tied:
+            continue
+        da, db = _distinct(ctx, a), _distinct(ctx, b)
+        source, target = (a, b) if (db, order[b]) <= (da, order[a]) else (b, a)
+        if min(da, db) < 0.5 * max(da, db):
+            continue  # a step function: many sources share a value
+        rule = Rule("monotone", (source, target), increasing=bool(rho[i, j] > 0))
+        if _tie_exceptions(ctx, source, target) > ctx.limit():
+            continue
+        found = ctx.finish(rule)
+        if found is not None:
+            rules.append(found)
+    return rules
+
+
+def _tie_exceptions(ctx: Context, source: str, target: str) -> int:
+    """Rows whose source value recurs with another target value (beyond rounding): no function."""
+    s, t = ctx.typed.numbers(source), ctx.typed.numbers(target)
+    both = ~(np.isnan(s) | np.isnan(t))
+    s, t = s[both], t[both]
+    order = np.lexsort((t, s))
+    s, t = s[order], t[order]
+    same = s[1:] == s[:-1]
+    jump = np.abs(np.diff(t)) > 2 * _slack(ctx, [target]) + 1e-9 * np.abs(t[1:])
+    return int((same & jump).sum())
+
+
+# --------------------------------------------------------------------------------------------
+# Orders
+
+
+def _surprise(left: np.ndarray, right: np.ndarray) -> float:
+    """The share of independent pairs (a row's left side, another row's right side) that break
+    `left <= right`."""
+    left, right = left[~np.isnan(left)], np.sort(right[~np.isnan(right)])
+    if not len(left) or not len(right):
+        return 0.0
+    return float(np.searchsorted(right, left, side="left").mean() / len(right))
+
+
+def _sum_surprise(
+    a: np.ndarray, b: np.ndarray, right: np.ndarray, ranked: tuple | None = None
+) -> float:
+    """How often `a + b <= right` would break with one part drawn from another row (the
+    smaller share of the two parts); `ranked`: the parts' non-missing values, sorted."""
+    sorted_a, sorted_b = ranked or (_ranked(a), _ranked(b))
+    return min(_part_surprise(sorted_a, right - b), _part_surprise(sorted_b, right - a))
+
+
+def _ranked(x: np.ndarray) -> np.ndarray:
+    return np.sort(x[~np.isnan(x)])
+
+
+def _part_surprise(values: np.ndarray, room: np.ndarray) -> float:
+    """The share of rows whose `room` a value drawn from the sorted `values` would exceed (its
+    expectation over all rows, not one shuffle)."""
+    room = room[~np.isnan(room)]
+    if not len(room) or not len(values):
+        return 0.0
+    return float(1 - np.searchsorted(values, room, side="right").mean() / len(values))
+
+
+def _orders(
+    ctx: Context, names: list[str], identities: list[Rule], monotone: list[Rule]
+) -> list[Rule]:
+    """`a <= b` and `a + b <= c` that hold and that independence would break, less those an
+    identity, a monotone pair or a chain of other orders implies."""
+    if len(names) < 2:
+        return []
+    rows = ctx.rows(len(names) ** 2)
+    sample = _matrix(ctx, names, rows)
+    k = len(names)
+    bad = np.zeros((k, k), dtype=np.int64)
+    with np.errstate(invalid="ignore"):
+        for i in range(k):
+            bad[i] = (sample[:, i : i + 1] > sample).sum(axis=0)
+    low, high = _bounds(ctx, names)
+    holds: set[tuple[str, str]] = set()
+    for i, j in zip(*np.nonzero(bad <= ctx.sample_allowed(rows))):
+        if i == j:
+            continue
+        # the ranges alone keep it on every row (no need to look); else look at every row
+        if high[i] <= low[j] or ctx.finish(Rule("order", (names[i], names[j]))) is not None:
+            holds.add((names[i], names[j]))
+    holds -= {(b, a) for a, b in holds}  # both ways: equal columns, an identity's matter
+    sums = _sum_orders(ctx, names, holds, rows)
+    implied = {(a, r.derived) for r in sums for a in r.sources}
+    paired = {frozenset(r.columns) for r in monotone}
+    singles = []
+    for a, b in sorted(holds, key=lambda e: (names.index(e[0]), names.index(e[1]))):
+        if (a, b) in implied or frozenset((a, b)) in paired:
+            continue
+        if any((a, m) in holds and (m, b) in holds for m in names):
+            continue  # a chain a <= m <= b gives it
+        i, j = names.index(a), names.index(b)
+        if high[i] <= low[j] or _surprise(sample[:, i], sample[:, j]) < ORDER_SURPRISE / 2:
+            continue  # the ranges keep it, or nearly: no need to look at every row
+        if _surprise(ctx.typed.numbers(a), ctx.typed.numbers(b)) < ORDER_SURPRISE:
+            continue
+        singles.append(Rule("order", (a, b)))
+    rules = [ctx.finish(r) for r in singles] + sums
+    return [r for r in rules if r is not None and not _implied(ctx, r, identities)]
+
+
+def _bounds(ctx: Context, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's smallest and largest value over all rows."""
+    low = np.array([np.nanmin(ctx.typed.numbers(n)) for n in names])
+    high = np.array([np.nanmax(ctx.typed.numbers(n)) for n in names])
+    return low, high
+
+
+def _sum_orders(
+    ctx: Context, names: list[str], holds: set[tuple[str, str]], rows: np.ndarray
+) -> list[Rule]:
+    """For each column c, the tightest `a + b <= c` (largest mean left side) over non-negative
+    columns that each hold `<= c`: the first that holds on the sample and on all rows, that
+    the ranges do not imply and that each part, drawn from another row, would break."""
+    low, high = _bounds(ctx, names)
+    rules = []
+    for ci, c in enumerate(names):
+        parts = [i for i, a in enumerate(names) if (a, c) in holds and low[i] >= 0]
+        if len(parts) < 2:
+            continue
+        x = _matrix(ctx, [names[i] for i in parts], rows)
+        right = _matrix(ctx, [c], rows)
+        slack = _slack(ctx, [c]) + 2 * max(_slack(ctx, [names[i]]) for i in parts)
+        found = []
+        with np.errstate(invalid="ignore"):
+            for p in range(len(parts) - 1):
+                left = x[:, p : p + 1] + x[:, p + 1 :]
+                ok = (left > right + slack).sum(axis=0) <= ctx.sample_allowed(rows)
+                # a part drawn from another row can break it only if it can exceed the room
+                # the rest of some row leaves: else the ranges keep it
+                others = np.array(parts[p + 1 :])
+                ok &= high[parts[p]] > np.nanmin(right - x[:, p + 1 :], axis=0)
+                ok &= high[others] > np.nanmin(right[:, 0] - x[:, p])
+                means = np.nanmean(left, axis=0)
+                found += [(-means[q], parts[p], others[q]) for q in np.flatnonzero(ok)]
+        ranked = [_ranked(x[:, p]) for p in range(len(parts))]
+        for _, a, b in sorted(found):
+            p, q = parts.index(a), parts.index(b)
+            if (
+                _sum_surprise(x[:, p], x[:, q], right[:, 0], (ranked[p], ranked[q]))
+                < SUM_SURPRISE / 2
+            ):
+                continue  # not on the sample rows: no need to look at every row
+            u, v, w = (ctx.typed.numbers(names[i]) for i in (a, b, ci))
+            if _sum_surprise(u, v, w) < SUM_SURPRISE:
+                continue
+            rule = ctx.finish(Rule("order", (names[a], names[b], c)))
+            if rule is not None:
+                rules.append(rule)
+                break
+    return rules
+
+
+def _implied(ctx: Context, order: Rule, identities: list[Rule]) -> bool:
+    """Whether an identity gives the order: solved for the order's right side, the order's left
+    columns come in with +1 and every other term is never negative."""
+    for identity in identities:
+        cols = identity.columns
+        if not set(order.columns) <= set(cols):
+            continue
+        coef = dict(zip(identity.sources, identity.signs or ()))
+        coef[identity.columns[-1]] = -1  # sum(coef * x) = 0
+        right = order.columns[-1]
+        scale = -1 / coef[right]  # right = sum(scale * coef[c] * x[c]) over the rest
+        terms = {c: scale * coef[c] for c in cols if c != right}
+        if any(terms[c] != 1 for c in order.sources):
+            continue
+        rest = [c for c in terms if c not in order.sources]
+        if all(np.nanmin(terms[c] * ctx.typed.numbers(c)) >= 0 for c in rest):
+            return True
+    return False
