@@ -118,14 +118,19 @@ def test_without_rules_the_rules_break(real):
 
 @pytest.mark.parametrize("name", ["gaussian-copula", "gmm", "cart"])
 def test_no_rules_is_the_model_it_always_was(real, name):
-    plain = synthgen.fit(real, model=name, schema=synthgen.detect(real), seed=0)
+    """`rules: []` and a schema file from before rules both give the plain encoder, and the
+    same rows (that these are main's rows, byte for byte, the fingerprint checks)."""
     empty = synthgen.fit(real, model=name, schema=ruled(real, []), seed=0)
-    assert type(plain.encoder_) is type(empty.encoder_) is not RuleEncoder
-    pd.testing.assert_frame_equal(plain.sample(500, seed=3), empty.sample(500, seed=3))
+    old = ruled(real, []).to_dict()
+    del old["rules"]
+    before = synthgen.fit(real, model=name, schema=synthgen.Schema.from_dict(old), seed=0)
+    assert type(empty.encoder_) is type(before.encoder_) is not RuleEncoder
+    pd.testing.assert_frame_equal(empty.sample(500, seed=3), before.sample(500, seed=3))
+    assert empty.to_state()["encoder"] == before.to_state()["encoder"]
 
 
 def test_types_and_formats_are_the_plain_models(fitted, real):
-    plain = synthgen.fit(real, schema=synthgen.detect(real), seed=0).sample(300, seed=1)
+    plain = synthgen.fit(real, schema=ruled(real, []), seed=0).sample(300, seed=1)
     rows = fitted["gaussian-copula"].sample(300, seed=1)
     assert rows.dtypes.to_dict() == plain.dtypes.to_dict()
     assert rows["issued"].str.match(r"^\d{4}-\d{2}-\d{2}$").all()
@@ -225,16 +230,20 @@ def test_the_model_file_keeps_the_rules(fitted, real, tmp_path):
     )
 
 
+def _keeper(state: dict, key: str) -> dict:
+    """The saved state of the first kept rule that has `key`."""
+    return next(k for k in state["rules"]["keepers"] if key in k)
+
+
 @pytest.mark.parametrize(
     "damage",
     [
         lambda s: s["rules"]["keepers"][0].update(rule=99),
-        lambda s: s["rules"]["keepers"][3].update(
-            values=[-5] * len(s["rules"]["keepers"][3]["values"])
-        ),
-        lambda s: s["rules"]["keepers"][3].update(keys=s["rules"]["keepers"][3]["keys"][::-1]),
-        lambda s: s["rules"]["keepers"][4].update(table=np.full((2, 2), 7)),
-        lambda s: s["rules"]["keepers"][5].update(xs=np.array([3.0, 1.0])),
+        lambda s: _keeper(s, "keys").update(values=np.full(len(_keeper(s, "keys")["keys"]), -5)),
+        lambda s: _keeper(s, "keys").update(keys=_keeper(s, "keys")["keys"][::-1]),
+        lambda s: _keeper(s, "table").update(table=np.full((2, 2), 7)),
+        lambda s: _keeper(s, "xs").update(xs=np.array([3.0, 1.0])),
+        lambda s: _keeper(s, "leader").update(leader="principal"),
         lambda s: s["rules"].update(inner_columns=["nope"]),
         lambda s: s["rules"]["modelled"][0].update(kind="categorical"),
         lambda s: s["rules"].pop("keepers"),
@@ -266,6 +275,30 @@ def test_rules_that_clash_or_close_a_cycle_are_not_kept(real):
     assert "already decided" in summary["not_kept"][0]["why"]
     assert "cycle" in summary["not_kept"][1]["why"]
     assert max(broken_shares(model.sample(1000, seed=1), real, ruled(real), rules).values()) == 0
+
+
+def test_a_taken_column_turns_a_rule_round(real):
+    """Where another rule decides an order's or a sum's target, the rule decides a source
+    instead: two orders onto principal, which a monotone rule decides, all hold."""
+    rules = [
+        Rule("monotone", ("log_principal", "principal"), increasing=True),
+        Rule("order", ("interest", "principal")),
+        Rule("order", ("balance", "principal")),
+        Rule("identity", ("principal", "interest", "total_paid"), signs=(1, 1)),
+    ]
+    model = synthgen.fit(real, schema=ruled(real, rules), seed=0)
+    decided = {k.rule.text(): k.writes[0] for k in model.encoder_.keepers}
+    assert decided == {
+        rules[0].text(): "principal",
+        rules[1].text(): "interest",
+        rules[2].text(): "balance",
+        rules[3].text(): "total_paid",
+    }
+    rows = model.sample(2000, seed=1)
+    assert max(broken_shares(rows, real, ruled(real), rules).values()) == 0
+    asked = model.sample(200, seed=2, where=["balance>=20000", "total_paid<=30000"])
+    assert (asked["balance"] >= 20000).all() and (asked["total_paid"] <= 30000).all()
+    assert max(broken_shares(asked, real, ruled(real), rules).values()) == 0
 
 
 def test_rules_compose(real):
@@ -321,3 +354,46 @@ def test_rules_add_columns_only_inside_the_model(fitted, real):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert fitted["cart"].encoder_.suppressed() == {}
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    from synthgen.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    out = capsys.readouterr()
+    return exit_info.value.code, out.out, out.err
+
+
+def test_a_rule_declared_in_the_schema_file_is_kept_and_a_removed_one_is_not(
+    real, tmp_path, capsys
+):
+    """`synthgen schema` writes the rules it finds; the user removes one and declares one of
+    their own ((term, sub_grade) take their real combinations: true, but all 10 x 5 of them
+    occur, so not found): the model keeps exactly the file's rules."""
+    data = tmp_path / "loans.csv"
+    real.to_csv(data, index=False)
+    code, text, err = run_cli(["schema", str(data)], capsys)
+    assert code == 0, err
+    schema = json.loads(text)
+    found = [Rule.from_dict(r) for r in schema["rules"]]
+    identity = next(r for r in found if r.kind == "identity" and r.derived == "total_paid")
+    schema["rules"] = [r for r in schema["rules"] if Rule.from_dict(r) != identity]
+    declared = {"kind": "combination", "columns": ["term", "sub_grade"]}
+    assert Rule.from_dict(declared) not in found
+    schema["rules"].append(declared)
+    path = tmp_path / "schema.json"
+    path.write_text(json.dumps(schema))
+    model = str(tmp_path / "m.synthgen")
+    code, _, err = run_cli(["fit", str(data), "--schema", str(path), "-o", model, "-q"], capsys)
+    assert code == 0, err
+    out = str(tmp_path / "rows.csv")
+    code, _, err = run_cli(["sample", model, "-n", "2000", "-o", out, "--seed", "1"], capsys)
+    assert code == 0, err
+    rows = synthgen.read_table(out)
+    kept = synthgen.Schema.from_dict(schema)
+    for rule in kept.rules:
+        assert not broken(rule, rows, real, kept).any(), rule.text()
+    assert broken(identity, rows, real, kept).mean() > 0.5  # no longer enforced
+    code, text, _ = run_cli(["inspect", model, "--json"], capsys)
+    assert Rule.from_dict(declared).text() in json.loads(text)["rules"]["kept"]

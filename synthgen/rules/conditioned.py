@@ -268,40 +268,38 @@ def _narrow_monotone(k: Monotone, enc: RuleEncoder, asks: _Asks) -> None:
     if asked is None or not len(k.xs):
         return
     lo, hi = asked
-    xs, ys = (k.xs, k.ys) if k.rule.increasing is not False else (k.xs[::-1], k.ys[::-1])
-    a, b = np.interp(lo, ys, xs), np.interp(hi, ys, xs)
-    slack = enc.u.unit(k.reads[0]) / 2 + 1e-9 * np.abs(xs).max()
+    a, b = k.curve(lo, backward=k.forward), k.curve(hi, backward=k.forward)
+    ends = np.abs(np.concatenate([k.xs, k.ys])).max()
+    slack = enc.u.unit(k.reads[0]) / 2 + 1e-9 * ends
     low, high = np.minimum(a, b) - slack, np.maximum(a, b) + slack
     asks.limit(k.reads[0], np.where(np.isfinite(lo) | np.isfinite(hi), low, -np.inf), high)
     asks.present(k.reads[0])
 
 
-def _narrow_sum(k: Identity | Order, enc: RuleEncoder, asks: _Asks) -> None:
-    """A sum (an identity, or an order's sources and gap) asked into [lo, hi] bounds each of
-    its terms by the others' ranges: term >= lo - the others' largest, <= hi - their smallest
-    (a necessary condition: rejection sees to the rest). A computed source's range is
+def _narrow_linear(k: Identity | Order, enc: RuleEncoder, asks: _Asks) -> None:
+    """A sum (an identity; an order's other side and gap) asked into [lo, hi] bounds each of
+    its terms by the others' ranges: term >= lo - the others' largest, <= hi - their
+    smallest (a necessary condition: rejection sees to the rest). A computed term's range is
     unknown (it may pass the real one): it bounds no other term."""
     asked = asks.value(k.writes[0])
     if asked is None:
         return
-    plain = k.rule.signs if isinstance(k, Identity) and k.rule.signs else (1,) * len(k.reads)
-    terms = [(n, s, n in enc.kept, enc.u.unit(n)) for n, s in zip(k.reads, plain)]
-    if isinstance(k, Order):
-        terms.append((k.gap, 1, True, enc.m.unit(k.gap)))
-    spans = []
-    for name, sign, known, _ in terms:
-        state = (enc.m if name == getattr(k, "gap", None) else enc.u).at[name].state
-        low, high = (state["min"], state["max"]) if known else (-np.inf, np.inf)
-        spans.append(sorted((sign * low, sign * high)))
-    slack = sum(unit for *_, unit in terms)
+    spans, units = [], []
+    for name, a in k.terms():
+        modelled = name == k.gap or name in enc.kept
+        state = (enc.m if modelled else enc.u).at[name].state
+        low, high = (state["min"], state["max"]) if modelled else (-np.inf, np.inf)
+        spans.append(sorted((a * low, a * high)))
+        units.append((enc.m if modelled else enc.u).unit(name))
+    slack = sum(units) + enc.u.unit(k.writes[0])
     lo, hi = asked
-    for i, (name, sign, _, _) in enumerate(terms):
-        others_low = sum(a for j, (a, _) in enumerate(spans) if j != i)
-        others_high = sum(b for j, (_, b) in enumerate(spans) if j != i)
+    for i, (name, a) in enumerate(k.terms()):
+        others_low = sum(x for j, (x, _) in enumerate(spans) if j != i)
+        others_high = sum(y for j, (_, y) in enumerate(spans) if j != i)
         with np.errstate(invalid="ignore"):
             least, most = lo - others_high - slack, hi - others_low + slack
-        least, most = (least, most) if sign > 0 else (-most, -least)
-        if name == getattr(k, "gap", None):
+        least, most = (least / a, most / a) if a > 0 else (most / a, least / a)
+        if name == k.gap:
             _limit(asks.m, enc.m.at[name].value, least, most)
         else:
             asks.limit(name, least, most)
@@ -326,8 +324,8 @@ def _narrow_completed(k: Completed, enc: RuleEncoder, asks: _Asks) -> None:
 
 
 _NARROW = {
-    Identity: _narrow_sum,
-    Order: _narrow_sum,
+    Identity: _narrow_linear,
+    Order: _narrow_linear,
     Dependency: _narrow_dependency,
     Monotone: _narrow_monotone,
     Combination: _narrow_combination,
@@ -380,39 +378,25 @@ def reach(
     return _REACH[type(k)](k, enc, m, enc.inverse(m), x, rows, free)
 
 
-def _reach_identity(k: Identity, enc, m, u, x, rows, free) -> np.ndarray:
-    """The last source that may move and can take the difference does."""
-    signs = k.rule.signs or (1,) * len(k.reads)
+def _reach_linear(k: Identity | Order, enc, m, u, x, rows, free) -> np.ndarray:
+    """A term takes the difference: the gap first, then the sources from the last."""
+    terms = k.terms()
+    values = {name: k.values(name, m, u, enc) for name, _ in terms}
     left = rows.copy()
-    for i in reversed(range(len(k.reads))):
-        others = sum(
-            s * enc.u.numbers(u, n) for j, (s, n) in enumerate(zip(signs, k.reads)) if j != i
-        )
-        left &= ~reach(enc, m, k.reads[i], (x - others) * signs[i], left, free)
+    for name, a in terms:
+        others = sum(b * values[n] for n, b in terms if n != name)
+        with np.errstate(invalid="ignore"):
+            left &= ~reach(enc, m, name, (x - others) / a, left, free)
     return rows & ~left
-
-
-def _reach_order(k: Order, enc, m, u, x, rows, free) -> np.ndarray:
-    """The gap takes the difference; where the sources pass the point, the last one gives way."""
-    total = np.asarray(sum(enc.u.numbers(u, n) for n in k.reads), dtype=float)
-    with np.errstate(invalid="ignore"):
-        gap = x - total
-        over = rows & (gap < 0)
-    got = reach(enc, m, k.gap, np.maximum(gap, 0), rows & ~over, free)
-    moved = reach(enc, m, k.reads[-1], x - (total - enc.u.numbers(u, k.reads[-1])), over, free)
-    free.pop(k.gap, None)
-    reach(enc, m, k.gap, np.zeros(len(x)), moved, free)
-    return got | moved
 
 
 def _reach_monotone(k: Monotone, enc, m, u, x, rows, free) -> np.ndarray:
     if not len(k.xs):
         return np.zeros(len(rows), dtype=bool)
-    xs, ys = (k.xs, k.ys) if k.rule.increasing is not False else (k.xs[::-1], k.ys[::-1])
-    return reach(enc, m, k.reads[0], np.interp(x, ys, xs), rows, free)
+    return reach(enc, m, k.reads[0], k.curve(x, backward=k.forward), rows, free)
 
 
-_REACH = {Identity: _reach_identity, Order: _reach_order, Monotone: _reach_monotone}
+_REACH = {Identity: _reach_linear, Order: _reach_linear, Monotone: _reach_monotone}
 _SOLVE_FIRST = (Monotone, Order, Identity)
 
 

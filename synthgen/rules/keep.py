@@ -359,10 +359,12 @@ def select(
     rules: Sequence[Rule], space: Space, protect: Sequence[str] = ()
 ) -> tuple[list[Keeper], list[tuple[int, str]]]:
     """The keepers of the rules that can be kept together, in the order they are computed
-    (a column's rule before the rules that read it), and (rule number, why) for the others:
-    a column of a kind the rule can't compute, a column another rule already decides (the
-    first rule wins; rules that decide values before those that decide nulls), a protected
-    column, or a cycle."""
+    (a column's rule before the rules that read it), and (rule number, why) for the others.
+    A rule decides its derived column; where another rule already decides that one (the
+    first rule wins; rules that decide values before those that decide nulls), or it is
+    protected, or deciding it would close a cycle, a sum or an order decides one of its
+    sources and a monotone rule its source instead. Not kept: a rule naming a column of a kind
+    it can't compute, or with no column left to decide."""
     value_first = sorted(range(len(rules)), key=lambda i: rules[i].kind in NULL_KINDS)
     writer: dict[str, Keeper] = {}
     accepted: list[Keeper] = []
@@ -373,15 +375,15 @@ def select(
         if isinstance(k, MissingTogether):  # follow a column another rule decides
             k.lead(next((c for c in rule.columns if c in writer), rule.columns[0]))
         why = k.unkept(space)
-        taken = [c for c in k.writes if c in writer]
-        if why is None and taken:
-            why = f"{taken[0]!r} is already decided by '{writer[taken[0]].rule.text()}'"
-        guarded = [c for c in k.writes if c in protect]
-        if why is None and guarded:
-            why = f"{guarded[0]!r} is the model's --by column"
-        loop = _cycle(k, writer)
-        if why is None and loop is not None:
-            why = f"it would close a cycle with '{loop.rule.text()}'"
+        if why is None:  # the derived column, else (taken) a column it can solve for
+            reasons = []
+            for pivot in k.pivots() or (None,):
+                if pivot is not None:
+                    k.settle(pivot)
+                reasons.append(_clash(k, writer, protect))
+                if reasons[-1] is None:
+                    break
+            why = reasons[-1] and reasons[0]
         if why is not None:
             dropped.append((i, why))
             continue
@@ -401,6 +403,18 @@ def select(
     for k in accepted:
         visit(k)
     return ordered, dropped
+
+
+def _clash(k: Keeper, writer: dict[str, Keeper], protect: Sequence[str]) -> str | None:
+    """Why `k` can't decide its columns beside the rules kept so far (None: it can)."""
+    taken = [c for c in k.writes if c in writer]
+    if taken:
+        return f"{taken[0]!r} is already decided by '{writer[taken[0]].rule.text()}'"
+    guarded = [c for c in k.writes if c in protect]
+    if guarded:
+        return f"{guarded[0]!r} is the model's --by column"
+    loop = _cycle(k, writer)
+    return None if loop is None else f"it would close a cycle with '{loop.rule.text()}'"
 
 
 def _cycle(k: Keeper, writer: dict[str, Keeper]) -> Keeper | None:

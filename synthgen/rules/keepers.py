@@ -148,6 +148,13 @@ class Keeper:
     def setup(self) -> None:
         self.reads, self.writes = tuple(self.rule.sources), (self.rule.derived,)
 
+    def pivots(self) -> tuple[str, ...]:
+        """The columns it may decide instead of its derived one (see `Linear`)."""
+        return ()
+
+    def settle(self, pivot: str) -> None:
+        raise NotImplementedError
+
     def unkept(self, space: Space) -> str | None:
         """Why it can't keep its rule on these columns (None: it can)."""
         return need(space, self.rule.columns, space.continuous, "numbers or dates")
@@ -236,66 +243,112 @@ class Residue:
                 raise ValueError(f"rule state names a modelled column the model lacks: {name!r}")
 
 
-class Identity(Keeper):
-    """target = sum(sign * source): the target is not modelled."""
+class Linear(Keeper):
+    """A column that is a signed sum of the others: an identity (target = sum(sign * source)),
+    or an order (target = sum(sources) + gap, the gap >= 0 learned by the model). The column
+    decided, the *pivot*, is the target unless another rule decides it: then a source,
+    solved for (`settle`), so that two orders onto one column both hold."""
+
+    def setup(self) -> None:
+        self.settle(self.rule.columns[-1])
+
+    def settle(self, pivot: str) -> None:
+        """Decide `pivot` (one of the rule's columns) from the others."""
+        self.reads = tuple(c for c in self.rule.columns if c != pivot)
+        self.writes = (pivot,)
+
+    def pivots(self) -> tuple[str, ...]:
+        """The columns it may decide, in order of preference: the target, then the sources
+        from the last."""
+        return (self.rule.columns[-1], *reversed(self.rule.columns[:-1]))
+
+    @property
+    def equation(self) -> dict[str, float]:
+        """Coefficients of sum(coefficient * column) = 0 (the gap, if any, under its name)."""
+        signs = self.rule.signs or (1,) * (len(self.rule.columns) - 1)
+        return {
+            **{c: -float(s) for c, s in zip(self.rule.columns, signs)},
+            self.rule.columns[-1]: 1.0,
+        }
+
+    def terms(self) -> list[tuple[str, float]]:
+        """(column, coefficient) with pivot = sum(coefficient * column): a modelled gap first."""
+        eq = self.equation
+        lead = eq[self.writes[0]]
+        return [(c, -a / lead) for c, a in eq.items() if c != self.writes[0]][::-1]
+
+    @property
+    def gap(self) -> str | None:
+        return None
+
+    def values(self, name: str, m: Encoded, u: Encoded, enc: RuleEncoder) -> np.ndarray:
+        return enc.m.numbers(m, name, decoded=True) if name == self.gap else enc.u.numbers(u, name)
 
     def fit(self, real: Real) -> list[Added]:
-        judged = ~np.any([np.isnan(real.space.numbers(real.u, s)) for s in self.reads], axis=0)
+        columns = [c for c, _ in self.terms() if c != self.gap]
+        values = [real.space.numbers(real.u, c) for c in columns]
+        judged = ~np.any([np.isnan(v) for v in values], axis=0)
         self.residue = Residue(self.writes[0])
         target = real.space.numbers(real.u, self.writes[0])
         self.fallback = float(np.nanmedian(target)) if (~np.isnan(target)).any() else 0.0
-        return self.residue.fit(real, judged, value_missing=True)
+        return self.residue.fit(real, judged, value_missing=self.gap is None)
 
     def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
-        signs = self.rule.signs or (1,) * len(self.reads)
-        total = sum(sign * enc.u.numbers(u, s) for sign, s in zip(signs, self.reads))
-        x = on_grid(np.asarray(total, dtype=float), enc.u.unit(self.writes[0]))
-        x = self.residue.apply(x, ~np.isnan(total), m, enc)
-        enc.u.put_numbers(u, self.writes[0], x, self.fallback)
+        pivot = self.writes[0]
+        parts = [(a, self.values(c, m, u, enc), c == self.gap) for c, a in self.terms()]
+        raw = np.asarray(sum(a * x for a, x, _ in parts), dtype=float)
+        unit = enc.u.unit(pivot)
+        x = on_grid(raw, unit)
+        for a, gap, is_gap in parts:
+            if is_gap:  # rounding must not cross the bound the gap keeps it from
+                bound = raw - a * gap
+                with np.errstate(invalid="ignore"):
+                    if a > 0:
+                        x = np.where(x < bound, x + unit, x) if unit else np.maximum(x, bound)
+                    else:
+                        x = np.where(x > bound, x - unit, x) if unit else np.minimum(x, bound)
+        judged = ~np.any([np.isnan(x) for _, x, is_gap in parts if not is_gap], axis=0)
+        x = self.residue.apply(x, judged, m, enc)
+        enc.u.put_numbers(u, pivot, x, self.fallback)
 
     def state(self) -> dict[str, Any]:
-        return {**self.residue.state(), "fallback": self.fallback}
+        return {**self.residue.state(), "fallback": self.fallback, "pivot": self.writes[0]}
 
     def load(self, state: dict[str, Any], enc: RuleEncoder) -> None:
+        if state["pivot"] not in self.rule.columns:
+            raise ValueError("a rule's decided column is not one of its columns")
+        self.settle(str(state["pivot"]))
+        if self.gap is not None and self.gap not in enc.m.at:
+            raise ValueError(f"an order rule's gap column {self.gap!r} is not modelled")
         self.residue = Residue(self.writes[0])
         self.residue.load(state, enc)
         self.fallback = float(state["fallback"])
 
 
-class Order(Keeper):
-    """sources <= target: the model learns the gap target - sum(sources) (never below 0)."""
+class Identity(Linear):
+    """target = sum(sign * source): the decided column is not modelled."""
+
+
+class Order(Linear):
+    """sum(sources) <= target: the model learns the gap target - sum(sources) (>= 0)."""
+
+    @property
+    def equation(self) -> dict[str, float]:
+        return {
+            **{c: -1.0 for c in self.rule.columns[:-1]},
+            self.rule.columns[-1]: 1.0,
+            self.gap: -1.0,
+        }
 
     @property
     def gap(self) -> str:
         return f"{self.writes[0]}{SEP}gap"
 
     def fit(self, real: Real) -> list[Added]:
-        left = sum(real.space.numbers(real.u, s) for s in self.reads)
-        gap = pd.Series(
-            np.maximum(real.space.numbers(real.u, self.writes[0]) - left, 0), name=self.gap
-        )
-        self.residue = Residue(self.writes[0])
-        added = [(self.writes[0], detect_column(gap, kind="numeric"), gap)]
-        return added + self.residue.fit(real, ~np.isnan(left), value_missing=False)
-
-    def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
-        left = np.asarray(sum(enc.u.numbers(u, s) for s in self.reads), dtype=float)
-        gap = np.maximum(enc.m.numbers(m, self.gap, decoded=True), 0)
-        unit = enc.u.unit(self.writes[0])
-        x = on_grid(left + gap, unit)
-        with np.errstate(invalid="ignore"):  # rounding must not put it below its sources
-            x = np.where(x < left, x + unit, x) if unit else np.maximum(x, left)
-        x = self.residue.apply(x, ~np.isnan(left), m, enc)
-        enc.u.put_numbers(u, self.writes[0], x, 0.0)
-
-    def state(self) -> dict[str, Any]:
-        return self.residue.state()
-
-    def load(self, state: dict[str, Any], enc: RuleEncoder) -> None:
-        if self.gap not in enc.m.at:
-            raise ValueError(f"an order rule's gap column {self.gap!r} is not modelled")
-        self.residue = Residue(self.writes[0])
-        self.residue.load(state, enc)
+        left = sum(real.space.numbers(real.u, s) for s in self.rule.columns[:-1])
+        right = real.space.numbers(real.u, self.rule.columns[-1])
+        gap = pd.Series(np.maximum(right - left, 0), name=self.gap)
+        return [(self.writes[0], detect_column(gap, kind="numeric"), gap), *super().fit(real)]
 
 
 class Dependency(Keeper):
@@ -390,37 +443,59 @@ def _commonest(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.nda
 
 class Monotone(Keeper):
     """target = f(source) for a strictly monotone f: the real curve (the median target of each
-    real source value, made monotone), read between its points by straight lines."""
+    real source value, made monotone), read between its points by straight lines. Where
+    another rule decides the target, the source is decided instead, by the inverse curve."""
 
     def unkept(self, space: Space) -> str | None:
         return need(space, self.rule.columns, space.continuous, "numbers")
 
+    def pivots(self) -> tuple[str, ...]:
+        return self.rule.columns[::-1]
+
+    def settle(self, pivot: str) -> None:
+        self.reads = tuple(c for c in self.rule.columns if c != pivot)
+        self.writes = (pivot,)
+
+    @property
+    def forward(self) -> bool:
+        """Whether it decides the target (else the source)."""
+        return self.writes[0] == self.rule.columns[-1]
+
     def fit(self, real: Real) -> list[Added]:
-        s = real.space.numbers(real.u, self.reads[0])
-        t = real.space.numbers(real.u, self.writes[0])
+        source, target = self.rule.columns
+        s = real.space.numbers(real.u, source)
+        t = real.space.numbers(real.u, target)
         both = ~(np.isnan(s) | np.isnan(t))
         frame = pd.DataFrame({"s": s[both], "t": t[both]}).groupby("s")["t"].median()
         ys = frame.to_numpy(dtype=float)
         step = np.maximum if self.rule.increasing is not False else np.minimum
         self.xs, self.ys = frame.index.to_numpy(dtype=float), step.accumulate(ys)
         self.residue = Residue(self.writes[0])
-        return self.residue.fit(real, ~np.isnan(s), value_missing=True)
+        return self.residue.fit(real, ~np.isnan(t if not self.forward else s), value_missing=True)
 
-    def curve(self, s: np.ndarray) -> np.ndarray:
+    def curve(self, x: np.ndarray, backward: bool = False) -> np.ndarray:
+        """f (or its inverse) at x; NaN where x is."""
         if not len(self.xs):
-            return np.full(len(s), np.nan)
-        return np.where(np.isnan(s), np.nan, np.interp(s, self.xs, self.ys))
+            return np.full(len(x), np.nan)
+        xs, ys = self.xs, self.ys
+        if backward:
+            xs, ys = (ys, xs) if self.rule.increasing is not False else (ys[::-1], xs[::-1])
+        return np.where(np.isnan(x), np.nan, np.interp(x, xs, ys))
 
     def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
-        s = enc.u.numbers(u, self.reads[0])
-        x = on_grid(self.curve(s), enc.u.unit(self.writes[0]))
-        x = self.residue.apply(x, ~np.isnan(s), m, enc)
-        enc.u.put_numbers(u, self.writes[0], x, float(self.ys[0]) if len(self.ys) else 0.0)
+        given = enc.u.numbers(u, self.reads[0])
+        x = on_grid(self.curve(given, not self.forward), enc.u.unit(self.writes[0]))
+        x = self.residue.apply(x, ~np.isnan(given), m, enc)
+        ends = self.ys if self.forward else self.xs
+        enc.u.put_numbers(u, self.writes[0], x, float(ends[0]) if len(ends) else 0.0)
 
     def state(self) -> dict[str, Any]:
-        return {**self.residue.state(), "xs": self.xs, "ys": self.ys}
+        return {**self.residue.state(), "xs": self.xs, "ys": self.ys, "pivot": self.writes[0]}
 
     def load(self, state: dict[str, Any], enc: RuleEncoder) -> None:
+        if state["pivot"] not in self.rule.columns:
+            raise ValueError("a rule's decided column is not one of its columns")
+        self.settle(str(state["pivot"]))
         self.xs = _array(state, "xs", float)
         self.ys = _array(state, "ys", float, len(self.xs))
         if np.any(np.diff(self.xs) <= 0) or not np.isfinite(self.xs).all():
@@ -464,11 +539,17 @@ class Combination(Keeper):
         return [(self.writes[0], detect_column(values, kind="categorical"), values)]
 
     def bind(self, enc: RuleEncoder) -> None:
+        if not hasattr(self, "_members"):  # loaded: the table came with the state
+            return
         ids = enc.m.at[self.joint].state["categories"]
         width = len(self.writes)
         self.table = np.array([self._members[int(i)] for i in ids], dtype=np.int64).reshape(
             -1, width
         )
+        del self._members
+        if not len(self.table):  # every combination rare: the members' pools stand for them
+            pools = [enc.u.at[n].rare_code for n in self.writes]
+            self.table = np.array([[p if p is not None else 0 for p in pools]], dtype=np.int64)
 
     def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
         joint = np.minimum(enc.m.codes(m, self.joint), len(self.table) - 1)
@@ -482,7 +563,7 @@ class Combination(Keeper):
         if self.joint not in enc.m.at:
             raise ValueError(f"a combination's joint column {self.joint!r} is not modelled")
         self.table = _array(state, "table", np.int64).reshape(-1, len(self.writes))
-        if len(self.table) != len(enc.m.at[self.joint].state["categories"]) or not len(self.table):
+        if len(self.table) != max(1, len(enc.m.at[self.joint].state["categories"])):
             raise ValueError("a combination's table disagrees with its joint column")
         for j, name in enumerate(self.writes):
             _codes_in(self.table[:, j], enc.u.at[name].cardinality, "table")
