@@ -263,7 +263,7 @@ def test_a_damaged_rules_state_is_refused_cleanly(fitted, damage, tmp_path):
 def test_rules_that_clash_or_close_a_cycle_are_not_kept(real):
     rules = [
         Rule("dependency", ("sub_grade", "grade")),
-        Rule("combination", ("grade", "sub_grade")),  # grade is already decided
+        Rule("dependency", ("term", "grade")),  # grade is already decided
         Rule("monotone", ("principal", "log_principal"), increasing=True),
         Rule("monotone", ("log_principal", "principal"), increasing=True),  # a cycle
         Rule("identity", ("principal", "interest", "total_paid"), signs=(1, 1)),
@@ -274,7 +274,8 @@ def test_rules_that_clash_or_close_a_cycle_are_not_kept(real):
     assert [d["rule"] for d in summary["not_kept"]] == [rules[1].text(), rules[3].text()]
     assert "already decided" in summary["not_kept"][0]["why"]
     assert "cycle" in summary["not_kept"][1]["why"]
-    assert max(broken_shares(model.sample(1000, seed=1), real, ruled(real), rules).values()) == 0
+    kept = [rules[i] for i in (0, 2, 4)]
+    assert max(broken_shares(model.sample(1000, seed=1), real, ruled(real), kept).values()) == 0
 
 
 def test_a_taken_column_turns_a_rule_round(real):
@@ -299,6 +300,26 @@ def test_a_taken_column_turns_a_rule_round(real):
     asked = model.sample(200, seed=2, where=["balance>=20000", "total_paid<=30000"])
     assert (asked["balance"] >= 20000).all() and (asked["total_paid"] <= 30000).all()
     assert max(broken_shares(asked, real, ruled(real), rules).values()) == 0
+
+
+def test_orders_onto_one_target_and_a_combination_through_a_dependency(real):
+    """Orders onto one column join (it is the largest of their sums + a gap); a combination
+    whose member a dependency decides is kept through the dependency's source."""
+    table = real.assign(cap=np.maximum(real["interest"], real["balance"]) + 5)
+    rules = [
+        Rule("order", ("interest", "cap")),
+        Rule("order", ("balance", "cap")),
+        Rule("dependency", ("sub_grade", "grade")),
+        Rule("combination", ("grade", "application")),
+    ]
+    model = synthgen.fit(table, schema=ruled(table, rules), seed=0)
+    assert model.encoder_.summary()["kept"] == [r.text() for r in rules]
+    assert "cap\x1fgap" in model.encoder_.schema.names
+    rows = model.sample(2000, seed=1)
+    assert max(broken_shares(rows, table, ruled(table), rules).values()) == 0
+    where = model.sample(100, seed=2, where="cap<=3000")
+    assert (where["cap"] <= 3000).all()
+    assert max(broken_shares(where, table, ruled(table), rules).values()) == 0
 
 
 def test_rules_compose(real):

@@ -282,7 +282,7 @@ def _narrow_linear(k: Identity | Order, enc: RuleEncoder, asks: _Asks) -> None:
     smallest (a necessary condition: rejection sees to the rest). A computed term's range is
     unknown (it may pass the real one): it bounds no other term."""
     asked = asks.value(k.writes[0])
-    if asked is None:
+    if asked is None or getattr(k, "more", None):  # several sums below: rejection's work
         return
     spans, units = [], []
     for name, a in k.terms():
@@ -380,6 +380,9 @@ def reach(
 
 def _reach_linear(k: Identity | Order, enc, m, u, x, rows, free) -> np.ndarray:
     """A term takes the difference: the gap first, then the sources from the last."""
+    if getattr(k, "more", None):  # several sums below the target: only the gap moves
+        gap = x - k.lower(lambda c: enc.u.numbers(u, c))
+        return reach(enc, m, k.gap, gap, rows, free)
     terms = k.terms()
     values = {name: k.values(name, m, u, enc) for name, _ in terms}
     left = rows.copy()

@@ -282,7 +282,7 @@ class RuleEncoder(TableEncoder):
         """The rules kept and those not kept (with why), in words (for `synthgen inspect`)."""
         rules = self.user.rules
         return {
-            "kept": [rules[k.index].text() for k in sorted(self.keepers, key=lambda k: k.index)],
+            "kept": [rules[i].text() for i in sorted(i for k in self.keepers for i in _numbers(k))],
             "not_kept": [{"rule": rules[i].text(), "why": why} for i, why in self.dropped],
         }
 
@@ -347,6 +347,8 @@ KEEPERS: dict[str, type[Keeper]] = {
 }
 #: Kinds that decide only where a column is missing: kept after the kinds that decide values.
 NULL_KINDS = ("missing_together", "missing_when")
+# The order rules claim their columns in: the exact and specific first, peers and nulls last.
+_PRIORITY = ("dependency", "identity", "monotone", "order", "combination", *NULL_KINDS)
 _NULL_KEEPERS = (MissingTogether, MissingWhen)
 
 
@@ -365,7 +367,7 @@ def select(
     protected, or deciding it would close a cycle, a sum or an order decides one of its
     sources and a monotone rule its source instead. Not kept: a rule naming a column of a kind
     it can't compute, or with no column left to decide."""
-    value_first = sorted(range(len(rules)), key=lambda i: rules[i].kind in NULL_KINDS)
+    value_first = sorted(range(len(rules)), key=lambda i: _PRIORITY.index(rules[i].kind))
     writer: dict[str, Keeper] = {}
     accepted: list[Keeper] = []
     dropped: list[tuple[int, str]] = []
@@ -375,6 +377,16 @@ def select(
         if isinstance(k, MissingTogether):  # follow a column another rule decides
             k.lead(next((c for c in rule.columns if c in writer), rule.columns[0]))
         why = k.unkept(space)
+        target = writer.get(rule.columns[-1])
+        if why is None and isinstance(k, Order) and isinstance(target, Order):
+            if target.writes[0] == rule.columns[-1] and _cycle(k, writer) is None:
+                target.absorb(rule, i)  # one more sum below the same target
+                continue
+        if why is None and isinstance(k, Combination):
+            for member in rule.columns:  # a member a dependency decides: its sources join
+                other = writer.get(member)
+                if isinstance(other, Dependency) and not any(s in writer for s in other.reads):
+                    k.substitute(member, other.reads)
         if why is None:  # the derived column, else (taken) a column it can solve for
             reasons = []
             for pivot in k.pivots() or (None,):
@@ -403,6 +415,11 @@ def select(
     for k in accepted:
         visit(k)
     return ordered, dropped
+
+
+def _numbers(k: Keeper) -> list[int]:
+    """The schema's numbers of the rules a keeper keeps (an order keeps those it absorbed)."""
+    return [k.index, *getattr(k, "also", [])]
 
 
 def _clash(k: Keeper, writer: dict[str, Keeper], protect: Sequence[str]) -> str | None:

@@ -330,7 +330,24 @@ class Identity(Linear):
 
 
 class Order(Linear):
-    """sum(sources) <= target: the model learns the gap target - sum(sources) (>= 0)."""
+    """sum(sources) <= target: the model learns the gap target - sum(sources) (>= 0). Other
+    orders onto the same target join it (`absorb`): target = the largest of the sums + gap."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.more: list[Rule] = []  # the orders it absorbed
+        self.also: list[int] = []  # their numbers in the schema's list
+
+    def absorb(self, rule: Rule, index: int) -> None:
+        """Keep another order onto the same target too."""
+        self.more.append(rule)
+        self.also.append(index)
+        self.reads = tuple(dict.fromkeys((*self.reads, *rule.columns[:-1])))
+
+    def lower(self, numbers) -> np.ndarray:
+        """The largest of the sums below the target (NaN where none can be judged)."""
+        sums = [sum(numbers(c) for c in r.columns[:-1]) for r in (self.rule, *self.more)]
+        return np.fmax.reduce(np.asarray(sums, dtype=float), axis=0)
 
     @property
     def equation(self) -> dict[str, float]:
@@ -345,10 +362,40 @@ class Order(Linear):
         return f"{self.writes[0]}{SEP}gap"
 
     def fit(self, real: Real) -> list[Added]:
-        left = sum(real.space.numbers(real.u, s) for s in self.rule.columns[:-1])
+        left = self.lower(lambda c: real.space.numbers(real.u, c))
         right = real.space.numbers(real.u, self.rule.columns[-1])
         gap = pd.Series(np.maximum(right - left, 0), name=self.gap)
-        return [(self.writes[0], detect_column(gap, kind="numeric"), gap), *super().fit(real)]
+        added = [(self.writes[0], detect_column(gap, kind="numeric"), gap)]
+        if not self.more:
+            return [*added, *super().fit(real)]
+        self.residue = Residue(self.writes[0])
+        self.fallback = float(np.nanmedian(right)) if (~np.isnan(right)).any() else 0.0
+        return [*added, *self.residue.fit(real, ~np.isnan(left), value_missing=False)]
+
+    def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
+        if not self.more:
+            return super().inverse(m, u, enc)
+        left = self.lower(lambda c: enc.u.numbers(u, c))
+        unit = enc.u.unit(self.writes[0])
+        x = on_grid(left + enc.m.numbers(m, self.gap, decoded=True), unit)
+        with np.errstate(invalid="ignore"):
+            x = np.where(x < left, x + unit, x) if unit else np.maximum(x, left)
+        x = self.residue.apply(x, ~np.isnan(left), m, enc)
+        enc.u.put_numbers(u, self.writes[0], x, self.fallback)
+
+    def state(self) -> dict[str, Any]:
+        return {**super().state(), "also": list(self.also)}
+
+    def load(self, state: dict[str, Any], enc: RuleEncoder) -> None:
+        super().load(state, enc)
+        rules = enc.user.rules
+        for i in state.get("also", []):
+            i = int(i)
+            if not 0 <= i < len(rules) or rules[i].kind != self.rule.kind:
+                raise ValueError(f"an absorbed rule number {i} is not an order of the schema")
+            if rules[i].columns[-1] != self.writes[0]:
+                raise ValueError("an absorbed order has another target")
+            self.absorb(rules[i], i)
 
 
 class Dependency(Keeper):
@@ -507,15 +554,28 @@ class Monotone(Keeper):
 class Combination(Keeper):
     """The members' combinations as one joint category the model learns: each real
     combination of at least rare-threshold rows is a category; the others (and rows with a
-    rare member) are pooled as rare, and come back as a shared combination."""
+    rare member) are pooled as rare, and come back as a shared combination. A member another
+    rule derives from categories (a dependency) is replaced by that rule's sources
+    (`substitute`): their real combinations keep the member's too."""
 
     def setup(self) -> None:
-        self.reads, self.writes = (), tuple(self.rule.columns)
+        self.members = tuple(self.rule.columns)
+        self.reads, self.writes = (), self.members
+        self.codes_read = (self.joint,)
+
+    def substitute(self, member: str, sources: tuple[str, ...]) -> None:
+        self.members = tuple(
+            dict.fromkeys(c for m in self.members for c in (sources if m == member else (m,)))
+        )
+        self.setup_members()
+
+    def setup_members(self) -> None:
+        self.writes = self.members
         self.codes_read = (self.joint,)
 
     @property
     def joint(self) -> str:
-        return SEP.join(self.rule.columns) + f"{SEP}combination"
+        return SEP.join(self.members) + f"{SEP}combination"
 
     def unkept(self, space: Space) -> str | None:
         return need(space, self.writes, space.discrete, "categories")
@@ -557,9 +617,13 @@ class Combination(Keeper):
             enc.u.put_codes(u, name, self.table[joint, j])
 
     def state(self) -> dict[str, Any]:
-        return {"table": self.table}
+        return {"table": self.table, "members": list(self.members)}
 
     def load(self, state: dict[str, Any], enc: RuleEncoder) -> None:
+        self.members = tuple(str(c) for c in state.get("members", self.rule.columns))
+        if len(set(self.members)) != len(self.members) or len(self.members) < 2:
+            raise ValueError("a combination's members repeat")
+        self.setup_members()
         if self.joint not in enc.m.at:
             raise ValueError(f"a combination's joint column {self.joint!r} is not modelled")
         self.table = _array(state, "table", np.int64).reshape(-1, len(self.writes))
