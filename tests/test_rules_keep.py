@@ -322,6 +322,27 @@ def test_orders_onto_one_target_and_a_combination_through_a_dependency(real):
     assert max(broken_shares(where, table, ruled(table), rules).values()) == 0
 
 
+def test_overlapping_combinations_and_missing_together_inside_one(real):
+    """Combinations that share a member become one joint category of all their members; a
+    missing-together rule among a combination's members is kept by it (missing is a value)."""
+    table = real.assign(
+        fee_kind=np.where(real["fees"].isna(), None, np.where(real["grade"] < "C", "low", "high")),
+        fee_band=np.where(real["fees"].isna(), None, np.where(real["grade"] < "C", "L", "H")),
+    )
+    rules = [
+        Rule("combination", ("grade", "fee_kind")),
+        Rule("combination", ("fee_kind", "term")),
+        Rule("missing_together", ("fee_kind", "fee_band")),
+        Rule("combination", ("fee_band", "fee_kind")),
+    ]
+    model = synthgen.fit(table, schema=ruled(table, rules), seed=0)
+    assert model.encoder_.summary() == {"kept": [r.text() for r in rules], "not_kept": []}
+    joints = [k.members for k in model.encoder_.keepers]
+    assert joints == [("grade", "fee_kind", "term", "fee_band")]
+    rows = model.sample(2000, seed=1)
+    assert max(broken_shares(rows, table, ruled(table), rules).values()) == 0
+
+
 def test_rules_compose(real):
     """A column one rule computes is the source of the next: total_paid from principal and
     interest, then an order on total_paid."""

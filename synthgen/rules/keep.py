@@ -382,11 +382,28 @@ def select(
             if target.writes[0] == rule.columns[-1] and _cycle(k, writer) is None:
                 target.absorb(rule, i)  # one more sum below the same target
                 continue
+        joint = next(
+            (
+                o
+                for o in accepted
+                if isinstance(o, Combination) and set(rule.columns) <= set(o.members)
+            ),
+            None,
+        )
+        if isinstance(k, MissingTogether) and joint is not None:
+            joint.also.append(i)  # missing is a value of a combination: it keeps this too
+            continue
         if why is None and isinstance(k, Combination):
             for member in rule.columns:  # a member a dependency decides: its sources join
                 other = writer.get(member)
                 if isinstance(other, Dependency) and not any(s in writer for s in other.reads):
                     k.substitute(member, other.reads)
+            owners = {id(writer[c]): writer[c] for c in k.members if c in writer}
+            if len(owners) == 1 and isinstance(joint := next(iter(owners.values())), Combination):
+                joint.join(k.members, i)  # overlapping combinations: one joint of them all
+                for c in k.members:
+                    writer[c] = joint
+                continue
         if why is None:  # the derived column, else (taken) a column it can solve for
             reasons = []
             for pivot in k.pivots() or (None,):

@@ -563,6 +563,17 @@ class Combination(Keeper):
         self.reads, self.writes = (), self.members
         self.codes_read = (self.joint,)
 
+    @property
+    def also(self) -> list[int]:
+        """The numbers of the rules it keeps too (columns missing together among its members)."""
+        return self.__dict__.setdefault("_also", [])
+
+    def join(self, members: tuple[str, ...], index: int) -> None:
+        """Keep another combination that shares a member: the joint of all their members."""
+        self.members = tuple(dict.fromkeys((*self.members, *members)))
+        self.also.append(index)
+        self.setup_members()
+
     def substitute(self, member: str, sources: tuple[str, ...]) -> None:
         self.members = tuple(
             dict.fromkeys(c for m in self.members for c in (sources if m == member else (m,)))
@@ -617,10 +628,17 @@ class Combination(Keeper):
             enc.u.put_codes(u, name, self.table[joint, j])
 
     def state(self) -> dict[str, Any]:
-        return {"table": self.table, "members": list(self.members)}
+        return {"table": self.table, "members": list(self.members), "also": list(self.also)}
 
     def load(self, state: dict[str, Any], enc: RuleEncoder) -> None:
         self.members = tuple(str(c) for c in state.get("members", self.rule.columns))
+        rules = enc.user.rules
+        for i in state.get("also", []):
+            if not 0 <= int(i) < len(rules) or not set(rules[int(i)].columns) <= set(self.members):
+                raise ValueError(
+                    f"a rule number {i} kept by a combination is not among its members"
+                )
+            self.also.append(int(i))
         if len(set(self.members)) != len(self.members) or len(self.members) < 2:
             raise ValueError("a combination's members repeat")
         self.setup_members()
