@@ -343,6 +343,19 @@ def test_overlapping_combinations_and_missing_together_inside_one(real):
     assert max(broken_shares(rows, table, ruled(table), rules).values()) == 0
 
 
+def test_a_small_group_of_a_dependency_keeps_its_category(real):
+    """Three rows without a sub-grade have no grade: a group smaller than the rare threshold
+    is still mapped (its target is a category code, nothing rare), so a model that draws a
+    missing sub-grade writes no grade, as the real rows do."""
+    table = real.copy()
+    table.loc[:2, ["sub_grade", "grade"]] = None
+    rules = [Rule("dependency", ("sub_grade", "grade"))]
+    model = synthgen.fit(table, schema=ruled(table, rules), seed=0)
+    (k,) = model.encoder_.keepers
+    source, target = model.encoder_.u.at["sub_grade"], model.encoder_.u.at["grade"]
+    assert k.values[list(k.keys).index(source.null_code)] == target.null_code
+
+
 def test_rules_compose(real):
     """A column one rule computes is the source of the next: total_paid from principal and
     interest, then an order on total_paid."""

@@ -400,8 +400,9 @@ class Order(Linear):
 
 class Dependency(Keeper):
     """The target is a function of the sources' categories: a table of each real group's
-    target (groups of fewer real rows than the rare threshold are not stored), then the
-    first source's commonest target, then the table's."""
+    target (a group of fewer real rows than the rare threshold only where its target is a
+    category, or a number at least that many rows share), then the first source's commonest
+    target, then the table's."""
 
     def setup(self) -> None:
         super().setup()
@@ -427,13 +428,20 @@ class Dependency(Keeper):
         else:
             values = space.codes(real.u, target)
         keys, sizes, best = _commonest(self._keys(real.u, space), values)
-        shared = sizes >= real.rare_threshold
+        # a small group's target is stored only when it says nothing rare: a category code (a
+        # rare category is its pool's code), or a number many rows share
+        common = np.bincount(values)[best] >= real.rare_threshold
+        shared = (sizes >= real.rare_threshold) | ~np.asarray(self.numeric) | common
         self.keys, self.values = keys[shared], best[shared]
         first = space.codes(real.u, self.reads[0])
         firsts, fsizes, fbest = _commonest(first, values)
         whole = _commonest(np.zeros(len(values), dtype=np.int64), values)[2]
         self.fallback = np.full(space.at[self.reads[0]].cardinality, whole[0] if len(whole) else 0)
-        ok = fsizes >= real.rare_threshold
+        ok = (
+            (fsizes >= real.rare_threshold)
+            | ~np.asarray(self.numeric)
+            | (np.bincount(values)[fbest] >= real.rare_threshold)
+        )
         self.fallback[firsts[ok]] = fbest[ok]
         if self.numeric:
             self.values = self.table[self.values]
