@@ -38,7 +38,8 @@ from synthgen.conditions import (
     where_constraints,
 )
 from synthgen.errors import ConditionError, SynthgenWarning
-from synthgen.rules.keepers import Combination, Dependency, Identity, Monotone, Order, on_grid
+from synthgen.rules.categories import Combination, Dependency
+from synthgen.rules.keepers import Identity, Monotone, Order, on_grid
 from synthgen.rules.nulls import Completed, MissingTogether, MissingWhen
 
 if TYPE_CHECKING:

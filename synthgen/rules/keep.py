@@ -36,10 +36,9 @@ import pandas as pd
 
 from synthgen.columns import MODULES, Encoded, TableEncoder
 from synthgen.columns.base import RowRandom
+from synthgen.rules.categories import Combination, Dependency
 from synthgen.rules.keepers import (
     SEP,
-    Combination,
-    Dependency,
     Identity,
     Keeper,
     Monotone,
