@@ -48,6 +48,9 @@ def loans(n: int = 1500, seed: int = 0) -> pd.DataFrame:
             "term": rng.choice(["36 months", "60 months"], n),
             "issued": issued.strftime("%Y-%m-%d"),
             "paid_off": paid_off.strftime("%Y-%m-%d"),
+            "approved": (issued - pd.to_timedelta(rng.integers(0, 4, n), unit="D")).strftime(
+                "%Y-%m-%d"
+            ),
             "log_principal": np.round(np.log(principal), 4),
             "application": kind,
             "joint_income": joint_income,
@@ -58,7 +61,8 @@ def loans(n: int = 1500, seed: int = 0) -> pd.DataFrame:
 RULES = [
     Rule("identity", ("principal", "interest", "total_paid"), signs=(1, 1)),
     Rule("order", ("balance", "principal")),
-    Rule("order", ("issued", "paid_off")),
+    Rule("order", ("issued", "paid_off")),  # loose: the model learns paid_off itself
+    Rule("order", ("approved", "issued")),  # tight: the model learns the gap
     Rule("dependency", ("sub_grade", "grade")),
     Rule("combination", ("term", "sub_grade")),
     Rule("monotone", ("principal", "log_principal"), increasing=True),
@@ -405,7 +409,7 @@ def test_inspect_lists_the_rules_kept(fitted, tmp_path):
 def test_rules_add_columns_only_inside_the_model(fitted, real):
     enc = fitted["cart"].encoder_
     assert {"grade", "total_paid", "log_principal"}.isdisjoint(enc.schema.names)
-    assert "principal\x1fgap" in enc.schema.names and "paid_off\x1fgap" in enc.schema.names
+    assert "issued\x1fgap" in enc.schema.names and "paid_off\x1fraw" in enc.schema.names
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert fitted["cart"].encoder_.suppressed() == {}

@@ -283,6 +283,17 @@ def _narrow_linear(k: Identity | Order, enc: RuleEncoder, asks: _Asks) -> None:
     smallest (a necessary condition: rejection sees to the rest). A computed term's range is
     unknown (it may pass the real one): it bounds no other term."""
     asked = asks.value(k.writes[0])
+    if asked is not None and getattr(k, "loose", False):  # the model's own target, mostly,
+        _limit(asks.m, enc.m.at[k.raw].value, *asked)
+        for r in (k.rule, *k.more):  # and each sum below it at most its top
+            lows = [enc.m.at[c].state["min"] if c in enc.kept else -np.inf for c in r.columns[:-1]]
+            for j, c in enumerate(r.columns[:-1]):
+                others = sum(low for i, low in enumerate(lows) if i != j)
+                with np.errstate(invalid="ignore"):
+                    top = asked[1] - others + enc.u.unit(c)
+                top = np.where(np.isnan(top), np.inf, top)
+                asks.limit(c, np.full_like(top, -np.inf), top)
+        return
     if asked is None or getattr(k, "more", None):  # several sums below: rejection's work
         return
     spans, units = [], []
@@ -381,6 +392,10 @@ def reach(
 
 def _reach_linear(k: Identity | Order, enc, m, u, x, rows, free) -> np.ndarray:
     """A term takes the difference: the gap first, then the sources from the last."""
+    if getattr(k, "loose", False):  # the model's own target, where it is above its bound
+        with np.errstate(invalid="ignore"):
+            above = rows & (x >= k.lower(lambda c: enc.u.numbers(u, c)))
+        return reach(enc, m, k.raw, x, above, free)
     if getattr(k, "more", None):  # several sums below the target: only the gap moves
         gap = x - k.lower(lambda c: enc.u.numbers(u, c))
         return reach(enc, m, k.gap, gap, rows, free)

@@ -334,14 +334,31 @@ class Identity(Linear):
     """target = sum(sign * source): the decided column is not modelled."""
 
 
+# An order whose real gap is typically at least this share of its target's spread (median gap
+# over interquartile range) is loose: taxis' distance <= fare (0.89) and fare + tip <= total
+# (0.35), diamonds' z <= x (1.2); not pickup <= dropoff (0.0005).
+LOOSE = 0.3
+
+
 class Order(Linear):
     """sum(sources) <= target: the model learns the gap target - sum(sources) (>= 0). Other
-    orders onto the same target join it (`absorb`): target = the largest of the sums + gap."""
+    orders onto the same target join it (`absorb`): target = the largest of the sums + gap.
+
+    A loose order (`LOOSE`) is learned otherwise: a model seldom breaks it, and the target's
+    own marginal is better learned than a sum's (taxis, copula, SDMetrics quality over three
+    samples: 0.895 against 0.883 with every order a gap; 0.896 without rules), so the
+    model learns the target itself and a row below its bound is reflected above it."""
 
     def setup(self) -> None:
         super().setup()
         self.more: list[Rule] = []  # the orders it absorbed
         self.also: list[int] = []  # their numbers in the schema's list
+        self.loose = False
+
+    @property
+    def raw(self) -> str:
+        """The target as the model learns it, when the order is loose."""
+        return f"{self.writes[0]}{SEP}raw"
 
     def absorb(self, rule: Rule, index: int) -> None:
         """Keep another order onto the same target too."""
@@ -364,11 +381,19 @@ class Order(Linear):
 
     @property
     def gap(self) -> str:
-        return f"{self.writes[0]}{SEP}gap"
+        return None if self.loose else f"{self.writes[0]}{SEP}gap"  # type: ignore[return-value]
 
     def fit(self, real: Real) -> list[Added]:
         left = self.lower(lambda c: real.space.numbers(real.u, c))
         right = real.space.numbers(real.u, self.rule.columns[-1])
+        if self.writes[0] == self.rule.columns[-1] and (~np.isnan(right - left)).any():
+            quarters = np.nanpercentile(right, [25, 75])
+            spread = quarters[1] - quarters[0]
+            self.loose = bool(spread > 0 and np.nanmedian(right - left) >= LOOSE * spread)
+        if self.loose:  # the target as it is, nulls and all
+            self.fallback = float(np.nanmedian(right))
+            col = renamed(real.space.at[self.writes[0]].col, self.raw)
+            return [(self.writes[0], col, real.table[self.writes[0]].rename(self.raw))]
         gap = pd.Series(np.maximum(right - left, 0), name=self.gap)
         added = [(self.writes[0], detect_column(gap, kind="numeric"), gap)]
         if not self.more:
@@ -378,10 +403,17 @@ class Order(Linear):
         return [*added, *self.residue.fit(real, ~np.isnan(left), value_missing=False)]
 
     def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
-        if not self.more:
+        if not self.more and not self.loose:
             return super().inverse(m, u, enc)
         left = self.lower(lambda c: enc.u.numbers(u, c))
         unit = enc.u.unit(self.writes[0])
+        if self.loose:
+            raw = enc.m.numbers(m, self.raw, decoded=True)
+            with np.errstate(invalid="ignore"):  # below its bound: as far above it
+                x = on_grid(np.where(raw < left, 2 * left - raw, raw), unit)
+                x = np.where(x < left, x + unit, x) if unit else np.maximum(x, left)
+            enc.u.put_numbers(u, self.writes[0], np.where(np.isnan(left), raw, x), self.fallback)
+            return None
         x = on_grid(left + enc.m.numbers(m, self.gap, decoded=True), unit)
         with np.errstate(invalid="ignore"):
             x = np.where(x < left, x + unit, x) if unit else np.maximum(x, left)
@@ -389,10 +421,18 @@ class Order(Linear):
         enc.u.put_numbers(u, self.writes[0], x, self.fallback)
 
     def state(self) -> dict[str, Any]:
+        if self.loose:
+            return {"loose": True, "fallback": self.fallback, "also": list(self.also)}
         return {**super().state(), "also": list(self.also)}
 
     def load(self, state: dict[str, Any], enc: RuleEncoder) -> None:
-        super().load(state, enc)
+        self.loose = bool(state.get("loose", False))
+        if self.loose:
+            if self.raw not in enc.m.at:
+                raise ValueError(f"a loose order's column {self.raw!r} is not modelled")
+            self.fallback = float(state["fallback"])
+        else:
+            super().load(state, enc)
         rules = enc.user.rules
         for i in state.get("also", []):
             i = int(i)
