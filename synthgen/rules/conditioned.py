@@ -29,6 +29,7 @@ import pandas as pd
 from synthgen.columns import Encoded
 from synthgen.conditions import (
     Constraints,
+    SamplePlan,
     balance_classes,
     fill_constraints,
     merge,
@@ -50,12 +51,14 @@ if TYPE_CHECKING:
 FILL_ROUNDS = 8
 
 
-class KeptPlan:
-    """The plan of `sample(where=..., balance=...)` (as `synthgen.conditions.SamplePlan`):
-    row i belongs to class i mod k, each class with the constraints on the model's parts
-    (narrowed through the rules) and those left on the rules space."""
+class KeptPlan(SamplePlan):
+    """The plan of `sample(where=..., balance=...)` (as `synthgen.conditions.SamplePlan`, whose
+    `finish` it keeps): row i belongs to class i mod k, each class with the constraints on the
+    model's parts (narrowed through the rules) and those left on the rules space."""
 
-    def __init__(self, model: Synthesizer, where: Any, balance: str | None, allow_unseen: bool):
+    def __init__(  # its own classes: the parent's __init__ is not called
+        self, model: Synthesizer, where: Any, balance: str | None, allow_unseen: bool
+    ):
         enc: RuleEncoder = model.encoder_  # type: ignore[assignment]
         conditions = parse_where(where, enc.user.names)
         if balance is not None and any(c.column == balance for c in conditions):
@@ -66,7 +69,7 @@ class KeptPlan:
             )
         owner = enc.inner if balance in enc.decided else enc.kept_view
         classes = balance_classes(owner, balance) if balance is not None else [None]
-        self.classes: list[tuple[Constraints, Constraints]] = []
+        self.classes: list[tuple[Constraints, Constraints]] = []  # type: ignore[assignment]
         for extra in classes:
             asked = conditions + ([extra] if extra else [])
             kept = [c for c in asked if c.column in enc.kept]
@@ -87,14 +90,6 @@ class KeptPlan:
             rng = np.random.default_rng([*rng_key, c])
             parts.append((idx, draw(model, len(idx), cm, cu, rng)))
         return scatter(parts, rows)
-
-    def finish(self, frame: pd.DataFrame, seed: int, start: int) -> pd.DataFrame:
-        from synthgen.columns.base import RowRandom
-
-        rows = RowRandom(seed, start, len(frame), key=7919)
-        for i, fix in enumerate(self.fixes):
-            fix.apply(frame, rows.child(i))
-        return frame
 
 
 def _resolved(enc: RuleEncoder, m: Encoded, rng: np.random.Generator) -> Encoded:
