@@ -19,13 +19,13 @@ def summary(path: str, trust_pickle: bool = False) -> dict:
     """The facts `inspect` shows, as a plain dict (also its --json output). Everything but the
     model's own details comes from the manifest, so a pickled peer model is described without
     unpickling it."""
-    from synthgen.columns import TableEncoder
     from synthgen.modelfile import load, read_state
+    from synthgen.rules.keep import encoder_from_state, rules_summary
     from synthgen.schema import Schema
 
     state = read_state(path)
     schema = Schema.from_dict(state["schema"])
-    encoder = TableEncoder.from_state(schema, state["encoder"])
+    encoder = encoder_from_state(schema, state["encoder"])
     if state.get("requires_pickle") and not trust_pickle:
         details = {"note": "an SDV model stored as a pickle; pass --trust-pickle to describe it"}
     else:
@@ -44,6 +44,7 @@ def summary(path: str, trust_pickle: bool = False) -> dict:
             {"name": c.name, "kind": c.kind, "null_rate": c.null_rate} for c in schema.columns
         ],
         "suppressed_rare": encoder.suppressed(),
+        "rules": rules_summary(encoder),
         "details": details,
     }
 
@@ -83,6 +84,10 @@ def inspect(
             ", ".join(f"{v} {k}" for k, v in rare.items()) or "",
         )
     console.print(table)
+    for text in info["rules"]["kept"]:
+        console.print(f"rule kept: {text}")
+    for entry in info["rules"]["not_kept"]:
+        console.print(f"rule not kept: {entry['rule']} ({entry['why']})")
     if info["details"]:
         console.print("[bold]model details[/]")
         console.print_json(json.dumps(info["details"], default=str))

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from synthgen.columns import Encoded, TableEncoder
+from synthgen.columns import Encoded
 from synthgen.errors import MissingDependencyError, SynthgenError, UsageError
 from synthgen.schema import Schema, detect, validate
 
@@ -141,7 +141,12 @@ class Synthesizer:
         self.seed_ = _seed(seed)
         rng = np.random.default_rng(self.seed_)
         self.schema_ = schema
-        self.encoder_ = TableEncoder(schema, self.rare_threshold).fit(table, rng, stream)
+        from synthgen.rules.keep import table_encoder
+
+        by = getattr(self, "by", None)  # a rule may not decide the column a model splits by
+        self.encoder_ = table_encoder(schema, self.rare_threshold, self.seed_, [by]).fit(
+            table, rng, stream
+        )
         self.training_rows_ = len(table)
         self.source_rows_ = len(table) if stream is None else stream.rows
         self._fit_table(table, rng)
@@ -211,9 +216,9 @@ class Synthesizer:
         allow_unseen: bool,
     ) -> Iterator[pd.DataFrame]:
         """The chunks of a sample under conditions (`synthgen.conditions.SamplePlan`)."""
-        from synthgen.conditions import SamplePlan
+        from synthgen.rules.keep import sample_plan
 
-        plan = SamplePlan(self, where, balance, allow_unseen)
+        plan = sample_plan(self, where, balance, allow_unseen)
         per_chunk = max(1, chunk_rows // BLOCK_ROWS)
         n_blocks = max(1, -(-n // BLOCK_ROWS))
         for first in range(0, n_blocks, per_chunk):
@@ -331,6 +336,11 @@ class Synthesizer:
         chunks = [rows] if isinstance(rows, pd.DataFrame) else rows
         for block, part in enumerate(_reblock(chunks, BLOCK_ROWS)):
             start = block * BLOCK_ROWS
+            if hasattr(self.encoder_, "keepers"):  # the encoder keeps rules: so must filling
+                from synthgen.rules.conditioned import fill_block
+
+                yield fill_block(self, part, seed, block, allow_unseen, start)
+                continue
             constraints, cells = fill_constraints(self.encoder_, part, allow_unseen, start)
             encoded = self._conditional(
                 len(part), constraints, np.random.default_rng([seed, block, 2])
@@ -392,7 +402,9 @@ class Synthesizer:
             # files from before sampling big tables were fitted on every row they saw
             model.source_rows_ = int(state.get("source_rows", model.training_rows_))
             model.whole_table_marginals_ = bool(state.get("whole_table_marginals", False))
-            model.encoder_ = TableEncoder.from_state(model.schema_, state["encoder"])
+            from synthgen.rules.keep import encoder_from_state
+
+            model.encoder_ = encoder_from_state(model.schema_, state["encoder"])
             model._set_state(state["fitted"])
             model._check_state()
         except MissingDependencyError:

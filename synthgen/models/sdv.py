@@ -122,7 +122,7 @@ class SdvSynthesizer(Synthesizer):
         """The typed frame SDV learns from: modelled columns typed (`Kind.to_peer`), others as
         null flags."""
         out: dict[str, Any] = {}
-        for col, state in zip(self.schema_.columns, self.encoder_.states):
+        for col, state in zip(self.encoder_.schema.columns, self.encoder_.states):
             kind, values = KINDS[col.kind], table[col.name]
             if kind.sdtype is None:
                 for part in kind.parts(col.name, state):
@@ -136,7 +136,7 @@ class SdvSynthesizer(Synthesizer):
     def _from_sdv(self, frame: pd.DataFrame, rng: np.random.Generator) -> Encoded:
         """SDV's rows as synthgen's encoded parts, read by the column kinds (`Kind.from_peer`)."""
         arrays: list[np.ndarray] = []
-        for col, state in zip(self.schema_.columns, self.encoder_.states):
+        for col, state in zip(self.encoder_.schema.columns, self.encoder_.states):
             kind = KINDS[col.kind]
             if kind.sdtype is None:
                 for part in kind.parts(col.name, state):
@@ -152,7 +152,7 @@ class SdvSynthesizer(Synthesizer):
 
         metadata = Metadata.detect_from_dataframes({_TABLE: frame}, infer_keys=None)
         detected = metadata.to_dict()["tables"][_TABLE]["columns"]
-        sdtypes = {c.name: KINDS[c.kind].sdtype for c in self.schema_.columns}
+        sdtypes = {c.name: KINDS[c.kind].sdtype for c in self.encoder_.schema.columns}
         for name in frame.columns:
             sdtype = sdtypes.get(name) or "boolean"  # null flags are booleans
             if detected[name]["sdtype"] != sdtype:
@@ -161,7 +161,9 @@ class SdvSynthesizer(Synthesizer):
 
     # ---- the Synthesizer contract -------------------------------------------------------------
     def _fit_table(self, table: pd.DataFrame, rng: np.random.Generator) -> None:
-        frame = self._to_sdv(table)
+        from synthgen.rules.keep import modelled_table
+
+        frame = self._to_sdv(modelled_table(self.encoder_, table))
         if not frame.shape[1]:
             raise UsageError(
                 f"{self.name} has nothing to learn: the table has no numeric, categorical, "
@@ -218,7 +220,9 @@ class SdvSynthesizer(Synthesizer):
             "sdv_synthesizer": self.sdv_class,
             "options": self.options,
             "columns_given_to_sdv": [
-                c.name for c in self.schema_.columns if KINDS[c.kind].sdtype is not None
+                c.name.replace("\x1f", " ")  # a rule's column: "dropoff gap"
+                for c in self.encoder_.schema.columns
+                if KINDS[c.kind].sdtype is not None
             ],
         }
 

@@ -1,0 +1,221 @@
+"""Keepers of the rules between categories (see `synthgen.rules.keepers`): a dependency's
+target looked up from its sources' categories, and a combination learned as one joint category
+of the real combinations.
+
+Example:
+    >>> from synthgen.rules.model import Rule
+    >>> Combination(Rule("combination", ("grade", "sub_grade")), 0).joint.split("\x1f")
+    ['grade', 'sub_grade', 'combination']
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from synthgen.columns import Encoded
+from synthgen.rules.keepers import SEP, Added, Keeper, Real, Space, codes_within, need, state_array
+from synthgen.schema import detect_column
+
+if TYPE_CHECKING:
+    from synthgen.rules.keep import RuleEncoder
+
+
+class Dependency(Keeper):
+    """The target is a function of the sources' categories: a table of each real group's
+    target (a group of fewer real rows than the rare threshold only where its target is a
+    category, or a number at least that many rows share), then the first source's commonest
+    target, then the table's."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.codes_read = self.reads
+
+    def unkept(self, space: Space) -> str | None:
+        return need(space, self.reads, space.discrete, "categories") or need(
+            space, self.writes, lambda n: space.at[n].value is not None, "values"
+        )
+
+    def _keys(self, u: Encoded, space: Space) -> np.ndarray:
+        key = space.codes(u, self.reads[0]).astype(np.int64)
+        for name in self.reads[1:]:
+            key = key * space.at[name].cardinality + space.codes(u, name)
+        return key
+
+    def fit(self, real: Real) -> list[Added]:
+        space, target = real.space, self.writes[0]
+        self.numeric = space.continuous(target)
+        if self.numeric:
+            values, self.table = pd.factorize(space.numbers(real.u, target), use_na_sentinel=False)
+            self.table = np.asarray(self.table, dtype=float)
+        else:
+            values = space.codes(real.u, target)
+        keys, sizes, best = _commonest(self._keys(real.u, space), values)
+        # a small group's target is stored only when it says nothing rare: a category code (a
+        # rare category is its pool's code), or a number many rows share
+        common = np.bincount(values)[best] >= real.rare_threshold
+        shared = (sizes >= real.rare_threshold) | ~np.asarray(self.numeric) | common
+        self.keys, self.values = keys[shared], best[shared]
+        first = space.codes(real.u, self.reads[0])
+        firsts, fsizes, fbest = _commonest(first, values)
+        whole = _commonest(np.zeros(len(values), dtype=np.int64), values)[2]
+        self.fallback = np.full(space.at[self.reads[0]].cardinality, whole[0] if len(whole) else 0)
+        ok = (
+            (fsizes >= real.rare_threshold)
+            | ~np.asarray(self.numeric)
+            | (np.bincount(values)[fbest] >= real.rare_threshold)
+        )
+        self.fallback[firsts[ok]] = fbest[ok]
+        if self.numeric:
+            self.values = self.table[self.values]
+            self.fallback = self.table[self.fallback]
+        return []
+
+    def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
+        keys = self._keys(u, enc.u)
+        at = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
+        found = self.keys[at] == keys if len(self.keys) else np.zeros(len(keys), dtype=bool)
+        fallback = self.fallback[enc.u.codes(u, self.reads[0])]
+        out = np.where(found, self.values[at], fallback) if len(self.keys) else fallback
+        if self.numeric:
+            enc.u.put_numbers(u, self.writes[0], out.astype(float), 0.0)
+        else:
+            enc.u.put_codes(u, self.writes[0], out)
+
+    def state(self) -> dict[str, Any]:
+        return {"keys": self.keys, "values": self.values, "fallback": self.fallback}
+
+    def load(self, state: dict[str, Any], enc: RuleEncoder) -> None:
+        target = enc.u.at[self.writes[0]]
+        self.numeric = enc.u.continuous(self.writes[0])
+        kind = float if self.numeric else np.int64
+        self.keys = state_array(state, "keys", np.int64)
+        self.values = state_array(state, "values", kind, len(self.keys))
+        self.fallback = state_array(state, "fallback", kind, enc.u.at[self.reads[0]].cardinality)
+        if np.any(np.diff(self.keys) <= 0):
+            raise ValueError("a dependency's keys are not sorted")
+        if not self.numeric:
+            codes_within(self.values, target.cardinality, "values")
+            codes_within(self.fallback, target.cardinality, "fallback")
+
+
+def _commonest(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per distinct key (sorted): its rows and its commonest value (the smallest on a tie);
+    keys and values are codes (>= 0).
+
+    Example:
+        >>> [a.tolist() for a in _commonest(np.array([0, 0, 0, 3]), np.array([2, 1, 1, 0]))]
+        [[0, 3], [3, 1], [1, 0]]
+    """
+    if not len(keys):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    width = int(values.max()) + 1
+    pairs, counts = np.unique(keys.astype(np.int64) * width + values, return_counts=True)
+    order = np.lexsort((-counts, pairs // width))  # each key's commonest value first
+    pairs, counts = pairs[order], counts[order]
+    first = np.flatnonzero(np.r_[True, np.diff(pairs // width) != 0])
+    sizes = np.add.reduceat(counts, first)
+    return pairs[first] // width, sizes.astype(np.int64), pairs[first] % width
+
+
+class Combination(Keeper):
+    """The members' combinations as one joint category the model learns: each real
+    combination of at least rare-threshold rows is a category; the others (and rows with a
+    rare member) are pooled as rare, and come back as a shared combination. A member another
+    rule derives from categories (a dependency) is replaced by that rule's sources
+    (`substitute`): their real combinations keep the member's too."""
+
+    def setup(self) -> None:
+        self.members = tuple(self.rule.columns)
+        self.reads, self.writes = (), self.members
+        self.codes_read = (self.joint,)
+
+    @property
+    def also(self) -> list[int]:
+        """The numbers of the rules it keeps too (columns missing together among its members)."""
+        return self.__dict__.setdefault("_also", [])
+
+    def join(self, members: tuple[str, ...], index: int) -> None:
+        """Keep another combination that shares a member: the joint of all their members."""
+        self.members = tuple(dict.fromkeys((*self.members, *members)))
+        self.also.append(index)
+        self.setup_members()
+
+    def substitute(self, member: str, sources: tuple[str, ...]) -> None:
+        self.members = tuple(
+            dict.fromkeys(c for m in self.members for c in (sources if m == member else (m,)))
+        )
+        self.setup_members()
+
+    def setup_members(self) -> None:
+        self.writes = self.members
+        self.codes_read = (self.joint,)
+
+    @property
+    def joint(self) -> str:
+        return SEP.join(self.members) + f"{SEP}combination"
+
+    def unkept(self, space: Space) -> str | None:
+        return need(space, self.writes, space.discrete, "categories")
+
+    def fit(self, real: Real) -> list[Added]:
+        space = real.space
+        codes = np.stack([space.codes(real.u, n) for n in self.writes], axis=1)
+        key = np.zeros(len(codes), dtype=np.int64)
+        for j, name in enumerate(self.writes):
+            key = key * space.at[name].cardinality + codes[:, j]
+        ids, firsts = pd.factorize(key)
+        rare = np.zeros(len(codes), dtype=bool)
+        for j, name in enumerate(self.writes):
+            code = space.at[name].rare_code
+            rare |= codes[:, j] == code if code is not None else False
+        # a row with a pooled member is a combination no one may see: an id of its own
+        ids = np.where(rare, len(firsts) + np.arange(len(ids)), ids)
+        first_row = np.unique(ids, return_index=True)[1]
+        self._members = {int(ids[r]): codes[r] for r in first_row if not rare[r]}
+        values = pd.Series(ids, name=self.joint)
+        return [(self.writes[0], detect_column(values, kind="categorical"), values)]
+
+    def bind(self, enc: RuleEncoder) -> None:
+        if not hasattr(self, "_members"):  # loaded: the table came with the state
+            return
+        ids = enc.m.at[self.joint].state["categories"]
+        width = len(self.writes)
+        self.table = np.array([self._members[int(i)] for i in ids], dtype=np.int64).reshape(
+            -1, width
+        )
+        del self._members
+        if not len(self.table):  # every combination rare: the members' pools stand for them
+            pools = [enc.u.at[n].rare_code for n in self.writes]
+            self.table = np.array([[p if p is not None else 0 for p in pools]], dtype=np.int64)
+
+    def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
+        joint = np.minimum(enc.m.codes(m, self.joint), len(self.table) - 1)
+        for j, name in enumerate(self.writes):
+            enc.u.put_codes(u, name, self.table[joint, j])
+
+    def state(self) -> dict[str, Any]:
+        return {"table": self.table, "members": list(self.members), "also": list(self.also)}
+
+    def load(self, state: dict[str, Any], enc: RuleEncoder) -> None:
+        self.members = tuple(str(c) for c in state.get("members", self.rule.columns))
+        rules = enc.user.rules
+        for i in state.get("also", []):
+            if not 0 <= int(i) < len(rules) or not set(rules[int(i)].columns) <= set(self.members):
+                raise ValueError(
+                    f"a rule number {i} kept by a combination is not among its members"
+                )
+            self.also.append(int(i))
+        if len(set(self.members)) != len(self.members) or len(self.members) < 2:
+            raise ValueError("a combination's members repeat")
+        self.setup_members()
+        if self.joint not in enc.m.at:
+            raise ValueError(f"a combination's joint column {self.joint!r} is not modelled")
+        self.table = state_array(state, "table", np.int64).reshape(-1, len(self.writes))
+        if len(self.table) != max(1, len(enc.m.at[self.joint].state["categories"])):
+            raise ValueError("a combination's table disagrees with its joint column")
+        for j, name in enumerate(self.writes):
+            codes_within(self.table[:, j], enc.u.at[name].cardinality, "table")

@@ -1,0 +1,532 @@
+"""Every model keeps every rule of its schema, by construction, in one place: the table encoder
+every model (synthgen's and SDV's peers) learns through.
+
+`RuleEncoder` is a `TableEncoder` whose model sees a *modelled table*: the columns a rule
+decides are not modelled (an identity's total, a dependency's target, a monotone function's
+value), an order's right side is modelled as its non-negative gap, a combination of categories
+as one joint category of the real combinations, and columns whose nulls a rule decides are
+modelled completed. Decoding computes the user's columns back from what the model drew (see
+`synthgen.rules.keepers`), in the user's order, types and formats; the computed columns are
+written by their own column modules (integers stay integers, dates keep their format).
+
+Rules compose: a column one rule decides may be a source of another; a rule that would decide
+a column another already decides, or that would close a cycle, is not kept and `synthgen
+inspect` says why. A schema without rules gets the plain `TableEncoder`: its model is the
+one it always was, byte for byte.
+
+Example:
+    >>> import pandas as pd, synthgen
+    >>> from synthgen.rules.model import Rule
+    >>> real = pd.DataFrame({"a": [1, 2, 3, 4] * 10, "b": [2, 1, 5, 3] * 10})
+    >>> real["total"] = real["a"] + real["b"]
+    >>> schema = synthgen.detect(real)
+    >>> schema.rules = [Rule("identity", ("a", "b", "total"), signs=(1, 1))]
+    >>> rows = synthgen.fit(real, schema=schema, seed=0).sample(100, seed=1)
+    >>> bool((rows["total"] == rows["a"] + rows["b"]).all())
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from synthgen.columns import MODULES, Encoded, TableEncoder
+from synthgen.columns.base import RowRandom
+from synthgen.rules.categories import Combination, Dependency
+from synthgen.rules.keepers import (
+    SEP,
+    Identity,
+    Keeper,
+    Monotone,
+    Order,
+    Real,
+    Space,
+    on_grid,
+)
+from synthgen.rules.model import Rule
+from synthgen.rules.nulls import MissingTogether, MissingWhen
+from synthgen.schema import Column, Schema
+
+if TYPE_CHECKING:
+    from synthgen.stream import StreamStats
+
+# Keys of the random streams the rules use apart from the model's: completing real nulls at
+# fit, and resolving a pooled rare category before a rule reads it.
+_FIT_STREAM = 0x6B656570
+_RESOLVE_KEY = 0x72756C65
+
+
+def table_encoder(
+    schema: Schema, rare_threshold: int = 5, seed: int = 0, protect: Sequence[str] = ()
+) -> TableEncoder:
+    """The encoder a model learns through: a `RuleEncoder` when the schema has rules, else the
+    plain `TableEncoder`. `protect`: columns no rule may decide (a model's --by column)."""
+    if not getattr(schema, "rules", None):
+        return TableEncoder(schema, rare_threshold)
+    return RuleEncoder(schema, rare_threshold, seed, tuple(c for c in protect if c))
+
+
+def encoder_from_state(schema: Schema, state: dict[str, Any]) -> TableEncoder:
+    """The encoder a model file's state holds (a `RuleEncoder` when it keeps rules)."""
+    if "rules" not in state:
+        return TableEncoder.from_state(schema, state)
+    return RuleEncoder.from_state(schema, state)
+
+
+def sample_plan(model: Any, where: Any, balance: str | None, allow_unseen: bool) -> Any:
+    """The plan of a conditional sample: `synthgen.conditions.SamplePlan`, or the one that keeps
+    the rules (`synthgen.rules.conditioned.KeptPlan`) for a model whose encoder keeps them."""
+    if isinstance(model.encoder_, RuleEncoder):
+        from synthgen.rules.conditioned import KeptPlan
+
+        return KeptPlan(model, where, balance, allow_unseen)
+    from synthgen.conditions import SamplePlan
+
+    return SamplePlan(model, where, balance, allow_unseen)
+
+
+def rules_summary(encoder: TableEncoder) -> dict[str, list]:
+    """The rules a model keeps, and those it can't keep with why (`synthgen inspect`)."""
+    if isinstance(encoder, RuleEncoder):
+        return encoder.summary()
+    return {"kept": [], "not_kept": []}
+
+
+def modelled_table(encoder: TableEncoder, table: pd.DataFrame) -> pd.DataFrame:
+    """The table the model learns from (the user's table itself without rules)."""
+    return encoder.modelled_table(table) if isinstance(encoder, RuleEncoder) else table
+
+
+class RuleEncoder(TableEncoder):
+    """A `TableEncoder` of the modelled table (`schema`, `states`, `parts`: what the model
+    sees) whose `decode` gives the user's table (`user`) with every kept rule holding.
+
+    `inner`: the encoder of the user's columns the rules name (the *rules space*, where the
+    keepers compute); `keepers`: the kept rules in the order they are computed; `dropped`:
+    (rule number, why) of the rules it can't keep."""
+
+    def __init__(self, schema: Schema, rare_threshold: int = 5, seed: int = 0, protect: tuple = ()):
+        super().__init__(schema, rare_threshold)
+        self.user, self.seed, self.protect = schema, seed, protect
+        self.keepers: list[Keeper] = []
+        self.dropped: list[tuple[int, str]] = []
+        self._modelled: tuple[pd.DataFrame, pd.DataFrame] | None = None
+
+    # ---- fitting ----------------------------------------------------------------------------
+    def fit(
+        self, table: pd.DataFrame, rng: np.random.Generator, stream: StreamStats | None = None
+    ) -> RuleEncoder:
+        rules: list[Rule] = list(self.user.rules)
+        named = [c for c in self.user.columns if any(c.name in r.columns for r in rules)]
+        every = TableEncoder(Schema(named), self.rare_threshold)
+        every.fit(table[[c.name for c in named]], rng, stream)
+        self.keepers, self.dropped = select(rules, Space(every), self.protect)
+        used = {c for k in self.keepers for c in (*k.reads, *k.writes)}
+        self.inner = _sub_encoder(every, [c.name for c in named if c.name in used])
+        self.u = Space(self.inner)
+        private = np.random.default_rng([self.seed, _FIT_STREAM])
+        involved = table[self.inner.schema.names]
+        real = Real(
+            table, self.inner.encode(involved, private), self.u, self.rare_threshold, private
+        )
+        added: dict[str, list] = {}
+        for k in self.keepers:
+            for anchor, col, values in k.fit(real):
+                added.setdefault(anchor, []).append((col, values.reset_index(drop=True)))
+        decided = {c for k in self.keepers for c in k.writes}
+        columns: list[Column] = []
+        values: dict[str, pd.Series] = {}
+        for col in self.user.columns:
+            if col.name not in decided:
+                columns.append(col)
+                values[col.name] = table[col.name].reset_index(drop=True)
+            for new, series in added.get(col.name, []):
+                columns.append(new)
+                values[new.name] = series
+        self.schema = Schema(columns)
+        modelled = pd.DataFrame(values, copy=False)
+        super().fit(modelled, rng, _modelled_stream(stream, self.schema, modelled))
+        self._modelled = (table, modelled)
+        self._bind()
+        return self
+
+    def modelled_table(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The modelled table of the table this encoder was fitted on (once: it is not kept)."""
+        if self._modelled is None or self._modelled[0] is not table:
+            raise ValueError("a rule encoder encodes only the table it was fitted on")
+        out, self._modelled = self._modelled[1], None
+        return out
+
+    def encode(self, table: pd.DataFrame, rng: np.random.Generator) -> Encoded:
+        return super().encode(self.modelled_table(table), rng)
+
+    def _bind(self) -> None:
+        """Set up what decoding needs from the fitted state (also after loading)."""
+        self.m = Space(self)
+        for k in self.keepers:
+            k.bind(self)
+        self.writer = {c: k for k in self.keepers for c in k.writes}
+        decided = set(self.writer)
+        self.kept = [c.name for c in self.user.columns if c.name not in decided]
+        self.decided = [c.name for c in self.user.columns if c.name in decided]
+        self.kept_view = _sub_encoder(self, self.kept)
+        self.kept_parts = _part_index(self, self.kept)
+        relaxed = [
+            {**state, "min": -np.inf, "max": np.inf}
+            if col.name in decided and "min" in state and self._computed(col.name)
+            else state
+            for col, state in zip(self.inner.schema.columns, self.inner.states)
+        ]
+        computed = TableEncoder.from_state(
+            self.inner.schema, {"rare_threshold": self.rare_threshold, "columns": relaxed}
+        )
+        self.decided_view = _sub_encoder(computed, self.decided)
+        self.decided_parts = _part_index(self.inner, self.decided)
+        self.copies = _copies(
+            self.m, self.u, [n for n in self.inner.schema.names if n in self.kept]
+        )
+        self.resolve = sorted(
+            {c for k in self.keepers for c in k.codes_read if c in self.m.at and self.m.discrete(c)}
+        )
+
+    def _computed(self, name: str) -> bool:
+        """Whether a rule computes the column's values (not only where it is missing): they
+        may pass the real bounds (a sum of two large sources), so decoding does not clip them."""
+        return any(name in k.writes and not isinstance(k, _NULL_KEEPERS) for k in self.keepers)
+
+    # ---- decoding ---------------------------------------------------------------------------
+    def resolved(
+        self, m: Encoded, draw: Callable[[int, np.ndarray, np.ndarray], np.ndarray]
+    ) -> Encoded:
+        """The rows with each pooled rare category a rule reads replaced by a shared one
+        (`draw(column number, rows, probabilities)`), so the rule and the written value agree."""
+        disc = None
+        for i, name in enumerate(self.resolve):
+            t = self.m.at[name]
+            if t.rare_code is None or not t.state["categories"]:
+                continue
+            rows = np.flatnonzero(m.discrete[:, t.value] == t.rare_code)
+            if len(rows):
+                disc = m.discrete.copy() if disc is None else disc
+                p = np.asarray(t.state["probabilities"], dtype=float)
+                disc[rows, t.value] = draw(i, rows, p / p.sum())
+        return m if disc is None else Encoded(m.continuous, disc, m.n_rows)
+
+    def inverse(self, m: Encoded) -> Encoded:
+        """The rules space of modelled rows (their rare categories resolved): the kept columns
+        as decoding writes them, the rest computed by the rules in order."""
+        n = m.n_rows
+        u = Encoded(
+            np.zeros((n, len(self.inner.continuous_parts))),
+            np.zeros((n, len(self.inner.discrete_parts)), dtype=np.int64),
+            n,
+        )
+        for mi, ui, low, high, unit in self.copies[0]:
+            u.continuous[:, ui] = on_grid(np.clip(m.continuous[:, mi], low, high), unit)
+        for mi, ui in self.copies[1]:
+            u.discrete[:, ui] = m.discrete[:, mi]
+        for k in self.keepers:
+            k.inverse(m, u, self)
+        return u
+
+    def decode(
+        self,
+        encoded: Encoded,
+        seed: int = 0,
+        start: int = 0,
+        *,
+        total: int | None = None,
+        categorical: bool = False,
+    ) -> pd.DataFrame:
+        rows = RowRandom(seed, start, encoded.n_rows, key=_RESOLVE_KEY, total=total)
+        m = self.resolved(encoded, lambda i, at, p: rows.child(i).take(at).choice(p))
+        return self.write(m, self.inverse(m), seed, start, total=total, categorical=categorical)
+
+    def write(
+        self, m: Encoded, u: Encoded, seed: int, start: int, *, total=None, categorical=False
+    ) -> pd.DataFrame:
+        """The user's table from modelled rows and their rules space."""
+        options = {"total": total, "categorical": categorical}
+        kept = self.kept_view.decode(_take(m, self.kept_parts), seed, start, **options)
+        other = int(np.random.SeedSequence([seed, _RESOLVE_KEY]).generate_state(1)[0])
+        decided = self.decided_view.decode(_take(u, self.decided_parts), other, start, **options)
+        return pd.DataFrame(
+            {n: (kept if n in kept.columns else decided)[n] for n in self.user.names}, copy=False
+        )
+
+    # ---- what the rest of synthgen asks an encoder ------------------------------------------
+    def exact_marginals(self, stream: StreamStats) -> list[tuple[np.ndarray, np.ndarray] | None]:
+        """As `TableEncoder.exact_marginals` for the columns the model learns as they are; None
+        for the parts of the columns the rules add (the stream never counted them)."""
+        out: list[tuple[np.ndarray, np.ndarray] | None] = []
+        for col in self.schema.columns:
+            one = _sub_encoder(self, [col.name])
+            out.extend(
+                one.exact_marginals(stream)
+                if col.name in stream.columns and SEP not in col.name
+                else [None] * len(one.parts)
+            )
+        return out
+
+    def suppressed(self) -> dict[str, dict[str, int]]:
+        """Per user column, the rare categories (and rows) kept out of the output."""
+        mine = _sub_encoder(self, [n for n in self.kept if SEP not in n]).suppressed()
+        return {**mine, **self.inner.suppressed()}
+
+    def summary(self) -> dict[str, Any]:
+        """The rules kept and those not kept (with why), in words (for `synthgen inspect`)."""
+        rules = self.user.rules
+        return {
+            "kept": [rules[i].text() for i in sorted(i for k in self.keepers for i in _numbers(k))],
+            "not_kept": [{"rule": rules[i].text(), "why": why} for i, why in self.dropped],
+        }
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            **super().to_state(),
+            "rules": {
+                "modelled": [c.to_dict() for c in self.schema.columns],
+                "inner_columns": self.inner.schema.names,
+                "inner": self.inner.states,
+                "keepers": [{"rule": k.index, **k.state()} for k in self.keepers],
+                "dropped": [[i, why] for i, why in self.dropped],
+            },
+        }
+
+    @classmethod
+    def from_state(cls, schema: Schema, state: dict[str, Any]) -> RuleEncoder:
+        """The encoder of a model file's state, checked: a state that does not fit the schema
+        and its rules raises ValueError (or KeyError/TypeError) naming what failed."""
+        saved = state["rules"]
+        rules = list(getattr(schema, "rules", None) or [])
+        enc = cls(schema, int(state["rare_threshold"]))
+        enc.schema = Schema([Column.from_dict(c) for c in saved["modelled"]])
+        enc.states = list(state["columns"])
+        names = enc.schema.names
+        if len(enc.states) != len(names) or len(set(names)) != len(names):
+            raise ValueError("the rules' modelled columns disagree with their states")
+        for col in enc.schema.columns:
+            if SEP not in col.name and (col.name not in schema.names or schema[col.name] != col):
+                raise ValueError(f"modelled column {col.name!r} is not the schema's")
+        inner = [schema[str(n)] for n in saved["inner_columns"]]
+        enc.inner = TableEncoder.from_state(
+            Schema(inner), {"rare_threshold": enc.rare_threshold, "columns": list(saved["inner"])}
+        )
+        if len(enc.inner.states) != len(inner):
+            raise ValueError("the rules space disagrees with its states")
+        enc.m, enc.u = Space(enc), Space(enc.inner)
+        for entry in saved["keepers"]:
+            i = int(entry["rule"])
+            if not 0 <= i < len(rules) or rules[i].kind not in KEEPERS:
+                raise ValueError(f"a kept rule number {i} is not a rule of the schema")
+            k = keeper(rules[i], i)
+            k.load(entry, enc)
+            if any(c not in enc.u.at for c in (*k.reads, *k.writes)):
+                raise ValueError(f"rule {rules[i].text()!r} names a column outside the rules space")
+            enc.keepers.append(k)
+        enc.dropped = [(int(i), str(why)) for i, why in saved["dropped"]]
+        if any(not 0 <= i < len(rules) for i, _ in enc.dropped):
+            raise ValueError("a rule not kept is not a rule of the schema")
+        enc._bind()
+        return enc
+
+
+KEEPERS: dict[str, type[Keeper]] = {
+    "identity": Identity,
+    "order": Order,
+    "dependency": Dependency,
+    "monotone": Monotone,
+    "combination": Combination,
+    "missing_together": MissingTogether,
+    "missing_when": MissingWhen,
+}
+#: Kinds that decide only where a column is missing: kept after the kinds that decide values.
+NULL_KINDS = ("missing_together", "missing_when")
+# The order rules claim their columns in: the exact and specific first, peers and nulls last.
+_PRIORITY = ("dependency", "identity", "monotone", "order", "combination", *NULL_KINDS)
+_NULL_KEEPERS = (MissingTogether, MissingWhen)
+
+
+def keeper(rule: Rule, index: int) -> Keeper:
+    """The keeper of a rule's kind."""
+    return KEEPERS[rule.kind](rule, index)
+
+
+def select(
+    rules: Sequence[Rule], space: Space, protect: Sequence[str] = ()
+) -> tuple[list[Keeper], list[tuple[int, str]]]:
+    """The keepers of the rules that can be kept together, in the order they are computed
+    (a column's rule before the rules that read it), and (rule number, why) for the others.
+    A rule decides its derived column; where another rule already decides that one (the
+    first rule wins; rules that decide values before those that decide nulls), or it is
+    protected, or deciding it would close a cycle, a sum or an order decides one of its
+    sources and a monotone rule its source instead. Not kept: a rule naming a column of a kind
+    it can't compute, or with no column left to decide."""
+    value_first = sorted(range(len(rules)), key=lambda i: _PRIORITY.index(rules[i].kind))
+    writer: dict[str, Keeper] = {}
+    accepted: list[Keeper] = []
+    dropped: list[tuple[int, str]] = []
+    for i in value_first:
+        rule = rules[i]
+        k = keeper(rule, i)
+        if isinstance(k, MissingTogether):  # follow a column another rule decides
+            k.lead(next((c for c in rule.columns if c in writer), rule.columns[0]))
+        why = k.unkept(space)
+        target = writer.get(rule.columns[-1])
+        if why is None and isinstance(k, Order) and isinstance(target, Order):
+            if target.writes[0] == rule.columns[-1] and _cycle(k, writer) is None:
+                target.absorb(rule, i)  # one more sum below the same target
+                continue
+        joint = next(
+            (
+                o
+                for o in accepted
+                if isinstance(o, Combination) and set(rule.columns) <= set(o.members)
+            ),
+            None,
+        )
+        if isinstance(k, MissingTogether) and joint is not None:
+            joint.also.append(i)  # missing is a value of a combination: it keeps this too
+            continue
+        if why is None and isinstance(k, Combination):
+            for member in rule.columns:  # a member a dependency decides: its sources join
+                other = writer.get(member)
+                if isinstance(other, Dependency) and not any(s in writer for s in other.reads):
+                    k.substitute(member, other.reads)
+            owners = {id(writer[c]): writer[c] for c in k.members if c in writer}
+            if len(owners) == 1 and isinstance(joint := next(iter(owners.values())), Combination):
+                joint.join(k.members, i)  # overlapping combinations: one joint of them all
+                for c in k.members:
+                    writer[c] = joint
+                continue
+        if why is None:  # the derived column, else (taken) a column it can solve for
+            reasons = []
+            for pivot in k.pivots() or (None,):
+                if pivot is not None:
+                    k.settle(pivot)
+                reasons.append(_clash(k, writer, protect))
+                if reasons[-1] is None:
+                    break
+            why = reasons[-1] and reasons[0]
+        if why is not None:
+            dropped.append((i, why))
+            continue
+        for c in k.writes:
+            writer[c] = k
+        accepted.append(k)
+    ordered: list[Keeper] = []
+
+    def visit(k: Keeper) -> None:
+        if k in ordered:
+            return
+        for c in k.reads:
+            if c in writer:
+                visit(writer[c])
+        ordered.append(k)
+
+    for k in accepted:
+        visit(k)
+    return ordered, dropped
+
+
+def _numbers(k: Keeper) -> list[int]:
+    """The schema's numbers of the rules a keeper keeps (an order keeps those it absorbed)."""
+    return [k.index, *getattr(k, "also", [])]
+
+
+def _clash(k: Keeper, writer: dict[str, Keeper], protect: Sequence[str]) -> str | None:
+    """Why `k` can't decide its columns beside the rules kept so far (None: it can)."""
+    taken = [c for c in k.writes if c in writer]
+    if taken:
+        return f"{taken[0]!r} is already decided by '{writer[taken[0]].rule.text()}'"
+    guarded = [c for c in k.writes if c in protect]
+    if guarded:
+        return f"{guarded[0]!r} is the model's --by column"
+    loop = _cycle(k, writer)
+    return None if loop is None else f"it would close a cycle with '{loop.rule.text()}'"
+
+
+def _cycle(k: Keeper, writer: dict[str, Keeper]) -> Keeper | None:
+    """The kept rule through which `k` would read (at some remove) a column it decides."""
+    seen: set[int] = set()
+    stack = [(c, None) for c in k.reads]
+    while stack:
+        column, via = stack.pop()
+        if column in k.writes:
+            return via or k
+        other = writer.get(column)
+        if other is not None and id(other) not in seen:
+            seen.add(id(other))
+            stack.extend((c, via or other) for c in other.reads)
+    return None
+
+
+def _sub_encoder(encoder: TableEncoder, names: Sequence[str]) -> TableEncoder:
+    """An encoder of some of `encoder`'s columns (their fitted states, no refit)."""
+    wanted = set(names)
+    pairs = [(c, s) for c, s in zip(encoder.schema.columns, encoder.states) if c.name in wanted]
+    return TableEncoder.from_state(
+        Schema([c for c, _ in pairs]),
+        {"rare_threshold": encoder.rare_threshold, "columns": [s for _, s in pairs]},
+    )
+
+
+def _part_index(encoder: TableEncoder, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The continuous and discrete part numbers of some columns, in the encoder's order."""
+    wanted = set(names)
+    cont: list[int] = []
+    disc: list[int] = []
+    ci = di = 0
+    for col, state in zip(encoder.schema.columns, encoder.states):
+        for part in MODULES[col.kind].parts(col.name, state):
+            (cont if part.continuous else disc).append(
+                (ci if part.continuous else di) if col.name in wanted else -1
+            )
+            if part.continuous:
+                ci += 1
+            else:
+                di += 1
+    return np.array([i for i in cont if i >= 0], dtype=np.int64), np.array(
+        [i for i in disc if i >= 0], dtype=np.int64
+    )
+
+
+def _take(enc: Encoded, parts: tuple[np.ndarray, np.ndarray]) -> Encoded:
+    return Encoded(enc.continuous[:, parts[0]], enc.discrete[:, parts[1]], enc.n_rows)
+
+
+def _copies(m: Space, u: Space, names: Sequence[str]) -> tuple[list, list]:
+    """How the columns the model learns as they are go from its parts to the rules space:
+    (model part, rules part, low, high, unit) for values, (model part, rules part) for codes
+    and null indicators."""
+    values, codes = [], []
+    for name in names:
+        mt, ut = m.at[name], u.at[name]
+        if mt.value is not None and not mt.discrete:
+            values.append((mt.value, ut.value, mt.state["min"], mt.state["max"], m.unit(name)))
+        elif mt.value is not None:
+            codes.append((mt.value, ut.value))
+        if mt.null is not None:
+            codes.append((mt.null, ut.null))
+    return values, codes
+
+
+def _modelled_stream(stream: StreamStats | None, schema: Schema, table: pd.DataFrame):
+    """The whole table's counts for the modelled columns: the user's columns' own, and for the
+    columns the rules add, their nulls in the sample scaled to the whole table."""
+    if stream is None:
+        return None
+    from synthgen.stream import ColumnStats, StreamStats
+
+    scale = stream.rows / max(len(table), 1)
+    columns = {
+        col.name: stream.columns[col.name]
+        if SEP not in col.name
+        else ColumnStats(nulls=int(round(table[col.name].isna().sum() * scale)), counts=None)
+        for col in schema.columns
+    }
+    return StreamStats(rows=stream.rows, columns=columns)

@@ -1,0 +1,458 @@
+"""Every model keeps every rule of its schema (synthgen.rules.keep): each kind, by each core
+model, unconditionally and under where/balance/fill, through the model file; a schema without
+rules changes nothing."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import synthgen
+from synthgen.errors import ConditionError, ModelFileError
+from synthgen.rules.check import broken
+from synthgen.rules.keep import RuleEncoder
+from synthgen.rules.model import Rule
+from tests.conftest import FAST_PARAMS
+
+MODELS = ["gaussian-copula", "gmm", "cart", pytest.param("ctgan", marks=pytest.mark.torch)]
+# a few epochs: keeping a rule is the transform's work, not the network's
+PARAMS = {**FAST_PARAMS, "ctgan": {**FAST_PARAMS["ctgan"], "epochs": 3}}
+
+
+def loans(n: int = 1500, seed: int = 0) -> pd.DataFrame:
+    """A loans-like table in which each kind of rule holds on every row."""
+    rng = np.random.default_rng(seed)
+    principal = rng.integers(10, 400, n) * 100
+    interest = np.round(principal * rng.uniform(0.05, 0.3, n), 2)
+    fees = np.where(rng.random(n) < 0.3, np.nan, np.round(rng.gamma(2, 20, n), 2))
+    grade = rng.choice(list("ABCDE"), n, p=[0.3, 0.25, 0.2, 0.15, 0.1])
+    sub_grade = np.char.add(grade.astype(str), rng.integers(1, 6, n).astype(str))
+    issued = pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D")
+    paid_off = issued + pd.to_timedelta(rng.integers(30, 900, n), unit="D")
+    kind = rng.choice(["individual", "joint"], n, p=[0.8, 0.2])
+    joint_income = np.where(kind == "joint", np.round(rng.lognormal(11, 0.4, n)), np.nan)
+    return pd.DataFrame(
+        {
+            "principal": principal,
+            "interest": interest,
+            "fees": fees,
+            "late_fee": np.where(np.isnan(fees), np.nan, np.round(rng.uniform(0, 9, n), 1)),
+            "total_paid": np.round(principal + interest, 2),
+            "balance": np.round(principal * rng.uniform(0, 1, n), 2),
+            "grade": grade,
+            "sub_grade": sub_grade,
+            "term": rng.choice(["36 months", "60 months"], n),
+            "issued": issued.strftime("%Y-%m-%d"),
+            "paid_off": paid_off.strftime("%Y-%m-%d"),
+            "approved": (issued - pd.to_timedelta(rng.integers(0, 4, n), unit="D")).strftime(
+                "%Y-%m-%d"
+            ),
+            "log_principal": np.round(np.log(principal), 4),
+            "application": kind,
+            "joint_income": joint_income,
+        }
+    )
+
+
+RULES = [
+    Rule("identity", ("principal", "interest", "total_paid"), signs=(1, 1)),
+    Rule("order", ("balance", "principal")),
+    Rule("order", ("issued", "paid_off")),  # loose: the model learns paid_off itself
+    Rule("order", ("approved", "issued")),  # tight: the model learns the gap
+    Rule("dependency", ("sub_grade", "grade")),
+    Rule("combination", ("term", "sub_grade")),
+    Rule("monotone", ("principal", "log_principal"), increasing=True),
+    Rule("missing_together", ("fees", "late_fee")),
+    Rule("missing_when", ("application", "joint_income"), values=("individual",)),
+]
+
+
+@pytest.fixture(scope="module")
+def real() -> pd.DataFrame:
+    return loans()
+
+
+def ruled(table: pd.DataFrame, rules: list[Rule] = RULES) -> synthgen.Schema:
+    schema = synthgen.detect(table)
+    schema.rules = list(rules)
+    return schema
+
+
+def broken_shares(rows: pd.DataFrame, real: pd.DataFrame, schema, rules=RULES) -> dict[str, float]:
+    return {r.text(): float(broken(r, rows, real, schema).mean()) for r in rules}
+
+
+@pytest.fixture(scope="module")
+def fitted(real) -> dict:
+    """One fitted model per core model (ctgan only where torch is installed)."""
+    out = {}
+    for name in ["gaussian-copula", "gmm", "cart", "ctgan"]:
+        if name == "ctgan" and not synthgen.models.REGISTRY["ctgan"].available():
+            continue
+        out[name] = synthgen.fit(real, model=name, schema=ruled(real), seed=0, **PARAMS[name])
+    return out
+
+
+def test_every_rule_holds_on_every_real_row(real):
+    assert max(broken_shares(real, real, ruled(real)).values()) == 0
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_model_keeps_every_kind(fitted, real, name):
+    rows = fitted[name].sample(2000, seed=1)
+    assert broken_shares(rows, real, ruled(real)) == {r.text(): 0.0 for r in RULES}
+    assert list(rows.columns) == list(real.columns)
+    assert rows["joint_income"].isna().mean() == pytest.approx(
+        (rows["application"] == "individual").mean()
+    )
+
+
+def test_without_rules_the_rules_break(real):
+    """The same model without the rules breaks most of them: keeping is not an accident of
+    the table."""
+    schema = ruled(real, [])
+    rows = synthgen.fit(real, schema=schema, seed=0).sample(2000, seed=1)
+    shares = broken_shares(rows, real, ruled(real))
+    assert sum(share > 0.01 for share in shares.values()) >= 5, shares
+
+
+@pytest.mark.parametrize("name", ["gaussian-copula", "gmm", "cart"])
+def test_no_rules_is_the_model_it_always_was(real, name):
+    """`rules: []` and a schema file from before rules both give the plain encoder, and the
+    same rows (that these are main's rows, byte for byte, the fingerprint checks)."""
+    empty = synthgen.fit(real, model=name, schema=ruled(real, []), seed=0)
+    old = ruled(real, []).to_dict()
+    del old["rules"]
+    before = synthgen.fit(real, model=name, schema=synthgen.Schema.from_dict(old), seed=0)
+    assert type(empty.encoder_) is type(before.encoder_) is not RuleEncoder
+    pd.testing.assert_frame_equal(empty.sample(500, seed=3), before.sample(500, seed=3))
+    assert empty.to_state()["encoder"] == before.to_state()["encoder"]
+
+
+def test_types_and_formats_are_the_plain_models(fitted, real):
+    plain = synthgen.fit(real, schema=ruled(real, []), seed=0).sample(300, seed=1)
+    rows = fitted["gaussian-copula"].sample(300, seed=1)
+    assert rows.dtypes.to_dict() == plain.dtypes.to_dict()
+    assert rows["issued"].str.match(r"^\d{4}-\d{2}-\d{2}$").all()
+    assert rows["paid_off"].str.match(r"^\d{4}-\d{2}-\d{2}$").all()
+    assert (rows["log_principal"] == rows["log_principal"].round(4)).all()
+    fast = fitted["gaussian-copula"].sample_rows(0, 300, seed=1, categorical=True)
+    assert isinstance(fast["grade"].dtype, pd.CategoricalDtype)
+    assert (fast["grade"].astype(object) == rows["grade"]).all()
+
+
+def test_a_sample_is_the_same_however_it_is_chunked(fitted):
+    model = fitted["gmm"]
+    whole = model.sample(25_000, seed=4)
+    parts = pd.concat(list(model.iter_sample(25_000, seed=4, chunk_rows=10_000)), ignore_index=True)
+    pd.testing.assert_frame_equal(whole, parts)
+    pd.testing.assert_frame_equal(
+        model.sample_rows(10_000, 12_000, seed=4), whole[10_000:12_000].reset_index(drop=True)
+    )
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize(
+    "where, column, test",
+    [
+        ("grade=B", "grade", lambda s: (s == "B").all()),  # a dependency's target
+        ("term=60 months", "term", lambda s: (s == "60 months").all()),  # a combination member
+        ("total_paid>=30000", "total_paid", lambda s: (s >= 30000).all()),  # a sum
+        ("total_paid=20000", "total_paid", lambda s: (s == 20000).all()),  # a sum's point
+        ("paid_off>=2021-06-01", "paid_off", lambda s: (s >= "2021-06-01").all()),  # an order
+        ("log_principal<=8", "log_principal", lambda s: (s <= 8).all()),  # a monotone value
+        ("late_fee>=5", "late_fee", lambda s: (s >= 5).all()),  # missing together
+        ("joint_income>=80000", "joint_income", lambda s: (s >= 80000).all()),  # missing when
+    ],
+)
+def test_conditions_on_decided_columns_keep_the_rules(fitted, real, name, where, column, test):
+    rows = fitted[name].sample(300, seed=2, where=where)
+    assert len(rows) == 300 and test(rows[column])
+    assert max(broken_shares(rows, real, ruled(real)).values()) == 0
+
+
+@pytest.mark.parametrize("name", ["gaussian-copula", "cart"])
+def test_balance_on_a_decided_column_keeps_the_rules(fitted, real, name):
+    rows = fitted[name].sample(500, seed=3, balance="grade", where="principal>=5000")
+    assert rows["grade"].value_counts().to_dict() == {g: 100 for g in "ABCDE"}
+    assert (rows["principal"] >= 5000).all()
+    assert max(broken_shares(rows, real, ruled(real)).values()) == 0
+
+
+def test_an_impossible_condition_through_a_rule_is_refused(fitted):
+    with pytest.raises(ConditionError):
+        fitted["gaussian-copula"].sample(10, seed=0, where=["grade=A", "sub_grade=B2"])
+
+
+@pytest.mark.parametrize("name", ["gaussian-copula", "gmm", "cart"])
+def test_fill_keeps_given_cells_and_the_rules(fitted, real, name):
+    given = real.head(60).copy()
+    given.loc[::2, "principal"] = None
+    given.loc[1::3, ["grade", "term"]] = None
+    given.loc[::4, "sub_grade"] = None
+    given.loc[::5, ["interest", "issued"]] = None
+    given.loc[1::2, "total_paid"] = None
+    filled = fitted[name].fill(given, seed=5)
+    for col in given.columns:
+        has = given[col].notna()
+        a, b = filled.loc[has, col], given.loc[has, col]
+        numeric = pd.api.types.is_numeric_dtype(b.dtype)
+        assert (a.astype(float) == b).all() if numeric else (a == b).all(), col
+    assert max(broken_shares(filled, real, ruled(real)).values()) == 0
+
+
+def test_fill_solves_the_sources_of_given_decided_cells(fitted, real):
+    given = pd.DataFrame(
+        {
+            "total_paid": [25_000.5, None, None, None],
+            "grade": [None, "D", None, None],
+            "log_principal": [None, None, 9.2103, None],
+            "paid_off": [None, None, None, "2019-03-01"],
+        }
+    )
+    filled = fitted["gaussian-copula"].fill(given, seed=6)
+    assert filled.loc[0, "total_paid"] == 25_000.5
+    assert filled.loc[0, "principal"] + filled.loc[0, "interest"] == pytest.approx(25_000.5)
+    assert filled.loc[1, "sub_grade"].startswith("D")
+    assert filled.loc[2, "principal"] == 10_000
+    assert filled.loc[3, "issued"] <= "2019-03-01"
+    assert max(broken_shares(filled, real, ruled(real)).values()) == 0
+
+
+def test_the_model_file_keeps_the_rules(fitted, real, tmp_path):
+    path = tmp_path / "loans.synthgen"
+    fitted["gmm"].save(str(path))
+    loaded = synthgen.load(str(path))
+    pd.testing.assert_frame_equal(loaded.sample(400, seed=7), fitted["gmm"].sample(400, seed=7))
+    pd.testing.assert_frame_equal(
+        loaded.sample(50, seed=7, where="grade=C"),
+        fitted["gmm"].sample(50, seed=7, where="grade=C"),
+    )
+
+
+def _keeper(state: dict, key: str) -> dict:
+    """The saved state of the first kept rule that has `key`."""
+    return next(k for k in state["rules"]["keepers"] if key in k)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda s: s["rules"]["keepers"][0].update(rule=99),
+        lambda s: _keeper(s, "keys").update(values=np.full(len(_keeper(s, "keys")["keys"]), -5)),
+        lambda s: _keeper(s, "keys").update(keys=_keeper(s, "keys")["keys"][::-1]),
+        lambda s: _keeper(s, "table").update(table=np.full((2, 2), 7)),
+        lambda s: _keeper(s, "xs").update(xs=np.array([3.0, 1.0])),
+        lambda s: _keeper(s, "leader").update(leader="principal"),
+        lambda s: s["rules"].update(inner_columns=["nope"]),
+        lambda s: s["rules"]["modelled"][0].update(kind="categorical"),
+        lambda s: s["rules"].pop("keepers"),
+    ],
+)
+def test_a_damaged_rules_state_is_refused_cleanly(fitted, damage, tmp_path):
+    from synthgen import modelfile
+
+    state = fitted["gaussian-copula"].to_state()
+    damage(state["encoder"])
+    path = tmp_path / "bad.synthgen"
+    path.write_bytes(modelfile.dumps(state))
+    with pytest.raises(ModelFileError):
+        synthgen.load(str(path))
+
+
+def test_rules_that_clash_or_close_a_cycle_are_not_kept(real):
+    rules = [
+        Rule("dependency", ("sub_grade", "grade")),
+        Rule("dependency", ("term", "grade")),  # grade is already decided
+        Rule("monotone", ("principal", "log_principal"), increasing=True),
+        Rule("monotone", ("log_principal", "principal"), increasing=True),  # a cycle
+        Rule("identity", ("principal", "interest", "total_paid"), signs=(1, 1)),
+    ]
+    model = synthgen.fit(real, schema=ruled(real, rules), seed=0)
+    summary = model.encoder_.summary()
+    assert summary["kept"] == [rules[i].text() for i in (0, 2, 4)]
+    assert [d["rule"] for d in summary["not_kept"]] == [rules[1].text(), rules[3].text()]
+    assert "already decided" in summary["not_kept"][0]["why"]
+    assert "cycle" in summary["not_kept"][1]["why"]
+    kept = [rules[i] for i in (0, 2, 4)]
+    assert max(broken_shares(model.sample(1000, seed=1), real, ruled(real), kept).values()) == 0
+
+
+def test_a_taken_column_turns_a_rule_round(real):
+    """Where another rule decides an order's or a sum's target, the rule decides a source
+    instead: two orders onto principal, which a monotone rule decides, all hold."""
+    rules = [
+        Rule("monotone", ("log_principal", "principal"), increasing=True),
+        Rule("order", ("interest", "principal")),
+        Rule("order", ("balance", "principal")),
+        Rule("identity", ("principal", "interest", "total_paid"), signs=(1, 1)),
+    ]
+    model = synthgen.fit(real, schema=ruled(real, rules), seed=0)
+    decided = {k.rule.text(): k.writes[0] for k in model.encoder_.keepers}
+    assert decided == {
+        rules[0].text(): "principal",
+        rules[1].text(): "interest",
+        rules[2].text(): "balance",
+        rules[3].text(): "total_paid",
+    }
+    rows = model.sample(2000, seed=1)
+    assert max(broken_shares(rows, real, ruled(real), rules).values()) == 0
+    asked = model.sample(200, seed=2, where=["balance>=20000", "total_paid<=30000"])
+    assert (asked["balance"] >= 20000).all() and (asked["total_paid"] <= 30000).all()
+    assert max(broken_shares(asked, real, ruled(real), rules).values()) == 0
+
+
+def test_orders_onto_one_target_and_a_combination_through_a_dependency(real):
+    """Orders onto one column join (it is the largest of their sums + a gap); a combination
+    whose member a dependency decides is kept through the dependency's source."""
+    table = real.assign(cap=np.maximum(real["interest"], real["balance"]) + 5)
+    rules = [
+        Rule("order", ("interest", "cap")),
+        Rule("order", ("balance", "cap")),
+        Rule("dependency", ("sub_grade", "grade")),
+        Rule("combination", ("grade", "application")),
+    ]
+    model = synthgen.fit(table, schema=ruled(table, rules), seed=0)
+    assert model.encoder_.summary()["kept"] == [r.text() for r in rules]
+    assert "cap\x1fgap" in model.encoder_.schema.names
+    rows = model.sample(2000, seed=1)
+    assert max(broken_shares(rows, table, ruled(table), rules).values()) == 0
+    where = model.sample(100, seed=2, where="cap<=3000")
+    assert (where["cap"] <= 3000).all()
+    assert max(broken_shares(where, table, ruled(table), rules).values()) == 0
+
+
+def test_overlapping_combinations_and_missing_together_inside_one(real):
+    """Combinations that share a member become one joint category of all their members; a
+    missing-together rule among a combination's members is kept by it (missing is a value)."""
+    table = real.assign(
+        fee_kind=np.where(real["fees"].isna(), None, np.where(real["grade"] < "C", "low", "high")),
+        fee_band=np.where(real["fees"].isna(), None, np.where(real["grade"] < "C", "L", "H")),
+    )
+    rules = [
+        Rule("combination", ("grade", "fee_kind")),
+        Rule("combination", ("fee_kind", "term")),
+        Rule("missing_together", ("fee_kind", "fee_band")),
+        Rule("combination", ("fee_band", "fee_kind")),
+    ]
+    model = synthgen.fit(table, schema=ruled(table, rules), seed=0)
+    assert model.encoder_.summary() == {"kept": [r.text() for r in rules], "not_kept": []}
+    joints = [k.members for k in model.encoder_.keepers]
+    assert joints == [("grade", "fee_kind", "term", "fee_band")]
+    rows = model.sample(2000, seed=1)
+    assert max(broken_shares(rows, table, ruled(table), rules).values()) == 0
+
+
+def test_a_small_group_of_a_dependency_keeps_its_category(real):
+    """Three rows without a sub-grade have no grade: a group smaller than the rare threshold
+    is still mapped (its target is a category code, nothing rare), so a model that draws a
+    missing sub-grade writes no grade, as the real rows do."""
+    table = real.copy()
+    table.loc[:2, ["sub_grade", "grade"]] = None
+    rules = [Rule("dependency", ("sub_grade", "grade"))]
+    model = synthgen.fit(table, schema=ruled(table, rules), seed=0)
+    (k,) = model.encoder_.keepers
+    source, target = model.encoder_.u.at["sub_grade"], model.encoder_.u.at["grade"]
+    assert k.values[list(k.keys).index(source.null_code)] == target.null_code
+
+
+def test_rules_compose(real):
+    """A column one rule computes is the source of the next: total_paid from principal and
+    interest, then an order on total_paid."""
+    table = real.assign(refund=np.round(real["total_paid"] + 10, 2))
+    rules = [
+        Rule("order", ("total_paid", "refund")),
+        Rule("identity", ("principal", "interest", "total_paid"), signs=(1, 1)),
+    ]
+    model = synthgen.fit(table, schema=ruled(table, rules), seed=0)
+    assert [k.rule for k in model.encoder_.keepers] == rules[::-1]
+    rows = model.sample(1000, seed=1)
+    assert max(broken_shares(rows, table, ruled(table), rules).values()) == 0
+
+
+def test_a_by_column_is_never_decided(real):
+    model = synthgen.fit(real, schema=ruled(real), seed=0, by="grade")
+    assert "grade" in model.encoder_.kept
+    why = {d["rule"]: d["why"] for d in model.encoder_.summary()["not_kept"]}
+    assert "--by" in why["sub_grade determines grade"]
+    rows = model.sample(500, seed=1, where="grade=E")
+    assert (rows["grade"] == "E").all()
+
+
+def test_a_stream_fit_keeps_the_rules(real):
+    from synthgen.stream import reservoir_sample
+
+    chunks = (real.iloc[i : i + 300] for i in range(0, len(real), 300))
+    sample, stats = reservoir_sample(chunks, 800, seed=0)
+    model = synthgen.models.create("gaussian-copula").fit(sample, ruled(real), seed=0, stream=stats)
+    rows = model.sample(1000, seed=1)
+    # a monotone curve knows the pairs of the rows it saw: the sample's
+    shares = broken_shares(rows, sample, ruled(real))
+    assert shares == {r.text(): 0.0 for r in RULES}
+    assert rows["grade"].value_counts(normalize=True)["E"] == pytest.approx(0.1, abs=0.03)
+
+
+def test_inspect_lists_the_rules_kept(fitted, tmp_path):
+    from synthgen.cli.inspect import summary
+
+    path = tmp_path / "m.synthgen"
+    fitted["cart"].save(str(path))
+    info = summary(str(path))
+    assert info["rules"]["kept"] == [r.text() for r in RULES]
+    json.dumps(info, default=str)
+
+
+def test_rules_add_columns_only_inside_the_model(fitted, real):
+    enc = fitted["cart"].encoder_
+    assert {"grade", "total_paid", "log_principal"}.isdisjoint(enc.schema.names)
+    assert "issued\x1fgap" in enc.schema.names and "paid_off\x1fraw" in enc.schema.names
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert fitted["cart"].encoder_.suppressed() == {}
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    from synthgen.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    out = capsys.readouterr()
+    return exit_info.value.code, out.out, out.err
+
+
+def test_a_rule_declared_in_the_schema_file_is_kept_and_a_removed_one_is_not(
+    real, tmp_path, capsys
+):
+    """`synthgen schema` writes the rules it finds; the user removes one and declares one of
+    their own ((term, sub_grade) take their real combinations: true, but all 10 x 5 of them
+    occur, so not found): the model keeps exactly the file's rules."""
+    data = tmp_path / "loans.csv"
+    real.to_csv(data, index=False)
+    code, text, err = run_cli(["schema", str(data)], capsys)
+    assert code == 0, err
+    schema = json.loads(text)
+    found = [Rule.from_dict(r) for r in schema["rules"]]
+    identity = next(r for r in found if r.kind == "identity" and r.derived == "total_paid")
+    schema["rules"] = [r for r in schema["rules"] if Rule.from_dict(r) != identity]
+    declared = {"kind": "combination", "columns": ["term", "sub_grade"]}
+    assert Rule.from_dict(declared) not in found
+    schema["rules"].append(declared)
+    path = tmp_path / "schema.json"
+    path.write_text(json.dumps(schema))
+    model = str(tmp_path / "m.synthgen")
+    code, _, err = run_cli(["fit", str(data), "--schema", str(path), "-o", model, "-q"], capsys)
+    assert code == 0, err
+    out = str(tmp_path / "rows.csv")
+    code, _, err = run_cli(["sample", model, "-n", "2000", "-o", out, "--seed", "1"], capsys)
+    assert code == 0, err
+    rows = synthgen.read_table(out)
+    kept = synthgen.Schema.from_dict(schema)
+    for rule in kept.rules:
+        assert not broken(rule, rows, real, kept).any(), rule.text()
+    assert broken(identity, rows, real, kept).mean() > 0.5  # no longer enforced
+    code, text, _ = run_cli(["inspect", model, "--json"], capsys)
+    assert Rule.from_dict(declared).text() in json.loads(text)["rules"]["kept"]
