@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from synthgen.models import REGISTRY
+
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
 
 try:  # property tests: brief in the normal suite; --hypothesis-profile=long (or
@@ -21,18 +23,10 @@ try:  # property tests: brief in the normal suite; --hypothesis-profile=long (or
 except ImportError:
     pass
 
-# Settings that make each model fast enough for the contract suite (seconds, not minutes).
-# A new model adds its line here.
+# Settings that make each model fast enough for a test (seconds, not minutes): each model's
+# registration gives them (synthgen/models/__init__.py).
 FAST_PARAMS: dict[str, dict] = {
-    "gaussian-copula": {},
-    "sdv-gaussian-copula": {},
-    "gmm": {"max_components": 6, "max_iter": 30},
-    "cart": {},
-    # small networks, batches of 40 of the 400 rows, a larger learning rate: 2,000 steps, the
-    # fewest that keep the suite's dependence and null rate across seeds (measured on seeds 0-2)
-    "ctgan": {"epochs": 200, "batch_size": 40, "pac": 4, "lr": 1e-3, "embedding_dim": 32,
-              "generator_dim": (64, 64), "discriminator_dim": (64, 64), "early_stop": False,
-              "threads": 1},
+    name: info.fast_params for name, info in REGISTRY.items() if info.fast_params is not None
 }
 
 

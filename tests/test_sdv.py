@@ -1,7 +1,8 @@
 """SDV's synthesizers as peer models: same conventions as synthgen's models, pickles refused.
 
-The contract battery runs `sdv-gaussian-copula` (see FAST_PARAMS); here: the other peers with one
-epoch, seeds, what never reaches SDV, the model file's pickle guard, and the missing extra.
+The contract battery runs every peer with its registered fast settings; here: the peers' rows
+beside synthgen's own on a real table, seeds, what never reaches SDV, the model file's pickle
+guard, and the missing extra.
 """
 
 from __future__ import annotations
@@ -16,15 +17,10 @@ import pytest
 import synthgen
 from synthgen import modelfile
 from synthgen.errors import MissingDependencyError, ModelFileError, UsageError
-from synthgen.models import create
+from synthgen.models import REGISTRY, create
 from tests.conftest import mixed_frame
 
-PEERS = {
-    "sdv-gaussian-copula": {},
-    "sdv-ctgan": {"epochs": 1},
-    "sdv-tvae": {"epochs": 1},
-    "sdv-copulagan": {"epochs": 1},
-}
+PEERS = {name: info.fast_params for name, info in REGISTRY.items() if info.extra == "sdv"}
 
 
 @pytest.fixture(scope="module")
