@@ -366,6 +366,14 @@ def _parser() -> argparse.ArgumentParser:
         "memory then also counts what earlier models left behind)",
     )
     parser.add_argument(
+        "--protocol",
+        choices=("default", "field"),
+        default="default",
+        help="default: sample as many rows as the holdout, SDMetrics and synthgen quality; "
+        "field: the field's figures (sample as many rows as the training set; shape, trend, "
+        "C2ST, coverage, DCR share; see benchmarks.field), written to field.md and field.json",
+    )
+    parser.add_argument(
         "--sample-1m", action="store_true", help="also time sampling 1M rows to Parquet"
     )
     parser.add_argument(
@@ -393,6 +401,12 @@ def main(argv: list[str] | None = None) -> int:
     for name, why in skipped.items():
         _log(f"skipping {name}: {why}")
     command = "python -m benchmarks " + shlex.join(sys.argv[1:] if argv is None else argv)
+    if args.protocol == "field":
+        from benchmarks import field
+
+        bench, names_out, render = field.bench_table, "field", field.markdown
+    else:
+        bench, names_out, render = bench_table, "results", markdown
     results: dict[str, Any] = {
         "command": command.strip(),
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -401,19 +415,18 @@ def main(argv: list[str] | None = None) -> int:
             "seed": SEED,
             "holdout_share": HOLDOUT_SHARE,
             "models_in_own_process": not args.in_process,
+            "name": args.protocol,
         },
         "skipped": skipped,
-        "tables": [
-            bench_table(path, models, args.epochs, isolate=not args.in_process) for path in paths
-        ],
+        "tables": [bench(path, models, args.epochs, isolate=not args.in_process) for path in paths],
     }
     if args.sample_1m:
         from benchmarks.sample_1m import measure
 
         results["sample_1m"] = measure(paths, args.sample_rows)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    table = markdown(results)
-    (args.out / "results.md").write_text(table)
+    (args.out / f"{names_out}.json").write_text(json.dumps(results, indent=1) + "\n")
+    table = render(results)
+    (args.out / f"{names_out}.md").write_text(table)
     print(table)
     return 0
