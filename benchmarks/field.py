@@ -41,9 +41,8 @@ from benchmarks.run import (
     SEED,
     _f,
     _log,
-    fit_and_sample,
     model_params,
-    run_isolated,
+    run_model,
     sdmetrics_quality,
     sdv_metadata,
     split,
@@ -127,19 +126,11 @@ def bench_table(path: Path, models: list[str], epochs: int | None, isolate: bool
         "models": [],
     }
     for name in models:
-        params = model_params(name, epochs)
-        _log(f"{path.stem}: {name} {params or ''} (field protocol)")
-        entry: dict[str, Any] = {"model": name, "params": params}
-        try:
-            runner = run_isolated if isolate else fit_and_sample
-            run = runner(name, params, train, len(train))
-        except Exception as exc:  # a model that fails is reported, and the others still run
-            entry["error"] = f"{type(exc).__name__}: {exc}"
-            _log(f"  failed: {entry['error']}")
-            result["models"].append(entry)
+        _log(f"{path.stem}: {name} {model_params(name, epochs) or ''} (field protocol)")
+        entry, synthetic = run_model(name, model_params(name, epochs), train, len(train), isolate)
+        result["models"].append(entry)
+        if synthetic is None:
             continue
-        synthetic = run.pop("synthetic")
-        entry.update({k: round(v, 3) if isinstance(v, float) else v for k, v in run.items()})
         entry.update(score(train, holdout, synthetic, schema, metadata))
         _log(
             f"  fit {entry['fit_s']:.1f}s, sample {entry['sample_s']:.1f}s, shape "
@@ -147,7 +138,6 @@ def bench_table(path: Path, models: list[str], epochs: int | None, isolate: bool
             f"coverage {entry['coverage']:.3f}, DCR share {entry['dcr_share']:.3f} "
             f"(scored in {entry['score_s']:.0f}s)"
         )
-        result["models"].append(entry)
     return result
 
 

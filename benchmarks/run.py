@@ -199,6 +199,23 @@ def available_models(names: list[str]) -> tuple[list[str], dict[str, str]]:
     return run, skipped
 
 
+def run_model(
+    name: str, params: dict[str, Any], train: pd.DataFrame, rows: int, isolate: bool = True
+) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """The model's entry (times, memory; `error` when it failed) and its `rows` synthetic rows
+    (None when it failed: a failing model is reported, and the others still run)."""
+    entry: dict[str, Any] = {"model": name, "params": params}
+    try:
+        run = (run_isolated if isolate else fit_and_sample)(name, params, train, rows)
+    except Exception as exc:
+        entry["error"] = f"{type(exc).__name__}: {exc}"
+        _log(f"  failed: {entry['error']}")
+        return entry, None
+    synthetic = run.pop("synthetic")
+    entry.update({k: round(v, 3) if isinstance(v, float) else v for k, v in run.items()})
+    return entry, synthetic
+
+
 def bench_table(
     path: Path, models: list[str], epochs: int | None, isolate: bool = True
 ) -> dict[str, Any]:
@@ -223,19 +240,11 @@ def bench_table(
         "models": [],
     }
     for name in models:
-        params = model_params(name, epochs)
-        _log(f"{path.stem}: {name} {params or ''}")
-        entry: dict[str, Any] = {"model": name, "params": params}
-        try:
-            runner = run_isolated if isolate else fit_and_sample
-            run = runner(name, params, train, len(holdout))
-        except Exception as exc:  # a model that fails is reported, and the others still run
-            entry["error"] = f"{type(exc).__name__}: {exc}"
-            _log(f"  failed: {entry['error']}")
-            result["models"].append(entry)
+        _log(f"{path.stem}: {name} {model_params(name, epochs) or ''}")
+        entry, synthetic = run_model(name, model_params(name, epochs), train, len(holdout), isolate)
+        result["models"].append(entry)
+        if synthetic is None:
             continue
-        synthetic = run.pop("synthetic")
-        entry.update({k: round(v, 3) if isinstance(v, float) else v for k, v in run.items()})
         entry["sdmetrics"] = sdmetrics_quality(
             typed_train, typed_frame(synthetic, schema), metadata
         )
@@ -244,7 +253,6 @@ def bench_table(
             f"  fit {entry['fit_s']:.2f}s, sample {entry['sample_s']:.2f}s, "
             f"SDMetrics {entry['sdmetrics']['score']:.3f}"
         )
-        result["models"].append(entry)
     return result
 
 
