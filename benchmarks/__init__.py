@@ -13,6 +13,9 @@ sample are timed, and their peak resident memory is read from Linux's /proc (`Vm
 before the fit), beside the memory the process held before fitting (interpreter, libraries,
 data). SDV's models and synthgen's see the same frames.
 
+`--protocol field` measures instead what the field publishes (sample the training set's size;
+shape, trend, C2ST, coverage, DCR share: see `benchmarks.field`).
+
 `--sample-1m` also measures sampling 1,000,000 adult-like rows to Parquet (`synthgen sample`, as a
 user runs it) against pandas writing the same frame to Parquet, and SDV's GaussianCopulaSynthesizer
 sampling 1,000,000 rows. Results: a markdown table and a JSON file in `--out` (default

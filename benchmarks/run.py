@@ -199,6 +199,23 @@ def available_models(names: list[str]) -> tuple[list[str], dict[str, str]]:
     return run, skipped
 
 
+def run_model(
+    name: str, params: dict[str, Any], train: pd.DataFrame, rows: int, isolate: bool = True
+) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """The model's entry (times, memory; `error` when it failed) and its `rows` synthetic rows
+    (None when it failed: a failing model is reported, and the others still run)."""
+    entry: dict[str, Any] = {"model": name, "params": params}
+    try:
+        run = (run_isolated if isolate else fit_and_sample)(name, params, train, rows)
+    except Exception as exc:
+        entry["error"] = f"{type(exc).__name__}: {exc}"
+        _log(f"  failed: {entry['error']}")
+        return entry, None
+    synthetic = run.pop("synthetic")
+    entry.update({k: round(v, 3) if isinstance(v, float) else v for k, v in run.items()})
+    return entry, synthetic
+
+
 def bench_table(
     path: Path, models: list[str], epochs: int | None, isolate: bool = True
 ) -> dict[str, Any]:
@@ -223,19 +240,11 @@ def bench_table(
         "models": [],
     }
     for name in models:
-        params = model_params(name, epochs)
-        _log(f"{path.stem}: {name} {params or ''}")
-        entry: dict[str, Any] = {"model": name, "params": params}
-        try:
-            runner = run_isolated if isolate else fit_and_sample
-            run = runner(name, params, train, len(holdout))
-        except Exception as exc:  # a model that fails is reported, and the others still run
-            entry["error"] = f"{type(exc).__name__}: {exc}"
-            _log(f"  failed: {entry['error']}")
-            result["models"].append(entry)
+        _log(f"{path.stem}: {name} {model_params(name, epochs) or ''}")
+        entry, synthetic = run_model(name, model_params(name, epochs), train, len(holdout), isolate)
+        result["models"].append(entry)
+        if synthetic is None:
             continue
-        synthetic = run.pop("synthetic")
-        entry.update({k: round(v, 3) if isinstance(v, float) else v for k, v in run.items()})
         entry["sdmetrics"] = sdmetrics_quality(
             typed_train, typed_frame(synthetic, schema), metadata
         )
@@ -244,7 +253,6 @@ def bench_table(
             f"  fit {entry['fit_s']:.2f}s, sample {entry['sample_s']:.2f}s, "
             f"SDMetrics {entry['sdmetrics']['score']:.3f}"
         )
-        result["models"].append(entry)
     return result
 
 
@@ -366,6 +374,14 @@ def _parser() -> argparse.ArgumentParser:
         "memory then also counts what earlier models left behind)",
     )
     parser.add_argument(
+        "--protocol",
+        choices=("default", "field"),
+        default="default",
+        help="default: sample as many rows as the holdout, SDMetrics and synthgen quality; "
+        "field: the field's figures (sample as many rows as the training set; shape, trend, "
+        "C2ST, coverage, DCR share; see benchmarks.field), written to field.md and field.json",
+    )
+    parser.add_argument(
         "--sample-1m", action="store_true", help="also time sampling 1M rows to Parquet"
     )
     parser.add_argument(
@@ -393,6 +409,12 @@ def main(argv: list[str] | None = None) -> int:
     for name, why in skipped.items():
         _log(f"skipping {name}: {why}")
     command = "python -m benchmarks " + shlex.join(sys.argv[1:] if argv is None else argv)
+    if args.protocol == "field":
+        from benchmarks import field
+
+        bench, names_out, render = field.bench_table, "field", field.markdown
+    else:
+        bench, names_out, render = bench_table, "results", markdown
     results: dict[str, Any] = {
         "command": command.strip(),
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -401,19 +423,18 @@ def main(argv: list[str] | None = None) -> int:
             "seed": SEED,
             "holdout_share": HOLDOUT_SHARE,
             "models_in_own_process": not args.in_process,
+            "name": args.protocol,
         },
         "skipped": skipped,
-        "tables": [
-            bench_table(path, models, args.epochs, isolate=not args.in_process) for path in paths
-        ],
+        "tables": [bench(path, models, args.epochs, isolate=not args.in_process) for path in paths],
     }
     if args.sample_1m:
         from benchmarks.sample_1m import measure
 
         results["sample_1m"] = measure(paths, args.sample_rows)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    table = markdown(results)
-    (args.out / "results.md").write_text(table)
+    (args.out / f"{names_out}.json").write_text(json.dumps(results, indent=1) + "\n")
+    table = render(results)
+    (args.out / f"{names_out}.md").write_text(table)
     print(table)
     return 0

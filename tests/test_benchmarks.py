@@ -67,3 +67,20 @@ def test_a_model_runs_in_a_process_of_its_own():
     run = run_isolated("gaussian-copula", {}, table, 12)
     assert list(run["synthetic"].columns) == ["x", "c"] and len(run["synthetic"]) == 12
     assert run["fit_s"] > 0 and run["peak_rss_mib"] > 0
+
+
+@pytest.mark.sdv
+def test_field_protocol_samples_the_training_size_and_writes_its_figures(tmp_path):
+    pytest.importorskip("sdmetrics")
+    out = tmp_path / "out"
+    argv = ["--protocol", "field", "--data", str(SAMPLE_DATA), "--tables", "penguins"]
+    assert main([*argv, "--models", "gaussian-copula", "--out", str(out), "--in-process"]) == 0
+    [table] = json.loads((out / "field.json").read_text())["tables"]
+    [entry] = table["models"]
+    assert "error" not in entry, entry.get("error")
+    for key in ("shape", "trend", "c2st", "coverage", "recall", "dcr_share"):
+        assert 0 <= entry[key] <= 1, key
+    assert entry["c2st"] == pytest.approx(min(1.0, 2 * (1 - entry["auc"])))
+    assert entry["fit_s"] > 0 and entry["sample_s"] > 0
+    text = (out / "field.md").read_text()
+    assert "| penguins | gaussian-copula |" in text and "C2ST" in text

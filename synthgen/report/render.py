@@ -23,6 +23,7 @@ from synthgen.schema import Schema
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
 HIST_BINS = 24
 TOP_CATEGORIES = 12
@@ -155,11 +156,7 @@ def terminal(report: dict[str, Any], console: Console, outputs: list[str]) -> No
         style="dim",
     )
     head.add_row("Quality score", score)
-    auc = fid["detection"].get("auc")
-    head.add_row(
-        "Detection AUC",
-        Text(f"{_fmt(auc, 2)}   (0.5: real and synthetic rows cannot be told apart)"),
-    )
+    head.add_row("Detection C2ST", _detection_line(fid["detection"]))
     for label, section in (("Mode collapse", "mode_collapse"), ("Privacy", "privacy")):
         verdict = report[section]["verdict"]
         line = Text(verdict, style=verdict_style(verdict))
@@ -477,8 +474,10 @@ def html(report: dict[str, Any]) -> str:
         f"<div class='card'>Privacy<b>{_badge(priv['verdict'])}</b></div>",
         f"<div class='card'>Rules<b>{_badge(rules['verdict'])}</b><span class='dim'>"
         f"{len(rules['checked'])} checked</span></div>",
-        f"<div class='card'>Detection AUC<b>{_fmt(fid['detection'].get('auc'), 2)}</b>"
-        "<span class='dim'>0.5: indistinguishable</span></div>",
+        f"<div class='card'>Detection C2ST<b>{_fmt(fid['detection'].get('c2st'), 2)}</b>"
+        f"<span class='dim'>AUC {_fmt(fid['detection'].get('auc'), 2)}; 1: indistinguishable"
+        + "".join(f"; {_e(g['column'])}" for g in _giveaways(fid["detection"])[:1])
+        + "</span></div>",
     ]
     util = report.get("utility")
     if util:
@@ -512,9 +511,64 @@ def _key_legend() -> str:
     )
 
 
+# Giveaway columns the terminal names, and the least AUC a column must cost to be named there.
+_GIVEAWAY_SHOWN, _GIVEAWAY_LEAST = 3, 0.01
+
+
+def _giveaways(detection: dict[str, Any]) -> list[dict[str, Any]]:
+    """The columns worth naming: those whose shuffling costs the classifier at least 0.01 AUC."""
+    return [
+        g for g in detection.get("giveaway_columns") or [] if g["importance"] >= _GIVEAWAY_LEAST
+    ]
+
+
+def _detection_line(detection: dict[str, Any]) -> Text:
+    """C2ST (1: rows cannot be told apart), the AUC behind it, and the columns that tell."""
+    from rich.text import Text
+
+    line = Text(_fmt(detection.get("c2st"), 2), style="bold")
+    line.append(
+        f"   AUC {_fmt(detection.get('auc'), 2)}; 1 = real and synthetic rows cannot be told "
+        "apart, 0 = always",
+        style="dim",
+    )
+    shown = _giveaways(detection)[:_GIVEAWAY_SHOWN]
+    if shown:
+        line.append(
+            "\n"
+            + "rows given away by: "
+            + ", ".join(f"{g['column']} ({g['importance']:.2f} AUC)" for g in shown)
+        )
+    return line
+
+
+def _detection_section(detection: dict[str, Any]) -> str:
+    """The detection test: C2ST, the AUC, and every column that gives rows away."""
+    out = [
+        "<h2>Detection: can a classifier tell the rows apart?</h2><p>C2ST "
+        f"<b>{_fmt(detection.get('c2st'))}</b> (2 &times; (1 &minus; AUC); 1: indistinguishable, "
+        f"0: always told apart), AUC {_fmt(detection.get('auc'))}: gradient boosting, "
+        f"{detection.get('folds', '')} folds, {detection.get('rows', 0):,} rows of each side.</p>"
+    ]
+    giveaways = detection.get("giveaway_columns") or []
+    if giveaways:
+        out.append(
+            "<p class='dim'>The columns that give synthetic rows away: the AUC the classifier "
+            "loses when that column alone is shuffled. Fix the first ones first.</p>"
+            "<table><tr><th>column</th><th>AUC lost</th></tr>"
+            + "".join(
+                f"<tr><td>{_e(g['column'])}</td><td>{g['importance']:.3f}</td></tr>"
+                for g in giveaways
+            )
+            + "</table>"
+        )
+    return "".join(out)
+
+
 def _fidelity_section(fid: dict[str, Any], charts: dict[str, Any]) -> str:
     shapes = {c["column"]: c for c in fid["column_shapes"]}
-    out = ["<h2>Columns: real against synthetic</h2>", _key_legend(), "<div class='grid'>"]
+    out = [_detection_section(fid["detection"])]
+    out += ["<h2>Columns: real against synthetic</h2>", _key_legend(), "<div class='grid'>"]
     for c in charts.get("columns", []):
         shape = shapes.get(c["column"], {})
         picture = _svg_histogram(c) if c["type"] == "histogram" else _svg_bars(c)
