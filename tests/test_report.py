@@ -104,18 +104,23 @@ def test_real_holdout_is_not_flagged(world):
     assert result["verdict"] == "none", result["reasons"]
 
 
-def test_gaussian_copula_sample_is_not_flagged(world):
+@pytest.mark.trained
+def test_gaussian_copula_sample_is_not_flagged(world, seed):
     train = world[0]
-    synth = synthgen.fit(train.iloc[:1500], seed=0).sample(1000, seed=0)
+    synth = synthgen.fit(train.iloc[:1500], seed=seed).sample(1000, seed=seed)
     result = collapse_verdict(world, synth)
-    assert result["verdict"] == "none", result["reasons"]
+    assert result["verdict"] == "none", result["reasons"]  # seeds 0-9, three kernel pairs
 
 
-def test_real_tables_not_flagged(penguins_raw):
+@pytest.mark.trained
+def test_real_tables_not_flagged(penguins_raw, seed):
+    # the split stays (data): on some others a comment falls under the rare threshold, the
+    # sample writes one comment only, and the column is rightly flagged
     train, holdout = split(penguins_raw)
     schema = detect(train)
     real = prepare(train, schema, "real")
-    for synth in (holdout, synthgen.fit(train, schema=schema, seed=0).sample(300, seed=1)):
+    model = synthgen.fit(train, schema=schema, seed=seed)
+    for synth in (holdout, model.sample(300, seed=seed + 1)):
         result = collapse.assess(real, prepare(synth, schema, like=real))
         assert result["verdict"] == "none", result["reasons"]
 
@@ -139,13 +144,16 @@ def test_copy_of_training_rows_fails_privacy(penguins):
     assert any("exact copies" in r for r in result["reasons"])
 
 
-def test_copula_sample_and_holdout_pass_privacy(penguins):
+@pytest.mark.trained
+def test_copula_sample_and_holdout_pass_privacy(penguins, seed):
     train, holdout = split(penguins)
     schema = detect(train)
-    synth = synthgen.fit(train, schema=schema, seed=0).sample(len(holdout), seed=0)
+    synth = synthgen.fit(train, schema=schema, seed=seed).sample(len(holdout), seed=seed)
     result = privacy_of(train, synth, holdout, schema)
+    # closer than holdout rows: 0.10-0.25 of synthetic rows over splits 0-9 and seeds 0-9 (a
+    # warning from 0.6); below the holdout's 5% NNDR: 0-3% (a warning from 12%)
     assert result["verdict"] == "pass", result["reasons"]
-    first, second = split(holdout, seed=1)
+    first, second = split(holdout, seed=1)  # real against real: no model, one fixed split
     result = privacy_of(train, first, second, schema)
     assert result["verdict"] == "pass", result["reasons"]
     assert 0.3 < result["dcr"]["closer_share"] < 0.7
