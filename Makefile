@@ -10,11 +10,12 @@ TORCH := torch==2.13.0
 DATA ?= sample_data
 N ?=
 
-.PHONY: help install install-pd3 demo test test-fast lint bench clean
+.PHONY: help install install-pd3 demo test test-fast test-kernels lint bench clean
 
 help:
 	@echo "make demo   fit, sample and report on sample_data/ (creates .venv)"
 	@echo "make test   the test suite under pandas 2.x (full extras) and pandas 3.x (core)"
+	@echo "make test-kernels  the trained-model tests under each CPU kernel and several seeds"
 	@echo "make bench  side-by-side benchmark (DATA=../shared/datasets for the real tables)"
 
 $(BIN)/synthgen: pyproject.toml
@@ -44,6 +45,24 @@ test: install install-pd3
 
 test-fast: install
 	$(BIN)/python -m pytest -q -x -m "not slow"
+
+# The trained-model tests (marker `trained`) as another processor would run them: under each of
+# torch's CPU kernels, each with OpenBLAS's kernels of a processor of its generation, on seeds
+# 0-2 (SYNTHGEN_TEST_SEED); then each assert's smallest and largest values over the runs
+# (tests/spread.py), to read a bound's margin from. Set KERNELS or SEEDS for fewer or more.
+KERNELS ?= default:Prescott avx2:Haswell avx512:SkylakeX
+SEEDS ?= 0 1 2
+test-kernels: install
+	@spread=$$(mktemp) pyc=$$(mktemp -d) failed=""; \
+	for kernel in $(KERNELS); do for seed in $(SEEDS); do \
+		echo "== ATEN_CPU_CAPABILITY=$${kernel%%:*} OPENBLAS_CORETYPE=$${kernel#*:} SYNTHGEN_TEST_SEED=$$seed"; \
+		ATEN_CPU_CAPABILITY=$${kernel%%:*} OPENBLAS_CORETYPE=$${kernel#*:} SYNTHGEN_TEST_SEED=$$seed \
+		SYNTHGEN_TEST_SPREAD=$$spread PYTHONPYCACHEPREFIX=$$pyc $(BIN)/python -m pytest -q \
+			-p no:cacheprovider -m trained -p tests.spread -o enable_assertion_pass_hook=true \
+			|| failed="$$failed $$kernel/seed=$$seed"; \
+	done; done; \
+	$(BIN)/python -m tests.spread $$spread; rm -rf $$spread $$pyc; \
+	if [ -n "$$failed" ]; then echo "failed under:$$failed"; exit 1; fi
 
 lint: install
 	$(BIN)/ruff check synthgen tests benchmarks

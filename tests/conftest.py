@@ -30,6 +30,14 @@ FAST_PARAMS: dict[str, dict] = {
 }
 
 
+@pytest.fixture(scope="session")
+def seed() -> int:
+    """The seed of the trained-model tests (marked `trained`): their tables, fits and samples
+    follow it. 0 unless SYNTHGEN_TEST_SEED says otherwise; `make test-kernels` runs them on
+    other seeds under each of torch's CPU kernels, to measure their margins."""
+    return int(os.environ.get("SYNTHGEN_TEST_SEED", "0"))
+
+
 def with_rejection(model):
     """The same fitted model, conditioning through the base class's default hook (bounded
     rejection from its unconditional draws): the yardstick a model's own conditioning is held

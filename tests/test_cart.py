@@ -1,6 +1,10 @@
 """The sequential-tree model (synthgen.models.cart): dependencies a Gaussian can't hold, leaves of
 at least min_leaf rows, no copied rows unless allowed, trees in the safe model file, exact
-conditioning, and its CLI options. (The contract suite covers it through FAST_PARAMS.)"""
+conditioning, and its CLI options. (The contract suite covers it through FAST_PARAMS.)
+
+Margins of the tests marked `trained`: the values each assert saw on seeds 0-9 and under the
+three kernel pairs of `make test-kernels` on seeds 0-4 (tests/spread.py) are in its comment.
+"""
 
 from __future__ import annotations
 
@@ -34,13 +38,13 @@ def mapped(n: int = 4000, seed: int = 0) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def table() -> pd.DataFrame:
-    return mapped()
+def table(seed) -> pd.DataFrame:
+    return mapped(seed=seed)
 
 
 @pytest.fixture(scope="module")
-def model(table) -> CART:
-    return synthgen.fit(table, model="cart", seed=0)
+def model(table, seed) -> CART:
+    return synthgen.fit(table, model="cart", seed=seed)
 
 
 def copies(synth: pd.DataFrame, real: pd.DataFrame) -> float:
@@ -49,24 +53,26 @@ def copies(synth: pd.DataFrame, real: pd.DataFrame) -> float:
     return float(np.mean([tuple(r) in keys for r in synth.astype(str).to_numpy()]))
 
 
-def test_holds_a_category_to_category_mapping_the_copula_cannot(table, model):
-    out = model.sample(4000, seed=1)
+@pytest.mark.trained
+def test_holds_a_category_to_category_mapping_the_copula_cannot(table, model, seed):
+    out = model.sample(4000, seed=seed + 1)
     years_of = dict(zip(*np.unique(table[["level", "years"]].astype(str).agg("|".join, axis=1),
                                    return_counts=True)))  # fmt: skip
     pairs = out[["level", "years"]].astype(str).agg("|".join, axis=1)
     cart_share = pairs.isin(list(years_of)).mean()
-    copula = synthgen.fit(table, seed=0).sample(4000, seed=1)
+    copula = synthgen.fit(table, seed=seed).sample(4000, seed=seed + 1)
     copula_share = (
         copula[["level", "years"]].astype(str).agg("|".join, axis=1).isin(list(years_of)).mean()
     )
-    assert cart_share > 0.97 and cart_share > copula_share + 0.1
+    assert cart_share > 0.97 and cart_share > copula_share + 0.1  # 1 against 0.83-0.85
 
 
-def test_interaction_kept(table, model):
-    out = model.sample(6000, seed=2)
+@pytest.mark.trained
+def test_interaction_kept(table, model, seed):
+    out = model.sample(6000, seed=seed + 2)
     phd = out[out["level"] == "PhD"]
     gap = phd.loc[phd["sex"] == "M", "pay"].mean() - phd.loc[phd["sex"] == "F", "pay"].mean()
-    assert 20 < gap < 40  # real gap: 30
+    assert 20 < gap < 40  # real gap: 30; 27.8-31.4
 
 
 def test_leaves_hold_at_least_min_leaf_rows():
@@ -84,29 +90,30 @@ def test_leaves_hold_at_least_min_leaf_rows():
     )
 
 
-def test_a_number_that_is_a_function_of_a_category_is_looked_up(tmp_path):
+@pytest.mark.trained
+def test_a_number_that_is_a_function_of_a_category_is_looked_up(tmp_path, seed):
     """Two categories of 30 rows can't have leaves of their own at min_leaf 50: drawn from a
     shared leaf, their numbers would mix. Looked up, every synthetic row keeps its category's."""
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     sizes = [30, 30] + [200] * 10
     kind = np.repeat(np.arange(12), sizes)
     table = pd.DataFrame(
         {"noise": rng.normal(size=len(kind)), "cat": [f"c{k}" for k in kind], "num": kind * 3 + 1}
-    ).sample(frac=1, random_state=0)
-    model = synthgen.fit(table, model="cart", seed=0, min_leaf=50)
+    ).sample(frac=1, random_state=seed)
+    model = synthgen.fit(table, model="cart", seed=seed, min_leaf=50)
     assert model.describe()["looked_up"] == ["num from cat"]
-    out = model.sample(6000, seed=1)
+    out = model.sample(6000, seed=seed + 1)
     assert (out["num"] == out["cat"].str[1:].astype(int) * 3 + 1).all()
     assert set(out["cat"]) >= {"c0", "c1"}
     with pytest.warns(SynthgenWarning, match="--order num"):  # c1 is 1% of the rows
-        where = model.sample(200, seed=2, where="num=4")  # a condition on the looked-up column
+        where = model.sample(200, seed=seed + 2, where="num=4")  # a condition on the looked-up column
     assert (where["cat"] == "c1").all()
     path = tmp_path / "m.synthgen"
     model.save(str(path))
     assert synthgen.load(str(path)).sample(500, seed=3).equals(model.sample(500, seed=3))
     # a number that merely varies little within categories is not looked up
     noisy = table.assign(num=table["num"] + rng.normal(0, 0.1, len(table)))
-    assert synthgen.fit(noisy, model="cart", seed=0).describe()["looked_up"] == []
+    assert synthgen.fit(noisy, model="cart", seed=seed).describe()["looked_up"] == []
 
 
 def test_a_lookup_naming_a_later_part_is_refused(model):
@@ -122,13 +129,14 @@ def test_default_leaf_size_follows_the_table():
     assert CART().fit(mapped(200), seed=0).min_leaf_ == 20
 
 
-def test_smoothing_zero_writes_real_values_smoothing_one_new_ones():
-    table = mixed_frame(1000)
-    raw = CART(smoothing=0, allow_copies=True).fit(table, seed=0).sample(2000, seed=3)
+@pytest.mark.trained
+def test_smoothing_zero_writes_real_values_smoothing_one_new_ones(seed):
+    table = mixed_frame(1000, seed=seed)
+    raw = CART(smoothing=0, allow_copies=True).fit(table, seed=seed).sample(2000, seed=seed + 3)
     assert raw["income"].dropna().isin(table["income"]).all()
-    smooth = CART(smoothing=1).fit(table, seed=0).sample(2000, seed=3)
-    assert smooth["income"].dropna().isin(table["income"]).mean() < 0.2
-    # the kernel is the leaf's own: the spread stays that of the real column
+    smooth = CART(smoothing=1).fit(table, seed=seed).sample(2000, seed=seed + 3)
+    assert smooth["income"].dropna().isin(table["income"]).mean() < 0.2  # 0.008-0.028
+    # the kernel is the leaf's own: the spread stays that of the real column (within 0.021)
     assert abs(smooth["income"].std() / table["income"].std() - 1) < 0.1
 
 
@@ -139,20 +147,22 @@ def grid_table(n: int = 300, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({c: rng.integers(0, 10, n) for c in "abcd"})
 
 
-def test_copies_are_drawn_again_unless_allowed():
-    real = grid_table()
-    allowed = CART(allow_copies=True).fit(real, seed=0).sample(3000, seed=1)
-    guarded = CART().fit(real, seed=0).sample(3000, seed=1)
-    assert copies(allowed, real) > 0.01
+@pytest.mark.trained
+def test_copies_are_drawn_again_unless_allowed(seed):
+    real = grid_table(seed=seed)
+    allowed = CART(allow_copies=True).fit(real, seed=seed).sample(3000, seed=seed + 1)
+    guarded = CART().fit(real, seed=seed).sample(3000, seed=seed + 1)
+    assert copies(allowed, real) > 0.01  # 0.047-0.064
     assert copies(guarded, real) == 0.0
-    # what is redrawn is only the copies: the marginals stay
+    # what is redrawn is only the copies: the marginals stay (within 0.017)
     for c in "abcd":
         share = guarded[c].value_counts(normalize=True).sort_index()
         assert (share - real[c].value_counts(normalize=True).sort_index()).abs().max() < 0.04
 
 
-def test_copy_guard_on_columns_with_nulls_and_dates():
-    rng = np.random.default_rng(2)
+@pytest.mark.trained
+def test_copy_guard_on_columns_with_nulls_and_dates(seed):
+    rng = np.random.default_rng(seed + 2)
     n = 400
     real = pd.DataFrame(
         {
@@ -163,9 +173,10 @@ def test_copy_guard_on_columns_with_nulls_and_dates():
             "x": np.round(rng.normal(0, 1, n), 1),
         }
     )
-    loose = CART(smoothing=0, allow_copies=True).fit(real, seed=0).sample(3000, seed=1)
-    guarded = CART(smoothing=0).fit(real, seed=0).sample(3000, seed=1)
-    assert copies(loose, real) > 0.05
+    loose = CART(smoothing=0, allow_copies=True).fit(real, seed=seed).sample(3000, seed=seed + 1)
+    guarded = CART(smoothing=0).fit(real, seed=seed).sample(3000, seed=seed + 1)
+    # 4.2-6.1% copies unguarded (the table gives the guard work), none guarded
+    assert copies(loose, real) > 0.02
     assert copies(guarded, real) < copies(loose, real) / 5
 
 
@@ -211,39 +222,45 @@ def test_order_and_bad_parameters(table):
 # ---- conditioning -----------------------------------------------------------------------------
 
 
-def test_where_exact_and_equal_to_rejection_from_the_same_trees(table):
-    exact = CART().fit(table, seed=0).sample(3000, seed=5, where="level=PhD")
-    reject = with_rejection(CART().fit(table, seed=0)).sample(3000, seed=5, where="level=PhD")
-    assert len(exact) == 3000 and (exact["level"] == "PhD").all()
+@pytest.mark.trained
+def test_where_exact_and_equal_to_rejection_from_the_same_trees(table, model, seed):
+    # 8,000 rows each: with 3,000 the gaps below reached 0.63 and 0.56 of their bounds (seeds
+    # 0-9, three OpenBLAS kernels), sampling noise alone
+    exact = model.sample(8000, seed=seed + 5, where="level=PhD")
+    reject = with_rejection(model).sample(8000, seed=seed + 5, where="level=PhD")
+    assert len(exact) == 8000 and (exact["level"] == "PhD").all()
     for frame in (exact, reject):
         men = frame.loc[frame["sex"] == "M", "pay"].mean()
         women = frame.loc[frame["sex"] == "F", "pay"].mean()
-        assert 20 < men - women < 40
-    assert abs(exact["pay"].mean() - reject["pay"].mean()) < 1.5
-    assert abs((exact["sex"] == "M").mean() - (reject["sex"] == "M").mean()) < 0.05
+        assert 20 < men - women < 40  # 27-33
+    assert abs(exact["pay"].mean() - reject["pay"].mean()) < 1.5  # <= 0.61
+    assert abs((exact["sex"] == "M").mean() - (reject["sex"] == "M").mean()) < 0.05  # <= 0.019
 
 
+@pytest.mark.trained
 @pytest.mark.filterwarnings("ignore::synthgen.errors.SynthgenWarning")
-def test_where_on_a_later_column_shapes_the_earlier_ones(table):
+def test_where_on_a_later_column_shapes_the_earlier_ones(table, seed):
     # years is drawn after level, yet fixing it must fix the level
-    m = CART(order=["level"]).fit(table, seed=0)
-    out = m.sample(1000, seed=6, where="years>=14")
+    m = CART(order=["level"]).fit(table, seed=seed)
+    out = m.sample(4000, seed=seed + 6, where="years>=14")  # 1,000 rows: gaps up to 0.027
     assert (out["years"] >= 14).all() and out["level"].isin(["MA", "PhD"]).all()
     real = table[table["years"] >= 14]["level"].value_counts(normalize=True)
     got = out["level"].value_counts(normalize=True)
-    assert abs(got["PhD"] - real["PhD"]) < 0.06
+    assert abs(got["PhD"] - real["PhD"]) < 0.06  # <= 0.0095
 
 
+@pytest.mark.trained
 @pytest.mark.filterwarnings("ignore::synthgen.errors.SynthgenWarning")
-def test_rare_condition_and_too_rare(table):
-    out = synthgen.fit(table, model="cart", seed=0).sample(200, seed=7, where="pay>=75")
+def test_rare_condition_and_too_rare(model, seed):
+    out = model.sample(200, seed=seed + 7, where="pay>=75")
     assert (out["pay"] >= 75).all() and (out["level"] == "PhD").all()
     with pytest.raises(ConditionError):
-        synthgen.fit(table, model="cart", seed=0).sample(10, seed=7, where=["level=HS", "pay>=70"])
+        model.sample(10, seed=seed + 7, where=["level=HS", "pay>=70"])
 
 
-def test_balance_and_fill(table, model):
-    out = model.sample(600, seed=8, balance="level")
+@pytest.mark.trained
+def test_balance_and_fill(table, model, seed):
+    out = model.sample(600, seed=seed + 8, balance="level")
     assert (out["level"].value_counts() == 100).all()
     partial = pd.DataFrame(
         {
@@ -253,7 +270,7 @@ def test_balance_and_fill(table, model):
             "pay": [None, None, None, 70.0, 61.5],
         }  # fmt: skip
     )
-    filled = model.fill(partial, seed=0)
+    filled = model.fill(partial, seed=seed)
     assert filled.notna().all().all()
     for col in partial:
         given = partial[col].notna()
@@ -263,7 +280,7 @@ def test_balance_and_fill(table, model):
             want, got = want.astype(float), got.astype(float)
         assert (got == want).all()
     assert filled.loc[0, "years"] == 16 and filled.loc[1, "level"] == "HS"
-    assert filled.loc[0, "pay"] > 55
+    assert filled.loc[0, "pay"] > 55  # a man's PhD pay: 88-93
     # 61.5 is a woman's PhD pay; 70 no real row's, nearest to a PhD's
     assert filled.loc[4, "level"] == "PhD" and filled.loc[3, "level"] == "PhD"
 
@@ -308,13 +325,14 @@ def test_cli_options(tmp_path, capsys):
     assert code != 0 and "--min-leaf" in err and len(err.strip().splitlines()) == 1
 
 
-def test_conditioned_columns_first_are_exact_without_rejection(table):
+@pytest.mark.trained
+def test_conditioned_columns_first_are_exact_without_rejection(table, model, seed):
     # drawn first, a condition costs no rejected rows (and no warning); drawn later, the model
     # says how to make it so
-    lead = CART(order=["pay"]).fit(table, seed=0)
+    lead = CART(order=["pay"]).fit(table, seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        out = lead.sample(500, seed=1, where="pay>=75")
-    assert (out["pay"] >= 75).all() and (out["level"] == "PhD").mean() > 0.95
+        out = lead.sample(500, seed=seed + 1, where="pay>=75")
+    assert (out["pay"] >= 75).all() and (out["level"] == "PhD").mean() > 0.95  # 1
     with pytest.warns(SynthgenWarning, match="--order pay"):
-        CART().fit(table, seed=0).sample(500, seed=1, where="pay>=75")
+        model.sample(500, seed=seed + 1, where="pay>=75")

@@ -1,6 +1,10 @@
 """Conditional sampling: --where, --balance, --from-rows (synthgen.conditions and each model's
 `_sample_conditional`). Exact counts, every row meeting the conditions, conditional distributions
-that match the real subset and the model's own (rejection) conditional, unseen values, seeds."""
+that match the real subset and the model's own (rejection) conditional, unseen values, seeds.
+
+Margins of the tests marked `trained`: the values each assert saw on seeds 0-9 and under the
+three kernel pairs of `make test-kernels` on seeds 0-4 (tests/spread.py) are in its comment.
+"""
 
 from __future__ import annotations
 
@@ -41,19 +45,19 @@ def planted(n: int = 3000, seed: int = 0) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def mixed_model():
-    return synthgen.fit(mixed_frame(1500), seed=0)
+def mixed_model(seed):
+    return synthgen.fit(mixed_frame(1500, seed=seed), seed=seed)
 
 
 @pytest.fixture(scope="module")
-def planted_table():
-    return planted()
+def planted_table(seed):
+    return planted(seed=seed)
 
 
 @pytest.fixture(scope="module", params=["copula", "rejection"])
-def planted_model(request, planted_table):
+def planted_model(request, planted_table, seed):
     cls = GaussianCopula if request.param == "copula" else RejectionCopula
-    return cls().fit(planted_table, seed=1)
+    return cls().fit(planted_table, seed=seed + 1)
 
 
 # ---- parsing ---------------------------------------------------------------------------------
@@ -125,67 +129,80 @@ def test_condition_on_column_with_nulls_excludes_nulls(mixed_model):
     assert out["income"].notna().all() and (out["income"] < 20000).all()
 
 
-def test_conditional_distribution_matches_real_subset(planted_model, planted_table):
-    """The real rows with x >= 5 have high y; so do the rows sampled where x >= 5."""
-    out = planted_model.sample(2000, seed=6, where="x>=5")
-    real = planted_table[planted_table["x"] >= 5]
-    sd = real["y"].std()
+@pytest.mark.trained
+@pytest.mark.parametrize("cls", [GaussianCopula, RejectionCopula])
+def test_conditional_distribution_matches_real_subset(cls, seed):
+    """The real rows with x >= 5 have high y; so do the rows sampled where x >= 5. (20,000 rows,
+    so the real subset's own noise is small; each gap below is at most 0.66 of its bound on
+    seeds 0-11 with 3,000.)"""
+    table = planted(20_000, seed=seed)
+    out = cls().fit(table, seed=seed + 1).sample(4000, seed=seed + 6, where="x>=5")
+    real = table[table["x"] >= 5]
+    sd = real["y"].std()  # 1.64-1.71, x's 2.17-2.28; gaps below: 0.050, 0.048, 0.072 at most
     assert abs(out["y"].mean() - real["y"].mean()) < 0.1 * sd
     assert abs(out["y"].std() - sd) < 0.15 * sd
     assert abs(out["x"].median() - real["x"].median()) < 0.1 * real["x"].std()
 
 
-def test_group_with_high_values_gives_high_values(planted_model, planted_table):
+@pytest.mark.trained
+def test_group_with_high_values_gives_high_values(planted_model, planted_table, seed):
     """Group A has high x in the real table: where group=A gives high x (the copula weakens a
     category's link to numbers, so this checks the direction and a clear margin)."""
-    a = planted_model.sample(2000, seed=6, where="group=A")
-    b = planted_model.sample(2000, seed=6, where="group=B")
-    sd = planted_table["x"].std()
-    assert a["x"].mean() > planted_table["x"].mean() + 0.5 * sd
-    assert a["x"].mean() > b["x"].mean() + 0.8 * sd
-    assert a["flag"].mean() > b["flag"].mean() + 0.1
+    a = planted_model.sample(2000, seed=seed + 6, where="group=A")
+    b = planted_model.sample(2000, seed=seed + 6, where="group=B")
+    sd = planted_table["x"].std()  # 4.96-5.11
+    assert a["x"].mean() > planted_table["x"].mean() + 0.5 * sd  # 5.2-5.8 against 2.6 at most
+    assert a["x"].mean() > b["x"].mean() + 0.8 * sd  # b: -2.5 to -2.0
+    assert a["flag"].mean() > b["flag"].mean() + 0.1  # 0.72-0.82 against 0.09-0.14
 
 
-def _reference(model, n, keep):
-    big = model.sample(n, seed=99)
+def _reference(model, n, keep, seed):
+    big = model.sample(n, seed=seed + 99)
     return big[keep(big)]
 
 
-def test_copula_conditional_equals_its_rejection_conditional(planted_table):
+@pytest.mark.trained
+def test_copula_conditional_equals_its_rejection_conditional(planted_table, seed):
     """Exact conditioning draws from the same distribution as keeping matching unconditional
-    draws: one truncated dimension (inverse CDF) and two (rejection rounds + Gibbs)."""
-    model = GaussianCopula().fit(planted_table, seed=1)
+    draws: one truncated dimension (inverse CDF) and two (rejection rounds + Gibbs). With 4,000
+    rows against 200,000 draws each gap was at most 0.65 of its bound (seeds 0-11); now 10,000
+    against 400,000."""
+    model = GaussianCopula().fit(planted_table, seed=seed + 1)
     cases = [
         ("x>=9", lambda t: t["x"] >= 9),
         (["flag=True", "x between 2 and 11"], lambda t: t["flag"] & t["x"].between(2, 11)),
         (["y>=13", "x<=8"], lambda t: (t["y"] >= 13) & (t["x"] <= 8)),
     ]
     for where, keep in cases:
-        out = model.sample(4000, seed=7, where=where)
-        ref = _reference(model, 200_000, keep)
+        out = model.sample(10_000, seed=seed + 7, where=where)
+        ref = _reference(model, 400_000, keep, seed)
         assert len(ref) > 2000, where
-        for col in ["x", "y"]:
+        for col in ["x", "y"]:  # gaps at most 0.052 (bound 0.062-0.185) and 0.044 (0.078-0.23)
             sd = ref[col].std()
             assert abs(out[col].mean() - ref[col].mean()) < 0.08 * sd, (where, col)
             assert abs(out[col].std() - sd) < 0.1 * sd, (where, col)
         shares = out["group"].value_counts(normalize=True)
-        ref_shares = ref["group"].value_counts(normalize=True)
+        ref_shares = ref["group"].value_counts(normalize=True)  # gaps at most 0.009
         assert (shares.reindex(ref_shares.index, fill_value=0) - ref_shares).abs().max() < 0.04
 
 
-def test_rare_condition_succeeds(planted_model, planted_table):
+@pytest.mark.trained
+def test_rare_condition_succeeds(planted_model, planted_table, seed):
     """R is 1% of real rows: exact for the copula, found by rejection for the default hook."""
-    out = planted_model.sample(300, seed=8, where="group=R")
+    out = planted_model.sample(300, seed=seed + 8, where="group=R")
     assert len(out) == 300 and (out["group"] == "R").all()
-    assert out["x"].mean() < planted_table["x"].quantile(0.1)  # R rows have very low x
+    # R rows have very low x: -12.9 to -12.2, the 10% quantile -6.7 to -6.2
+    assert out["x"].mean() < planted_table["x"].quantile(0.1)
 
 
-def test_too_rare_for_rejection_says_how_far_it_got(planted_table):
-    model = RejectionCopula().fit(planted_table, seed=1)
+@pytest.mark.trained
+def test_too_rare_for_rejection_says_how_far_it_got(planted_table, seed):
+    model = RejectionCopula().fit(planted_table, seed=seed + 1)
+    # 0-27 of the 5,000 rows found in its million draws (seeds 0-9)
     with pytest.raises(ConditionError, match=r"only [\d,]+ of 5,000 rows .*\(acceptance"):
-        model.sample(5000, seed=9, where=["group=R", "x>=-7.2"])
-    exact = GaussianCopula().fit(planted_table, seed=1)
-    assert len(exact.sample(5000, seed=9, where=["group=R", "x>=-7.2"])) == 5000
+        model.sample(5000, seed=seed + 9, where=["group=R", "x>=-7.2"])
+    exact = GaussianCopula().fit(planted_table, seed=seed + 1)
+    assert len(exact.sample(5000, seed=seed + 9, where=["group=R", "x>=-7.2"])) == 5000
 
 
 def test_impossible_or_contradictory_conditions(planted_model):
@@ -199,9 +216,10 @@ def test_impossible_or_contradictory_conditions(planted_model):
         planted_model.sample(10, where="x in 1|2")
 
 
-def test_integer_grid(mixed_model):
-    out = mixed_model.sample(300, seed=10, where="age>40")
-    assert out["age"].min() == 41
+@pytest.mark.trained
+def test_integer_grid(mixed_model, seed):
+    out = mixed_model.sample(1000, seed=seed + 10, where="age>40")
+    assert out["age"].min() == 41  # 300 rows had 5-26 of age 41 (seeds 0-9); now about 3 times that
     with pytest.raises(ConditionError, match="steps of 1"):
         mixed_model.sample(10, where="age=40.5")
 
@@ -218,14 +236,16 @@ def test_unseen_category_refused_then_allowed(mixed_model):
     assert (out["group"] == "martian").all()
 
 
-def test_out_of_range_refused_then_nearest_boundary(mixed_model):
+@pytest.mark.trained
+def test_out_of_range_refused_then_nearest_boundary(mixed_model, seed):
     with pytest.raises(ConditionError, match="outside the range"):
         mixed_model.sample(10, where="age>=120")
     with pytest.warns(SynthgenWarning, match="extrapolates"):
-        out = mixed_model.sample(200, seed=12, where="age>=120", allow_unseen=True)
+        out = mixed_model.sample(200, seed=seed + 12, where="age>=120", allow_unseen=True)
     assert (out["age"] == 120).all()
-    # generated like the oldest real rows: the highest incomes
-    assert out["income"].median() > mixed_frame(1500)["income"].quantile(0.8)
+    # generated like the oldest real rows: the highest incomes (80,400-83,100; the 80%
+    # quantile 64,800-68,000)
+    assert out["income"].median() > mixed_frame(1500, seed=seed)["income"].quantile(0.8)
 
 
 def test_category_matching_ignores_spaces_and_case():
@@ -239,12 +259,13 @@ def test_category_matching_ignores_spaces_and_case():
 # ---- balance -----------------------------------------------------------------------------------
 
 
-def test_balance_gives_equal_classes(planted_model, planted_table):
-    out = planted_model.sample(3000, seed=13, balance="group")
+@pytest.mark.trained
+def test_balance_gives_equal_classes(planted_model, planted_table, seed):
+    out = planted_model.sample(3000, seed=seed + 13, balance="group")
     assert out["group"].value_counts().to_dict() == {"A": 1000, "B": 1000, "R": 1000}
     r = out[out["group"] == "R"]
-    assert r["x"].mean() < planted_table["x"].quantile(0.1)
-    odd = planted_model.sample(301, seed=13, balance="flag")
+    assert r["x"].mean() < planted_table["x"].quantile(0.1)  # -12.9 to -12.3 against -6.2
+    odd = planted_model.sample(301, seed=seed + 13, balance="flag")
     assert sorted(odd["flag"].value_counts()) == [150, 151]
 
 
@@ -284,16 +305,19 @@ def test_fill_keeps_given_cells_fills_empty(cls):
     assert pd.api.types.is_datetime64_any_dtype(out["joined"])
 
 
-def test_fill_is_conditional_on_given_cells(planted_table):
-    model = GaussianCopula().fit(planted_table, seed=1)
+@pytest.mark.trained
+def test_fill_is_conditional_on_given_cells(planted_table, seed):
+    model = GaussianCopula().fit(planted_table, seed=seed + 1)
     low = float(planted_table["x"].min())
     rows = pd.DataFrame({"group": ["A"] * 500 + [None] * 500, "x": [None] * 500 + [low] * 500})
-    out = model.fill(rows, seed=2)
-    assert out["x"].iloc[:500].mean() > planted_table["x"].quantile(0.7)  # group A -> high x
+    out = model.fill(rows, seed=seed + 2)
+    # group A -> high x: 5.0-5.9 against a 70% quantile of 2.4-2.8
+    assert out["x"].iloc[:500].mean() > planted_table["x"].quantile(0.7)
     # the lowest x is group R's (1% of rows); the copula weakens that link, but not away
-    assert (out["group"].iloc[500:] == "R").mean() > 0.3
+    assert (out["group"].iloc[500:] == "R").mean() > 0.3  # 0.998-1
     assert (out["x"].iloc[500:] == low).all()
-    assert out["y"].iloc[500:].mean() < planted_table["y"].quantile(0.05)  # y follows x
+    # y follows x: -1.2 to 0.7 against a 5% quantile of 4.6-4.9
+    assert out["y"].iloc[500:].mean() < planted_table["y"].quantile(0.05)
 
 
 def test_fill_refuses_unseen_unless_allowed(mixed_model):
@@ -408,27 +432,31 @@ def test_no_warning_for_plain_conditions(mixed_model):
         mixed_model.sample(20, seed=0, where="group=mid")
 
 
-def test_copula_learns_the_latent_correlation_of_a_category():
+@pytest.mark.trained
+def test_copula_learns_the_latent_correlation_of_a_category(seed):
     """A yes/no column cut from a normal latent that correlates 0.8 with x: the copula's
     correlation is the latent one (not the ~0.55 of randomised scores), so rows sampled where
     the column is yes have the real subset's x."""
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(seed + 3)
     x = rng.normal(0, 1, 20_000)
     cut = 0.8 * x + 0.6 * rng.normal(0, 1, 20_000) > 0.5
     table = pd.DataFrame({"x": x, "b": np.where(cut, "yes", "no")})
-    model = GaussianCopula().fit(table, seed=0)
-    assert abs(abs(model.correlation_[0, 1]) - 0.8) < 0.05
-    out = model.sample(5000, seed=1, where="b=yes")
-    assert abs(out["x"].mean() - x[cut].mean()) < 0.05
+    model = GaussianCopula().fit(table, seed=seed)
+    assert abs(abs(model.correlation_[0, 1]) - 0.8) < 0.05  # within 0.013
+    out = model.sample(5000, seed=seed + 1, where="b=yes")
+    assert abs(out["x"].mean() - x[cut].mean()) < 0.05  # within 0.033
 
 
-def test_fill_rows_follow_the_models_own_conditional(planted_table):
+@pytest.mark.trained
+def test_fill_rows_follow_the_models_own_conditional(planted_table, seed):
     """Rows to fill go through the per-row path (sequential start, Gibbs sweeps): with the same
-    given cells in every row, they match the model's draws that happen to have those cells."""
-    model = GaussianCopula().fit(planted_table, seed=1)
-    out = model.fill(pd.DataFrame({"group": ["A"] * 3000, "flag": [False] * 3000}), seed=3)
-    ref = _reference(model, 200_000, lambda t: (t["group"] == "A") & ~t["flag"])
-    for col in ["x", "y"]:
+    given cells in every row, they match the model's draws that happen to have those cells.
+    (3,000 rows: each gap at most 0.50 of its bound on seeds 0-11; now 8,000.)"""
+    model = GaussianCopula().fit(planted_table, seed=seed + 1)
+    out = model.fill(pd.DataFrame({"group": ["A"] * 8000, "flag": [False] * 8000}),
+                     seed=seed + 3)  # fmt: skip
+    ref = _reference(model, 200_000, lambda t: (t["group"] == "A") & ~t["flag"], seed)
+    for col in ["x", "y"]:  # gaps at most 0.041 (bound 0.11-0.17) and 0.036 (0.13-0.21)
         sd = ref[col].std()
         assert abs(out[col].mean() - ref[col].mean()) < 0.08 * sd, col
         assert abs(out[col].std() - sd) < 0.1 * sd, col

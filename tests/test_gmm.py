@@ -2,6 +2,9 @@
 
 The contract battery (tests/test_contract.py) covers types, nulls, seeds, chunking and bounds;
 these tests cover what is particular to a mixture.
+
+Margins of the tests marked `trained`: the values each assert saw on seeds 0-9 and under the
+three kernel pairs of `make test-kernels` on seeds 0-4 (tests/spread.py) are in its comment.
 """
 
 from __future__ import annotations
@@ -37,33 +40,40 @@ def planted_clusters(n_per: int = 300, seed: int = 0) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def planted() -> pd.DataFrame:
-    return planted_clusters()
+def planted(seed) -> pd.DataFrame:
+    return planted_clusters(seed=seed)
 
 
 @pytest.fixture(scope="module")
-def fitted(planted):
-    return synthgen.fit(planted, model="gmm", seed=0, **FAST)
+def fitted(planted, seed):
+    return synthgen.fit(planted, model="gmm", seed=seed, **FAST)
 
 
-def test_samples_keep_each_cluster_with_its_category(fitted):
-    out = fitted.sample(5000, seed=1)
+@pytest.mark.trained
+def test_samples_keep_each_cluster_with_its_category(planted, fitted, seed):
+    out = fitted.sample(5000, seed=seed + 1)
     for name, (x, y) in CENTRES.items():
         rows = out[out["region"] == name]
-        assert 0.28 < len(rows) / len(out) < 0.39, name
-        assert (rows["x"].sub(x).abs() < 8).mean() > 0.98, name
-        assert (rows["y"].sub(y).abs() < 40).mean() > 0.98, name
-        assert abs(rows["vip"].mean() - (0.9 if name == "east" else 0.1)) < 0.05, name
+        assert 0.28 < len(rows) / len(out) < 0.39, name  # 0.319-0.344
+        assert (rows["x"].sub(x).abs() < 8).mean() > 0.98, name  # 0.995-1
+        assert (rows["y"].sub(y).abs() < 40).mean() > 0.98, name  # 0.996-1
+        # the cluster's own share of vips (the table's, not the 0.9 or 0.1 it was drawn with)
+        real_vip = planted.loc[planted["region"] == name, "vip"].mean()
+        assert abs(rows["vip"].mean() - real_vip) < 0.05, name  # 0-0.015
     between = out["x"].abs().between(10, 30)
-    assert between.mean() < 0.01
+    assert between.mean() < 0.01  # 0.0008-0.0024
 
 
-def test_chooses_about_three_components(planted):
-    for seed in (0, 1, 2):
-        info = synthgen.fit(planted, model="gmm", seed=seed, **FAST).describe()
-        assert info["components"] in (3, 4), (seed, info["heldout_loglik_per_row"])
+@pytest.mark.trained
+def test_chooses_about_three_components(planted, seed):
+    for fit_seed in (seed, seed + 1, seed + 2):
+        info = synthgen.fit(planted, model="gmm", seed=fit_seed, **FAST).describe()
+        assert info["components"] in (3, 4), (fit_seed, info["heldout_loglik_per_row"])
         scores = info["heldout_loglik_per_row"]
-        assert scores["2"] < scores["3"] - 0.5  # two components are clearly too few
+        # two components are clearly too few: -1.05 to -0.57 against 1.21 to 1.49 for the best
+        # k (not k = 3: EM may land three components in a poor optimum that scores like two,
+        # -0.73 with fit seed 5 on tables 3 and 4, and four are chosen)
+        assert scores["2"] < max(scores.values()) - 0.5
 
 
 def test_components_fixes_k(planted):
@@ -73,12 +83,13 @@ def test_components_fixes_k(planted):
     assert info["heldout_loglik_per_row"] == {}
 
 
+@pytest.mark.trained
 def test_describe_shows_what_characterises_each_component(fitted):
     info = fitted.describe()
     top = info["list"][:3]
     assert abs(sum(c["weight"] for c in info["list"]) - 1) < 1e-3
     assert {c["distinctive"]["region"]["value"] for c in top} == set(CENTRES)
-    for comp in top:
+    for comp in top:  # share 1; centres within 0.4 and 2 of the planted ones; weights 0.30-0.33
         region = comp["distinctive"]["region"]
         x, y = CENTRES[region["value"]]
         assert region["share"] > 0.9 and abs(region["overall"] - 1 / 3) < 0.02
@@ -86,8 +97,8 @@ def test_describe_shows_what_characterises_each_component(fitted):
         assert comp["weight"] > 0.25
 
 
-def test_same_seed_same_model_other_seed_other_rows(planted, fitted):
-    again = synthgen.fit(planted, model="gmm", seed=0, **FAST)
+def test_same_seed_same_model_other_seed_other_rows(planted, fitted, seed):
+    again = synthgen.fit(planted, model="gmm", seed=seed, **FAST)
     np.testing.assert_array_equal(fitted.means_, again.means_)
     pd.testing.assert_frame_equal(fitted.sample(500, seed=3), again.sample(500, seed=3))
     assert not fitted.sample(500, seed=3).equals(fitted.sample(500, seed=4))
@@ -102,25 +113,27 @@ def test_model_file_round_trip_keeps_components(fitted, tmp_path):
     pd.testing.assert_frame_equal(loaded.sample(700, seed=5), fitted.sample(700, seed=5))
 
 
-def test_marginal_is_the_real_one_even_with_one_component():
+@pytest.mark.trained
+def test_marginal_is_the_real_one_even_with_one_component(seed):
     """One Gaussian cannot be bimodal, but sampling maps back through the column's quantiles."""
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     real = pd.DataFrame({"x": np.r_[rng.normal(0, 1, 1000), rng.lognormal(3, 0.5, 1000)]})
-    out = synthgen.fit(real, model="gmm", seed=0, components=1).sample(5000, seed=0)
+    out = synthgen.fit(real, model="gmm", seed=seed, components=1).sample(5000, seed=seed)
     grid = np.quantile(real["x"], np.linspace(0.05, 0.95, 19))
     real_cdf = (real["x"].to_numpy()[:, None] <= grid).mean(axis=0)
     synth_cdf = (out["x"].to_numpy()[:, None] <= grid).mean(axis=0)
-    assert np.abs(real_cdf - synth_cdf).max() < 0.03
+    assert np.abs(real_cdf - synth_cdf).max() < 0.03  # 0.005-0.014
 
 
-def test_a_lone_extreme_value_is_not_smeared_into_many_outliers():
+@pytest.mark.trained
+def test_a_lone_extreme_value_is_not_smeared_into_many_outliers(seed):
     """Quantile knots inside the outermost interval: the gap up to one extreme row is not filled
     evenly with 0.1% of the sample (the default spacing of 1,001 knots)."""
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     real = pd.DataFrame({"x": np.r_[rng.normal(0, 1, 10_000), [1000.0]]})
-    model = synthgen.fit(real, model="gmm", seed=0, components=1, rare_threshold=1)
-    out = model.sample(20_000, seed=0)
-    assert (out["x"] > 10).sum() <= 8
+    model = synthgen.fit(real, model="gmm", seed=seed, components=1, rare_threshold=1)
+    out = model.sample(20_000, seed=seed)
+    assert (out["x"] > 10).sum() <= 8  # 1-3 (spread evenly: about 20)
     assert out["x"].max() <= 1000.0
 
 
@@ -140,15 +153,16 @@ def test_bad_parameters_are_usage_errors(planted, params):
         synthgen.fit(planted, model="gmm", **params)
 
 
-def test_report_finds_no_mode_collapse_in_gmm_samples(planted, fitted):
-    from synthgen.compare.values import prepare
+@pytest.mark.trained
+def test_report_finds_no_mode_collapse_in_gmm_samples(planted, fitted, seed):
     from synthgen.report import collapse
+    from synthgen.compare.values import prepare
 
     real = prepare(planted, fitted.schema_, "real")
     result = collapse.assess(
-        real, prepare(fitted.sample(len(planted), seed=2), fitted.schema_, like=real)
+        real, prepare(fitted.sample(len(planted), seed=seed + 2), fitted.schema_, like=real)
     )
-    assert result["verdict"] == "none", result["reasons"]
+    assert result["verdict"] == "none", result["reasons"]  # on every seed and kernel
     assert result["prdc"]["verdict"] == "none"
 
 
@@ -156,18 +170,20 @@ def test_report_finds_no_mode_collapse_in_gmm_samples(planted, fitted):
 
 
 @pytest.fixture(scope="module")
-def conditioned():
+def conditioned(seed):
     from tests.test_conditional import planted as planted_table
 
-    table = planted_table()
-    return table, synthgen.fit(table, model="gmm", seed=0, max_components=8)
+    table = planted_table(seed=seed)
+    return table, synthgen.fit(table, model="gmm", seed=seed, max_components=8)
 
 
+@pytest.mark.trained
 @pytest.mark.parametrize("where", ["group=A", "x>=6", ["group=A", "flag=True"]])
-def test_conditions_equal_the_models_own_rejection_conditional(conditioned, where):
+def test_conditions_equal_the_models_own_rejection_conditional(conditioned, where, seed):
     _, model = conditioned
-    exact = model.sample(4000, seed=1, where=where)
-    reject = with_rejection(model).sample(4000, seed=1, where=where)
+    exact = model.sample(4000, seed=seed + 1, where=where)
+    reject = with_rejection(model).sample(4000, seed=seed + 1, where=where)
+    # gaps of at most 0.13 (bound 0.24-0.36), 0.053, 0.019 and 0.007
     for col in ("x", "y"):
         assert abs(exact[col].mean() - reject[col].mean()) < 0.1 * reject[col].std() + 0.05
         assert abs(exact[col].std() / reject[col].std() - 1) < 0.1
@@ -182,21 +198,25 @@ def test_conditions_equal_the_models_own_rejection_conditional(conditioned, wher
     )
 
 
-def test_rare_condition_equals_rejection_from_the_same_model(conditioned):
+@pytest.mark.trained
+def test_rare_condition_equals_rejection_from_the_same_model(conditioned, seed):
     table, model = conditioned
-    out = model.sample(2000, seed=2, where=["group=R", "y<=5"])
+    out = model.sample(2000, seed=seed + 2, where=["group=R", "y<=5"])
     assert len(out) == 2000 and (out["group"] == "R").all() and (out["y"] <= 5).all()
-    exact = model.sample(2000, seed=2, where="group=R")
-    reject = with_rejection(model).sample(500, seed=2, where="group=R")
-    assert abs(exact["x"].mean() - reject["x"].mean()) < 0.15 * reject["x"].std()
-    assert out["x"].mean() < table["x"].quantile(0.05)  # the rare group's low values
+    # 2,000 against 500 rows: the gap was up to 0.51 of the bound (seeds 0-11); now smaller
+    exact = model.sample(4000, seed=seed + 2, where="group=R")
+    reject = with_rejection(model).sample(2000, seed=seed + 2, where="group=R")
+    assert abs(exact["x"].mean() - reject["x"].mean()) < 0.15 * reject["x"].std()  # <= 0.11
+    # the rare group's low values: 2.7-6.3 below the 10% quantile (the 5% one: within 0.9)
+    assert out["x"].mean() < table["x"].quantile(0.1)
 
 
-def test_fill_follows_the_given_cells(conditioned):
+@pytest.mark.trained
+def test_fill_follows_the_given_cells(conditioned, seed):
     table, model = conditioned
     rows = pd.DataFrame({"group": ["A"] * 200 + [None] * 200, "y": [None] * 200 + [4.0] * 200})
-    filled = model.fill(rows, seed=3)
+    filled = model.fill(rows, seed=seed + 3)
     assert (filled["group"].iloc[:200] == "A").all() and (filled["y"].iloc[200:] == 4.0).all()
-    assert filled["x"].iloc[:200].mean() > 3  # group A: high x
-    assert filled["x"].iloc[200:].mean() < -5  # y = 4: low x
-    assert (filled["group"].iloc[200:] != "A").mean() > 0.95
+    assert filled["x"].iloc[:200].mean() > 3  # group A: high x (5.1-6.0)
+    assert filled["x"].iloc[200:].mean() < -5  # y = 4: low x (-9.3 to -8.7)
+    assert (filled["group"].iloc[200:] != "A").mean() > 0.95  # 1

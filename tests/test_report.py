@@ -4,6 +4,7 @@ utility, the JSON / HTML / terminal outputs, the gates and the command."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from synthgen.report import build, collapse, privacy
 from synthgen.schema import detect
 from tests.test_report_fidelity import split
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = "/usr/bin/chromium"  # Debian's; .ci/run installs it
 
 
 def clusters(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
@@ -103,18 +104,23 @@ def test_real_holdout_is_not_flagged(world):
     assert result["verdict"] == "none", result["reasons"]
 
 
-def test_gaussian_copula_sample_is_not_flagged(world):
+@pytest.mark.trained
+def test_gaussian_copula_sample_is_not_flagged(world, seed):
     train = world[0]
-    synth = synthgen.fit(train.iloc[:1500], seed=0).sample(1000, seed=0)
+    synth = synthgen.fit(train.iloc[:1500], seed=seed).sample(1000, seed=seed)
     result = collapse_verdict(world, synth)
-    assert result["verdict"] == "none", result["reasons"]
+    assert result["verdict"] == "none", result["reasons"]  # seeds 0-9, three kernel pairs
 
 
-def test_real_tables_not_flagged(penguins_raw):
+@pytest.mark.trained
+def test_real_tables_not_flagged(penguins_raw, seed):
+    # the split stays (data): on some others a comment falls under the rare threshold, the
+    # sample writes one comment only, and the column is rightly flagged
     train, holdout = split(penguins_raw)
     schema = detect(train)
     real = prepare(train, schema, "real")
-    for synth in (holdout, synthgen.fit(train, schema=schema, seed=0).sample(300, seed=1)):
+    model = synthgen.fit(train, schema=schema, seed=seed)
+    for synth in (holdout, model.sample(300, seed=seed + 1)):
         result = collapse.assess(real, prepare(synth, schema, like=real))
         assert result["verdict"] == "none", result["reasons"]
 
@@ -138,13 +144,16 @@ def test_copy_of_training_rows_fails_privacy(penguins):
     assert any("exact copies" in r for r in result["reasons"])
 
 
-def test_copula_sample_and_holdout_pass_privacy(penguins):
+@pytest.mark.trained
+def test_copula_sample_and_holdout_pass_privacy(penguins, seed):
     train, holdout = split(penguins)
     schema = detect(train)
-    synth = synthgen.fit(train, schema=schema, seed=0).sample(len(holdout), seed=0)
+    synth = synthgen.fit(train, schema=schema, seed=seed).sample(len(holdout), seed=seed)
     result = privacy_of(train, synth, holdout, schema)
+    # closer than holdout rows: 0.10-0.25 of synthetic rows over splits 0-9 and seeds 0-9 (a
+    # warning from 0.6); below the holdout's 5% NNDR: 0-3% (a warning from 12%)
     assert result["verdict"] == "pass", result["reasons"]
-    first, second = split(holdout, seed=1)
+    first, second = split(holdout, seed=1)  # real against real: no model, one fixed split
     result = privacy_of(train, first, second, schema)
     assert result["verdict"] == "pass", result["reasons"]
     assert 0.3 < result["dcr"]["closer_share"] < 0.7
@@ -242,8 +251,18 @@ def test_html_escapes_names():
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
-def test_html_renders_in_headless_chromium(built, tmp_path):
+@pytest.fixture
+def chromium() -> str:
+    """Debian's chromium; skipped where it is missing, except in CI (CI set), where the browser
+    test must run: there a missing chromium fails."""
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    if os.environ.get("CI"):
+        pytest.fail(f"CI runs the browser test: {CHROMIUM} is missing (apt-get install chromium)")
+    pytest.skip("needs Debian's chromium (apt-get install chromium)")
+
+
+def test_html_renders_in_headless_chromium(built, tmp_path, chromium):
     page = tmp_path / "report.html"
     page.write_text(built[0].to_html(), encoding="utf-8")
     shot = tmp_path / "shot.png"
@@ -251,6 +270,7 @@ def test_html_renders_in_headless_chromium(built, tmp_path):
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
+        "--disable-quic",
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
@@ -258,7 +278,7 @@ def test_html_renders_in_headless_chromium(built, tmp_path):
         f"--user-data-dir={tmp_path / 'profile'}",
     ]
     run = subprocess.run(
-        [CHROMIUM, *flags, "--dump-dom", page.as_uri()],
+        [chromium, *flags, "--dump-dom", page.as_uri()],
         capture_output=True,
         text=True,
         timeout=120,
@@ -266,7 +286,7 @@ def test_html_renders_in_headless_chromium(built, tmp_path):
     assert run.returncode == 0, run.stderr[-500:]
     assert run.stdout.count("<svg") >= 11 and "synthgen quality report" in run.stdout
     subprocess.run(
-        [CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1000,1400", page.as_uri()],
+        [chromium, *flags, f"--screenshot={shot}", "--window-size=1000,1400", page.as_uri()],
         capture_output=True,
         timeout=120,
         check=True,

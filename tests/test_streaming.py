@@ -224,6 +224,9 @@ def test_a_file_has_at_least_four_row_groups_when_its_rows_allow(model, tmp_path
 
 
 def test_sampling_threads_keep_blas_to_one_thread_each_and_give_it_back(model, monkeypatch):
+    """On one thread or several, and in `model.sample` too: a matrix product's last bits
+    depend on BLAS's threads (OpenBLAS 0.3.31), so with BLAS on two threads for one thread of
+    ours and on one for several, --threads 3 wrote other numbers than --threads 1."""
     from threadpoolctl import threadpool_info
 
     def blas_threads() -> list[int]:
@@ -240,6 +243,15 @@ def test_sampling_threads_keep_blas_to_one_thread_each_and_give_it_back(model, m
         return sample_rows(*args, **kwargs)
 
     monkeypatch.setattr(model, "sample_rows", spy)
-    list(local.iter_chunks(model, 0, 30_000, seed=1, total=30_000, chunk_rows=10_000, threads=2))
-    assert seen and all(max(threads) == 1 for threads in seen)
+    for threads in (1, 2):
+        list(local.iter_chunks(model, 0, 30_000, seed=1, total=30_000, chunk_rows=10_000,
+                               threads=threads))  # fmt: skip
+    assert len(seen) == 6 and all(max(threads) == 1 for threads in seen)
     assert blas_threads() == before
+    monkeypatch.undo()
+    encode = type(model)._sample_encoded
+    monkeypatch.setattr(
+        type(model), "_sample_encoded", lambda *a: seen.append(blas_threads()) or encode(*a)
+    )
+    model.sample(100, seed=1)
+    assert max(seen[-1]) == 1 and blas_threads() == before

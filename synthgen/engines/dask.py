@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from synthgen.blas import one_thread
 from synthgen.engines import local
 from synthgen.errors import MissingDependencyError, OutputError, UsageError
 
@@ -133,6 +134,9 @@ def sample_to_dataset(
     with contextlib.ExitStack() as stack:
         if dask_client is None:
             dask_client = stack.enter_context(client(scheduler))
+        # workers that are threads of this process (an in-process cluster) draw under it, so
+        # one finishing first never lifts the limit from another (`synthgen.blas`)
+        stack.enter_context(one_thread())
         distributed = require()
         threads = sum(dask_client.nthreads().values()) or 1
         partitions = partitions or local.default_partitions(n, at_least=2 * threads)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from synthgen.blas import one_thread
 from synthgen.columns import Encoded
 from synthgen.errors import MissingDependencyError, SynthgenError, UsageError
 from synthgen.schema import Schema, detect, validate
@@ -253,7 +254,8 @@ class Synthesizer:
         total = stop if total is None else total
         if not 0 <= start <= stop <= total:
             raise UsageError("the rows to sample must run from a first row >= 0 to a later one")
-        encoded = self._sample_rows(start, stop, seed, total)
+        with one_thread():  # the same floats however many threads BLAS or the caller has
+            encoded = self._sample_rows(start, stop, seed, total)
         return self.encoder_.decode(
             encoded, seed, start=start, total=total, categorical=categorical
         )
