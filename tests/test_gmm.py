@@ -155,8 +155,8 @@ def test_bad_parameters_are_usage_errors(planted, params):
 
 @pytest.mark.trained
 def test_report_finds_no_mode_collapse_in_gmm_samples(planted, fitted, seed):
-    from synthgen.report import collapse
     from synthgen.compare.values import prepare
+    from synthgen.report import collapse
 
     real = prepare(planted, fitted.schema_, "real")
     result = collapse.assess(
