@@ -149,7 +149,17 @@ class RuleEncoder(TableEncoder):
                 values[new.name] = series
         self.schema = Schema(columns)
         modelled = pd.DataFrame(values, copy=False)
-        super().fit(modelled, rng, _modelled_stream(stream, self.schema, modelled))
+        # a column the rules only read was fitted already (the same values): its state is
+        # taken, not fitted again (a date column's text is parsed once less)
+        known = dict(zip(every.schema.names, every.states))
+        fresh = [c for c in columns if c.name not in known]
+        others = TableEncoder(Schema(fresh), self.rare_threshold).fit(
+            modelled[[c.name for c in fresh]],
+            rng,
+            _modelled_stream(stream, Schema(fresh), modelled),
+        )
+        known.update(zip(others.schema.names, others.states))
+        self.states = [known[c.name] for c in columns]
         self._modelled = (table, modelled)
         self._bind()
         return self
