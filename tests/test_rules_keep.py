@@ -456,3 +456,13 @@ def test_a_rule_declared_in_the_schema_file_is_kept_and_a_removed_one_is_not(
     assert broken(identity, rows, real, kept).mean() > 0.5  # no longer enforced
     code, text, _ = run_cli(["inspect", model, "--json"], capsys)
     assert Rule.from_dict(declared).text() in json.loads(text)["rules"]["kept"]
+
+
+@pytest.mark.sdv
+def test_sdv_peers_keep_the_rules(real):
+    """SDV's synthesizers learn the same modelled table through the base class."""
+    pytest.importorskip("sdv")
+    model = synthgen.fit(real, model="sdv-gaussian-copula", schema=ruled(real), seed=0)
+    rows = model.sample(1000, seed=1)
+    assert broken_shares(rows, real, ruled(real)) == {r.text(): 0.0 for r in RULES}
+    assert list(rows.columns) == list(real.columns)

@@ -144,8 +144,9 @@ class Synthesizer:
         self.schema_ = schema
         from synthgen.rules.keep import table_encoder
 
-        by = getattr(self, "by", None)  # a rule may not decide the column a model splits by
-        self.encoder_ = table_encoder(schema, self.rare_threshold, self.seed_, [by]).fit(
+        # a rule may not decide a column the model is told to split by (--by) or to draw first
+        named = [getattr(self, "by", None), *(getattr(self, "order", None) or [])]
+        self.encoder_ = table_encoder(schema, self.rare_threshold, self.seed_, named).fit(
             table, rng, stream
         )
         self.training_rows_ = len(table)

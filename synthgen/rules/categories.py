@@ -176,7 +176,8 @@ class Combination(Keeper):
         ids = np.where(rare, len(firsts) + np.arange(len(ids)), ids)
         first_row = np.unique(ids, return_index=True)[1]
         self._members = {int(ids[r]): codes[r] for r in first_row if not rare[r]}
-        values = pd.Series(ids, name=self.joint)
+        # ids as text: a category to every reader of the modelled table (SDV's too)
+        values = pd.Series(ids.astype(str), name=self.joint, dtype=object)
         return [(self.writes[0], detect_column(values, kind="categorical"), values)]
 
     def bind(self, enc: RuleEncoder) -> None:

@@ -64,7 +64,7 @@ def table_encoder(
     schema: Schema, rare_threshold: int = 5, seed: int = 0, protect: Sequence[str] = ()
 ) -> TableEncoder:
     """The encoder a model learns through: a `RuleEncoder` when the schema has rules, else the
-    plain `TableEncoder`. `protect`: columns no rule may decide (a model's --by column)."""
+    plain `TableEncoder`. `protect`: columns no rule may decide (a model's --by or --order)."""
     if not getattr(schema, "rules", None):
         return TableEncoder(schema, rare_threshold)
     return RuleEncoder(schema, rare_threshold, seed, tuple(c for c in protect if c))
@@ -149,7 +149,17 @@ class RuleEncoder(TableEncoder):
                 values[new.name] = series
         self.schema = Schema(columns)
         modelled = pd.DataFrame(values, copy=False)
-        super().fit(modelled, rng, _modelled_stream(stream, self.schema, modelled))
+        # a column the rules only read was fitted already (the same values): its state is
+        # taken, not fitted again (a date column's text is parsed once less)
+        known = dict(zip(every.schema.names, every.states))
+        fresh = [c for c in columns if c.name not in known]
+        others = TableEncoder(Schema(fresh), self.rare_threshold).fit(
+            modelled[[c.name for c in fresh]],
+            rng,
+            _modelled_stream(stream, Schema(fresh), modelled),
+        )
+        known.update(zip(others.schema.names, others.states))
+        self.states = [known[c.name] for c in columns]
         self._modelled = (table, modelled)
         self._bind()
         return self
@@ -445,7 +455,7 @@ def _clash(k: Keeper, writer: dict[str, Keeper], protect: Sequence[str]) -> str 
         return f"{taken[0]!r} is already decided by '{writer[taken[0]].rule.text()}'"
     guarded = [c for c in k.writes if c in protect]
     if guarded:
-        return f"{guarded[0]!r} is the model's --by column"
+        return f"{guarded[0]!r} is named by the model's --by or --order"
     loop = _cycle(k, writer)
     return None if loop is None else f"it would close a cycle with '{loop.rule.text()}'"
 
