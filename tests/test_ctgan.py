@@ -56,12 +56,13 @@ def raw_share(model, torch, where, steer=(), n: int = 4000, seed: int = 3) -> fl
     with the conditions of `steer` in the conditional vector (their categories, or with `by`
     their ranges) and every other condition part drawn at its training frequencies."""
     from synthgen.conditions import parse_where, where_constraints
+    from synthgen.models.ctgan.conditioning import condition_parts, range_conditions
     from synthgen.models.ctgan.sampling import generate as _generate
 
     names = model.encoder_.schema.names
     wanted = where_constraints(model.encoder_, parse_where(where, names))[0]
     steered = where_constraints(model.encoder_, parse_where(list(steer), names))[0]
-    parts, ranges = model._condition_parts(steered), model._range_conditions(steered)
+    parts, ranges = condition_parts(model, steered), range_conditions(model, steered)
     frequencies = [c / c.sum() for c in model.category_counts_]
     for part, allowed in parts.items():
         frequencies[part] = model.category_counts_[part] * allowed

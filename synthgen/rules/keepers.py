@@ -404,7 +404,26 @@ class Order(Linear):
 
     def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
         if not self.more and not self.loose:
-            return super().inverse(m, u, enc)
+            super().inverse(m, u, enc)
+        else:
+            self._above(m, u, enc)
+        self._below_the_top(u, enc)
+
+    def _below_the_top(self, u: Encoded, enc: RuleEncoder) -> None:
+        """A decided target no higher than its real maximum where its sources leave room (a
+        gap drawn on top of a high source passed it: values stay inside the real bounds), never
+        below its sources (every real row had max(target) >= the sums below it)."""
+        target = self.writes[0]
+        if target != self.rule.columns[-1]:
+            return
+        x = enc.u.numbers(u, target)
+        left = self.lower(lambda c: enc.u.numbers(u, c))
+        with np.errstate(invalid="ignore"):
+            top = np.fmax(float(enc.u.at[target].state["max"]), left)
+            enc.u.put_numbers(u, target, np.where(x > top, top, x), self.fallback)
+
+    def _above(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
+        """The target of a loose order, or of several orders joined, above its sums."""
         left = self.lower(lambda c: enc.u.numbers(u, c))
         unit = enc.u.unit(self.writes[0])
         if self.loose:
