@@ -225,7 +225,9 @@ class _Tree:
         """Draws from the allowed part of each row's leaf pool (codes `allowed[row]`, or values
         within [lo, hi]), the share of the pool that part holds, and how far the leaf misses
         (0 where its share is > 0; else the distance from the interval to the leaf's nearest
-        value, inf for codes). A row of share 0 is drawn as near as the leaf allows."""
+        value, inf for codes). A row of share 0 is drawn as near as the leaf allows: a number
+        at the leaf's value nearest the interval, a code among the allowed ones in proportion to
+        the part's rows over all leaves (so the row still meets its constraints)."""
         u = rng.random(len(leaf))
         if self.counts is not None:
             counts = self.counts[leaf] * allowed
@@ -235,7 +237,9 @@ class _Tree:
             code = (cum <= (u * total)[:, None]).sum(axis=1)
             dead = total == 0
             if dead.any():
-                code[dead] = self.draw(leaf[dead], rng)
+                code[dead] = self._draw_allowed(
+                    leaf[dead], rng, np.broadcast_to(allowed, counts.shape)[dead]
+                )
             return np.minimum(code, self.counts.shape[1] - 1), share, np.where(dead, np.inf, 0.0)
         uniq, keys = self._leaf_keys()
         base = leaf * (len(uniq) + 1)
@@ -269,6 +273,23 @@ class _Tree:
             x = np.where(x < lo, 2 * lo - x, x)
             x = np.where(x > hi, 2 * hi - x, x)
         return np.clip(x, lo, hi), share, miss
+
+    def _draw_allowed(
+        self, leaf: np.ndarray, rng: np.random.Generator, allowed: np.ndarray
+    ) -> np.ndarray:
+        """Codes for rows whose leaf holds none of their allowed codes (a third-class
+        passenger's deck asked to be filled, where every third-class deck is empty): the allowed
+        codes in proportion to their rows over the whole part, uniform among them if it has none;
+        from the leaf where no code is allowed at all."""
+        weight = allowed * self.counts.sum(axis=0)
+        weight = np.where(weight.sum(axis=1, keepdims=True) > 0, weight, allowed).astype(float)
+        cum = np.cumsum(weight, axis=1)
+        total = cum[:, -1]
+        code = (cum <= (rng.random(len(leaf)) * total)[:, None]).sum(axis=1)
+        none = total == 0
+        if none.any():
+            code[none] = self.draw(leaf[none], rng)
+        return code
 
     def _leaf_keys(self) -> tuple[np.ndarray, np.ndarray]:
         """The part's distinct values, and each pooled value's key: its leaf times (distinct
