@@ -126,13 +126,26 @@ def dumps(state: dict[str, Any]) -> bytes:
     }
     manifest = json.loads(json.dumps(manifest, default=_json_default))
     manifest["checksum"] = _checksum(manifest, arrays)
+    npz = io.BytesIO()
+    with zipfile.ZipFile(npz, "w", compression=zipfile.ZIP_STORED) as inner:
+        for key, arr in arrays.items():  # as np.savez writes them, less its time stamps
+            member = io.BytesIO()
+            np.lib.format.write_array(member, arr, allow_pickle=False)
+            inner.writestr(_member(f"{key}.npy"), member.getvalue())
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(MANIFEST, json.dumps(manifest, indent=1, default=_json_default))
-        npz = io.BytesIO()
-        np.savez(npz, **arrays)
-        zf.writestr(ARRAYS, npz.getvalue())
+        text = json.dumps(manifest, indent=1, default=_json_default)
+        zf.writestr(_member(MANIFEST), text, compress_type=zipfile.ZIP_DEFLATED)
+        zf.writestr(_member(ARRAYS), npz.getvalue(), compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
+
+
+def _member(name: str) -> zipfile.ZipInfo:
+    """A zip member dated 1980-01-01 (zip's earliest date), not now: the same model gives the
+    same bytes, whenever it is saved."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.external_attr = 0o644 << 16
+    return info
 
 
 def save(model: Any, path: str | Path, *, force: bool = False) -> None:
