@@ -18,6 +18,8 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -222,10 +224,11 @@ class Synthesizer:
         per_chunk = max(1, chunk_rows // BLOCK_ROWS)
         n_blocks = max(1, -(-n // BLOCK_ROWS))
         for first in range(0, n_blocks, per_chunk):
-            blocks = [
-                plan.block(self, b * BLOCK_ROWS, _block_rows(b, n), [seed, b, 1])
-                for b in range(first, min(n_blocks, first + per_chunk))
-            ]
+            with one_blas_thread():
+                blocks = [
+                    plan.block(self, b * BLOCK_ROWS, _block_rows(b, n), [seed, b, 1])
+                    for b in range(first, min(n_blocks, first + per_chunk))
+                ]
             encoded = Encoded(
                 np.concatenate([b.continuous for b in blocks]),
                 np.concatenate([b.discrete for b in blocks]),
@@ -264,7 +267,8 @@ class Synthesizer:
         blocks = []
         for block in range(lo // BLOCK_ROWS, max(lo // BLOCK_ROWS + 1, -(-hi // BLOCK_ROWS))):
             first = block * BLOCK_ROWS
-            encoded = self._sample_block(block, total, seed)
+            with one_blas_thread():
+                encoded = self._sample_block(block, total, seed)
             a, b = max(lo - first, 0), min(hi - first, encoded.n_rows)
             if (a, b) != (0, encoded.n_rows):
                 encoded = Encoded(encoded.continuous[a:b], encoded.discrete[a:b], b - a)
@@ -339,12 +343,15 @@ class Synthesizer:
             if hasattr(self.encoder_, "keepers"):  # the encoder keeps rules: so must filling
                 from synthgen.rules.conditioned import fill_block
 
-                yield fill_block(self, part, seed, block, allow_unseen, start)
+                with one_blas_thread():
+                    kept = fill_block(self, part, seed, block, allow_unseen, start)
+                yield kept
                 continue
             constraints, cells = fill_constraints(self.encoder_, part, allow_unseen, start)
-            encoded = self._conditional(
-                len(part), constraints, np.random.default_rng([seed, block, 2])
-            )
+            with one_blas_thread():
+                encoded = self._conditional(
+                    len(part), constraints, np.random.default_rng([seed, block, 2])
+                )
             frame = self.encoder_.decode(encoded, seed, start)
             for name, given, values in cells:
                 frame[name] = merge(frame[name], values, given)
@@ -432,6 +439,21 @@ class Synthesizer:
         except NotImplementedError:
             return
         self.encoder_.decode(encoded, seed=0)
+
+
+@functools.cache
+def _blas() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> contextlib.AbstractContextManager[Any]:
+    """Within it, matrix products run on one BLAS thread. Their last bits depend on how many
+    threads BLAS splits them over (OpenBLAS on 2 cores, one thread against two: 794 of 45,000
+    copula incomes a cent apart), and the rows of a seed must not depend on the machine's load
+    or on `--threads`."""
+    return _blas().limit(limits=1, user_api="blas")
 
 
 def _block_rows(block: int, n: int) -> int:
