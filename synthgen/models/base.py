@@ -28,6 +28,7 @@ import pandas as pd
 
 from synthgen.columns import Encoded
 from synthgen.errors import MissingDependencyError, SynthgenError, UsageError
+from synthgen.models import checks
 from synthgen.schema import Schema, detect, validate
 
 if TYPE_CHECKING:
@@ -412,6 +413,7 @@ class Synthesizer:
             from synthgen.rules.keep import encoder_from_state
 
             model.encoder_ = encoder_from_state(model.schema_, state["encoder"])
+            checks.encoder(model.encoder_.schema.names, model.encoder_.states)
             model._set_state(state["fitted"])
             model._check_state()
         except MissingDependencyError:

@@ -53,6 +53,7 @@ import numpy as np
 from synthgen.columns import Encoded
 from synthgen.columns.base import _GOLDEN, _mix
 from synthgen.errors import ConditionError, UsageError
+from synthgen.models import checks
 from synthgen.models.base import Synthesizer
 
 if TYPE_CHECKING:
@@ -80,6 +81,8 @@ class _Tree:
         self.threshold = np.asarray(arrays["threshold"], dtype=float)
         self.leaf = np.asarray(arrays["leaf"], dtype=np.int64)
         self.n_leaves = int(self.leaf.max()) + 1 if len(self.leaf) else 0
+        checks.finite("cart: a tree's thresholds", self.threshold)
+        checks.permutation("cart: a tree's leaf numbers", self.leaf[self.leaf >= 0], self.n_leaves)
         self.counts = arrays.get("counts")
         if self.counts is not None:
             self.counts = np.asarray(self.counts, dtype=np.int64).reshape(self.n_leaves, -1)
@@ -87,7 +90,7 @@ class _Tree:
                 raise ValueError("a tree leaf holds no rows")
             self.cum = np.cumsum(self.counts, axis=1)
         else:
-            self.values = np.asarray(arrays["values"], dtype=float)
+            self.values = checks.finite("cart: a tree's leaf values", arrays["values"])
             self.offsets = np.asarray(arrays["offsets"], dtype=np.int64)
             if (
                 len(self.offsets) != self.n_leaves + 1
@@ -657,6 +660,13 @@ class CART(Synthesizer):
                 raise ValueError(f"tree {j} does not match its part")
         if not len(self.row_hashes_):
             raise ValueError("no row hashes")
+        top = np.uint64(2**self.hash_bits_ - 1) if self.hash_bits_ < 64 else None
+        if (self.row_hashes_[1:] <= self.row_hashes_[:-1]).any() or (
+            top is not None and self.row_hashes_[-1] > top
+        ):
+            raise ValueError(f"the row hashes are not sorted {self.hash_bits_}-bit hashes")
+        if self.min_leaf_ < 1:
+            raise ValueError(f"a least leaf size of {self.min_leaf_} rows")
 
     def describe(self) -> dict[str, Any]:
         label = {
