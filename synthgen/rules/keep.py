@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from synthgen.columns import MODULES, Encoded, TableEncoder
+from synthgen.columns import KINDS, Encoded, TableEncoder
 from synthgen.columns.base import RowRandom
 from synthgen.rules.categories import Combination, Dependency
 from synthgen.rules.keepers import (
@@ -482,7 +482,7 @@ def _part_index(encoder: TableEncoder, names: Sequence[str]) -> tuple[np.ndarray
     disc: list[int] = []
     ci = di = 0
     for col, state in zip(encoder.schema.columns, encoder.states):
-        for part in MODULES[col.kind].parts(col.name, state):
+        for part in KINDS[col.kind].parts(col.name, state):
             (cont if part.continuous else disc).append(
                 (ci if part.continuous else di) if col.name in wanted else -1
             )

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from synthgen.columns import MODULES, Encoded
+from synthgen.columns import KINDS, Encoded
 from synthgen.conditions import targets
 from synthgen.rules.model import Rule
 from synthgen.schema import Column, detect_column
@@ -78,7 +78,7 @@ class Space:
 
     def unit(self, name: str) -> float:
         t = self.at[name]
-        return float(MODULES[t.col.kind].grid(t.state))
+        return float(KINDS[t.col.kind].grid(t.state))
 
     def numbers(self, enc: Encoded, name: str, decoded: bool = False) -> np.ndarray:
         """The column's numbers; `decoded`: clipped to its bounds and rounded as decoding does

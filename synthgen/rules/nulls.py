@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from synthgen.columns import MODULES, Encoded
+from synthgen.columns import KINDS, Encoded
 from synthgen.rules.keepers import SEP, Added, Keeper, Real, Space, need, renamed
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ class MissingWhen(Completed):
         super().bind(enc)
         source = enc.u.at[self.reads[0]]
         listed = pd.Series([v for v in self.rule.values or () if v is not None], dtype=object)
-        parsed = MODULES[source.col.kind].parse_values(listed, source.col, source.state)
+        parsed = KINDS[source.col.kind].parse(listed, source.col, source.state)
         if enc.u.discrete(self.reads[0]):
             self.listed = np.zeros(source.cardinality, dtype=bool)
             self.listed[parsed[parsed >= 0]] = True
