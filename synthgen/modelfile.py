@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.errors import ModelFileError
+from synthgen.errors import ModelFileError, option
 
 FORMAT = "synthgen-model"
 FORMAT_VERSION = 1
@@ -333,5 +333,5 @@ def load(path: str | Path, *, trust_pickle: bool = False):
 def _pickle_refused(path: str | Path, name: str) -> ModelFileError:
     return ModelFileError(
         f"{path} holds an SDV model ({name}) saved by SDV as a pickle; loading it can run code; "
-        "pass --trust-pickle (load(..., trust_pickle=True)) only for files you made yourself"
+        f"pass {option('--trust-pickle', 'trust_pickle=True')} only for files you made yourself"
     )

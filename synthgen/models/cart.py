@@ -52,7 +52,7 @@ import numpy as np
 
 from synthgen.columns import Encoded
 from synthgen.columns.base import _GOLDEN, _mix
-from synthgen.errors import ConditionError, UsageError
+from synthgen.errors import ConditionError, UsageError, option
 from synthgen.models import checks
 from synthgen.models.base import Synthesizer
 
@@ -394,7 +394,8 @@ class CART(Synthesizer):
         unknown = [c for c in given if c not in names]
         if unknown:
             raise UsageError(
-                f"cart: --order names {', '.join(map(repr, unknown))}, not a column of the table"
+                f"cart: {option('--order', 'order=')} names {', '.join(map(repr, unknown))}, "
+                "not a column of the table"
             )
 
         def lead(column: str) -> int:
@@ -528,7 +529,7 @@ class CART(Synthesizer):
                 raise ConditionError(
                     f"only {found:,} of {n:,} rows meeting {constraints.label or 'the condition'} "
                     f"found in {drawn:,} draws: the condition is too rare for the cart model's "
-                    f"trees; loosen it, or fit with --order {self._conditioned(wide)} to draw it "
+                    f"trees; loosen it, or fit with {self._order_option(wide)} to draw it "
                     "first"
                 )
             x, weight = self._rows(batch, rng, wide)
@@ -545,8 +546,8 @@ class CART(Synthesizer):
 
             warnings.warn(
                 f"{constraints.label or 'the condition'}: kept {n / drawn:.0%} of the rows drawn "
-                "along the trees; fit with --order "
-                f"{self._conditioned(wide)} to draw the conditioned columns first (exact at the "
+                f"along the trees; fit with {self._order_option(wide)} to draw the conditioned "
+                "columns first (exact at the "
                 "cost of unconditional sampling)",
                 SynthgenWarning,
                 stacklevel=2,
@@ -568,6 +569,10 @@ class CART(Synthesizer):
         col_of = {index: column for index, column, _ in _part_columns(self.encoder_)}
         names = dict.fromkeys(col_of[self.order_[j]] for j in self._positions(wide))
         return ",".join(names)
+
+    def _order_option(self, wide: Constraints) -> str:
+        columns = self._conditioned(wide)
+        return option(f"--order {columns}", f"order={columns!r}")
 
     def _bound(self, wide: Constraints) -> float:
         """The largest weight a row can have under shared constraints."""
