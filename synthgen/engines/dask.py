@@ -27,6 +27,7 @@ from typing import Any
 
 from synthgen.engines import local
 from synthgen.errors import MissingDependencyError, OutputError, UsageError
+from synthgen.models.base import one_blas_thread
 
 # Models loaded in this worker process, by the SHA-256 of their file, so a worker that writes
 # many partitions parses the model once.
@@ -131,6 +132,9 @@ def sample_to_dataset(
     check_dataset_writable(directory, force)
     data = Path(model_file).read_bytes()
     with contextlib.ExitStack() as stack:
+        # workers in this process (a LocalCluster of threads) sample under the limit set here,
+        # as the local engine's do; worker processes start with OPENBLAS_NUM_THREADS=1
+        stack.enter_context(one_blas_thread())
         if dask_client is None:
             dask_client = stack.enter_context(client(scheduler))
         distributed = require()

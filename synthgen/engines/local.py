@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -22,7 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from synthgen.models.base import Synthesizer, chunk_bounds
+from synthgen.models.base import Synthesizer, chunk_bounds, one_blas_thread
 
 #: Rows a partition of a dataset holds by default.
 PARTITION_ROWS = 2_000_000
@@ -114,19 +113,12 @@ def iter_chunks(
 
     bounds = chunk_bounds(start, stop - start, chunk_rows)
     threads = max(1, threads) if model.thread_safe_sampling else 1
-    with _one_blas_thread(threads > 1):
+    # one BLAS thread, set here: OpenBLAS ignores a limit set from a worker thread. It keeps
+    # the rows those of `model.sample` (see one_blas_thread), and BLAS threads on top of ours
+    # fought for the cores (1M adult rows to Parquet on 2 cores: 1.5 s and 2.1 CPU s; so,
+    # 1.05 s and 1.15 CPU s)
+    with one_blas_thread():
         yield from _in_order(make, bounds, threads, ahead or threads)
-
-
-def _one_blas_thread(when: bool) -> contextlib.AbstractContextManager[Any]:
-    """While our threads sample, each thread's matrix products run on one BLAS thread: BLAS
-    threads on top of ours fought for the cores (1M adult rows to Parquet on 2 cores: 1.5 s
-    and 2.1 CPU s; so, 1.05 s and 1.15 CPU s)."""
-    if not when:
-        return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _in_order(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -450,12 +451,37 @@ def _blas() -> Any:
     return ThreadpoolController()
 
 
-def one_blas_thread() -> contextlib.AbstractContextManager[Any]:
-    """Within it, matrix products run on one BLAS thread. Their last bits depend on how many
-    threads BLAS splits them over (OpenBLAS on 2 cores, one thread against two: 794 of 45,000
-    copula incomes a cent apart), and the rows of a seed must not depend on the machine's load
-    or on `--threads`."""
-    return _blas().limit(limits=1, user_api="blas")
+class _OneBlasThread:
+    """The BLAS limit of `one_blas_thread`, shared by the threads inside it: the first to enter
+    sets it, the last to leave restores what was there (each restoring its own would leave the
+    limit on when threads leave in another order than they came)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._limiter: Any = None
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if not self._inside:
+                self._limiter = _blas().limit(limits=1, user_api="blas")
+            self._inside += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._inside -= 1
+                if not self._inside:
+                    self._limiter.restore_original_limits()
+
+
+#: Within it, matrix products run on one BLAS thread. Their last bits depend on how many threads
+#: BLAS splits them over (OpenBLAS on 2 cores, one thread against two: 794 of 45,000 copula
+#: incomes a cent apart), and the rows of a seed must not depend on `--threads` or the machine.
+#: Enter it in the thread that starts the work: OpenBLAS ignores a limit set from another thread
+#: (the local engine sets it before its worker threads sample).
+one_blas_thread = _OneBlasThread()
 
 
 def _block_rows(block: int, n: int) -> int:
