@@ -14,18 +14,62 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
-from synthgen.cli.common import err_console
+from synthgen.cli.common import err_console, silence_stdout
+
+
+def _print_example(example: str) -> None:
+    from rich.text import Text
+
+    from synthgen.cli.common import out_console
+
+    console = out_console()
+    console.print(" Example:")
+    # never wrapped: the line copies as one command, however narrow the terminal
+    console.print(Text(f"   {example}"), soft_wrap=True)
+    console.print()
+
+
+class _ExampleLast:
+    """Help whose last line is the command's example (its epilog), printed on one line."""
+
+    epilog: str | None
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        example, self.epilog = self.epilog, None
+        try:
+            super().format_help(ctx, formatter)  # type: ignore[misc]
+        except SystemExit as exc:
+            if exc.code != 1:
+                raise
+            # rich exits 1 when the reader of stdout went away (`--help | head`): not a failure
+            raise BrokenPipeError from None
+        finally:
+            self.epilog = example
+        if example:
+            _print_example(example)
+
+
+class ExampleCommand(_ExampleLast, TyperCommand):
+    pass
+
+
+class ExampleGroup(_ExampleLast, TyperGroup):
+    pass
+
 
 app = typer.Typer(
     name="synthgen",
     help=(
         "Synthetic tabular data: fit a model to a real table, sample synthetic rows, and report "
-        "how faithful and how private they are.\n\n"
-        "Example: synthgen run sample_data/penguins.csv --output-dir out"
+        "how faithful and how private they are."
     ),
+    epilog="synthgen run sample_data/penguins.csv --output-dir out",
+    cls=ExampleGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -34,7 +78,8 @@ app = typer.Typer(
 
 
 def _add_commands(app: typer.Typer) -> None:
-    """One module per command, each with its function and its HELP."""
+    """One module per command, each with its function, its HELP and its EXAMPLE (the help's
+    last line)."""
     from synthgen.cli import fit, inspect, models, report, run, sample, schema
 
     for name, module in (
@@ -46,7 +91,8 @@ def _add_commands(app: typer.Typer) -> None:
         ("inspect", inspect),
         ("models", models),
     ):
-        app.command(name, help=module.HELP)(getattr(module, name))
+        command = getattr(module, name)
+        app.command(name, help=module.HELP, epilog=module.EXAMPLE, cls=ExampleCommand)(command)
 
 
 _add_commands(app)
@@ -85,13 +131,13 @@ def _stop_signals() -> Iterator[None]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and exits with) the exit code."""
-    from synthgen.errors import SynthgenError
+    from synthgen.errors import SynthgenError, command_line
 
     usage_errors, exits, aborts = _parser_exceptions()
 
     command = typer.main.get_command(app)
     try:
-        with _stop_signals():
+        with _stop_signals(), command_line():
             result = command.main(args=argv, prog_name="synthgen", standalone_mode=False)
         # typer returns (rather than raises) the code of an exit it caught: 130 for a
         # KeyboardInterrupt raised by code rather than by a signal
@@ -118,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
             f"interrupted ({name}): no partial output was left behind", style="yellow"
         )
         code = 128 + (exc.signum if isinstance(exc, Stopped) else signal.SIGINT)
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader of stdout went away (`| head`): not a failure
+        silence_stdout()
         code = 0
     sys.exit(code)
 

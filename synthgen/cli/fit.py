@@ -17,15 +17,13 @@ from synthgen.cli.common import (
     Quiet,
     Seed,
     display,
-    example,
     na_list,
     status,
 )
 from synthgen.fitting import DEFAULT_MAX_ROWS
 
-HELP = "Fit a model to a real table (CSV or Parquet, - for stdin) and save it." + example(
-    "synthgen fit sample_data/penguins.csv -o penguins.synthgen"
-)
+HELP = "Fit a model to a real table (CSV or Parquet, - for stdin) and save it."
+EXAMPLE = "synthgen fit sample_data/penguins.csv -o penguins.synthgen"
 
 Model = Annotated[str, typer.Option("--model", "-m", help="Model name (see `synthgen models`).")]
 RareThreshold = Annotated[
@@ -230,7 +228,12 @@ def fit(
     model: Model = "gaussian-copula",
     output: Annotated[
         str | None,
-        typer.Option("--output", "-o", help="Model file to write (default DATA.synthgen)."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Model file to write (default: DATA's name with .synthgen, data.csv -> "
+            "data.synthgen; model.synthgen when DATA is - for stdin).",
+        ),
     ] = None,
     seed: Seed = None,
     schema_file: SchemaFile = None,
