@@ -34,8 +34,10 @@ def _print_example(example: str) -> None:
     console.print()
 
 
-class _ExampleLast:
-    """Help whose last line is the command's example (its epilog), printed on one line."""
+class _Behaviour:
+    """A command whose help ends with its example (its epilog) on one line, and for which a
+    reader of stdout that goes away (`| head`) is not a failure: the option parser would exit
+    1 on it, the code of a failed gate."""
 
     epilog: str | None
 
@@ -43,22 +45,30 @@ class _ExampleLast:
         example, self.epilog = self.epilog, None
         try:
             super().format_help(ctx, formatter)  # type: ignore[misc]
-        except SystemExit as exc:
+            if example:
+                _print_example(example)
+        except SystemExit as exc:  # rich's console exits 1 on a closed stdout
             if exc.code != 1:
                 raise
-            # rich exits 1 when the reader of stdout went away (`--help | head`): not a failure
-            raise BrokenPipeError from None
+            silence_stdout()
+        except BrokenPipeError:
+            silence_stdout()
         finally:
             self.epilog = example
-        if example:
-            _print_example(example)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)  # type: ignore[misc]
+        except BrokenPipeError:
+            silence_stdout()
+            return None
 
 
-class ExampleCommand(_ExampleLast, TyperCommand):
+class Command(_Behaviour, TyperCommand):
     pass
 
 
-class ExampleGroup(_ExampleLast, TyperGroup):
+class Group(_Behaviour, TyperGroup):
     pass
 
 
@@ -69,7 +79,7 @@ app = typer.Typer(
         "how faithful and how private they are."
     ),
     epilog="synthgen run sample_data/penguins.csv --output-dir out",
-    cls=ExampleGroup,
+    cls=Group,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -92,7 +102,7 @@ def _add_commands(app: typer.Typer) -> None:
         ("models", models),
     ):
         command = getattr(module, name)
-        app.command(name, help=module.HELP, epilog=module.EXAMPLE, cls=ExampleCommand)(command)
+        app.command(name, help=module.HELP, epilog=module.EXAMPLE, cls=Command)(command)
 
 
 _add_commands(app)
@@ -145,15 +155,17 @@ def main(argv: list[str] | None = None) -> int:
         if code == 130:
             err_console().print("interrupted: no partial output was left behind", style="yellow")
     except SynthgenError as exc:
-        from rich.text import Text
-
-        # plain text: a message quoting "[x]" from the user's data must not be read as markup
-        err_console().print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
+        _error(str(exc))
         code = exc.exit_code
     except exits as exc:
         code = exc.exit_code
     except usage_errors as exc:
-        exc.show()
+        if type(exc).__name__ == "NoArgsIsHelpError":  # plain `synthgen`: the help, as asked
+            exc.show()
+        else:  # one line, as for every other refusal
+            ctx = getattr(exc, "ctx", None)
+            see = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+            _error(" ".join(exc.format_message().split()) + see)
         code = exc.exit_code
     except aborts:
         err_console().print("interrupted", style="yellow")
@@ -168,6 +180,13 @@ def main(argv: list[str] | None = None) -> int:
         silence_stdout()
         code = 0
     sys.exit(code)
+
+
+def _error(message: str) -> None:
+    from rich.text import Text
+
+    # plain text: a message quoting "[x]" from the user's data must not be read as markup
+    err_console().print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
 
 
 def _parser_exceptions() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:

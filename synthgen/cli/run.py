@@ -18,13 +18,31 @@ from synthgen.cli.common import (
     read,
     status,
 )
-from synthgen.cli.fit import Model, RareThreshold, SchemaFile, fit_table, model_params
+from synthgen.cli.fit import (
+    DEFAULT_MAX_ROWS,
+    AllowCopies,
+    BatchSize,
+    By,
+    Components,
+    Device,
+    EarlyStop,
+    Epochs,
+    MaxRows,
+    MinLeaf,
+    Model,
+    Order,
+    RareThreshold,
+    SchemaFile,
+    Smoothing,
+    fit_table,
+    model_params,
+)
 from synthgen.cli.sample import Rows, write_sample
 
 HELP = (
     "Fit, sample and report in one go: writes model.synthgen, synthetic.csv and the report "
     "(report.json, report.html) to the output folder, all of them or none: a failed or "
-    "interrupted run leaves the folder as it was."
+    "interrupted run leaves the folder as it was. Takes fit's model options."
 )
 EXAMPLE = "synthgen run sample_data/penguins.csv --output-dir out"
 
@@ -46,6 +64,17 @@ def run(
     delimiter: Delimiter = None,
     decimal: DecimalMark = None,
     rare_threshold: RareThreshold = 5,
+    epochs: Epochs = None,
+    batch_size: BatchSize = None,
+    device: Device = None,
+    early_stop: EarlyStop = None,
+    components: Components = None,
+    min_leaf: MinLeaf = None,
+    smoothing: Smoothing = None,
+    allow_copies: AllowCopies = None,
+    order: Order = None,
+    by: By = None,
+    max_rows: MaxRows = DEFAULT_MAX_ROWS,
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write and show the quality report.")
     ] = True,
@@ -79,9 +108,22 @@ def run(
                 na_values,
                 encoding,
                 delimiter,
-                model_params(rare_threshold=rare_threshold),
+                model_params(
+                    rare_threshold=rare_threshold,
+                    epochs=epochs,
+                    batch_size=batch_size,
+                    device=device,
+                    early_stop=early_stop,
+                    components=components,
+                    min_leaf=min_leaf,
+                    smoothing=smoothing,
+                    allow_copies=allow_copies,
+                    order=order,
+                    by=by,
+                ),
                 quiet,
                 decimal,
+                max_rows,
             )
             synth.save(str(model_tmp), force=True)
             written = write_sample(
