@@ -19,6 +19,7 @@ import pytest
 
 import synthgen
 from synthgen import errors
+from tests import test_promises as promises
 from tests.conftest import SAMPLE_DATA
 from tests.test_modelfile import edited, hostile_files
 from tests.test_promises import ROOT, synthgen_env
@@ -68,16 +69,8 @@ def promised(cell: str) -> list[str]:
 
 
 def cli(args: list[str], cwd: Path, capsys) -> tuple[int, str]:
-    from synthgen.cli import main
-
-    here = os.getcwd()
-    os.chdir(cwd)
-    try:
-        with pytest.raises(SystemExit) as exit_info:
-            main(args)
-    finally:
-        os.chdir(here)
-    return exit_info.value.code, capsys.readouterr().err
+    """The command in this process: its exit code and its stderr."""
+    return promises.cli(args, cwd), capsys.readouterr().err
 
 
 def keeps_its_word(code: int, err: str, row: dict[str, str], expected: int | None) -> None:

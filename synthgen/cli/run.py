@@ -81,6 +81,7 @@ def run(
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:
+    params = model_params(locals())
     import contextlib
 
     from synthgen.cli.report import build_report, show_report, write_report
@@ -108,19 +109,7 @@ def run(
                 na_values,
                 encoding,
                 delimiter,
-                model_params(
-                    rare_threshold=rare_threshold,
-                    epochs=epochs,
-                    batch_size=batch_size,
-                    device=device,
-                    early_stop=early_stop,
-                    components=components,
-                    min_leaf=min_leaf,
-                    smoothing=smoothing,
-                    allow_copies=allow_copies,
-                    order=order,
-                    by=by,
-                ),
+                params,
                 quiet,
                 decimal,
                 max_rows,
