@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from synthgen.engines import local
-from synthgen.errors import MissingDependencyError, OutputError, UsageError
+from synthgen.errors import MissingDependencyError, OutputError, UsageError, option
 from synthgen.models.base import one_blas_thread
 
 # Models loaded in this worker process, by the SHA-256 of their file, so a worker that writes
@@ -41,7 +41,8 @@ def require() -> Any:
         import distributed
     except ImportError:
         raise MissingDependencyError(
-            "--engine dask needs dask and distributed: pip install 'synthgen[dask]'"
+            f"{option('--engine dask', 'the dask engine')} needs dask and distributed: "
+            "pip install 'synthgen[dask]'"
         ) from None
     return distributed
 
