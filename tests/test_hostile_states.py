@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import synthgen
@@ -224,3 +225,22 @@ def test_the_issue_s_gmm_file_is_refused_by_the_command(states, tmp_path):
     assert done.returncode == 4, done.stderr
     assert "inconsistent gmm model" in done.stderr and "weights sum to 2" in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gmm.synthgen"]
+
+
+def test_a_crafted_state_of_the_rules_space_is_refused(tmp_path, capsys):
+    """A model that keeps rules decodes the columns its rules name through a second encoder:
+    its category probabilities are checked as the modelled columns' are."""
+    rng = np.random.default_rng(0)
+    klass = rng.choice(["first", "second", "third"], 300)
+    deck = np.where(klass == "first", rng.choice(list("ABC"), 300), None)
+    table = pd.DataFrame({"klass": klass, "deck": deck, "fare": rng.gamma(2, 20, 300)})
+    path = tmp_path / "fitted" / "rules.synthgen"
+    path.parent.mkdir()
+    synthgen.fit(table, model="gmm", seed=0, components=2).save(str(path))
+    state = modelfile.read_state(path)
+    inner = state["encoder"]["rules"]["inner"]
+    assert inner, "the table's rules are kept (else this test checks nothing)"
+    inner[0]["probabilities"] = [2 * p for p in inner[0]["probabilities"]]
+    body = {k: v for k, v in state.items() if k not in _FILE_KEYS}
+    (tmp_path / "crafted").mkdir()
+    _refused(modelfile.dumps(body), tmp_path / "crafted", capsys, "sum to 2", "gmm")

@@ -414,7 +414,10 @@ class Synthesizer:
             from synthgen.rules.keep import encoder_from_state
 
             model.encoder_ = encoder_from_state(model.schema_, state["encoder"])
-            checks.encoder(model.encoder_.schema.names, model.encoder_.states)
+            # a model that keeps rules decodes its user columns through a second encoder
+            for enc in (model.encoder_, getattr(model.encoder_, "inner", None)):
+                if enc is not None:
+                    checks.encoder(enc.schema.names, enc.states)
             model._set_state(state["fitted"])
             model._check_state()
         except MissingDependencyError:
