@@ -229,8 +229,9 @@ class _Tree:
         within [lo, hi]), the share of the pool that part holds, and how far the leaf misses
         (0 where its share is > 0; else the distance from the interval to the leaf's nearest
         value, inf for codes). A row of share 0 is drawn as near as the leaf allows: a number
-        at the leaf's value nearest the interval, a code among the allowed ones in proportion to
-        the part's rows over all leaves (so the row still meets its constraints)."""
+        at the leaf's value nearest the interval; a code, for a row to fill (`allowed` per row),
+        among its allowed ones in proportion to the part's rows over all leaves, so the row
+        still meets its constraints (under shared constraints, from the leaf: it is rejected)."""
         u = rng.random(len(leaf))
         if self.counts is not None:
             counts = self.counts[leaf] * allowed
@@ -239,10 +240,10 @@ class _Tree:
             share = total / self.cum[leaf, -1]
             code = (cum <= (u * total)[:, None]).sum(axis=1)
             dead = total == 0
-            if dead.any():
-                code[dead] = self._draw_allowed(
-                    leaf[dead], rng, np.broadcast_to(allowed, counts.shape)[dead]
-                )
+            if dead.any() and np.ndim(allowed) == 2:  # rows to fill keep what they draw
+                code[dead] = self._draw_allowed(leaf[dead], rng, allowed[dead])
+            elif dead.any():  # under a shared condition such a row is drawn again
+                code[dead] = self.draw(leaf[dead], rng)
             return np.minimum(code, self.counts.shape[1] - 1), share, np.where(dead, np.inf, 0.0)
         uniq, keys = self._leaf_keys()
         base = leaf * (len(uniq) + 1)
