@@ -61,7 +61,7 @@ def to_float(values: pd.Series, col: Column | str) -> np.ndarray:
     if len(bad):
         raise InputError(
             f"column {name!r} is numeric but has the value {uniques[bad[0]]!r}; fix that value, "
-            f"or give the column another kind in {option('a --schema file', 'the schema (schema=)')}"
+            f"or give the column another kind {option('in a --schema file', 'in the schema (schema=)')}"
         )
     out = numbers[codes]
     out[codes < 0] = np.nan
@@ -244,7 +244,7 @@ def fill(col: Column, values: pd.Series, ev: Evidence) -> None:
             bad = ev.stripped[int(np.flatnonzero(np.isnan(parse_numbers(ev.stripped)))[0])]
             raise SchemaError(
                 f"column {col.name!r} is numeric but has the value {bad!r}; fix that value, "
-                f"or give the column another kind in {option('a --schema file', 'the schema (schema=)')}"
+                f"or give the column another kind {option('in a --schema file', 'in the schema (schema=)')}"
             )
         numbers, col.thousands, col.decimal = found
         col.integer, col.decimals = _integer_decimals(
@@ -286,7 +286,7 @@ def refine(col: Column, counted: Counted) -> None:
     if counted.word is not None:
         raise SchemaError(
             f"column {col.name!r} holds numbers in the rows sampled but also {counted.word!r}; "
-            f"give its kind in {option('a --schema file', 'the schema (schema=)')} (e.g. "
+            f"give its kind {option('in a --schema file', 'in the schema (schema=)')} (e.g. "
             "categorical)"
         )
     if np.isfinite(counted.low):
