@@ -32,6 +32,7 @@ Example:
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ import pandas as pd
 
 from synthgen.columns import KINDS, Encoded, Kind, TableEncoder
 from synthgen.columns.base import Column, RowRandom
-from synthgen.errors import ConditionError, InputError, SynthgenWarning
+from synthgen.errors import ConditionError, InputError, SynthgenWarning, option
 
 if TYPE_CHECKING:
     from synthgen.models.base import Synthesizer
@@ -96,6 +97,16 @@ def parse_condition(text: str, names: list[str]) -> Condition:
             low, sep, high = value.partition(" and ")
             if sep and low.strip() and high.strip():
                 return Condition(name, "between", (low.strip(), high.strip()), text)
+    named = re.match(r"\s*(.*?)\s*(==|!=|>=|<=|=|>|<|\sin\s|\sbetween\s)", text)
+    if named and named.group(1) and named.group(1) not in names:
+        import difflib
+
+        near = difflib.get_close_matches(named.group(1), names, n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise ConditionError(
+            f"can't read the condition {text!r}: the model has no column {named.group(1)!r}"
+            f"{hint}; columns: {', '.join(names)}"
+        )
     raise ConditionError(
         f"can't read the condition {text!r}: write COLUMN OP VALUE with a column of the model "
         "(OP one of = != >= > <= <, or 'COLUMN in a|b', 'COLUMN between a and b')"
@@ -570,7 +581,7 @@ def where_constraints(
 
 
 def _unseen_hint() -> str:
-    return "--allow-unseen samples it anyway (the model extrapolates)"
+    return f"{option('--allow-unseen', 'allow_unseen=True')} samples it anyway (the model extrapolates)"
 
 
 def _continuous(target, conds, allow_unseen, out, fixes, notes) -> None:
@@ -673,19 +684,18 @@ def balance_classes(encoder: TableEncoder, column: str) -> list[Condition]:
     """One equality condition per class of a categorical or boolean column (nulls and the pool
     of rare categories are not classes)."""
     found = targets(encoder)
+    asked = option(f"--balance {column}", f"balance={column!r}")
     if column not in found:
-        raise ConditionError(f"--balance {column}: no such column; columns: {', '.join(found)}")
+        raise ConditionError(f"{asked}: no such column; columns: {', '.join(found)}")
     target = found[column]
     if not target.discrete:
         raise ConditionError(
-            f"--balance {column}: {column!r} is {target.col.kind}; balance needs a categorical "
+            f"{asked}: {column!r} is {target.col.kind}; balance needs a categorical "
             "or boolean column"
         )
     values = list(target.classes())
     if not values:
-        raise ConditionError(
-            f"--balance {column}: every category of {column!r} is suppressed as rare"
-        )
+        raise ConditionError(f"{asked}: every category of {column!r} is suppressed as rare")
     return [Condition(column, "=", (v,), f"{column}={v}") for v in values]
 
 
@@ -706,7 +716,8 @@ class SamplePlan:
         encoder = model.encoder_
         conditions = parse_where(where, encoder.schema.names)
         if balance is not None and any(c.column == balance for c in conditions):
-            raise ConditionError(f"--balance {balance} can't be combined with a condition on it")
+            asked = option(f"--balance {balance}", f"balance={balance!r}")
+            raise ConditionError(f"{asked} can't be combined with a condition on it")
         classes = balance_classes(encoder, balance) if balance is not None else [None]
         self.classes: list[Constraints] = []
         for extra in classes:

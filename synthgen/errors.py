@@ -18,6 +18,39 @@ traceback. Codes (documented in README, "Exit codes"):
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
+# Whether errors speak to a command-line user (flags) or to a Python caller (keyword arguments).
+_COMMAND_LINE: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "synthgen_command_line", default=False
+)
+
+
+def option(flag: str, keyword: str) -> str:
+    """How a message names an option in the user's language: the flag on the command line,
+    the keyword argument in Python.
+
+    Example:
+        >>> f"out.csv exists; pass {option('--force', 'force=True')} to overwrite"
+        'out.csv exists; pass force=True to overwrite'
+        >>> with command_line():
+        ...     option("--force", "force=True")
+        '--force'
+    """
+    return flag if _COMMAND_LINE.get() else keyword
+
+
+@contextlib.contextmanager
+def command_line() -> Iterator[None]:
+    """While it lasts, messages name options as flags (the CLI runs each command in it)."""
+    token = _COMMAND_LINE.set(True)
+    try:
+        yield
+    finally:
+        _COMMAND_LINE.reset(token)
+
 
 class SynthgenError(Exception):
     """Base class: a problem the user can fix. `str(err)` is the one line shown."""

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.errors import ModelFileError
+from synthgen.errors import ModelFileError, option
 
 FORMAT = "synthgen-model"
 FORMAT_VERSION = 1
@@ -126,13 +126,26 @@ def dumps(state: dict[str, Any]) -> bytes:
     }
     manifest = json.loads(json.dumps(manifest, default=_json_default))
     manifest["checksum"] = _checksum(manifest, arrays)
+    npz = io.BytesIO()
+    with zipfile.ZipFile(npz, "w", compression=zipfile.ZIP_STORED) as inner:
+        for key, arr in arrays.items():  # as np.savez writes them, less its time stamps
+            member = io.BytesIO()
+            np.lib.format.write_array(member, arr, allow_pickle=False)
+            inner.writestr(_member(f"{key}.npy"), member.getvalue())
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(MANIFEST, json.dumps(manifest, indent=1, default=_json_default))
-        npz = io.BytesIO()
-        np.savez(npz, **arrays)
-        zf.writestr(ARRAYS, npz.getvalue())
+        text = json.dumps(manifest, indent=1, default=_json_default)
+        zf.writestr(_member(MANIFEST), text, compress_type=zipfile.ZIP_DEFLATED)
+        zf.writestr(_member(ARRAYS), npz.getvalue(), compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
+
+
+def _member(name: str) -> zipfile.ZipInfo:
+    """A zip member dated 1980-01-01 (zip's earliest date), not now: the same model gives the
+    same bytes, whenever it is saved."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.external_attr = 0o644 << 16
+    return info
 
 
 def save(model: Any, path: str | Path, *, force: bool = False) -> None:
@@ -320,5 +333,5 @@ def load(path: str | Path, *, trust_pickle: bool = False):
 def _pickle_refused(path: str | Path, name: str) -> ModelFileError:
     return ModelFileError(
         f"{path} holds an SDV model ({name}) saved by SDV as a pickle; loading it can run code; "
-        "pass --trust-pickle (load(..., trust_pickle=True)) only for files you made yourself"
+        f"pass {option('--trust-pickle', 'trust_pickle=True')} only for files you made yourself"
     )

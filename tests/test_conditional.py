@@ -229,7 +229,7 @@ def test_integer_grid(mixed_model, seed):
 
 def test_unseen_category_refused_then_allowed(mixed_model):
     for value in ["martian", "unique-rare"]:  # never seen / rare and suppressed
-        with pytest.raises(ConditionError, match="--allow-unseen"):
+        with pytest.raises(ConditionError, match="allow_unseen=True"):
             mixed_model.sample(10, where=f"group={value}")
     with pytest.warns(SynthgenWarning, match="extrapolates"):
         out = mixed_model.sample(50, seed=11, where="group=martian", allow_unseen=True)

@@ -92,7 +92,7 @@ def test_latin1_needs_encoding_and_reports_offset(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         read_table(path)
     msg = str(info.value)
-    assert "--encoding latin-1" in msg
+    assert "encoding='latin-1'" in msg  # a Python caller is told the keyword argument
     offset = data.index(0xE9)
     assert f"byte 0xe9 at position {offset}, line 3" in msg
     assert "\n" not in msg
@@ -342,7 +342,7 @@ def test_written_file_has_normal_permissions(tmp_path: Path) -> None:
 def test_existing_file_is_refused_without_force(tmp_path: Path) -> None:
     dest = _write(tmp_path, "out.csv", "keep me\n")
     df = pd.DataFrame({"a": [1, 2]})
-    with pytest.raises(OutputError, match="out.csv exists; pass --force to overwrite"):
+    with pytest.raises(OutputError, match="out.csv exists; pass force=True to overwrite"):
         write_table(df, dest)
     assert dest.read_text() == "keep me\n"
     write_table(df, dest, force=True)

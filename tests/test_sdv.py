@@ -105,7 +105,7 @@ def test_loading_refuses_the_pickle_unless_trusted(sdv_model, tmp_path, monkeypa
     sdv_model.save(str(path))
     assert modelfile.read_state(path)["requires_pickle"] is True
     _forbid_unpickling(monkeypatch)
-    with pytest.raises(ModelFileError, match="--trust-pickle"):
+    with pytest.raises(ModelFileError, match="trust_pickle=True"):
         synthgen.load(str(path))
     # the guard above is real: the trusted path does reach an unpickler
     with pytest.raises(AssertionError, match="unpickled"):

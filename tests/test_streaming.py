@@ -148,7 +148,7 @@ def test_dataset_appears_whole_or_not_at_all(model, tmp_path, monkeypatch):
 def test_force_replaces_a_dataset_but_nothing_else(model, tmp_path):
     out = tmp_path / "ds"
     local.sample_to_dataset(model, out, 100, seed=1, partitions=2)
-    with pytest.raises(OutputError, match="--force"):
+    with pytest.raises(OutputError, match="force=True"):
         local.sample_to_dataset(model, out, 100, seed=1, partitions=2)
     local.sample_to_dataset(model, out, 100, seed=2, partitions=1, force=True)
     assert sorted(p.name for p in out.iterdir()) == ["part-00000.parquet"]

@@ -14,18 +14,72 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
-from synthgen.cli.common import err_console
+from synthgen.cli.common import err_console, silence_stdout
+
+
+def _print_example(example: str) -> None:
+    from rich.text import Text
+
+    from synthgen.cli.common import out_console
+
+    console = out_console()
+    console.print(" Example:")
+    # never wrapped: the line copies as one command, however narrow the terminal
+    console.print(Text(f"   {example}"), soft_wrap=True)
+    console.print()
+
+
+class _Behaviour:
+    """A command whose help ends with its example (its epilog) on one line, and for which a
+    reader of stdout that goes away (`| head`) is not a failure: the option parser would exit
+    1 on it, the code of a failed gate."""
+
+    epilog: str | None
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        example, self.epilog = self.epilog, None
+        try:
+            super().format_help(ctx, formatter)  # type: ignore[misc]
+            if example:
+                _print_example(example)
+        except SystemExit as exc:  # rich's console exits 1 on a closed stdout
+            if exc.code != 1:
+                raise
+            silence_stdout()
+        except BrokenPipeError:
+            silence_stdout()
+        finally:
+            self.epilog = example
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)  # type: ignore[misc]
+        except BrokenPipeError:
+            silence_stdout()
+            return None
+
+
+class Command(_Behaviour, TyperCommand):
+    pass
+
+
+class Group(_Behaviour, TyperGroup):
+    pass
+
 
 app = typer.Typer(
     name="synthgen",
     help=(
         "Synthetic tabular data: fit a model to a real table, sample synthetic rows, and report "
-        "how faithful and how private they are.\n\n"
-        "Example: synthgen run sample_data/penguins.csv --output-dir out"
+        "how faithful and how private they are."
     ),
+    epilog="synthgen run sample_data/penguins.csv --output-dir out",
+    cls=Group,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -34,7 +88,8 @@ app = typer.Typer(
 
 
 def _add_commands(app: typer.Typer) -> None:
-    """One module per command, each with its function and its HELP."""
+    """One module per command, each with its function, its HELP and its EXAMPLE (the help's
+    last line)."""
     from synthgen.cli import fit, inspect, models, report, run, sample, schema
 
     for name, module in (
@@ -46,7 +101,8 @@ def _add_commands(app: typer.Typer) -> None:
         ("inspect", inspect),
         ("models", models),
     ):
-        app.command(name, help=module.HELP)(getattr(module, name))
+        command = getattr(module, name)
+        app.command(name, help=module.HELP, epilog=module.EXAMPLE, cls=Command)(command)
 
 
 _add_commands(app)
@@ -85,13 +141,13 @@ def _stop_signals() -> Iterator[None]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and exits with) the exit code."""
-    from synthgen.errors import SynthgenError
+    from synthgen.errors import SynthgenError, command_line
 
     usage_errors, exits, aborts = _parser_exceptions()
 
     command = typer.main.get_command(app)
     try:
-        with _stop_signals():
+        with _stop_signals(), command_line():
             result = command.main(args=argv, prog_name="synthgen", standalone_mode=False)
         # typer returns (rather than raises) the code of an exit it caught: 130 for a
         # KeyboardInterrupt raised by code rather than by a signal
@@ -99,15 +155,17 @@ def main(argv: list[str] | None = None) -> int:
         if code == 130:
             err_console().print("interrupted: no partial output was left behind", style="yellow")
     except SynthgenError as exc:
-        from rich.text import Text
-
-        # plain text: a message quoting "[x]" from the user's data must not be read as markup
-        err_console().print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
+        _error(str(exc))
         code = exc.exit_code
     except exits as exc:
         code = exc.exit_code
     except usage_errors as exc:
-        exc.show()
+        if type(exc).__name__ == "NoArgsIsHelpError":  # plain `synthgen`: the help, as asked
+            exc.show()
+        else:  # one line, as for every other refusal
+            ctx = getattr(exc, "ctx", None)
+            see = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+            _error(" ".join(exc.format_message().split()) + see)
         code = exc.exit_code
     except aborts:
         err_console().print("interrupted", style="yellow")
@@ -118,9 +176,17 @@ def main(argv: list[str] | None = None) -> int:
             f"interrupted ({name}): no partial output was left behind", style="yellow"
         )
         code = 128 + (exc.signum if isinstance(exc, Stopped) else signal.SIGINT)
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader of stdout went away (`| head`): not a failure
+        silence_stdout()
         code = 0
     sys.exit(code)
+
+
+def _error(message: str) -> None:
+    from rich.text import Text
+
+    # plain text: a message quoting "[x]" from the user's data must not be read as markup
+    err_console().print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
 
 
 def _parser_exceptions() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:

@@ -65,8 +65,29 @@ def err_console() -> Console:
     return _ERR
 
 
+class _Stdout(Console):
+    """The console on stdout: when its reader goes away (`synthgen inspect m | head`) it falls
+    silent and the command goes on (a report still applies its gates), where rich's own
+    exits 1, the code of a failed gate."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        silence_stdout()
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null, so later writes and the interpreter's last flush are quiet."""
+    import os
+    import sys
+
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def out_console() -> Console:
-    return Console()
+    return _Stdout()
 
 
 def na_list(values: list[str] | None) -> list[str]:
@@ -142,8 +163,3 @@ class Progress:
 def status(message: str, quiet: bool = False) -> None:
     if not quiet:
         err_console().print(message, highlight=False, soft_wrap=True)
-
-
-def example(text: str) -> str:
-    """The closing line of every command's help: a command a user can run as it is."""
-    return f"\n\nExample:\n\n    {text}"

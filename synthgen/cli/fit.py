@@ -17,15 +17,13 @@ from synthgen.cli.common import (
     Quiet,
     Seed,
     display,
-    example,
     na_list,
     status,
 )
 from synthgen.fitting import DEFAULT_MAX_ROWS
 
-HELP = "Fit a model to a real table (CSV or Parquet, - for stdin) and save it." + example(
-    "synthgen fit sample_data/penguins.csv -o penguins.synthgen"
-)
+HELP = "Fit a model to a real table (CSV or Parquet, - for stdin) and save it."
+EXAMPLE = "synthgen fit sample_data/penguins.csv -o penguins.synthgen"
 
 Model = Annotated[str, typer.Option("--model", "-m", help="Model name (see `synthgen models`).")]
 RareThreshold = Annotated[
@@ -139,9 +137,30 @@ def default_model_path(data: str) -> str:
     return "model.synthgen" if data == "-" else f"{Path(data).stem}.synthgen"
 
 
-def model_params(**given: object) -> dict[str, object]:
-    """Only the options the user set, so each model keeps its own defaults."""
-    return {k: v for k, v in given.items() if v is not None}
+#: The options `fit` and `run` pass on to the model (a model refuses one it does not take).
+MODEL_OPTIONS = (
+    "rare_threshold",
+    "epochs",
+    "batch_size",
+    "device",
+    "early_stop",
+    "components",
+    "min_leaf",
+    "smoothing",
+    "allow_copies",
+    "order",
+    "by",
+)
+
+
+def model_params(arguments: dict[str, object]) -> dict[str, object]:
+    """The model options among a command's arguments that the user set, so each model keeps
+    its own defaults.
+
+    >>> model_params({"epochs": 5, "components": None, "output": "m.synthgen"})
+    {'epochs': 5}
+    """
+    return {k: arguments[k] for k in MODEL_OPTIONS if arguments.get(k) is not None}
 
 
 def fit_table(
@@ -230,7 +249,12 @@ def fit(
     model: Model = "gaussian-copula",
     output: Annotated[
         str | None,
-        typer.Option("--output", "-o", help="Model file to write (default DATA.synthgen)."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Model file to write (default: DATA's name with .synthgen, data.csv -> "
+            "data.synthgen; model.synthgen when DATA is - for stdin).",
+        ),
     ] = None,
     seed: Seed = None,
     schema_file: SchemaFile = None,
@@ -257,19 +281,7 @@ def fit(
 
     output = output or default_model_path(data)
     check_writable(output, force, inputs=[data])  # fail before a long fit, not after
-    params = model_params(
-        rare_threshold=rare_threshold,
-        epochs=epochs,
-        batch_size=batch_size,
-        device=device,
-        early_stop=early_stop,
-        components=components,
-        min_leaf=min_leaf,
-        smoothing=smoothing,
-        allow_copies=allow_copies,
-        order=order,
-        by=by,
-    )
+    params = model_params(locals())
     synth, _ = fit_table(
         data,
         model,

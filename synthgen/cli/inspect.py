@@ -7,12 +7,10 @@ from typing import Annotated
 
 import typer
 
-from synthgen.cli.common import TrustPickle, example, out_console
+from synthgen.cli.common import TrustPickle, out_console
 
-HELP = (
-    "Show what a model file holds: model, schema, training (and source) rows, versions."
-    + example("synthgen inspect penguins.synthgen")
-)
+HELP = "Show what a model file holds: model, schema, training (and source) rows, versions."
+EXAMPLE = "synthgen inspect penguins.synthgen"
 
 
 def summary(path: str, trust_pickle: bool = False) -> dict:

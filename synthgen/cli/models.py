@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from synthgen.cli.common import example, out_console
+from synthgen.cli.common import out_console
 
-HELP = "List the models, whether each is installed, and their licences." + example(
-    "synthgen models"
-)
+HELP = "List the models, whether each is installed, and their licences."
+EXAMPLE = "synthgen models"
 
 
 def models() -> None:

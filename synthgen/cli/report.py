@@ -17,9 +17,9 @@ from synthgen.cli.common import (
     Quiet,
     TrustPickle,
     err_console,
-    example,
     out_console,
     read,
+    silence_stdout,
     status,
 )
 
@@ -27,17 +27,19 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from synthgen.models.base import Synthesizer
+    from synthgen.report import Report
     from synthgen.schema import Schema
 
 HELP = (
     "Report on a synthetic table against the real one: fidelity (SDMetrics-compatible score), "
     "mode collapse, privacy, the rules of the real table and, with --target, utility. Prints a "
     "summary; --json and --html write the full report. Gates: --fail-under SCORE, --fail-on "
-    "collapse,privacy,rules exit with code 1 when not met."
-    + example(
-        "synthgen run sample_data/penguins.csv -d out && "
-        "synthgen report sample_data/penguins.csv out/synthetic.csv --html report.html"
-    )
+    "collapse,privacy,rules exit with code 1 when not met; --fail-on privacy needs --holdout (a "
+    "gate never passes on what was not checked)."
+)
+EXAMPLE = (
+    "synthgen run sample_data/penguins.csv -d out --no-report && synthgen report "
+    "sample_data/penguins.csv out/synthetic.csv --html report.html"
 )
 
 
@@ -102,7 +104,7 @@ def report(
     trust_pickle: TrustPickle = False,
 ) -> None:
     from synthgen.errors import UsageError
-    from synthgen.io import check_writable
+    from synthgen.io import atomic_paths, check_writable
     from synthgen.modelfile import load
     from synthgen.report import check_gates
     from synthgen.schema import Schema, detect
@@ -110,10 +112,16 @@ def report(
     if fail_under is not None and not 0 <= fail_under <= 1:
         raise UsageError(f"--fail-under must be between 0 and 1 (got {fail_under:g})")
     check_gates(fail_on)
+    files = {
+        kind: Path(path)
+        for kind, path in (("json", json_out), ("html", html))
+        if path is not None and str(path) != "-"
+    }
+    if len(files) == 2 and _same(files["json"], files["html"]):
+        raise UsageError(f"--json and --html both name {files['json']}; give each its own file")
     inputs = [p for p in (real, synth, holdout, model, schema_file) if p is not None]
-    for path in (json_out, html):
-        if path is not None and str(path) != "-":
-            check_writable(Path(path), force, inputs=inputs)
+    for path in files.values():
+        check_writable(path, force, inputs=inputs)
     fitted = load(str(model), trust_pickle=trust_pickle) if model is not None else None
     real_table = read(str(real), na_values, encoding, delimiter)
     synth_table = read(str(synth), na_values, encoding, delimiter)
@@ -123,23 +131,26 @@ def report(
         schema = detect(real_table, Schema.load(schema_file), decimal=decimal)
     elif schema is None and decimal is not None:  # else the report detects it, as fit does
         schema = detect(real_table, decimal=decimal)
-    build_and_write(
+    built = build_report(
         real_table,
         synth_table,
         schema=schema,
         model=fitted,
         holdout=holdout_table,
         target=target,
-        json_out=json_out,
-        html_out=str(html) if html is not None else None,
-        force=force,
         quiet=quiet,
-        fail_under=fail_under,
-        fail_on=fail_on,
     )
+    with atomic_paths(list(files.values()), force) as temps:  # both files, or neither
+        write_report(built, **dict(zip(files, temps)))
+    show_report(built, [str(p) for p in files.values()], json_out == "-", quiet)
+    built.check(fail_under, [fail_on])
 
 
-def build_and_write(
+def _same(a: Path, b: Path) -> bool:
+    return a.absolute() == b.absolute() or (a.exists() and b.exists() and a.samefile(b))
+
+
+def build_report(
     real: pd.DataFrame,
     synth: pd.DataFrame,
     *,
@@ -147,34 +158,29 @@ def build_and_write(
     model: Synthesizer | None = None,
     holdout: pd.DataFrame | None = None,
     target: str | None = None,
-    json_out: str | None = None,
-    html_out: str | None = None,
-    force: bool = False,
     quiet: bool = False,
-    fail_under: float | None = None,
-    fail_on: str = "",
-) -> None:
-    """Build the report, write its files atomically, print the summary, then apply the gates
-    (raising `GateFailed` after everything is written)."""
-    from synthgen.io import atomic_path
+) -> Report:
     from synthgen.report import build
 
-    if not quiet:
-        status("building the report ...")
-    built = build(real, synth, schema=schema, holdout=holdout, target=target, model=model)
-    written = []
-    if json_out == "-":
-        typer.echo(built.to_json())
-    elif json_out is not None:
-        with atomic_path(json_out, force) as tmp:
-            tmp.write_text(built.to_json() + "\n", encoding="utf-8")
-        written.append(json_out)
-    if html_out is not None:
-        with atomic_path(html_out, force) as tmp:
-            tmp.write_text(built.to_html(), encoding="utf-8")
-        written.append(html_out)
-    if not quiet:
-        # stdout carries the JSON when asked for it there
-        console = err_console() if json_out == "-" else out_console()
-        built.render(console, written)
-    built.check(fail_under, [fail_on])
+    status("building the report ...", quiet)
+    return build(real, synth, schema=schema, holdout=holdout, target=target, model=model)
+
+
+def write_report(built: Report, json: Path | None = None, html: Path | None = None) -> None:
+    """The report's files, at paths already made safe to write (temp files of `atomic_paths`)."""
+    if json is not None:
+        json.write_text(built.to_json() + "\n", encoding="utf-8")
+    if html is not None:
+        html.write_text(built.to_html(), encoding="utf-8")
+
+
+def show_report(built: Report, written: list[str], json_to_stdout: bool, quiet: bool) -> None:
+    """The JSON on stdout when asked for, and the summary (on stderr when stdout carries the
+    JSON). A reader of stdout that goes away (`| head`) stops the showing, not the command."""
+    try:
+        if json_to_stdout:
+            typer.echo(built.to_json())
+        if not quiet:
+            built.render(err_console() if json_to_stdout else out_console(), written)
+    except BrokenPipeError:
+        silence_stdout()

@@ -15,18 +15,36 @@ from synthgen.cli.common import (
     NaValues,
     Quiet,
     Seed,
-    example,
     read,
     status,
 )
-from synthgen.cli.fit import Model, RareThreshold, SchemaFile, fit_table, model_params
+from synthgen.cli.fit import (
+    DEFAULT_MAX_ROWS,
+    AllowCopies,
+    BatchSize,
+    By,
+    Components,
+    Device,
+    EarlyStop,
+    Epochs,
+    MaxRows,
+    MinLeaf,
+    Model,
+    Order,
+    RareThreshold,
+    SchemaFile,
+    Smoothing,
+    fit_table,
+    model_params,
+)
 from synthgen.cli.sample import Rows, write_sample
 
 HELP = (
     "Fit, sample and report in one go: writes model.synthgen, synthetic.csv and the report "
-    "(report.json, report.html) to the output folder."
-    + example("synthgen run sample_data/penguins.csv --output-dir out")
+    "(report.json, report.html) to the output folder, all of them or none: a failed or "
+    "interrupted run leaves the folder as it was. Takes fit's model options."
 )
+EXAMPLE = "synthgen run sample_data/penguins.csv --output-dir out"
 
 
 def run(
@@ -46,53 +64,71 @@ def run(
     delimiter: Delimiter = None,
     decimal: DecimalMark = None,
     rare_threshold: RareThreshold = 5,
+    epochs: Epochs = None,
+    batch_size: BatchSize = None,
+    device: Device = None,
+    early_stop: EarlyStop = None,
+    components: Components = None,
+    min_leaf: MinLeaf = None,
+    smoothing: Smoothing = None,
+    allow_copies: AllowCopies = None,
+    order: Order = None,
+    by: By = None,
+    max_rows: MaxRows = DEFAULT_MAX_ROWS,
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write and show the quality report.")
     ] = True,
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:
-    from synthgen.errors import OutputError
-    from synthgen.io import check_writable
+    params = model_params(locals())
+    import contextlib
 
+    from synthgen.cli.report import build_report, show_report, write_report
+    from synthgen.errors import OutputError
+    from synthgen.io import atomic_paths, check_writable
+
+    made = [p for p in (output_dir, *output_dir.parents) if not p.exists()]  # deepest first
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create {output_dir}: {exc.strerror}") from None
-    paths = {
-        "model": output_dir / "model.synthgen",
-        "synthetic": output_dir / "synthetic.csv",
-        "json": output_dir / "report.json",
-        "html": output_dir / "report.html",
-    }
-    for path in paths.values():
-        check_writable(path, force, inputs=[data])
-    synth, table = fit_table(
-        data,
-        model,
-        seed,
-        schema_file,
-        na_values,
-        encoding,
-        delimiter,
-        model_params(rare_threshold=rare_threshold),
-        quiet,
-        decimal,
-    )
-    synth.save(str(paths["model"]), force=force)
-    written = write_sample(synth, str(paths["synthetic"]), rows, seed, None, force, 100_000, quiet)
-    status(f"wrote {written:,} synthetic rows to [bold]{paths['synthetic']}[/]", quiet)
+    names = ["model.synthgen", "synthetic.csv"] + (["report.json", "report.html"] if report else [])
+    paths = [output_dir / name for name in names]
+    try:
+        for path in paths:
+            check_writable(path, force, inputs=[data])
+        # every output is made in a temp file beside it, and all are put in place at the end
+        with atomic_paths(paths, force) as temps:
+            model_tmp, synthetic_tmp, *report_tmps = temps
+            synth, table = fit_table(
+                data,
+                model,
+                seed,
+                schema_file,
+                na_values,
+                encoding,
+                delimiter,
+                params,
+                quiet,
+                decimal,
+                max_rows,
+            )
+            synth.save(str(model_tmp), force=True)
+            written = write_sample(
+                synth, str(synthetic_tmp), rows, seed, "csv", True, 100_000, quiet
+            )
+            if report:
+                synthetic = read(str(synthetic_tmp), None, None, None)
+                built = build_report(
+                    table, synthetic, schema=synth.schema_, model=synth, quiet=quiet
+                )
+                write_report(built, *report_tmps)
+    except BaseException:
+        for folder in made:  # the folders this run made, as they were: absent
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    status(f"wrote {written:,} synthetic rows to [bold]{paths[1]}[/]", quiet)
     if report:
-        from synthgen.cli.report import build_and_write
-
-        synthetic = read(str(paths["synthetic"]), None, None, None)
-        build_and_write(
-            table,
-            synthetic,
-            schema=synth.schema_,
-            model=synth,
-            json_out=str(paths["json"]),
-            html_out=str(paths["html"]),
-            force=force,
-            quiet=quiet,
-        )
+        show_report(built, [str(p) for p in paths[2:]], False, quiet)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
@@ -24,7 +25,6 @@ from synthgen.cli.common import (
     Quiet,
     Seed,
     TrustPickle,
-    example,
     na_list,
     status,
 )
@@ -34,10 +34,10 @@ HELP = (
     "partitioned Parquet dataset (a directory; --engine dask runs it on a Dask cluster); "
     "--where, --balance and --from-rows sample conditionally (more rows of a rare class, fill in "
     "missing cells)."
-    + example(
-        'synthgen sample penguins.synthgen -n 1000 --where "species=Gentoo" --where '
-        '"body_mass_g>=5000" -o big-gentoo.csv'
-    )
+)
+EXAMPLE = (
+    'synthgen sample penguins.synthgen -n 1000 --where "species=Gentoo" --where '
+    '"body_mass_g>=5000" -o big-gentoo.csv'
 )
 
 Rows = Annotated[
@@ -252,8 +252,8 @@ def sample(
             quiet,
         )
         return
-    output_format(output, fmt)
     check_writable(output, force, inputs=[model_file])
+    output_format(output, fmt)  # a file type it can't tell is refused before any work
     model = load(model_file, trust_pickle=trust_pickle)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SynthgenWarning)
@@ -267,7 +267,11 @@ def sample(
                 encoding=encoding,
                 delimiter=delimiter,
             )
-            chunks = model.iter_fill(table, seed=seed, allow_unseen=allow_unseen)
+            given: deque = deque()
+            read = (given.append(chunk) or chunk for chunk in table)
+            chunks = model.iter_fill(read, seed=seed, allow_unseen=allow_unseen)
+            if output_format(output, fmt) == "csv":
+                chunks = _as_written(chunks, given)
         elif where or balance:
             chunks = model.iter_sample(
                 rows,
@@ -363,6 +367,32 @@ def _warn(caught: list, quiet: bool) -> None:
 
     for warning in caught:
         status(f"[yellow]warning:[/] {escape(str(warning.message))}", quiet)
+
+
+def _as_written(frames: Iterator, given: deque) -> Iterator:
+    """The filled frames with each given cell as its file wrote it (the model writes a given
+    `181.0` of an integer column as the number 181): a CSV output keeps every given cell's
+    text. `given` holds the chunks of the file as they are read, in order."""
+    import pandas as pd
+
+    for frame in frames:
+        parts, need = [], len(frame)
+        while need:
+            head = given[0]
+            parts.append(head.iloc[:need])
+            need -= len(parts[-1])
+            if len(parts[-1]) == len(head):
+                given.popleft()
+            else:
+                given[0] = head.iloc[len(parts[-1]) :]
+        if parts:
+            cells = pd.concat(parts, ignore_index=True)
+            for name in cells.columns.intersection(frame.columns):
+                kept = cells[name].notna().to_numpy()
+                if kept.any():
+                    text = cells[name].to_numpy(dtype=object)
+                    frame[name] = frame[name].astype(object).where(~kept, text)
+        yield frame
 
 
 def _peeked(chunks: Iterator) -> Iterator:

@@ -6,13 +6,13 @@ from typing import Annotated
 
 import typer
 
-from synthgen.cli.common import DecimalMark, Delimiter, Encoding, Force, NaValues, example, read
+from synthgen.cli.common import DecimalMark, Delimiter, Encoding, Force, NaValues, read
 
 HELP = (
     "Print the schema synthgen detects (column kinds, formats, bounds) as JSON; edit it and pass "
     "it back with `synthgen fit --schema FILE`."
-    + example("synthgen schema sample_data/penguins_raw.csv > schema.json")
 )
+EXAMPLE = "synthgen schema sample_data/penguins_raw.csv > schema.json"
 
 
 def schema(

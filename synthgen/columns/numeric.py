@@ -32,7 +32,7 @@ from synthgen.columns.base import (
     is_text,
     refill,
 )
-from synthgen.errors import InputError, SchemaError
+from synthgen.errors import InputError, SchemaError, option
 
 
 def to_float(values: pd.Series, col: Column | str) -> np.ndarray:
@@ -61,7 +61,7 @@ def to_float(values: pd.Series, col: Column | str) -> np.ndarray:
     if len(bad):
         raise InputError(
             f"column {name!r} is numeric but has the value {uniques[bad[0]]!r}; fix that value, "
-            "or give the column another kind in a --schema file"
+            f"or give the column another kind {option('in a --schema file', 'in the schema (schema=)')}"
         )
     out = numbers[codes]
     out[codes < 0] = np.nan
@@ -244,7 +244,7 @@ def fill(col: Column, values: pd.Series, ev: Evidence) -> None:
             bad = ev.stripped[int(np.flatnonzero(np.isnan(parse_numbers(ev.stripped)))[0])]
             raise SchemaError(
                 f"column {col.name!r} is numeric but has the value {bad!r}; fix that value, "
-                "or give the column another kind in a --schema file"
+                f"or give the column another kind {option('in a --schema file', 'in the schema (schema=)')}"
             )
         numbers, col.thousands, col.decimal = found
         col.integer, col.decimals = _integer_decimals(
@@ -286,7 +286,8 @@ def refine(col: Column, counted: Counted) -> None:
     if counted.word is not None:
         raise SchemaError(
             f"column {col.name!r} holds numbers in the rows sampled but also {counted.word!r}; "
-            "give its kind in a --schema file (e.g. categorical)"
+            f"give its kind {option('in a --schema file', 'in the schema (schema=)')} (e.g. "
+            "categorical)"
         )
     if np.isfinite(counted.low):
         col.min = plain(min(counted.low, col.min if col.min is not None else np.inf))

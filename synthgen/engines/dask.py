@@ -27,7 +27,7 @@ from typing import Any
 
 from synthgen.blas import one_thread
 from synthgen.engines import local
-from synthgen.errors import MissingDependencyError, OutputError, UsageError
+from synthgen.errors import MissingDependencyError, OutputError, UsageError, option
 
 # Models loaded in this worker process, by the SHA-256 of their file, so a worker that writes
 # many partitions parses the model once.
@@ -41,7 +41,8 @@ def require() -> Any:
         import distributed
     except ImportError:
         raise MissingDependencyError(
-            "--engine dask needs dask and distributed: pip install 'synthgen[dask]'"
+            f"{option('--engine dask', 'the dask engine')} needs dask and distributed: "
+            "pip install 'synthgen[dask]'"
         ) from None
     return distributed
 
@@ -132,11 +133,11 @@ def sample_to_dataset(
     check_dataset_writable(directory, force)
     data = Path(model_file).read_bytes()
     with contextlib.ExitStack() as stack:
+        # workers in this process (a LocalCluster of threads) sample under the limit set here,
+        # as the local engine's do; worker processes start with OPENBLAS_NUM_THREADS=1
+        stack.enter_context(one_thread())
         if dask_client is None:
             dask_client = stack.enter_context(client(scheduler))
-        # workers that are threads of this process (an in-process cluster) draw under it, so
-        # one finishing first never lifts the limit from another (`synthgen.blas`)
-        stack.enter_context(one_thread())
         distributed = require()
         threads = sum(dask_client.nthreads().values()) or 1
         partitions = partitions or local.default_partitions(n, at_least=2 * threads)

@@ -12,7 +12,13 @@ writer (`synthgen.io.csv_fast`) where it matches pandas byte for byte.
 >>> write_table(df, "out.parquet", force=True)           # doctest: +SKIP
 """
 
-from synthgen.io.atomic import atomic_directory, atomic_path, check_dataset_writable, check_writable
+from synthgen.io.atomic import (
+    atomic_directory,
+    atomic_path,
+    atomic_paths,
+    check_dataset_writable,
+    check_writable,
+)
 from synthgen.io.common import STDIO
 from synthgen.io.reading import DEFAULT_NA_VALUES, iter_table_chunks, read_table
 from synthgen.io.stream_writer import AtomicStreamWriter, open_stream_writer
@@ -25,6 +31,7 @@ __all__ = [
     "arrow_schema",
     "atomic_directory",
     "atomic_path",
+    "atomic_paths",
     "check_dataset_writable",
     "check_writable",
     "iter_table_chunks",

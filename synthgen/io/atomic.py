@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from synthgen.errors import OutputError
+from synthgen.errors import OutputError, SynthgenError, option
 from synthgen.io.common import _is_stdout
 
 
@@ -48,7 +48,7 @@ def check_writable(
             if not _is_stdout(source) and path.exists() and path.samefile(source):
                 raise OutputError(f"{dest} is the input {source}; write the output elsewhere")
     if (path.exists() or path.is_symlink()) and not force:
-        raise OutputError(f"{dest} exists; pass --force to overwrite")
+        raise OutputError(f"{dest} exists; pass {option('--force', 'force=True')} to overwrite")
     parent = path.parent
     if not parent.exists():
         raise OutputError(f"directory {parent} does not exist; create it first")
@@ -114,10 +114,14 @@ def _commit(tmp: Path, dest: Path, force: bool) -> None:
         try:
             os.link(tmp, dest)
         except FileExistsError:
-            raise OutputError(f"{dest} exists; pass --force to overwrite") from None
+            raise OutputError(
+                f"{dest} exists; pass {option('--force', 'force=True')} to overwrite"
+            ) from None
         except OSError:  # no hard links here (some network/FUSE file systems)
             if dest.exists() or dest.is_symlink():
-                raise OutputError(f"{dest} exists; pass --force to overwrite") from None
+                raise OutputError(
+                    f"{dest} exists; pass {option('--force', 'force=True')} to overwrite"
+                ) from None
             os.replace(tmp, dest)
         else:
             _discard(tmp)
@@ -153,6 +157,74 @@ def atomic_path(dest: str | os.PathLike[str], force: bool = False) -> Iterator[P
         raise
 
 
+@contextlib.contextmanager
+def atomic_paths(
+    dests: Iterable[str | os.PathLike[str]], force: bool = False
+) -> Iterator[list[Path]]:
+    """`atomic_path` for the outputs of one command, published as one: a temp path next to
+    each destination; when the block succeeds every temp file is moved onto its destination,
+    and if one move fails the others are taken back and the files they replaced restored.
+    Either every destination gets its new file or none changes; on any exception (Ctrl-C
+    included) nothing is published. A message that names a temp path names its destination.
+
+    >>> with atomic_paths(["m.synthgen", "rows.csv"], force=True) as (model, rows):  # doctest: +SKIP
+    ...     model.write_bytes(data)
+    """
+    paths = [Path(d) for d in dests]
+    temps: list[Path] = []
+    try:
+        for path in paths:
+            check_writable(path, force)
+            try:
+                temps.append(_make_temp(path))
+            except OSError as exc:
+                raise _os_error(exc, path) from None
+        yield temps
+        _publish(temps, paths, force)
+    except OSError as exc:
+        named = [d for t, d in zip(temps, paths) if str(t) == getattr(exc, "filename", None)]
+        raise _os_error(exc, (named or paths)[0]) from exc
+    except SynthgenError as exc:
+        text = str(exc)
+        for tmp, path in zip(temps, paths):
+            text = text.replace(str(tmp), str(path))
+        exc.args = (text,)
+        raise
+    finally:
+        for tmp in temps:
+            _discard(tmp)
+
+
+def _publish(temps: list[Path], paths: list[Path], force: bool) -> None:
+    """Move each temp file onto its destination (`_commit`), the file it replaces moved aside
+    until all are done; on any failure, undo the moves made."""
+    done: list[tuple[Path, Path | None]] = []  # (destination, the file it held before)
+    try:
+        for tmp, path in zip(temps, paths):
+            old = None
+            if force and (path.exists() or path.is_symlink()):
+                old = _make_temp(path)
+                os.replace(path, old)
+            try:
+                _commit(tmp, path, force)
+            except BaseException:
+                if old is not None:
+                    os.replace(old, path)
+                raise
+            done.append((path, old))
+    except BaseException:
+        for path, old in reversed(done):
+            with contextlib.suppress(OSError):
+                if old is None:
+                    os.unlink(path)
+                else:
+                    os.replace(old, path)
+        raise
+    for _, old in done:
+        if old is not None:
+            _discard(old)
+
+
 #: Files a dataset directory may hold for `--force` to replace it (anything else: refused).
 _DATASET_FILE = re.compile(r"^(part-\d+\.parquet|\..*\.tmp)$")
 
@@ -166,7 +238,7 @@ def check_dataset_writable(dest: str | os.PathLike[str], force: bool = False) ->
         raise OutputError(f"{dest} is a file; give a directory path for a partitioned dataset")
     if path.is_dir():
         if not force:
-            raise OutputError(f"{dest} exists; pass --force to overwrite")
+            raise OutputError(f"{dest} exists; pass {option('--force', 'force=True')} to overwrite")
         others = [p.name for p in path.iterdir() if not _DATASET_FILE.match(p.name)]
         if others:
             raise OutputError(
@@ -213,7 +285,9 @@ def atomic_directory(dest: str | os.PathLike[str], force: bool = False) -> Itera
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
-            raise OutputError(f"{dest} exists; pass --force to overwrite") from None
+            raise OutputError(
+                f"{dest} exists; pass {option('--force', 'force=True')} to overwrite"
+            ) from None
         raise _os_error(exc, dest) from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

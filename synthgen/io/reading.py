@@ -24,7 +24,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from synthgen.errors import InputError, UsageError
+from synthgen.errors import InputError, UsageError, option
 from synthgen.io.common import _PARQUET_SUFFIXES, STDIO, _pyarrow
 
 #: Cell texts (after stripping whitespace) read as missing: pandas' defaults plus "?", which
@@ -131,9 +131,16 @@ def _resolve_encoding(src: _Source, encoding: str | None) -> str:
         # A BOM is never part of the data: read utf-8 as utf-8-sig so it's dropped.
         return "utf-8-sig" if name == "utf-8" else encoding
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise InputError(f"{src.name} is UTF-16 text; pass --encoding utf-16")
+        fix = option("--encoding utf-16", "encoding='utf-16'")
+        raise InputError(f"{src.name} is UTF-16 text; pass {fix}")
     if head.startswith(b"\x1f\x8b"):
         raise InputError(f"{src.name} is gzip-compressed; decompress it first (gunzip)")
+    if head.startswith(b"PK\x03\x04") and _is_model_file(src):
+        fix = option(
+            f"sample it first (synthgen sample {src.name} -o synthetic.csv) and give that",
+            f"load it with synthgen.load({src.name!r})",
+        )
+        raise InputError(f"{src.name} is a synthgen model file, not a table; {fix}")
     if head.startswith(b"PK\x03\x04"):
         raise InputError(
             f"{src.name} is a zip archive (an Excel workbook?); export the sheet as CSV"
@@ -141,6 +148,17 @@ def _resolve_encoding(src: _Source, encoding: str | None) -> str:
     if b"\x00" in head:
         raise InputError(f"{src.name} looks like a binary file, not CSV or Parquet")
     return "utf-8-sig"
+
+
+def _is_model_file(src: _Source) -> bool:
+    """Whether a zip is a synthgen model file (its two members), read without unpacking."""
+    import zipfile
+
+    try:
+        with src.open_binary() as fh, zipfile.ZipFile(fh) as zf:
+            return sorted(zf.namelist()) == ["arrays.npz", "manifest.json"]
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False
 
 
 def _display_encoding(encoding: str) -> str:
@@ -151,9 +169,9 @@ def _decode_error(src: _Source, encoding: str, given: bool, exc: UnicodeError) -
     """Build the one-line error for undecodable bytes, with the offset in the whole file."""
     enc = _display_encoding(encoding)
     fix = (
-        "check --encoding (e.g. latin-1 or cp1252)"
+        f"check {option('--encoding', 'encoding=')} (e.g. latin-1 or cp1252)"
         if given
-        else "try --encoding latin-1 (or cp1252)"
+        else "try " + option("--encoding latin-1", "encoding='latin-1'") + " (or cp1252)"
     )
     where = _locate_decode_error(src, "utf-8" if enc == "utf-8" else encoding)
     if where is None:
@@ -271,7 +289,7 @@ def _parser_error(src: _Source, exc: Exception, width: int | None = None) -> Inp
         want, line, got = m.groups()
         return InputError(
             f"{src.name} line {line} has {got} fields but the header has {width or want}; "
-            "fix that row, or check --delimiter"
+            f"fix that row, or check {option('--delimiter', 'delimiter=')}"
         )
     if m := re.search(r"EOF inside string starting at row (\d+)", msg):
         return InputError(
@@ -514,7 +532,7 @@ def _iter_csv(
             line = start + int(extra.argmax()) + 2
             raise InputError(
                 f"{src.name} line {line} has {width + 1} fields but the header has {width}; "
-                "fix that row, or check --delimiter"
+                f"fix that row, or check {option('--delimiter', 'delimiter=')}"
             )
         return _finish_chunk(raw.iloc[:, :width].copy(), names, na_set, start)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from synthgen.errors import OutputError
+from synthgen.errors import OutputError, option
 from synthgen.io.atomic import atomic_path
 from synthgen.io.common import _PARQUET_SUFFIXES, FORMATS, _is_stdout, _pyarrow
 from synthgen.io.csv_fast import _CSV_OPTS, _csv_bytes
@@ -24,9 +24,10 @@ Formatters = Mapping[str, Callable[[Any], str]]
 
 def output_format(dest: str | os.PathLike[str], format: str | None = None) -> str:
     """The output format: `format` if given ("csv" or "parquet"), else from dest's suffix
-    (.parquet/.pq -> "parquet", anything else -> "csv").
+    (.csv -> "csv", .parquet/.pq -> "parquet"); any other suffix is refused (OutputError)
+    before anything is written: `out.xlsx` would otherwise be CSV text under an Excel name.
 
-    >>> output_format("out.pq"), output_format("out.txt"), output_format("-", "CSV")
+    >>> output_format("out.pq"), output_format("out.csv"), output_format("-", "CSV")
     ('parquet', 'csv', 'csv')
     """
     if format is not None:
@@ -36,7 +37,17 @@ def output_format(dest: str | os.PathLike[str], format: str | None = None) -> st
         return fmt
     if _is_stdout(dest):
         return "csv"
-    return "parquet" if Path(dest).suffix.lower() in _PARQUET_SUFFIXES else "csv"
+    suffix = Path(dest).suffix.lower()
+    if suffix in _PARQUET_SUFFIXES:
+        return "parquet"
+    if suffix == ".csv":
+        return "csv"
+    given = f"the extension {suffix}" if suffix else "no extension"
+    fix = option("--format csv", "format='csv'")
+    raise OutputError(
+        f"cannot tell what to write to {dest}: it has {given}; name it .csv or .parquet, or "
+        f"pass {fix}"
+    )
 
 
 def _apply_formatters(df: pd.DataFrame, formatters: Formatters | None) -> pd.DataFrame:

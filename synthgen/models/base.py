@@ -27,6 +27,7 @@ import pandas as pd
 from synthgen.blas import one_thread
 from synthgen.columns import Encoded
 from synthgen.errors import MissingDependencyError, SynthgenError, UsageError
+from synthgen.models import checks
 from synthgen.schema import Schema, detect, validate
 
 if TYPE_CHECKING:
@@ -224,10 +225,11 @@ class Synthesizer:
         per_chunk = max(1, chunk_rows // BLOCK_ROWS)
         n_blocks = max(1, -(-n // BLOCK_ROWS))
         for first in range(0, n_blocks, per_chunk):
-            blocks = [
-                plan.block(self, b * BLOCK_ROWS, _block_rows(b, n), [seed, b, 1])
-                for b in range(first, min(n_blocks, first + per_chunk))
-            ]
+            with one_thread():
+                blocks = [
+                    plan.block(self, b * BLOCK_ROWS, _block_rows(b, n), [seed, b, 1])
+                    for b in range(first, min(n_blocks, first + per_chunk))
+                ]
             encoded = Encoded(
                 np.concatenate([b.continuous for b in blocks]),
                 np.concatenate([b.discrete for b in blocks]),
@@ -267,7 +269,8 @@ class Synthesizer:
         blocks = []
         for block in range(lo // BLOCK_ROWS, max(lo // BLOCK_ROWS + 1, -(-hi // BLOCK_ROWS))):
             first = block * BLOCK_ROWS
-            encoded = self._sample_block(block, total, seed)
+            with one_thread():
+                encoded = self._sample_block(block, total, seed)
             a, b = max(lo - first, 0), min(hi - first, encoded.n_rows)
             if (a, b) != (0, encoded.n_rows):
                 encoded = Encoded(encoded.continuous[a:b], encoded.discrete[a:b], b - a)
@@ -342,12 +345,15 @@ class Synthesizer:
             if hasattr(self.encoder_, "keepers"):  # the encoder keeps rules: so must filling
                 from synthgen.rules.conditioned import fill_block
 
-                yield fill_block(self, part, seed, block, allow_unseen, start)
+                with one_thread():
+                    kept = fill_block(self, part, seed, block, allow_unseen, start)
+                yield kept
                 continue
             constraints, cells = fill_constraints(self.encoder_, part, allow_unseen, start)
-            encoded = self._conditional(
-                len(part), constraints, np.random.default_rng([seed, block, 2])
-            )
+            with one_thread():
+                encoded = self._conditional(
+                    len(part), constraints, np.random.default_rng([seed, block, 2])
+                )
             frame = self.encoder_.decode(encoded, seed, start)
             for name, given, values in cells:
                 frame[name] = merge(frame[name], values, given)
@@ -408,6 +414,10 @@ class Synthesizer:
             from synthgen.rules.keep import encoder_from_state
 
             model.encoder_ = encoder_from_state(model.schema_, state["encoder"])
+            # a model that keeps rules decodes its user columns through a second encoder
+            for enc in (model.encoder_, getattr(model.encoder_, "inner", None)):
+                if enc is not None:
+                    checks.encoder(enc.schema.names, enc.states)
             model._set_state(state["fitted"])
             model._check_state()
         except MissingDependencyError:

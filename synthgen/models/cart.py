@@ -52,7 +52,8 @@ import numpy as np
 
 from synthgen.columns import Encoded
 from synthgen.columns.base import _GOLDEN, _mix
-from synthgen.errors import ConditionError, UsageError
+from synthgen.errors import ConditionError, UsageError, option
+from synthgen.models import checks
 from synthgen.models.base import Synthesizer
 
 if TYPE_CHECKING:
@@ -80,6 +81,8 @@ class _Tree:
         self.threshold = np.asarray(arrays["threshold"], dtype=float)
         self.leaf = np.asarray(arrays["leaf"], dtype=np.int64)
         self.n_leaves = int(self.leaf.max()) + 1 if len(self.leaf) else 0
+        checks.finite("cart: a tree's thresholds", self.threshold)
+        checks.permutation("cart: a tree's leaf numbers", self.leaf[self.leaf >= 0], self.n_leaves)
         self.counts = arrays.get("counts")
         if self.counts is not None:
             self.counts = np.asarray(self.counts, dtype=np.int64).reshape(self.n_leaves, -1)
@@ -87,7 +90,7 @@ class _Tree:
                 raise ValueError("a tree leaf holds no rows")
             self.cum = np.cumsum(self.counts, axis=1)
         else:
-            self.values = np.asarray(arrays["values"], dtype=float)
+            self.values = checks.finite("cart: a tree's leaf values", arrays["values"])
             self.offsets = np.asarray(arrays["offsets"], dtype=np.int64)
             if (
                 len(self.offsets) != self.n_leaves + 1
@@ -225,7 +228,10 @@ class _Tree:
         """Draws from the allowed part of each row's leaf pool (codes `allowed[row]`, or values
         within [lo, hi]), the share of the pool that part holds, and how far the leaf misses
         (0 where its share is > 0; else the distance from the interval to the leaf's nearest
-        value, inf for codes). A row of share 0 is drawn as near as the leaf allows."""
+        value, inf for codes). A row of share 0 is drawn as near as the leaf allows: a number
+        at the leaf's value nearest the interval; a code, for a row to fill (`allowed` per row),
+        among its allowed ones in proportion to the part's rows over all leaves, so the row
+        still meets its constraints (under shared constraints, from the leaf: it is rejected)."""
         u = rng.random(len(leaf))
         if self.counts is not None:
             counts = self.counts[leaf] * allowed
@@ -234,7 +240,9 @@ class _Tree:
             share = total / self.cum[leaf, -1]
             code = (cum <= (u * total)[:, None]).sum(axis=1)
             dead = total == 0
-            if dead.any():
+            if dead.any() and np.ndim(allowed) == 2:  # rows to fill keep what they draw
+                code[dead] = self._draw_allowed(leaf[dead], rng, allowed[dead])
+            elif dead.any():  # under a shared condition such a row is drawn again
                 code[dead] = self.draw(leaf[dead], rng)
             return np.minimum(code, self.counts.shape[1] - 1), share, np.where(dead, np.inf, 0.0)
         uniq, keys = self._leaf_keys()
@@ -269,6 +277,23 @@ class _Tree:
             x = np.where(x < lo, 2 * lo - x, x)
             x = np.where(x > hi, 2 * hi - x, x)
         return np.clip(x, lo, hi), share, miss
+
+    def _draw_allowed(
+        self, leaf: np.ndarray, rng: np.random.Generator, allowed: np.ndarray
+    ) -> np.ndarray:
+        """Codes for rows whose leaf holds none of their allowed codes (a third-class
+        passenger's deck asked to be filled, where every third-class deck is empty): the allowed
+        codes in proportion to their rows over the whole part, uniform among them if it has none;
+        from the leaf where no code is allowed at all."""
+        weight = allowed * self.counts.sum(axis=0)
+        weight = np.where(weight.sum(axis=1, keepdims=True) > 0, weight, allowed).astype(float)
+        cum = np.cumsum(weight, axis=1)
+        total = cum[:, -1]
+        code = (cum <= (rng.random(len(leaf)) * total)[:, None]).sum(axis=1)
+        none = total == 0
+        if none.any():
+            code[none] = self.draw(leaf[none], rng)
+        return code
 
     def _leaf_keys(self) -> tuple[np.ndarray, np.ndarray]:
         """The part's distinct values, and each pooled value's key: its leaf times (distinct
@@ -370,7 +395,8 @@ class CART(Synthesizer):
         unknown = [c for c in given if c not in names]
         if unknown:
             raise UsageError(
-                f"cart: --order names {', '.join(map(repr, unknown))}, not a column of the table"
+                f"cart: {option('--order', 'order=')} names {', '.join(map(repr, unknown))}, "
+                "not a column of the table"
             )
 
         def lead(column: str) -> int:
@@ -504,7 +530,7 @@ class CART(Synthesizer):
                 raise ConditionError(
                     f"only {found:,} of {n:,} rows meeting {constraints.label or 'the condition'} "
                     f"found in {drawn:,} draws: the condition is too rare for the cart model's "
-                    f"trees; loosen it, or fit with --order {self._conditioned(wide)} to draw it "
+                    f"trees; loosen it, or fit with {self._order_option(wide)} to draw it "
                     "first"
                 )
             x, weight = self._rows(batch, rng, wide)
@@ -521,8 +547,8 @@ class CART(Synthesizer):
 
             warnings.warn(
                 f"{constraints.label or 'the condition'}: kept {n / drawn:.0%} of the rows drawn "
-                "along the trees; fit with --order "
-                f"{self._conditioned(wide)} to draw the conditioned columns first (exact at the "
+                f"along the trees; fit with {self._order_option(wide)} to draw the conditioned "
+                "columns first (exact at the "
                 "cost of unconditional sampling)",
                 SynthgenWarning,
                 stacklevel=2,
@@ -544,6 +570,10 @@ class CART(Synthesizer):
         col_of = {index: column for index, column, _ in _part_columns(self.encoder_)}
         names = dict.fromkeys(col_of[self.order_[j]] for j in self._positions(wide))
         return ",".join(names)
+
+    def _order_option(self, wide: Constraints) -> str:
+        columns = self._conditioned(wide)
+        return option(f"--order {columns}", f"order={columns!r}")
 
     def _bound(self, wide: Constraints) -> float:
         """The largest weight a row can have under shared constraints."""
@@ -636,6 +666,13 @@ class CART(Synthesizer):
                 raise ValueError(f"tree {j} does not match its part")
         if not len(self.row_hashes_):
             raise ValueError("no row hashes")
+        top = np.uint64(2**self.hash_bits_ - 1) if self.hash_bits_ < 64 else None
+        if (self.row_hashes_[1:] <= self.row_hashes_[:-1]).any() or (
+            top is not None and self.row_hashes_[-1] > top
+        ):
+            raise ValueError(f"the row hashes are not sorted {self.hash_bits_}-bit hashes")
+        if self.min_leaf_ < 1:
+            raise ValueError(f"a least leaf size of {self.min_leaf_} rows")
 
     def describe(self) -> dict[str, Any]:
         label = {

@@ -28,6 +28,7 @@ import numpy as np
 
 from synthgen.columns import Encoded
 from synthgen.errors import ConditionError
+from synthgen.models import checks
 from synthgen.models.base import Synthesizer
 from synthgen.models.strata import STRATUM_ROWS, Classes, by_params, by_part
 
@@ -727,6 +728,16 @@ class GaussianCopula(Synthesizer):
             raise ValueError("copula arrays disagree in size")
         if p + len(self.orders_) != len(self.encoder_.parts):
             raise ValueError("copula and schema disagree on the number of columns")
+        if self.cardinalities_ != [q.cardinality for q in self.encoder_.discrete_parts]:
+            raise ValueError("copula and schema disagree on the categories")
+        checks.ascending("copula: the quantile levels", self.probs_, 0.0, 1.0)
+        checks.ascending("copula: the quantiles", self.quantiles_)
+        checks.correlation("copula: the correlation", self.correlation_)
+        for j, (order, cum, k) in enumerate(
+            zip(self.orders_, self.cumulative_, self.cardinalities_, strict=True)
+        ):
+            checks.permutation(f"copula: the category order of part {j}", order, k)
+            checks.cumulative(f"copula: the category shares of part {j}", cum, k + 1)
 
     def describe(self) -> dict[str, Any]:
         parts = self.encoder_.parts

@@ -43,6 +43,7 @@ from scipy.special import ndtr
 
 from synthgen.columns import Encoded
 from synthgen.errors import UsageError
+from synthgen.models import checks
 from synthgen.models.base import Synthesizer
 from synthgen.models.strata import Classes, by_params, by_part
 
@@ -776,6 +777,24 @@ class GaussianMixture(Synthesizer):
             or self.cardinalities_ != [q.cardinality for q in self.encoder_.discrete_parts]
         ):
             raise ValueError("mixture and schema disagree on the parts")
+        checks.distribution("gmm: the mixture weights", self.weights_)
+        checks.finite("gmm: the component means", self.means_)
+        checks.cholesky("gmm: the components' covariance factors", self.chol_)
+        offsets = _offsets(self.cardinalities_)
+        for j, (a, b) in enumerate(zip(offsets[:-1], offsets[1:], strict=True)):
+            checks.distribution(
+                f"gmm: category probabilities of part {j}", self.category_probs_[:, a:b]
+            )
+        checks.ascending("gmm: the quantile levels", self.probs_, 0.0, 1.0)
+        checks.ascending("gmm: the quantiles", self.quantiles_)
+        checks.finite("gmm: the held-out log-likelihoods", list(self.heldout_.values()))
+        if (
+            self.ranges_ is not None
+            and (
+                checks.finite("gmm: the ranges", self.ranges_)[..., 0] > self.ranges_[..., 1]
+            ).any()
+        ):
+            raise ValueError("gmm: a component's range ends below its start")
         self._prepare()
 
     # ---- description ------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from synthgen.errors import UsageError
+from synthgen.errors import UsageError, option
 
 if TYPE_CHECKING:
     from synthgen.models.base import Synthesizer
@@ -55,13 +55,14 @@ def by_part(model: Synthesizer, by: str | None) -> int | None:
     found = targets(model.encoder_)
     if by not in found:
         raise UsageError(
-            f"{model.name}: --by {by!r} is not a column of the table; columns: " + ", ".join(found)
+            f"{model.name}: {option(f'--by {by!r}', f'by={by!r}')} is not a column of the table; "
+            "columns: " + ", ".join(found)
         )
     target = found[by]
     if not target.discrete or target.value is None:
         raise UsageError(
-            f"{model.name}: --by {by!r} is {target.col.kind}; it needs a categorical or boolean "
-            "column"
+            f"{model.name}: {option(f'--by {by!r}', f'by={by!r}')} is {target.col.kind}; it needs "
+            "a categorical or boolean column"
         )
     return target.value
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from synthgen.columns import KINDS
-from synthgen.errors import GateFailed, InputError, UsageError
+from synthgen.errors import GateFailed, InputError, UsageError, option
 from synthgen.schema import Schema, detect
 
 if TYPE_CHECKING:
@@ -36,8 +36,9 @@ if TYPE_CHECKING:
 
     from synthgen.models.base import Synthesizer
 
-#: Version of the report's JSON layout; raised when a key changes meaning or goes away.
-FORMAT_VERSION = 1
+#: Version of the report's JSON layout; raised when a key changes meaning or goes away (2: a
+#: verdict that could not be computed is `not checked`, where version 1 said `pass`).
+FORMAT_VERSION = 2
 #: The checks `--fail-on` accepts.
 GATES = ("collapse", "privacy", "rules")
 
@@ -99,16 +100,24 @@ class Report:
     ) -> list[str]:
         """Why the gates fail (empty when they pass): the score below `fail_under`, a
         `collapsed` verdict when `fail_on` has "collapse", a privacy `fail` when it has
-        "privacy", a rules `fail` when it has "rules"."""
+        "privacy", a rules `fail` when it has "rules". A gate on what could not be checked
+        fails too, saying what was missing (privacy without a holdout): a gate passes only on
+        evidence."""
         failures = []
         if fail_under is not None and not (self.score >= fail_under):
             shown = "not computable" if math.isnan(self.score) else f"{self.score:.3f}"
-            failures.append(f"score {shown} is below --fail-under {fail_under:g}")
+            gate = option("--fail-under ", "fail_under=")
+            failures.append(f"score {shown} is below {gate}{fail_under:g}")
         gates = check_gates(fail_on)
-        if "collapse" in gates and self.mode_collapse["verdict"] == "collapsed":
-            failures.append("mode collapse: " + _first(self.mode_collapse["reasons"]))
-        if "privacy" in gates and self.privacy["verdict"] == "fail":
-            failures.append("privacy: " + _first(self.privacy["reasons"]))
+        collapse, privacy = self.mode_collapse, self.privacy
+        if "collapse" in gates and collapse["verdict"] == "collapsed":
+            failures.append("mode collapse: " + _first(collapse["reasons"]))
+        elif "collapse" in gates and collapse["verdict"] == "not checked":
+            failures.append("mode collapse not checked: " + _first(collapse.get("notes", [])))
+        if "privacy" in gates and privacy["verdict"] == "fail":
+            failures.append("privacy: " + _first(privacy["reasons"]))
+        elif "privacy" in gates and privacy.get("dcr") is None:
+            failures.append("privacy not checked: " + _first(privacy["notes"]))
         if "rules" in gates and self.rules.get("verdict") == "fail":
             failures.append("rules: " + _first(self.rules["reasons"]))
         return failures
@@ -136,8 +145,8 @@ def check_gates(fail_on: Iterable[str] | str) -> set[str]:
     unknown = gates - set(GATES)
     if unknown:
         raise UsageError(
-            f"unknown --fail-on check(s) {sorted(unknown)}; use {', '.join(GATES)} "
-            "(comma separated)"
+            f"unknown {option('--fail-on', 'fail_on')} check(s) {sorted(unknown)}; use "
+            f"{', '.join(GATES)} (comma separated)"
         )
     return gates
 
@@ -181,11 +190,12 @@ def build(
     started = time.perf_counter()
     if schema is None:
         schema = model.schema_ if model is not None else detect(real)
-    for name, table in (("real", real), ("synthetic", synth)):
-        if len(table) == 0:
+    for name, table in (("real", real), ("synthetic", synth), ("holdout", holdout)):
+        if table is not None and len(table) == 0:
             raise InputError(f"the {name} table has no rows")
     if target is not None and target not in schema.names:
-        raise UsageError(f"--target {target!r} is not a column of the real table")
+        asked = option(f"--target {target!r}", f"target={target!r}")
+        raise UsageError(f"{asked} is not a column of the real table")
     with utility.one_thread():
         ref = fidelity.Reference(real, schema)
         s = ref.prepare(synth)

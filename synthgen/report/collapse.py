@@ -71,7 +71,8 @@ def _worst(*verdicts: str) -> str:
 def assess(
     real: Prepared, synth: Prepared, space: Space | None = None, seed: int = 0
 ) -> dict[str, Any]:
-    """The verdict (`none`, `suspected`, `collapsed`), its reasons, and the evidence."""
+    """The verdict (`none`, `suspected`, `collapsed`, or `not checked` when no column can be
+    compared), its reasons, and the evidence."""
     columns = [_column(real[name], synth[name]) for name in real]
     duplicates = duplicate_rates(real, synth, seed)
     prdc = prdc_against_baseline(real, synth, space or Space(real), seed)
@@ -84,9 +85,11 @@ def assess(
     reasons.extend(duplicates["reasons"])
     verdicts.append(prdc["verdict"])
     reasons.extend(prdc["reasons"])
+    notes = [] if columns else ["no column to compare (keys and free text are not compared)"]
     return {
-        "verdict": _worst(*verdicts),
+        "verdict": _worst(*verdicts) if columns else "not checked",
         "reasons": reasons,
+        "notes": notes,
         "columns": columns,
         "duplicates": duplicates,
         "prdc": prdc,

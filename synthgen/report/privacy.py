@@ -27,6 +27,8 @@ Example:
     >>> copy = prepare(real.iloc[:1000], schema, like=train)
     >>> assess(train, copy, holdout)["verdict"]
     'fail'
+    >>> assess(train, holdout)["verdict"]  # no holdout: the distances are not checked
+    'not checked'
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import pandas as pd
 
 from synthgen.columns import KINDS
 from synthgen.compare.values import RARE_ROWS, Prepared
+from synthgen.errors import option
 from synthgen.report import attacks
 from synthgen.report.space import Space, nearest
 
@@ -65,7 +68,8 @@ def assess(
     rare_rows: int = RARE_ROWS,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """The verdict (`pass`, `warn`, `fail`), its reasons, and the figures behind it. `text`
+    """The verdict (`pass`, `warn`, `fail`, or `not checked` where the distance checks had no
+    holdout and the other checks found nothing), its reasons, and the figures behind it. `text`
     maps free-text columns to their (training, synthetic) values, for the rare-values check."""
     space = space or Space(train)
     out: dict[str, Any] = {"verdict": "pass", "reasons": [], "notes": [], "dcr": None, "nndr": None}
@@ -78,12 +82,15 @@ def assess(
     else:
         out["notes"].append(
             "no holdout, so no distance checks (DCR, NNDR) and no attacks (membership and "
-            "attribute inference): pass --holdout with real rows the model did not see"
+            f"attribute inference): pass {option('--holdout', 'holdout=')} with real rows the "
+            "model did not see"
         )
         out.update(attacks.not_checked("no holdout"))
     _judge(out)
     for verdict, reason in attacks.findings(out):
         _flag(out, verdict, reason)
+    if out["dcr"] is None and out["verdict"] == "pass":
+        out["verdict"] = "not checked"  # a pass would claim distances nobody measured
     return out
 
 
@@ -141,7 +148,7 @@ def _judge(out: dict[str, Any]) -> None:
             "warn",
             f"{rare['synthetic_share']:.1%} of synthetic rows carry values seen in fewer than "
             f"{rare['rare_rows']} training rows{than}: {shown}; such values can single out a "
-            "person (synthgen's models pool them; see --rare-threshold)",
+            f"person (synthgen's models pool them; see {option('--rare-threshold', 'rare_threshold=')})",
         )
 
 

@@ -35,6 +35,7 @@ _STYLES = {
     "warn": "bold yellow",
     "collapsed": "bold red",
     "fail": "bold red",
+    "not checked": "bold yellow",
 }
 _COLORS = {"green": "#1a7f37", "yellow": "#b7791f", "red": "#c53030", "grey": "#6b7280"}
 _REAL, _SYNTH = "#2b6cb0", "#dd6b20"

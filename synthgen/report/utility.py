@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from synthgen.compare.values import Prepared
-from synthgen.errors import UsageError
+from synthgen.errors import UsageError, option
 
 # Rows a model is trained on at most (subsampled beyond; the comparison stays fair, both sides
 # get as many rows).
@@ -108,7 +108,8 @@ def assess(
     both tested on real rows, and their ratio."""
     if target not in real:
         raise UsageError(
-            f"--target {target!r} is not a column the report compares; use one of {', '.join(real)}"
+            f"{option(f'--target {target!r}', f'target={target!r}')} is not a column the "
+            f"report compares; use one of {', '.join(real)}"
         )
     rng = np.random.default_rng(seed)
     classify = real[target].codes is not None

@@ -38,7 +38,7 @@ from synthgen.conditions import (
     scatter,
     where_constraints,
 )
-from synthgen.errors import ConditionError, SynthgenWarning
+from synthgen.errors import ConditionError, SynthgenWarning, option
 from synthgen.rules.categories import Combination, Dependency
 from synthgen.rules.keepers import Identity, Monotone, Order, on_grid
 from synthgen.rules.nulls import Completed, MissingTogether, MissingWhen
@@ -61,12 +61,11 @@ class KeptPlan(SamplePlan):
     ):
         enc: RuleEncoder = model.encoder_  # type: ignore[assignment]
         conditions = parse_where(where, enc.user.names)
+        named = option(f"--balance {balance}", f"balance={balance!r}")
         if balance is not None and any(c.column == balance for c in conditions):
-            raise ConditionError(f"--balance {balance} can't be combined with a condition on it")
+            raise ConditionError(f"{named} can't be combined with a condition on it")
         if balance is not None and balance not in enc.user.names:
-            raise ConditionError(
-                f"--balance {balance}: no such column; columns: {', '.join(enc.user.names)}"
-            )
+            raise ConditionError(f"{named}: no such column; columns: {', '.join(enc.user.names)}")
         owner = enc.inner if balance in enc.decided else enc.kept_view
         classes = balance_classes(owner, balance) if balance is not None else [None]
         self.classes: list[tuple[Constraints, Constraints]] = []  # type: ignore[assignment]

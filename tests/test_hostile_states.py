@@ -1,0 +1,246 @@
+"""Model files crafted by someone who recomputes the checksum: the file is well formed, the numbers
+in it are not ones a fit could make (doubled mixture weights, negative probabilities, a
+correlation that is not one, trees whose arrays disagree). Each model's state is checked when it
+is loaded: one line naming the model and the fault, exit code 4, nothing written."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import synthgen
+from synthgen import modelfile
+from tests.conftest import mixed_frame
+from tests.test_cli import run_cli
+from tests.test_promises import synthgen_cli
+
+# The manifest keys `modelfile.dumps` writes itself.
+_FILE_KEYS = ("format", "format_version", "synthgen_version", "numpy_version", "arrays", "checksum")
+
+
+@pytest.fixture(scope="module")
+def states(tmp_path_factory) -> dict[str, dict]:
+    """The state in a model file of each model, fitted on a small mixed table."""
+    table = mixed_frame(200)
+    out = {}
+    for name, params in (("gaussian-copula", {}), ("gmm", {"components": 2}), ("cart", {})):
+        path = tmp_path_factory.mktemp(name) / "m.synthgen"
+        synthgen.fit(table, model=name, seed=0, **params).save(str(path))
+        out[name] = modelfile.read_state(path)
+    return out
+
+
+def crafted(state: dict, change: Callable[[dict], None]) -> bytes:
+    """A model file of `state` changed by `change`, its checksum recomputed as an attacker can."""
+    body = {k: v for k, v in copy.deepcopy(state).items() if k not in _FILE_KEYS}
+    change(body["fitted"] if "fitted" in body else body)
+    return modelfile.dumps(body)
+
+
+def _biggest_tree(fitted: dict) -> dict:
+    return max(fitted["trees"], key=lambda t: len(t["left"]))
+
+
+def _put(key: str, index, value) -> Callable[[dict], None]:
+    """A change that writes `value` at `index` of the array `fitted[key]`."""
+
+    def change(fitted: dict) -> None:
+        fitted[key][index] = value
+
+    return change
+
+
+def _not_definite(fitted: dict) -> None:
+    fitted["correlation"][0, 1] = fitted["correlation"][1, 0] = 2.0
+
+
+def _quantiles_reversed(fitted: dict) -> None:
+    fitted["quantiles"][0] = fitted["quantiles"][0][::-1].copy()
+
+
+def _shares_doubled(fitted: dict) -> None:
+    fitted["cumulative"][0] = fitted["cumulative"][0] * 2
+
+
+def _order_repeats(fitted: dict) -> None:
+    fitted["orders"][0] = np.zeros_like(fitted["orders"][0])
+
+
+def _weights_doubled(fitted: dict) -> None:
+    fitted["weights"] = fitted["weights"] * 2
+
+
+def _negative_probabilities(fitted: dict) -> None:
+    p = fitted["category_probabilities"]
+    p[0, 0], p[0, 1] = p[0, 0] - 0.5, p[0, 1] + 0.5  # the row still sums to one
+
+
+def _threshold_nan(fitted: dict) -> None:
+    _biggest_tree(fitted)["threshold"][0] = np.nan
+
+
+def _leaf_numbers_repeat(fitted: dict) -> None:
+    tree = _biggest_tree(fitted)
+    tree["leaf"][tree["leaf"] == tree["leaf"].max()] = 0
+
+
+def _leaf_value_infinite(fitted: dict) -> None:
+    next(t for t in fitted["trees"] if "values" in t)["values"][0] = np.inf
+
+
+def _hashes_reversed(fitted: dict) -> None:
+    fitted["row_hashes"] = fitted["row_hashes"][::-1].copy()
+
+
+def _child_before_parent(fitted: dict) -> None:
+    _biggest_tree(fitted)["left"][0] = 0
+
+
+CASES: dict[str, tuple[str, Callable[[dict], None], str]] = {
+    "copula-correlation-not-definite": ("gaussian-copula", _not_definite, "positive definite"),
+    "copula-correlation-asymmetric": (
+        "gaussian-copula",
+        _put("correlation", (0, 1), 0.3),
+        "not a correlation matrix",
+    ),
+    "copula-correlation-nan": (
+        "gaussian-copula",
+        _put("correlation", (2, 2), np.nan),
+        "not a finite number",
+    ),
+    "copula-quantiles-decrease": ("gaussian-copula", _quantiles_reversed, "quantiles decrease"),
+    "copula-levels-beyond-one": ("gaussian-copula", _put("probs", -1, 2.0), "leave [0, 1]"),
+    "copula-category-shares-doubled": (
+        "gaussian-copula",
+        _shares_doubled,
+        "do not run from 0 to 1",
+    ),
+    "copula-category-order-repeats": ("gaussian-copula", _order_repeats, "not an order"),
+    "gmm-weights-doubled": ("gmm", _weights_doubled, "weights sum to 2"),
+    "gmm-negative-category-probabilities": (
+        "gmm",
+        _negative_probabilities,
+        "probability outside [0, 1]",
+    ),
+    "gmm-covariance-not-definite": (
+        "gmm",
+        _put("cholesky", (0, 0, 0), -1.0),
+        "not positive definite",
+    ),
+    "gmm-covariance-factor-not-triangular": (
+        "gmm",
+        _put("cholesky", (0, 0, 2), 5.0),
+        "not Cholesky factors",
+    ),
+    "gmm-means-infinite": ("gmm", _put("means", (1, 0), np.inf), "not a finite number"),
+    "cart-threshold-nan": ("cart", _threshold_nan, "thresholds hold a value that is not a finite"),
+    "cart-leaf-numbers-repeat": ("cart", _leaf_numbers_repeat, "leaf numbers"),
+    "cart-leaf-value-infinite": (
+        "cart",
+        _leaf_value_infinite,
+        "leaf values hold a value that is not a finite",
+    ),
+    "cart-row-hashes-unsorted": ("cart", _hashes_reversed, "row hashes"),
+    "cart-child-before-parent": ("cart", _child_before_parent, "nodes are inconsistent"),
+}
+
+# What decoding reads, the same for every model: the encoder's column states.
+ENCODER_CASES: dict[str, tuple[Callable[[dict], None], str]] = {
+    "bounds-reversed": (
+        lambda s: s["encoder"]["columns"][1].update(min=80.0, max=18.0),
+        "minimum 80 is above its maximum 18",
+    ),
+    "category-probability-negative": (
+        lambda s: s["encoder"]["columns"][2].update(
+            probabilities=[-0.5, 1.0, 0.5][: len(s["encoder"]["columns"][2]["probabilities"])]
+        ),
+        "probability outside [0, 1]",
+    ),
+    "decimals-absurd": (
+        lambda s: s["encoder"]["columns"][3].update(decimals=10**9),
+        "decimals",
+    ),
+    "date-resolution-zero": (
+        lambda s: s["encoder"]["columns"][5].update(resolution=0.0),
+        "resolution",
+    ),
+}
+
+
+def _refused(raw: bytes, tmp_path: Path, capsys, words: str, model: str | None = None) -> None:
+    path = tmp_path / "crafted.synthgen"
+    path.write_bytes(raw)
+    out = tmp_path / "out.csv"
+    code, stdout, err = run_cli(["sample", str(path), "-n", "5", "-o", str(out)], capsys)
+    assert code == 4, err
+    line = err.strip()
+    assert len(line.splitlines()) == 1 and "Traceback" not in err
+    assert "inconsistent" in line and words in line, line
+    if model:
+        assert model in line
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+    assert stdout == ""
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_crafted_state_is_refused_at_load(case, states, tmp_path, capsys):
+    model, change, words = CASES[case]
+    _refused(crafted(states[model], change), tmp_path, capsys, words, model)
+
+
+@pytest.mark.parametrize("model", ["gaussian-copula", "gmm", "cart"])
+@pytest.mark.parametrize("case", sorted(ENCODER_CASES))
+def test_a_crafted_column_state_is_refused_for_every_model(case, model, states, tmp_path, capsys):
+    state = copy.deepcopy(states[model])
+    change, words = ENCODER_CASES[case]
+    change(state)
+    body = {k: v for k, v in state.items() if k not in _FILE_KEYS}
+    _refused(modelfile.dumps(body), tmp_path, capsys, words, model)
+
+
+@pytest.mark.parametrize("model", ["gaussian-copula", "gmm", "cart"])
+def test_the_untouched_state_still_loads(model, states, tmp_path):
+    """The crafting itself changes nothing: a state passed through it loads and samples."""
+    path = tmp_path / "m.synthgen"
+    path.write_bytes(crafted(states[model], lambda fitted: None))
+    assert len(synthgen.load(str(path)).sample(20, seed=0)) == 20
+
+
+def test_the_issue_s_gmm_file_is_refused_by_the_command(states, tmp_path):
+    """The file of the report: doubled weights and negative category probabilities, checksum
+    recomputed. A real `synthgen sample` refuses it with exit code 4 and writes nothing."""
+
+    def change(fitted: dict) -> None:
+        _weights_doubled(fitted)
+        _negative_probabilities(fitted)
+
+    path = tmp_path / "gmm.synthgen"
+    path.write_bytes(crafted(states["gmm"], change))
+    done = synthgen_cli(["sample", str(path), "-n", "10", "-o", str(tmp_path / "o.csv")], tmp_path)
+    assert done.returncode == 4, done.stderr
+    assert "inconsistent gmm model" in done.stderr and "weights sum to 2" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gmm.synthgen"]
+
+
+def test_a_crafted_state_of_the_rules_space_is_refused(tmp_path, capsys):
+    """A model that keeps rules decodes the columns its rules name through a second encoder:
+    its category probabilities are checked as the modelled columns' are."""
+    rng = np.random.default_rng(0)
+    klass = rng.choice(["first", "second", "third"], 300)
+    deck = np.where(klass == "first", rng.choice(list("ABC"), 300), None)
+    table = pd.DataFrame({"klass": klass, "deck": deck, "fare": rng.gamma(2, 20, 300)})
+    path = tmp_path / "fitted" / "rules.synthgen"
+    path.parent.mkdir()
+    synthgen.fit(table, model="gmm", seed=0, components=2).save(str(path))
+    state = modelfile.read_state(path)
+    inner = state["encoder"]["rules"]["inner"]
+    assert inner, "the table's rules are kept (else this test checks nothing)"
+    inner[0]["probabilities"] = [2 * p for p in inner[0]["probabilities"]]
+    body = {k: v for k, v in state.items() if k not in _FILE_KEYS}
+    (tmp_path / "crafted").mkdir()
+    _refused(modelfile.dumps(body), tmp_path / "crafted", capsys, "sum to 2", "gmm")
