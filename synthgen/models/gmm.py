@@ -41,7 +41,8 @@ import numpy as np
 from scipy import sparse
 from scipy.special import ndtr
 
-from synthgen.columns import Encoded
+from synthgen.columns import Encoded, TableEncoder
+from synthgen.columns.base import NULL_SUFFIX
 from synthgen.errors import UsageError
 from synthgen.models import checks
 from synthgen.models.base import Synthesizer
@@ -821,24 +822,27 @@ class GaussianMixture(Synthesizer):
         # decodings is drawn at random (the pooled rare categories) and is named as such.
         shown = codes.copy()
         for j, part in enumerate(parts):
-            if part.name.endswith("\x1fnull"):
+            if part.name.endswith(NULL_SUFFIX):
                 shown[:, j] = 0  # keep the number itself visible; its null share is listed
+        # the modelled table (a kept rule's columns too), not the user's: the model's own parts
         rows = [
-            self.encoder_.decode(Encoded(self._values_at(self.means_), shown, k), seed=s)
+            TableEncoder.decode(
+                self.encoder_, Encoded(self._values_at(self.means_), shown, k), seed=s
+            )
             for s in (0, 1)
         ]
         items = []
         for c in np.argsort(-self.weights_, kind="stable"):
             distinctive = {}
             for j in np.argsort(-weight[c], kind="stable"):
-                column, _, role = parts[j].name.partition("\x1f")
+                column = parts[j].name.removesuffix(NULL_SUFFIX)
                 code = codes[c, j]
-                if role == "null":
+                if parts[j].name.endswith(NULL_SUFFIX):
                     column, value = f"{column} (null)", "missing" if code == 1 else "present"
                 else:
                     a, b = rows[0][column].iloc[c], rows[1][column].iloc[c]
                     value = _plain(a) if _same(a, b) else "(rare categories)"
-                distinctive[column] = {
+                distinctive[column.replace("\x1f", " ")] = {
                     "value": value,
                     "share": round(float(self.category_probs_[c, offsets[j] + code]), 3),
                     "overall": round(float(overall[offsets[j] + code]), 3),
@@ -847,7 +851,7 @@ class GaussianMixture(Synthesizer):
                 {
                     "weight": round(float(self.weights_[c]), 4),
                     "centre": {
-                        q.name: _plain(rows[0][q.name].iloc[c])
+                        q.name.replace("\x1f", " "): _plain(rows[0][q.name].iloc[c])
                         for q in self.encoder_.continuous_parts
                     },
                     "distinctive": distinctive,
