@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import synthgen
 from synthgen.models import REGISTRY
 from tests.conftest import SAMPLE_DATA
 
@@ -229,7 +230,9 @@ def test_every_command_runs_with_every_model(model, fitted, work, capsys):
 
 def _ship(folder: Path) -> None:
     """ship.csv, where a deck is known only for first-class rows, and partial.csv: twenty
-    third-class rows asking for a deck, and a row given as its file writes it."""
+    third-class rows asking for a deck, and a row given as its file writes it; unruled.json, its
+    schema with the rules taken out (with them, "deck is missing exactly when klass is one of
+    third, second" decides that a third-class deck stays empty)."""
     rng = np.random.default_rng(0)
     klass = rng.choice(["first", "second", "third"], 300)
     deck = np.where(klass == "first", rng.choice(list("ABC"), 300), "")
@@ -237,27 +240,36 @@ def _ship(folder: Path) -> None:
     ship = pd.DataFrame({"klass": klass, "deck": deck, "fare": fare})
     ship.to_csv(folder / "ship.csv", index=False)
     (folder / "partial.csv").write_text("klass,deck,fare\n" + "third,,\n" * 20 + ",B,12.50\n")
+    schema = synthgen.detect(synthgen.read_table(str(folder / "ship.csv")))
+    assert any(r.kind == "missing_when" for r in schema.rules)
+    schema.rules = []
+    (folder / "unruled.json").write_text(schema.to_json())
 
 
-def _filled(text: str) -> None:
+def _filled(text: str, rules: bool) -> None:
     rows = text.splitlines()
     assert rows[0] == "klass,deck,fare" and len(rows) == 22
-    assert all(r.startswith("third,") and r.split(",")[1] in ("A", "B", "C") for r in rows[1:21])
+    decks = ("",) if rules else ("A", "B", "C")  # with the rules, the rule decides: no deck
+    assert all(r.startswith("third,") and r.split(",")[1] in decks for r in rows[1:21])
+    assert all(r.split(",")[2] for r in rows[1:21])  # the fare is filled
     assert rows[21].split(",")[1:] == ["B", "12.50"]  # given cells as the file wrote them
 
 
+@pytest.mark.parametrize("rules", [True, False], ids=["rules", "no-rules"])
 @pytest.mark.parametrize("model", MODELS)
-def test_filling_a_row_the_model_never_saw_fills_it(model, tmp_path, capsys):
+def test_filling_a_row_the_model_never_saw_fills_it(model, rules, tmp_path, capsys):
     """A third-class row asks for a deck, which no third-class row has (the cart model broke
-    the condition here: a traceback)."""
+    the condition here: a traceback). With the table's rules the rule keeps the deck empty;
+    without them the model fills one in."""
     if REGISTRY[model].extra == "sdv":
         pytest.skip("SDV's models sample no condition (refused, exit 2: see above)")
     _ship(tmp_path)
-    assert cli(fit_args(model, "ship.synthgen", "ship.csv"), tmp_path) == 0
+    schema = [] if rules else ["--schema", "unruled.json"]
+    assert cli([*fit_args(model, "ship.synthgen", "ship.csv"), *schema], tmp_path) == 0
     capsys.readouterr()
     fill = ["sample", "ship.synthgen", "--from-rows", "partial.csv", "-o", "-", "--seed", "1"]
     assert cli(fill, tmp_path) == 0
-    _filled(capsys.readouterr().out)
+    _filled(capsys.readouterr().out, rules)
 
 
 def test_filling_from_a_command_keeps_given_text_and_fills_every_empty_cell(tmp_path):
@@ -267,7 +279,7 @@ def test_filling_from_a_command_keeps_given_text_and_fills_every_empty_cell(tmp_
     fill = ["sample", "ship.synthgen", "--from-rows", "partial.csv", "-o", "-", "--seed", "1"]
     done = synthgen_cli(fill, tmp_path)
     assert done.returncode == 0, done.stderr
-    _filled(done.stdout.decode())
+    _filled(done.stdout.decode(), rules=True)
 
 
 # ---- exit codes -------------------------------------------------------------------------------

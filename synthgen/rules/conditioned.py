@@ -206,7 +206,7 @@ def narrowed(enc: RuleEncoder, cm: Constraints, cu: Constraints) -> Constraints:
     asks = _Asks(enc, cu)
     for k in reversed(enc.keepers):
         _NARROW[type(k)](k, enc, asks)
-    label = " and ".join(c.label for c in (cm, cu) if c.label and not c.empty)
+    label = " and ".join(dict.fromkeys(c.label for c in (cm, cu) if c.label and not c.empty))
     out = Constraints(dict(cm.intervals), dict(cm.allowed), cm.ranges, label)
     for j, (lo, hi) in asks.m.intervals.items():
         _limit(out, j, lo, hi)
@@ -429,8 +429,17 @@ def fill_block(
     other = part[[c for c, n in zip(part.columns, names) if n not in enc.kept]]
     cm, cells = fill_constraints(enc, kept, allow_unseen, start)
     cu, more = fill_constraints(enc.inner, other, allow_unseen, start)
-    _let_rules_blank(enc, cu, {name: has for name, has, _ in more})
-    cm = narrowed(enc, cm, cu)
+    given = {name: has for name, has, _ in more}
+    _let_rules_blank(enc, cu, given, Completed)
+    try:
+        narrow = narrowed(enc, cm, cu)
+    except ConditionError:
+        # a rule with missing as a value leaves an empty cell nothing else (a third-class
+        # passenger's deck, when only first-class rows have one): the rule decides, and the
+        # cell stays empty rather than the fill be refused
+        _let_rules_blank(enc, cu, given, Completed | Dependency | Combination)
+        narrow = narrowed(enc, cm, cu)
+    cm = narrow
     rng = np.random.default_rng([seed, block, 2])
     n = len(part)
     m = _resolved(enc, model._conditional(n, cm, rng), rng)
@@ -451,11 +460,14 @@ def fill_block(
     return frame
 
 
-def _let_rules_blank(enc: RuleEncoder, cu: Constraints, given: dict[str, np.ndarray]) -> None:
-    """A cell whose nulls a rule decides may stay empty unless it was given (the rule blanks
-    a joint income where the application is individual): `fill` asks the rest to be there."""
+def _let_rules_blank(
+    enc: RuleEncoder, cu: Constraints, given: dict[str, np.ndarray], kinds: Any
+) -> None:
+    """A cell whose nulls a rule of `kinds` decides may stay empty unless it was given (the
+    rule blanks a joint income where the application is individual): `fill` asks the rest to be
+    there."""
     for k in enc.keepers:
-        for name in k.writes if isinstance(k, Completed) else ():
+        for name in k.writes if isinstance(k, kinds) else ():
             t, free = enc.u.at[name], ~given.get(name, np.zeros(cu.n_rows, dtype=bool))
             if t.discrete and t.null_code is not None and t.value in cu.allowed:
                 cu.allowed[t.value][free, t.null_code] = True
