@@ -244,3 +244,60 @@ def test_a_crafted_state_of_the_rules_space_is_refused(tmp_path, capsys):
     body = {k: v for k, v in state.items() if k not in _FILE_KEYS}
     (tmp_path / "crafted").mkdir()
     _refused(modelfile.dumps(body), tmp_path / "crafted", capsys, "sum to 2", "gmm")
+
+
+def _nan_in(key: str) -> Callable[[dict], None]:
+    def change(fitted: dict) -> None:
+        fitted[key] = np.array(fitted[key], dtype=float)
+        fitted[key].flat[0] = np.nan
+
+    return change
+
+
+def _first_weights_nan(fitted: dict) -> None:
+    name = sorted(fitted["generator"])[0]
+    fitted["generator"][name] = np.full_like(np.asarray(fitted["generator"][name]), np.nan)
+
+
+def _counts_negative(fitted: dict) -> None:
+    fitted["category_counts"][0] = -np.abs(np.asarray(fitted["category_counts"][0])) - 1
+
+
+def _value_column_twice(fitted: dict) -> None:
+    fitted["value_columns"] = np.array([0, 0])
+
+
+# ctgan's own numbers (the list of what loaded and sampled before): (change, words)
+CTGAN_CASES: dict[str, tuple[Callable[[dict], None], str]] = {
+    "mode-means-nan": (_nan_in("mode_means"), "mode means"),
+    "mode-spreads-infinite": (
+        lambda f: f.update(mode_stds=np.full_like(np.asarray(f["mode_stds"], float), np.inf)),
+        "mode spreads",
+    ),
+    "generator-weights-nan": (_first_weights_nan, "generator weights"),
+    "category-counts-negative": (_counts_negative, "category counts"),
+    "value-column-twice": (_value_column_twice, "value-coded parts"),
+}
+
+
+@pytest.fixture(scope="module")
+def ctgan_state(tmp_path_factory) -> dict:
+    pytest.importorskip("torch")
+    table = mixed_frame(200)
+    path = tmp_path_factory.mktemp("ctgan") / "m.synthgen"
+    synthgen.fit(table, model="ctgan", seed=0, epochs=1, batch_size=50).save(str(path))
+    return modelfile.read_state(path)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", sorted(CTGAN_CASES))
+def test_a_crafted_ctgan_state_is_refused_at_load(case, ctgan_state, tmp_path, capsys):
+    change, words = CTGAN_CASES[case]
+    _refused(crafted(ctgan_state, change), tmp_path, capsys, words, "ctgan")
+
+
+@pytest.mark.torch
+def test_the_untouched_ctgan_state_still_loads(ctgan_state, tmp_path):
+    path = tmp_path / "m.synthgen"
+    path.write_bytes(crafted(ctgan_state, lambda fitted: None))
+    assert len(synthgen.load(str(path)).sample(5, seed=1)) == 5

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from synthgen.models import checks
+
 if TYPE_CHECKING:
     from synthgen.models.ctgan.model import CTGAN
 
@@ -125,6 +127,7 @@ def from_state(model: CTGAN, state: dict[str, Any]) -> None:
         model.cardinalities_ != [part.cardinality for part in model.encoder_.discrete_parts]
     ):
         raise ValueError("ctgan state and schema disagree on the parts")
+    _check_numbers(model, n_continuous)
     model.by_part_ = model._by_cond_part()
     model.by_counts_ = [np.asarray(c, dtype=np.int64) for c in state.get("by_counts", [])]
     if model.by_part_ is not None:
@@ -146,3 +149,22 @@ def from_state(model: CTGAN, state: dict[str, Any]) -> None:
         )
     ):
         raise ValueError("the ctgan ranges do not fit the model's parts")
+
+
+def _check_numbers(model: CTGAN, n_continuous: int) -> None:
+    """Every number sampling reads is one a fit could have made (see synthgen.models.checks)."""
+    checks.finite("ctgan mode means", model.mode_means_)
+    checks.finite("ctgan mode spreads", model.mode_stds_)
+    columns = model.value_columns_.tolist()
+    if len(set(columns)) != len(columns) or not all(0 <= c < n_continuous for c in columns):
+        raise ValueError("the ctgan value-coded parts do not fit the model's parts")
+    for values in model.values_:
+        checks.ascending("ctgan part values", values)
+        if len(values) and not (np.diff(values) > 0).all():
+            raise ValueError("ctgan part values repeat")
+    for counts in model.category_counts_:
+        if counts.ndim != 1 or (counts < 0).any() or counts.sum() <= 0:
+            raise ValueError("the ctgan category counts are not counts of rows")
+    for name, weights in model.generator_state_.items():
+        checks.finite(f"ctgan generator weights ({name})", weights)
+    checks.finite("ctgan validation scores", [s for _, s in model.validation_])
