@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import synthgen
 from synthgen.models import REGISTRY
 
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
@@ -37,6 +38,13 @@ def seed() -> int:
     other seeds under each of torch's CPU kernels, to measure their margins."""
     return int(os.environ.get("SYNTHGEN_TEST_SEED", "0"))
 
+
+def unruled(table: pd.DataFrame) -> synthgen.Schema:
+    """The table's schema without rules: the model on its own, not the transform that keeps
+    the rules for every model."""
+    schema = synthgen.detect(table)
+    schema.rules = []
+    return schema
 
 def with_rejection(model):
     """The same fitted model, conditioning through the base class's default hook (bounded

@@ -19,18 +19,10 @@ import pytest
 import synthgen
 from synthgen.errors import ConditionError, SynthgenWarning, UsageError
 from synthgen.models.cart import CART
-from tests.conftest import SAMPLE_DATA, mixed_frame, with_rejection
+from tests.conftest import SAMPLE_DATA, mixed_frame, unruled, with_rejection
 from tests.test_cli import run_cli
 
 PENGUINS = str(SAMPLE_DATA / "penguins.csv")
-
-
-def unruled(table: pd.DataFrame) -> synthgen.Schema:
-    """The table's schema without rules: the model on its own, not the transform that keeps
-    the rules for every model."""
-    schema = synthgen.detect(table)
-    schema.rules = []
-    return schema
 
 
 def mapped(n: int = 4000, seed: int = 0) -> pd.DataFrame:

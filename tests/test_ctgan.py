@@ -17,18 +17,11 @@ import pytest
 
 import synthgen
 from synthgen.errors import UsageError
+from tests.conftest import unruled
 
 # Small networks and a larger learning rate: the behaviour under test in seconds, not minutes.
 FAST = dict(embedding_dim=32, generator_dim=(64, 64), discriminator_dim=(64, 64), lr=3e-3,
             threads=1)
-
-
-def unruled(table: pd.DataFrame) -> synthgen.Schema:
-    """The table's schema without rules: the model on its own, not the transform that keeps
-    the rules for every model."""
-    schema = synthgen.detect(table)
-    schema.rules = []
-    return schema
 
 
 def planted(n: int = 1000, seed: int = 0) -> pd.DataFrame:
