@@ -110,14 +110,7 @@ def test_balance_and_fill(by_model, table, seed):
 @pytest.mark.parametrize(
     "name",
     [
-        pytest.param(
-            "gaussian-copula",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="copula._u_interval gives an interval beyond a class's range the mass "
-                "of its last knot interval, so the class comes out, clipped to the condition",
-            ),
-        ),
+        "gaussian-copula",
         "gmm",
     ],
 )
@@ -197,3 +190,13 @@ def test_missing_values_of_the_class_column_are_a_class_of_their_own(seed):
     assert abs(out["g"].isna().mean() - pd.isna(g).mean()) < 0.02  # the table's: within 0.008
     missing = x[pd.isna(g)]  # the class's own model: its range, around 50
     assert out.loc[out["g"].isna(), "x"].between(missing.min(), missing.max()).all()
+
+
+@pytest.mark.parametrize("name", ["gaussian-copula", "gmm"])
+def test_a_value_beyond_every_class_is_still_filled(table, name):
+    """No class reaches x = 1000: the rows are still filled (each class by its edge), with the
+    given value kept, rather than refused, when unseen values are allowed."""
+    model = synthgen.fit(table, model=name, by="g", seed=0)
+    partial = pd.DataFrame({"g": None, "x": [1000.0] * 50, "y": None})
+    filled = model.fill(partial, seed=1, allow_unseen=True)
+    assert (filled["x"] == 1000).all() and filled["g"].notna().all()

@@ -454,12 +454,19 @@ class GaussianCopula(Synthesizer):
         live = weights.any(axis=0)
         # the other conditions weigh the classes only where more than one class is left
         if not others.empty and (live & own).sum() + (live & ~own).any() > 1:
+            # a class whose values never reach a given value weighs nothing, unless no class
+            # reaches it: then each class weighs the mass of its edge (extrapolation)
+            reach = np.ones_like(weights, dtype=bool)
             for code, child in self.strata_:
                 if live[code]:
                     weights[:, code] *= child._mass(others, rng)
+                    reach[:, code] = child._reaches(others)
             if (live & ~own).any():
                 rare = Constraints(allowed={by: ~own[None, :]}, ranges=constraints.ranges)
                 weights[:, ~own] *= self._mass(others, rng, rare)[:, None]
+                reach[:, ~own] = self._reaches(others)[:, None]
+            reached = (weights * reach).sum(axis=1) > 0
+            weights = np.where(reached[:, None], weights * reach, weights)
         total = weights.sum(axis=1)
         if not (total > 0).all():
             raise ConditionError(
@@ -515,6 +522,17 @@ class GaussianCopula(Synthesizer):
             draws = self._sample_plain(_MASS_DRAWS, rng)
             mass[:] = max(float(wide.matches(draws).mean()), 0.5 / _MASS_DRAWS)
         return mass
+
+    def _reaches(self, constraints: Constraints) -> np.ndarray:
+        """Whether each row's ranges all meet the fitted values (points widened as for
+        rejection); `_mass` gives a range beyond them the mass of the edge's knot interval,
+        which conditional sampling reaches by extrapolation."""
+        wide = constraints.widened()
+        reach = np.ones(wide.n_rows, dtype=bool)
+        for j, (lo, hi) in wide.intervals.items():
+            q = self.quantiles_[j]
+            reach &= (hi >= q[0]) & (lo <= q[-1])
+        return reach
 
     def _conditional_plain(
         self, n: int, constraints: Constraints, rng: np.random.Generator
