@@ -134,6 +134,17 @@ def test_decoding_a_chunk_gives_the_same_rows(name, i):
 
 
 @pytest.mark.parametrize("name,i", CASES)
+def test_decoding_no_rows_gives_an_empty_column(name, i):
+    """The stream writers ask for zero rows to learn the output's types (`sample_rows(0, 0)`)."""
+    _, values, encoder = _fitted(name, i)
+    encoded = encoder.encode(values.to_frame(), np.random.default_rng(1))
+    empty = type(encoded)(encoded.continuous[:0], encoded.discrete[:0], 0)
+    for categorical in (False, True):
+        frame = encoder.decode(empty, seed=5, categorical=categorical)
+        assert list(frame.columns) == [values.name] and len(frame) == 0
+
+
+@pytest.mark.parametrize("name,i", CASES)
 def test_the_codes_a_condition_maps_to(name, i):
     kind, values, encoder = _fitted(name, i, rare_threshold=2)  # a value seen once is rare
     target = targets(encoder)[values.name]

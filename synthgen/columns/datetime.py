@@ -292,6 +292,8 @@ def _civil(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _pad(values: np.ndarray, width: int) -> np.ndarray:
+    if not len(values):  # numpy's zfill takes the widest value, which no rows have
+        return np.array([], dtype=f"U{width}")
     return np.char.zfill(values.astype(str), width)
 
 
@@ -301,6 +303,8 @@ def format_seconds(micros: np.ndarray, fmt: str, offset: int = 0) -> np.ndarray:
     Example:
         >>> str(format_seconds(np.array([0]), "%d/%m/%Y %H:%M")[0])
         '01/01/1970 00:00'
+        >>> format_seconds(np.array([], dtype=np.int64), "%d/%m/%Y").shape
+        (0,)
     """
     micros = np.asarray(micros, dtype=np.int64)
     seconds = np.floor_divide(micros, 1_000_000)

@@ -44,8 +44,11 @@ def fit(
     words = text.str.split()
     counts = words.map(len).clip(upper=_MAX_WORDS)
     # rows per word, so that a word repeated within one row does not count as common
-    per_row = words.map(lambda ws: list(set(ws))).explode().value_counts()
+    per_row = words.map(lambda ws: sorted(set(ws))).explode().value_counts()
     kept = per_row[per_row >= max(rare_threshold, 1)]
+    # ties in the order of the words themselves, not of a set's hashing (PYTHONHASHSEED)
+    order = sorted(range(len(kept)), key=lambda i: (-int(kept.iloc[i]), str(kept.index[i])))
+    kept = kept.iloc[order]
     length_counts = counts.value_counts().sort_index()
     return {
         "has_nulls": has_nulls(values, counted),
@@ -78,7 +81,7 @@ def decode(
     if not len(words):
         return pd.Series(np.full(n, None, dtype=object), dtype=object)
     lengths = np.asarray(state["lengths"])[rows.child(0).choice(state["length_probabilities"])]
-    width = max(int(lengths.max()), 1)
+    width = max(int(lengths.max(initial=0)), 1)
     drawn = words[rows.child(1).choice(state["word_probabilities"], width=width)]
     out = drawn[:, 0].astype(object)
     for j in range(1, width):
