@@ -98,6 +98,24 @@ def test_round_trip_and_seeds(fitted, tmp_path):
 
 
 @pytest.mark.torch
+@pytest.mark.trained
+@pytest.mark.parametrize("by", [None, "kind"])
+def test_two_fits_on_two_threads_write_the_same_file(torch, seed, by, tmp_path):
+    """The same seed and threads, the same bytes. Batches of 300 on layers 128 wide make the
+    conditions' gradient big enough (38,400 numbers) for torch to sum it from both threads at
+    once, in whatever order they reach a row, had the conditions been looked up by indexing."""
+    table = planted(seed=seed)
+    params = {**FAST, "generator_dim": (128, 128), "threads": 2}
+    files = []
+    for i in range(2):
+        model = synthgen.fit(table, model="ctgan", seed=seed, epochs=3, batch_size=300,
+                             early_stop=False, by=by, **params)
+        model.save(str(tmp_path / f"{i}.synthgen"))
+        files.append((tmp_path / f"{i}.synthgen").read_bytes())
+    assert files[0] == files[1]
+
+
+@pytest.mark.torch
 def test_weights_are_numpy_and_a_gpu_model_loads_on_cpu(fitted, torch):
     _, model = fitted
     state = model.to_state()
