@@ -20,8 +20,7 @@ from synthgen.errors import UsageError
 from tests.conftest import unruled
 
 # Small networks and a larger learning rate: the behaviour under test in seconds, not minutes.
-FAST = dict(embedding_dim=32, generator_dim=(64, 64), discriminator_dim=(64, 64), lr=3e-3,
-            threads=1)
+FAST = dict(embedding_dim=32, generator_dim=(64, 64), discriminator_dim=(64, 64), lr=3e-3)
 
 
 def planted(n: int = 1000, seed: int = 0) -> pd.DataFrame:
