@@ -84,8 +84,7 @@ MODELS = [
     )
     for name in ("gaussian-copula", "gmm", "cart", "ctgan", "sdv-gaussian-copula")
 ]
-# Command-line settings that fit each model in about a second on the table below. (ctgan's fit
-# is reproducible at this size; on titanic, 891 rows, two fits with 2 torch threads differ.)
+# Command-line settings that fit each model in about a second on the table below.
 FIT_FLAGS = {
     "gmm": ["--components", "3"],
     "ctgan": ["--epochs", "1", "--batch-size", "50", "--no-early-stop"],
@@ -159,6 +158,27 @@ def test_a_seed_gives_the_same_bytes_whatever_the_chunks_or_threads(model, fitte
             assert cli([*base, "-o", dest, *flags, *TRUST.get(model, [])], work) == 0
         first, second = (out / f"7000-1.{fmt}").read_bytes(), (out / f"30000-3.{fmt}").read_bytes()
         assert first == second, fmt
+
+
+@pytest.mark.torch
+@pytest.mark.skipif(
+    not REGISTRY["ctgan"].available() or len(getattr(os, "sched_getaffinity", set)(0)) < 2,
+    reason="needs torch, and a process that may run on two cores or more",
+)
+def test_a_ctgan_fit_writes_the_same_file_on_one_core_as_on_all(fitted, work):
+    """ctgan trains on one torch thread whatever the machine, so a fit confined to one core
+    writes the file of a fit that may use every core (torch's kernels round by thread count)."""
+    one = min(os.sched_getaffinity(0))
+    done = subprocess.run(
+        [sys.executable, "-m", "synthgen", *fit_args("ctgan", "ctgan.one-core.synthgen")],
+        cwd=work,
+        env=synthgen_env(),
+        capture_output=True,
+        timeout=300,
+        preexec_fn=lambda: os.sched_setaffinity(0, {one}),
+    )
+    assert done.returncode == 0, done.stderr
+    assert (work / "ctgan.one-core.synthgen").read_bytes() == fitted["ctgan"].read_bytes()
 
 
 def test_a_seed_gives_the_same_bytes_from_separate_commands(fitted, work):

@@ -121,7 +121,10 @@ class CTGAN(Synthesizer):
         generator_dim, discriminator_dim: hidden layer widths.
         pac: rows the critic judges together (PacGAN).
         lr: Adam's learning rate, for both networks (the paper's 2e-4).
-        threads: torch threads while training (default: every core this process may use).
+        threads: torch threads while training (default 1, whatever the machine). A seed
+            gives the same model file on the same threads; another count trains other weights
+            of the same quality, as torch's CPU kernels split their sums by thread (batch
+            norm's statistics, softmax's gradient) and round each split differently.
         rare_threshold: categories seen in fewer rows are never written verbatim.
         on_epoch: called after every epoch as `on_epoch(epoch, total, losses)`, `losses` a dict
             of floats: "generator", "discriminator", and "validation" on epochs that were scored
@@ -153,7 +156,7 @@ class CTGAN(Synthesizer):
         discriminator_dim: tuple[int, ...] = (256, 256),
         pac: int = 10,
         lr: float = 2e-4,
-        threads: int | None = None,
+        threads: int = 1,
         rare_threshold: int = 5,
         on_epoch: Callable[[int, int, dict[str, float]], None] | None = None,
         by: str | None = None,
@@ -272,9 +275,8 @@ class CTGAN(Synthesizer):
             self.generator_state_ = {}
             return
         rows = training_matrix(moded, codes, self, weights, layout, rng)
-        threads = self.threads or training.cores()
         previous_threads = torch.get_num_threads()
-        torch.set_num_threads(threads)
+        torch.set_num_threads(self.threads or 1)  # None (older files, callers): the default
         try:
             with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
                 torch.manual_seed(int(rng.integers(2**63)))

@@ -49,18 +49,21 @@ def nets() -> Any:
             self.cond = nn.Parameter(torch.empty(pac * n_cond, width_out).uniform_(-bound, bound))
 
         def forward(self, x: torch.Tensor, g: torch.Tensor | None) -> torch.Tensor:
+            # embedding, not self.cond[g]: indexing's gradient is summed from every thread at
+            # once (atomic adds, in no fixed order) once it has 32,768 numbers, so two fits of a
+            # seed on 2 threads wrote other weights; embedding's sums each row in row order
             out = nn.functional.linear(x.reshape(-1, self.weight.shape[1]), self.weight, self.bias)
             if g is None:
                 return out
             if g.ndim == 2 and self.pac == 1:  # several conditions at once: their rows summed
-                return out + self.cond[g].sum(dim=1)
+                return out + nn.functional.embedding(g, self.cond).sum(dim=1)
             if g.ndim == 2:  # the critic's groups of pac rows, each with several conditions
                 slot = (torch.arange(len(g), device=g.device) % self.pac * self.n_cond)[:, None]
                 return out + nn.functional.embedding_bag(
                     (g + slot).view(-1, self.pac * g.shape[1]), self.cond, mode="sum"
                 )
             if self.pac == 1:
-                return out + self.cond[g]
+                return out + nn.functional.embedding(g, self.cond)
             slot = torch.arange(len(g), device=g.device) % self.pac * self.n_cond
             return out + nn.functional.embedding_bag(
                 (g + slot).view(-1, self.pac), self.cond, mode="sum"

@@ -13,13 +13,12 @@ half the epochs asked for). The model builds its default, the fidelity score aga
 validation rows, from `synthgen.compare.fidelity`; training knows only the function.
 
 Example:
-    >>> batch_size(None, 700, 10), cores() >= 1
-    (110, True)
+    >>> batch_size(None, 700, 10)
+    110
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -54,13 +53,6 @@ def batch_size(requested: int | None, rows: int, pac: int) -> int:
     if requested is None:
         requested = min(DEFAULT_BATCH // pac, max(10, rows // MIN_STEPS // pac)) * pac
     return min(requested, max(pac, rows // pac * pac))
-
-
-def cores() -> int:
-    """The cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def range_loss(model: CTGAN, layout: Layout, device: Any) -> Callable[..., Any]:
