@@ -9,7 +9,10 @@ import typer
 
 from synthgen.cli.common import TrustPickle, out_console
 
-HELP = "Show what a model file holds: model, schema, training (and source) rows, versions."
+HELP = (
+    "Show what a model file holds: model, schema, training (and source) rows, versions, and "
+    "how --model auto chose it."
+)
 EXAMPLE = "synthgen inspect penguins.synthgen"
 
 
@@ -44,6 +47,7 @@ def summary(path: str, trust_pickle: bool = False) -> dict:
         "suppressed_rare": encoder.suppressed(),
         "rules": rules_summary(encoder),
         "details": details,
+        "selection": state.get("selection"),
     }
 
 
@@ -72,6 +76,8 @@ def inspect(
         f"file format {info['format_version']}"
     )
     console.print(f"parameters: {info['params']}")
+    if info["selection"]:
+        _show_selection(info["selection"], console)
     table = Table("column", "kind", "null rate", "rare values suppressed")
     for col in info["columns"]:
         rare = info["suppressed_rare"].get(col["name"], {})
@@ -89,3 +95,18 @@ def inspect(
     if info["details"]:
         console.print("[bold]model details[/]")
         console.print_json(json.dumps(info["details"], default=str))
+
+
+def _show_selection(selection: dict, console) -> None:
+    """How `--model auto` chose the model: why, and each candidate's held-out scores."""
+    from rich.table import Table
+
+    console.print(f"chosen by --model auto: {selection.get('why', '')}")
+    table = Table("candidate", "C2ST", "fidelity", "privacy", "rules")
+    for c in selection.get("candidates", []):
+        if "error" in c:
+            table.add_row(c["model"], f"failed: {c['error']}", "", "", "")
+            continue
+        scores = ["" if c.get(k) is None else f"{c[k]:.3f}" for k in ("c2st", "fidelity")]
+        table.add_row(c["model"], *scores, c.get("privacy", ""), c.get("rules", ""))
+    console.print(table)
