@@ -10,7 +10,18 @@ import pandas as pd
 import pytest
 
 import synthgen
-from synthgen.choose import CORE, FIDELITY_SLACK, SELECT_ROWS, TIE, Scored, rank, select, split
+from synthgen.choose import (
+    CORE,
+    FIDELITY_SLACK,
+    FOLD_ROWS,
+    FOLDS,
+    SELECT_ROWS,
+    TIE,
+    Scored,
+    rank,
+    select,
+    split,
+)
 from synthgen.errors import UsageError
 from tests.conftest import SAMPLE_DATA
 from tests.test_cli import run_cli
@@ -60,11 +71,19 @@ def test_a_tie_goes_to_the_first_listed_and_a_failed_fit_is_skipped():
 
 def test_the_split_holds_out_a_fifth_of_at_most_select_rows_rows():
     table = pd.DataFrame({"x": np.arange(SELECT_ROWS + 5_000)})
-    fit_rows, held_out = split(table, seed=3)
+    [(fit_rows, held_out)] = split(table, seed=3)
     assert (len(fit_rows), len(held_out)) == (SELECT_ROWS * 4 // 5, SELECT_ROWS // 5)
     assert not set(fit_rows.x) & set(held_out.x)
-    again, _ = split(table, seed=3)
-    assert again.equals(fit_rows)
+    assert split(table, seed=3)[0][0].equals(fit_rows)
+
+
+def test_a_small_table_is_scored_over_folds_that_hold_out_each_row_once():
+    table = pd.DataFrame({"x": np.arange(FOLD_ROWS)})
+    folds = split(table, seed=0)
+    assert len(folds) == FOLDS
+    held = np.concatenate([h.x.to_numpy() for _, h in folds])
+    assert sorted(held) == list(range(FOLD_ROWS))
+    assert all(not set(f.x) & set(h.x) and len(f) + len(h) == FOLD_ROWS for f, h in folds)
 
 
 # ---- a table where one model is clearly better ---------------------------------------------------
@@ -157,11 +176,37 @@ def test_a_bad_choice_is_one_line_and_exit_code_2_before_reading(args, words, tm
 
 def test_run_chooses_by_default_and_a_named_model_overrides(tmp_path, capsys):
     out = tmp_path / "out"
-    code, _, err = run_cli(["run", PENGUINS, "-d", str(out), "--seed", "0", "-n", "100"], capsys)
+    args = ["run", PENGUINS, "-d", str(out), "--seed", "0", "-n", "100"]
+    code, _, err = run_cli([*args, "--candidates", "gaussian-copula,cart"], capsys)
     assert code == 0, err
-    assert synthgen.load(str(out / "model.synthgen")).selection_["chosen"] in CORE
+    chosen = synthgen.load(str(out / "model.synthgen")).selection_["chosen"]
+    assert chosen in ("gaussian-copula", "cart")
     named = tmp_path / "named"
     args = ["run", PENGUINS, "-d", str(named), "-m", "gmm", "--seed", "0", "-n", "50"]
     assert run_cli([*args, "--no-report"], capsys)[0] == 0
     model = synthgen.load(str(named / "model.synthgen"))
     assert model.name == "gmm" and model.selection_ is None
+
+
+def _with_selection(path, selection) -> bytes:
+    """The model file at `path` with `selection` in its manifest, its checksum recomputed (as
+    someone crafting a file can)."""
+    from synthgen import modelfile
+    from tests.test_hostile_states import _FILE_KEYS
+
+    state = modelfile.read_state(path)
+    return modelfile.dumps({**{k: v for k, v in state.items() if k not in _FILE_KEYS}, **selection})
+
+
+def test_a_crafted_record_is_refused_or_shown_as_text(tmp_path, capsys):
+    path = tmp_path / "m.synthgen"
+    synthgen.fit(striped(0, n=200), model="gaussian-copula", seed=0).save(str(path))
+    bad = tmp_path / "bad.synthgen"
+    bad.write_bytes(_with_selection(path, {"selection": {"candidates": "cart"}}))
+    code, _, err = run_cli(["inspect", str(bad)], capsys)
+    assert code == 4 and "how the model was chosen" in err and len(err.strip().splitlines()) == 1
+    odd = tmp_path / "odd.synthgen"
+    record = {"why": "[/] x", "candidates": [{"model": "[/bold]", "c2st": "high", "rules": 3}]}
+    odd.write_bytes(_with_selection(path, {"selection": record}))
+    code, text, err = run_cli(["inspect", str(odd)], capsys)
+    assert code == 0 and "[/bold]" in text and "[/] x" in text, err

@@ -31,8 +31,8 @@ Model = Annotated[
         "--model",
         "-m",
         help="Model name (see `synthgen models`), or auto: fit each of --candidates on 80% of "
-        "the rows (of at most 25,000), score it on the other 20%, keep the best and refit it on "
-        "every row. Best: passing the report's privacy and rules gates (no fail verdict), then "
+        "the rows (of at most 25,000; 5 times, each row held out once, up to 5,000 rows), score "
+        "it on the other 20%, keep the best and refit it on every row. Best: passing the report's privacy and rules gates (no fail verdict), then "
         "within 0.01 of the best fidelity, then the highest mean of detection C2ST and "
         "fidelity (within 0.005 a tie, won by the first listed).",
     ),
@@ -292,7 +292,8 @@ def _choose(table, rows, names: tuple[str, ...], seed: int, params: dict, quiet:
             "rules",
             "fit s",
             title=f"candidates fitted on {choice.fit_rows:,} rows, scored on "
-            f"{choice.held_out_rows:,} held out",
+            f"{choice.held_out_rows:,} held out"
+            + (f", {choice.folds} times (each row held out once)" if choice.folds > 1 else ""),
         )
         for s in choice.candidates:
             mark = f"[bold]{s.model}[/] (chosen)" if s.model == choice.model else s.model

@@ -100,13 +100,20 @@ def inspect(
 def _show_selection(selection: dict, console) -> None:
     """How `--model auto` chose the model: why, and each candidate's held-out scores."""
     from rich.table import Table
+    from rich.text import Text
 
-    console.print(f"chosen by --model auto: {selection.get('why', '')}")
+    console.print(f"chosen by --model auto: {selection.get('why', '')}", markup=False)
     table = Table("candidate", "C2ST", "fidelity", "privacy", "rules")
     for c in selection.get("candidates", []):
+        # the file's text, shown as text (never read as rich markup)
         if "error" in c:
-            table.add_row(c["model"], f"failed: {c['error']}", "", "", "")
+            table.add_row(Text(c["model"]), Text(f"failed: {c['error']}"), "", "", "")
             continue
-        scores = ["" if c.get(k) is None else f"{c[k]:.3f}" for k in ("c2st", "fidelity")]
-        table.add_row(c["model"], *scores, c.get("privacy", ""), c.get("rules", ""))
+        scores = [_figure(c.get(k)) for k in ("c2st", "fidelity")]
+        verdicts = [Text(str(c.get(k, ""))) for k in ("privacy", "rules")]
+        table.add_row(Text(c["model"]), *scores, *verdicts)
     console.print(table)
+
+
+def _figure(value: object) -> str:
+    return f"{value:.3f}" if isinstance(value, (int, float)) else ""

@@ -414,9 +414,7 @@ class Synthesizer:
             # files from before sampling big tables were fitted on every row they saw
             model.source_rows_ = int(state.get("source_rows", model.training_rows_))
             model.whole_table_marginals_ = bool(state.get("whole_table_marginals", False))
-            model.selection_ = state.get("selection")
-            if model.selection_ is not None and not isinstance(model.selection_, dict):
-                raise TypeError("selection is not a record")
+            model.selection_ = _selection(state.get("selection"))
             from synthgen.rules.keep import encoder_from_state
 
             model.encoder_ = encoder_from_state(model.schema_, state["encoder"])
@@ -451,6 +449,19 @@ class Synthesizer:
         except NotImplementedError:
             return
         self.encoder_.decode(encoded, seed=0)
+
+
+def _selection(record: Any) -> dict[str, Any] | None:
+    """The record of how `--model auto` chose a model, as its file holds it, checked to be what
+    `synthgen inspect` reads: a dict whose candidates are dicts, each naming its model."""
+    if record is None:
+        return None
+    candidates = record.get("candidates") if isinstance(record, dict) else None
+    if not isinstance(candidates, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("model"), str) for c in candidates
+    ):
+        raise TypeError("the record of how the model was chosen is not one")
+    return record
 
 
 def _block_rows(block: int, n: int) -> int:
