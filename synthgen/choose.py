@@ -20,7 +20,7 @@ The rule (README, `synthgen fit --help`):
    --fail-on privacy,rules`: no `fail` verdict; a `warn` passes), or all of them when none
    does; among them those within `FIDELITY_SLACK` of the best fidelity; among those the
    highest mean of C2ST and fidelity. Means within `TIE` of the best are a tie, won by the
-   candidate listed first (the default order is the cheapest model first).
+   candidate listed first (by default the registry's order: gaussian-copula, gmm, cart).
 
 The chosen model is refitted on every row with the same seed (so its file is the one
 `synthgen fit --model NAME --seed S` writes, plus the record of the choice: each candidate's
@@ -53,7 +53,8 @@ if TYPE_CHECKING:
     from synthgen.schema import Schema
     from synthgen.stream import StreamStats
 
-#: The candidates when none are named: the core models, cheapest first (ties go to the first).
+#: The candidates when none are named: the core models in the registry's order (a tie goes to
+#: the first).
 CORE = ("gaussian-copula", "gmm", "cart")
 #: Rows the candidates see at most (80% to fit, 20% held out), whatever the table's size.
 SELECT_ROWS = 25_000
