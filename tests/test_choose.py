@@ -126,7 +126,7 @@ def test_candidates_are_checked_before_any_fit():
         select(table, candidates="gaussian-copula,gmm", min_leaf=5)
 
 
-# ---- the record in the model file, Python and the command line -------------------------------------
+# ---- the record in the model file, Python and the command line ----------------------------------
 
 
 def test_python_fit_auto_keeps_the_record_in_the_model_file(tmp_path):

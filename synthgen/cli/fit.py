@@ -32,9 +32,10 @@ Model = Annotated[
         "-m",
         help="Model name (see `synthgen models`), or auto: fit each of --candidates on 80% of "
         "the rows (of at most 25,000; 5 times, each row held out once, up to 5,000 rows), score "
-        "it on the other 20%, keep the best and refit it on every row. Best: passing the report's privacy and rules gates (no fail verdict), then "
-        "within 0.01 of the best fidelity, then the highest mean of detection C2ST and "
-        "fidelity (within 0.005 a tie, won by the first listed).",
+        "it on the other 20%, keep the best and refit it on every row. Best: passing the "
+        "report's privacy and rules gates (no fail verdict), then within 0.01 of the best "
+        "fidelity, then the highest mean of detection C2ST and fidelity (within 0.005 a tie, "
+        "won by the first listed).",
     ),
 ]
 Candidates = Annotated[
@@ -267,6 +268,7 @@ def fit_table(
 def _choose(table, rows, names: tuple[str, ...], seed: int, params: dict, quiet: bool):
     """`--model auto`: the candidates scored (a table on stderr), the chosen one refitted."""
     from rich.table import Table
+    from rich.text import Text
 
     from synthgen import choose
     from synthgen.cli.common import err_console
@@ -297,8 +299,8 @@ def _choose(table, rows, names: tuple[str, ...], seed: int, params: dict, quiet:
         )
         for s in choice.candidates:
             mark = f"[bold]{s.model}[/] (chosen)" if s.model == choice.model else s.model
-            if s.error is not None:
-                shown.add_row(s.model, f"failed: {s.error}", "", "", "", "")
+            if s.error is not None:  # an exception's text, never read as rich markup
+                shown.add_row(s.model, Text(f"failed: {s.error}"), "", "", "", "")
                 continue
             cells = (f"{s.c2st:.3f}", f"{s.fidelity:.3f}", s.privacy, s.rules)
             shown.add_row(mark, *cells, f"{s.fit_seconds:.1f}")
