@@ -33,6 +33,9 @@ HOLDOUT_SHARE = 0.2
 # them: the bar synthgen's copula must reach.
 SDV_REFERENCE = {"adult": 0.810, "taxis": 0.765, "titanic": 0.858, "diamonds": 0.940}
 OURS, PEER = "gaussian-copula", "sdv-gaussian-copula"
+# `--model auto` (not a registered model: a choice among CORE) and what it is held to: never
+# below the best core model's SDMetrics quality by more than AUTO_SLACK (issue 21).
+AUTO, CORE, AUTO_SLACK = "auto", ("gaussian-copula", "gmm", "cart"), 0.01
 _VERSIONS = ("synthgen", "numpy", "pandas", "pyarrow", "scipy", "sdv", "sdmetrics", "torch")
 
 
@@ -74,15 +77,16 @@ def fit_and_sample(name: str, params: dict[str, Any], train: pd.DataFrame, rows:
 
     A first fit on a few rows loads the libraries the model imports lazily, so that the times
     are the model's work, not its imports; the peak memory is that of the timed fit and sample.
+    `name` "auto" is `--model auto` (synthgen.choose): its fit time includes the choosing, and
+    `chose` names the model it chose.
     """
-    from synthgen.models import create
+    import synthgen
 
-    create(name, **params).fit(train.head(100), seed=SEED)
-    model = create(name, **params)
+    synthgen.fit(train.head(100), model=name, seed=SEED, **params)
     before = _memory_mib("VmRSS")
     peak_is_fit = _reset_peak()
     start = time.perf_counter()
-    model.fit(train, seed=SEED)
+    model = synthgen.fit(train, model=name, seed=SEED, **params)
     fit_s = time.perf_counter() - start
     start = time.perf_counter()
     synthetic = model.sample(rows, seed=SEED)
@@ -93,6 +97,7 @@ def fit_and_sample(name: str, params: dict[str, Any], train: pd.DataFrame, rows:
         "rss_before_fit_mib": before,
         "peak_rss_mib": _memory_mib("VmHWM"),
         "peak_is_fit_and_sample": peak_is_fit,
+        "chose": model.selection_["chosen"] if model.selection_ else None,
         "synthetic": synthetic,
     }
 
@@ -190,7 +195,9 @@ def available_models(names: list[str]) -> tuple[list[str], dict[str, str]]:
     run, skipped = [], {}
     for name in names:
         info = REGISTRY.get(name)
-        if info is None:
+        if name == AUTO:
+            run.append(name)
+        elif info is None:
             skipped[name] = "not registered in this synthgen (its branch not merged yet?)"
         elif not info.available():
             skipped[name] = f"needs {', '.join(info.needs)}: pip install 'synthgen[{info.extra}]'"
@@ -312,13 +319,14 @@ def markdown(results: dict[str, Any]) -> str:
                 continue
             sdm = entry["sdmetrics"]
             lines.append(
-                f"| {table['table']} | {entry['model']} | {_f(sdm['score'])} "
+                f"| {table['table']} | {_named(entry)} | {_f(sdm['score'])} "
                 f"| {_f(sdm['column_shapes'])} | {_f(sdm['column_pair_trends'])} "
                 f"| {_f(entry['synthgen_quality'])} | {_f(entry['fit_s'], 2)} "
                 f"| {_f(entry['sample_s'], 2)} "
                 f"| {_f(entry['peak_rss_mib'], 0)} ({_f(entry['rss_before_fit_mib'], 0)}) |"
             )
     lines += _versus_sdv(results["tables"])
+    lines += _auto_versus_core(results["tables"])
     if results.get("sample_1m"):
         from benchmarks.sample_1m import markdown as sample_markdown
 
@@ -326,6 +334,40 @@ def markdown(results: dict[str, Any]) -> str:
     if results["skipped"]:
         lines += ["", *(f"- skipped {name}: {why}" for name, why in results["skipped"].items())]
     return "\n".join(lines) + "\n"
+
+
+def _named(entry: dict[str, Any]) -> str:
+    """The model's name, with the model auto chose: "auto (cart)"."""
+    return entry["model"] + (f" ({entry['chose']})" if entry.get("chose") else "")
+
+
+def _auto_versus_core(tables: list[dict[str, Any]]) -> list[str]:
+    """Issue 21: auto's SDMetrics quality is never below the best core model's by more than
+    AUTO_SLACK."""
+    rows = []
+    for table in tables:
+        by_name = {e["model"]: e for e in table["models"] if "error" not in e}
+        core = [by_name[n] for n in CORE if n in by_name]
+        if AUTO not in by_name or not core:
+            continue
+        auto = by_name[AUTO]
+        best = max(core, key=lambda e: e["sdmetrics"]["score"])
+        gap = best["sdmetrics"]["score"] - auto["sdmetrics"]["score"]
+        rows.append(
+            f"| {table['table']} | {auto['chose']} | {auto['sdmetrics']['score']:.3f} "
+            f"| {best['model']} | {best['sdmetrics']['score']:.3f} | {gap:+.3f} "
+            f"| {'yes' if gap <= AUTO_SLACK else 'NO'} |"
+        )
+    if not rows:
+        return []
+    return [
+        "",
+        f"auto vs the best core model (issue 21: never below it by more than {AUTO_SLACK}):",
+        "",
+        "| table | auto chose | auto | best core model | its score | best - auto | within |",
+        "|---|---|---|---|---|---|---|",
+        *rows,
+    ]
 
 
 def _versus_sdv(tables: list[dict[str, Any]]) -> list[str]:
@@ -363,7 +405,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Fit, sample and score synthgen's and SDV's models on every CSV of a folder.",
     )
     parser.add_argument("--data", type=Path, default=Path("sample_data"), help="folder of CSVs")
-    parser.add_argument("--models", help="comma-separated model names (default: all registered)")
+    parser.add_argument(
+        "--models",
+        help="comma-separated model names, auto among them for --model auto (default: all "
+        "registered)",
+    )
     parser.add_argument("--tables", help="comma-separated table names (file stems; default: all)")
     parser.add_argument("--epochs", type=int, help="epochs for the models that take them")
     parser.add_argument("--out", type=Path, default=Path("bench-out"), help="output folder")

@@ -55,7 +55,23 @@ def fit(
     **params: Any,
 ) -> Synthesizer:
     """Fit `model` to `table` and return it (`.sample(n, seed=...)`, `.save(path)`). For a file
-    too big to load, `synthgen.fit_file(path, max_rows=...)` reads it once with bounded memory."""
+    too big to load, `synthgen.fit_file(path, max_rows=...)` reads it once with bounded memory.
+
+    `model="auto"` fits the core models on 80% of the rows, scores each on the other 20% and
+    refits the best on every row (`synthgen.choose`; `candidates=["cart", "ctgan"]` to choose
+    among others); the model's `selection_` says what it chose and why.
+
+    Example:
+        >>> import pandas as pd, synthgen
+        >>> real = pd.DataFrame({"x": [1.0, 2.5, 3.0, 4.5] * 25, "c": list("abcd") * 25})
+        >>> model = synthgen.fit(real, model="auto", seed=0)
+        >>> model.selection_["chosen"] == model.name
+        True
+    """
+    if model == "auto":
+        from synthgen.choose import fit as choose_and_fit
+
+        return choose_and_fit(table, schema, seed=seed, **params)
     from synthgen.models import create
 
     return create(model, **params).fit(table, schema, seed=seed)

@@ -115,6 +115,11 @@ def fit_file(
     from synthgen.models.base import new_seed
     from synthgen.models.registry import create, model_class
 
+    if model == "auto":  # choosing needs the report, a floor above this one
+        raise UsageError(
+            "fit_file cannot choose a model: read the rows (synthgen.read_table) and call "
+            "synthgen.fit(table, model='auto'), or run `synthgen fit FILE --model auto`"
+        )
     model_class(model)  # an unknown or missing model fails before a long read
     seed = new_seed() if seed is None else seed
     rows = read_rows(

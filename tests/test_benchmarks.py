@@ -84,3 +84,20 @@ def test_field_protocol_samples_the_training_size_and_writes_its_figures(tmp_pat
     assert entry["fit_s"] > 0 and entry["sample_s"] > 0
     text = (out / "field.md").read_text()
     assert "| penguins | gaussian-copula |" in text and "C2ST" in text
+
+
+def test_auto_is_run_and_held_to_the_best_core_model():
+    from benchmarks.run import AUTO_SLACK, _auto_versus_core, available_models
+
+    assert available_models(["auto", "cart"]) == (["auto", "cart"], {})
+
+    def entry(model: str, score: float, chose: str | None = None) -> dict:
+        return {"model": model, "chose": chose, "sdmetrics": {"score": score}}
+
+    tables = [
+        {"table": t, "models": [entry("gmm", 0.90), entry("cart", 0.88), entry("auto", s, "cart")]}
+        for t, s in (("near", 0.90 - AUTO_SLACK / 2), ("far", 0.90 - 2 * AUTO_SLACK))
+    ]
+    near, far = _auto_versus_core(tables)[-2:]
+    assert near.startswith("| near | cart |") and near.endswith("| gmm | 0.900 | +0.005 | yes |")
+    assert far.endswith("| gmm | 0.900 | +0.020 | NO |")

@@ -9,7 +9,10 @@ import typer
 
 from synthgen.cli.common import TrustPickle, out_console
 
-HELP = "Show what a model file holds: model, schema, training (and source) rows, versions."
+HELP = (
+    "Show what a model file holds: model, schema, training (and source) rows, versions, and "
+    "how --model auto chose it."
+)
 EXAMPLE = "synthgen inspect penguins.synthgen"
 
 
@@ -44,6 +47,7 @@ def summary(path: str, trust_pickle: bool = False) -> dict:
         "suppressed_rare": encoder.suppressed(),
         "rules": rules_summary(encoder),
         "details": details,
+        "selection": state.get("selection"),
     }
 
 
@@ -72,6 +76,8 @@ def inspect(
         f"file format {info['format_version']}"
     )
     console.print(f"parameters: {info['params']}")
+    if info["selection"]:
+        _show_selection(info["selection"], console)
     table = Table("column", "kind", "null rate", "rare values suppressed")
     for col in info["columns"]:
         rare = info["suppressed_rare"].get(col["name"], {})
@@ -89,3 +95,25 @@ def inspect(
     if info["details"]:
         console.print("[bold]model details[/]")
         console.print_json(json.dumps(info["details"], default=str))
+
+
+def _show_selection(selection: dict, console) -> None:
+    """How `--model auto` chose the model: why, and each candidate's held-out scores."""
+    from rich.table import Table
+    from rich.text import Text
+
+    console.print(f"chosen by --model auto: {selection.get('why', '')}", markup=False)
+    table = Table("candidate", "C2ST", "fidelity", "privacy", "rules")
+    for c in selection.get("candidates", []):
+        # the file's text, shown as text (never read as rich markup)
+        if "error" in c:
+            table.add_row(Text(c["model"]), Text(f"failed: {c['error']}"), "", "", "")
+            continue
+        scores = [_figure(c.get(k)) for k in ("c2st", "fidelity")]
+        verdicts = [Text(str(c.get(k, ""))) for k in ("privacy", "rules")]
+        table.add_row(Text(c["model"]), *scores, *verdicts)
+    console.print(table)
+
+
+def _figure(value: object) -> str:
+    return f"{value:.3f}" if isinstance(value, (int, float)) else ""

@@ -23,6 +23,7 @@ from synthgen.cli.fit import (
     AllowCopies,
     BatchSize,
     By,
+    Candidates,
     Components,
     Device,
     EarlyStop,
@@ -42,7 +43,8 @@ from synthgen.cli.sample import Rows, write_sample
 HELP = (
     "Fit, sample and report in one go: writes model.synthgen, synthetic.csv and the report "
     "(report.json, report.html) to the output folder, all of them or none: a failed or "
-    "interrupted run leaves the folder as it was. Takes fit's model options."
+    "interrupted run leaves the folder as it was. Chooses the model (--model auto, see "
+    "`synthgen fit --help`) unless --model names one; takes fit's model options."
 )
 EXAMPLE = "synthgen run sample_data/penguins.csv --output-dir out"
 
@@ -51,7 +53,7 @@ def run(
     data: Annotated[
         str, typer.Argument(help="The real table: CSV or Parquet path, or - for stdin.")
     ],
-    model: Model = "gaussian-copula",
+    model: Model = "auto",
     rows: Rows = None,
     output_dir: Annotated[
         Path,
@@ -75,6 +77,7 @@ def run(
     order: Order = None,
     by: By = None,
     max_rows: MaxRows = DEFAULT_MAX_ROWS,
+    candidates: Candidates = None,
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write and show the quality report.")
     ] = True,
@@ -113,6 +116,7 @@ def run(
                 quiet,
                 decimal,
                 max_rows,
+                candidates,
             )
             synth.save(str(model_tmp), force=True)
             written = write_sample(

@@ -71,6 +71,8 @@ class Synthesizer:
     # generators around each block): the engines then make its blocks one at a time.
     thread_safe_sampling: ClassVar[bool] = True
     params: dict[str, Any]
+    # how `--model auto` chose this model (`synthgen.choose.Choice.record`); None when named
+    selection_: dict[str, Any] | None = None
 
     def __init__(self, *, rare_threshold: int = 5, **params: Any):
         self.rare_threshold = rare_threshold
@@ -396,6 +398,7 @@ class Synthesizer:
             "whole_table_marginals": bool(self.whole_table_marginals_),
             "encoder": self.encoder_.to_state(),
             "fitted": self._get_state(),
+            **({"selection": self.selection_} if self.selection_ else {}),
         }
 
     @classmethod
@@ -411,6 +414,7 @@ class Synthesizer:
             # files from before sampling big tables were fitted on every row they saw
             model.source_rows_ = int(state.get("source_rows", model.training_rows_))
             model.whole_table_marginals_ = bool(state.get("whole_table_marginals", False))
+            model.selection_ = _selection(state.get("selection"))
             from synthgen.rules.keep import encoder_from_state
 
             model.encoder_ = encoder_from_state(model.schema_, state["encoder"])
@@ -445,6 +449,19 @@ class Synthesizer:
         except NotImplementedError:
             return
         self.encoder_.decode(encoded, seed=0)
+
+
+def _selection(record: Any) -> dict[str, Any] | None:
+    """The record of how `--model auto` chose a model, as its file holds it, checked to be what
+    `synthgen inspect` reads: a dict whose candidates are dicts, each naming its model."""
+    if record is None:
+        return None
+    candidates = record.get("candidates") if isinstance(record, dict) else None
+    if not isinstance(candidates, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("model"), str) for c in candidates
+    ):
+        raise TypeError("the record of how the model was chosen is not one")
+    return record
 
 
 def _block_rows(block: int, n: int) -> int:

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from synthgen.columns import KINDS
 from synthgen.errors import GateFailed, InputError, UsageError, option
 from synthgen.schema import Schema, detect
 
@@ -206,11 +205,7 @@ def build(
         pairs = ref.column_pair_trends(s)
         summary = fidelity.summarize(shapes, pairs)
         space = Space(ref.real)
-        text = {
-            c.name: (real[c.name], synth[c.name])
-            for c in schema.columns
-            if KINDS[c.kind].rare_check == "cells" and c.name in synth.columns
-        }
+        text = privacy.text_cells(real, synth, schema)
         rare_rows = model.rare_threshold if model is not None else RARE_ROWS
         fidelity_out = {
             "score": summary["score"],

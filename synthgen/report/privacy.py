@@ -94,6 +94,26 @@ def assess(
     return out
 
 
+def text_cells(
+    real: pd.DataFrame, synth: pd.DataFrame, schema: Any
+) -> dict[str, tuple[pd.Series, pd.Series]]:
+    """The free-text columns (checked cell by cell for rare values) of `schema`, each as its
+    (training, synthetic) values: `assess`'s `text`.
+
+    Example:
+        >>> import pandas as pd
+        >>> from synthgen.schema import detect
+        >>> real = pd.DataFrame({"x": [1.0, 2.0] * 10})
+        >>> text_cells(real, real, detect(real))
+        {}
+    """
+    return {
+        c.name: (real[c.name], synth[c.name])
+        for c in schema.columns
+        if KINDS[c.kind].rare_check == "cells" and c.name in synth.columns
+    }
+
+
 def _flag(out: dict[str, Any], verdict: str, reason: str) -> None:
     out["verdict"] = max(out["verdict"], verdict, key=_ORDER.__getitem__)
     out["reasons"].append(reason)
