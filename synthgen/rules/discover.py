@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from synthgen.rules.model import Rule
-from synthgen.rules.rows import Typed, broken_in, role, validate
+from synthgen.rules.rows import _NUMBERS, Typed, broken_in, in_rules, role, validate
 
 if TYPE_CHECKING:
     from synthgen.schema import Schema
@@ -79,6 +79,7 @@ class Context:
         )
         self._codes: dict[str, tuple[np.ndarray, int]] = {}
         self._uniques: dict[str, np.ndarray] = {}
+        self._distinct: dict[str, int] = {}
 
     def names(self, roles: Collection[str]) -> list[str]:
         """The columns whose role in rules (`InRules.role`) is one of `roles`, in schema order."""
@@ -87,10 +88,23 @@ class Context:
     def codes(self, name: str) -> tuple[np.ndarray, int]:
         """The column's values as codes 0..k-1 (missing is one of them) and k."""
         if name not in self._codes:
-            codes, uniques = pd.factorize(self.typed.keys(name), use_na_sentinel=False)
+            col, typed = self.typed.column(name), self.typed
+            if role(col) in _NUMBERS:  # factorised as floats: the codes of their keys, unboxed
+                codes, uniques = pd.factorize(typed.rounded(name), use_na_sentinel=False)
+            elif in_rules(col) is None or in_rules(col).values is None:
+                codes, uniques = _missing_as_value(*typed.text_codes(name))
+            else:
+                codes, uniques = pd.factorize(typed.keys(name), use_na_sentinel=False)
             self._codes[name] = codes.astype(np.int64), len(uniques)
             self._uniques[name] = np.asarray(uniques, dtype=object)
         return self._codes[name]
+
+    def distinct(self, name: str) -> int:
+        """How many distinct numbers an amount or a time holds (missing ones not counted)."""
+        if name not in self._distinct:
+            x = self.typed.numbers(name)
+            self._distinct[name] = len(np.unique(x[~np.isnan(x)]))
+        return self._distinct[name]
 
     def value(self, name: str, code: int) -> object:
         """The key a code of `codes(name)` stands for (None: missing), as a plain value."""
@@ -127,6 +141,28 @@ class Context:
         return Rule(
             rule.kind, rule.columns, rule.signs, rule.increasing, rule.values, share, exceptions
         )
+
+
+def _missing_as_value(codes: np.ndarray, text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes with -1 (missing) for codes that count missing as a value where it first appears,
+    as `pd.factorize(keys, use_na_sentinel=False)` numbers them (texts written alike, as 1 and
+    "1" are, are one key: those are factorised again).
+
+    Example:
+        >>> _missing_as_value(np.array([0, -1, 1, 0]), np.array(["a", "b"], dtype=object))
+        (array([0, 1, 2, 0]), array(['a', None, 'b'], dtype=object))
+    """
+    if len(set(text)) < len(text):
+        keys = np.append(text, None)[codes]
+        return pd.factorize(keys, use_na_sentinel=False)
+    missing = codes < 0
+    if not missing.any():
+        return codes, text
+    first = int(np.argmax(missing))
+    at = int(codes[:first].max()) + 1 if first else 0
+    out = codes + (codes >= at)
+    out[missing] = at
+    return out, np.insert(text, at, None)
 
 
 def _not_judged(rule: Rule, typed: Typed) -> np.ndarray:
