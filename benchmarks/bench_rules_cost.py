@@ -11,11 +11,14 @@ on 100 rows so that lazy imports are not timed):
 - fit: `synthgen.fit(table, model=M, seed=0)` (detect included: no schema is given),
 - sample: `model.sample(len(table), seed=1)`.
 
-ctgan runs on titanic only, with its fast settings (`synthgen.models` registry) and 20 epochs.
+Each stage is timed by the wall clock and by the worker's CPU time (BLAS and torch on one
+thread): on a shared machine the CPU time is the figure to compare. ctgan runs on titanic only,
+with its fast settings (`synthgen.models` registry) and 20 epochs.
 
-Usage:
-    python benchmarks/bench_rules_cost.py --base /work/wt/speed-base --repeat 3
-    python benchmarks/bench_rules_cost.py --base ../old --tables taxis --models cart --repeat 5
+Usage (a checkout of the commit before rules beside this one:
+`git worktree add ../base f561ec9`):
+    python -m benchmarks.bench_rules_cost --base ../base --data ../shared/datasets
+    python -m benchmarks.bench_rules_cost --base ../base --tables taxis --models cart --repeat 5
 """
 
 from __future__ import annotations

@@ -84,3 +84,15 @@ def test_field_protocol_samples_the_training_size_and_writes_its_figures(tmp_pat
     assert entry["fit_s"] > 0 and entry["sample_s"] > 0
     text = (out / "field.md").read_text()
     assert "| penguins | gaussian-copula |" in text and "C2ST" in text
+
+
+def test_rules_cost_benchmark_times_each_stage(capsys):
+    from benchmarks.bench_rules_cost import main as rules_cost
+
+    args = ["--data", str(SAMPLE_DATA), "--tables", "penguins", "--models", "gaussian-copula"]
+    assert rules_cost([*args, "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "| table | model | detect now | fit now | sample now |" in out
+    rows = [line for line in out.splitlines() if line.startswith("| penguins | gaussian-copula |")]
+    assert len(rows) == 2  # wall clock and CPU time
+    assert all(float(cell) >= 0 for row in rows for cell in row.strip("|").split("|")[2:])

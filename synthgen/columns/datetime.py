@@ -209,6 +209,7 @@ def fill(col: Column, values: pd.Series, ev: Evidence) -> None:
                 'give one in the schema, e.g. "format": "%d/%m/%Y"'
             )
         epoch = parse_text(text, col.format, col.name)
+    ev.read = epoch  # what `to_seconds` reads (parse_text strips each text too)
     col.min, col.max = numeric.plain(np.nanmin(epoch)), numeric.plain(np.nanmax(epoch))
 
 

@@ -256,6 +256,8 @@ def fill(col: Column, values: pd.Series, ev: Evidence) -> None:
         col.integer, col.decimals = _integer_decimals(
             ev.stripped, numbers, col.thousands, col.decimal
         )
+        if ev.codes is not None:  # `to_float` reads each text as `numbers` has it
+            ev.read = numbers[ev.codes]
     else:
         numbers = values.to_numpy(dtype=float, na_value=np.nan)
         col.integer = bool(pd.api.types.is_integer_dtype(values.dtype))

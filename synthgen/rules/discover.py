@@ -18,7 +18,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -68,8 +68,14 @@ class Context:
     """The table as discovery reads it: typed columns, label codes (missing as a value) and the
     sample of rows the candidate search looks at."""
 
-    def __init__(self, table: pd.DataFrame, schema: Schema, seed: int = 0):
-        self.typed = Typed(table, schema)
+    def __init__(
+        self,
+        table: pd.DataFrame,
+        schema: Schema,
+        seed: int = 0,
+        read: Mapping[str, np.ndarray] | None = None,
+    ):
+        self.typed = Typed(table, schema, read)
         self.schema = schema
         self.n = len(table)
         rng = np.random.default_rng(seed)
@@ -175,9 +181,16 @@ def _not_judged(rule: Rule, typed: Typed) -> np.ndarray:
 _NUMERIC_RULES = {"identity", "order", "monotone"}
 
 
-def discover(table: pd.DataFrame, schema: Schema, *, seed: int = 0) -> list[Rule]:
+def discover(
+    table: pd.DataFrame,
+    schema: Schema,
+    *,
+    seed: int = 0,
+    read: Mapping[str, np.ndarray] | None = None,
+) -> list[Rule]:
     """The rules `table` keeps (see the module's docstring), in a stable order: dependencies,
-    combinations, missing kinds, then the numeric kinds.
+    combinations, missing kinds, then the numeric kinds. `read`: columns already read as the
+    rules read them (`Typed.numbers`; detection gives those it read), not read again.
 
     Example:
         >>> from synthgen.schema import detect
@@ -188,7 +201,7 @@ def discover(table: pd.DataFrame, schema: Schema, *, seed: int = 0) -> list[Rule
     if len(table) < 2:
         return []
     with np.errstate(all="ignore"):  # infinities and missing values in sums and comparisons
-        return _discover(Context(table, schema, seed))
+        return _discover(Context(table, schema, seed, read))
 
 
 def _discover(ctx: Context) -> list[Rule]:
@@ -432,9 +445,15 @@ def _split(codes: np.ndarray, k: int, missing: np.ndarray) -> int:
     return int(np.minimum(gone, total - gone).sum())
 
 
-def table_rules(table: pd.DataFrame, schema: Schema, given: Schema | None = None) -> list[Rule]:
+def table_rules(
+    table: pd.DataFrame,
+    schema: Schema,
+    given: Schema | None = None,
+    read: Mapping[str, np.ndarray] | None = None,
+) -> list[Rule]:
     """The rules of `table` (what `synthgen.schema.detect` lists): those of a `given` schema
-    exactly as they are (checked against the columns), else the ones `discover` finds.
+    exactly as they are (checked against the columns), else the ones `discover` finds
+    (`read`: as there).
 
     Example:
         >>> from synthgen.schema import detect
@@ -445,4 +464,4 @@ def table_rules(table: pd.DataFrame, schema: Schema, given: Schema | None = None
     if given is not None:
         validate(given.rules, schema)
         return list(given.rules)
-    return discover(table, schema)
+    return discover(table, schema, read=read)

@@ -21,7 +21,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -73,11 +73,14 @@ class Typed:
         ([1.5, nan, 3.0], ['a', 'b', None])
     """
 
-    def __init__(self, table: pd.DataFrame, schema: Schema):
+    def __init__(
+        self, table: pd.DataFrame, schema: Schema, read: Mapping[str, np.ndarray] | None = None
+    ):
         self.table = table
         self.schema = schema
         self._columns = {c.name: c for c in schema.columns}
-        self._numbers: dict[str, np.ndarray] = {}
+        # `read`: columns read as `numbers` reads them already (by detection)
+        self._numbers: dict[str, np.ndarray] = dict(read or {})
         self._keys: dict[str, np.ndarray] = {}
         self._missing: dict[str, np.ndarray] = {}
         self._text: dict[str, tuple[np.ndarray, np.ndarray]] = {}
