@@ -124,21 +124,24 @@ def detect(
     if missing:
         raise SchemaError(f"schema names column(s) not in the table: {sorted(missing)}")
     columns = []
+    read: dict[str, np.ndarray] = {}  # columns detection read as the rules do: not read again
     for name in table.columns:
         series = table[name]
         override = given.get(str(name))
-        col = detect_column(
+        col, values = _detect_column(
             series,
             kind=override.kind if override else None,
             decimal=override.decimal if override and override.decimal else decimal,
         )
         if override is not None:
-            col.take(override)
+            col.take(override)  # (its format or decimal mark may read the values otherwise)
+        elif values is not None:
+            read[col.name] = values
         columns.append(col)
     schema = Schema(columns)
     from synthgen.rules.discover import table_rules
 
-    schema.rules = table_rules(table, schema, overrides)
+    schema.rules = table_rules(table, schema, overrides, read)
     return schema
 
 
@@ -160,23 +163,36 @@ def detect_column(series: pd.Series, kind: str | None = None, decimal: str | Non
         >>> detect_column(pd.Series(["yes", "no", None], name="smoker")).to_dict()
         {'name': 'smoker', 'kind': 'boolean', 'null_rate': 0.333333, 'true_value': 'yes', 'false_value': 'no', 'source_dtype': 'text'}
     """
+    return _detect_column(series, kind, decimal)[0]
+
+
+def _detect_column(
+    series: pd.Series, kind: str | None = None, decimal: str | None = None
+) -> tuple[Column, np.ndarray | None]:
+    """`detect_column`, and the column's values as the rules read them (`InRules.values`, NaN
+    where null) when its kind's `fill` read them so on its way (else None)."""
     name = str(series.name)
     n = len(series)
-    notnull = series[series.notna()]
+    present = series.notna().to_numpy(dtype=bool)
+    notnull = series[present]
     null_rate = float(1 - len(notnull) / n) if n else 0.0
     source = "text" if is_text(series) else str(series.dtype)
     col = Column(name=name, kind="constant", null_rate=round(null_rate, 6), source_dtype=source)
 
     if len(notnull) == 0:
         col.kind = kind or "constant"  # no value to tell: one value, null
-        return col
+        return col, None
 
     evidence = Evidence(notnull, decimal)
     if kind is None:
         kind = next(k.name for k in KINDS.values() if k.claims(evidence))
     col.kind = kind
     KINDS[kind].fill(col, notnull, evidence)
-    return col
+    if evidence.read is None:
+        return col, None
+    values = np.full(n, np.nan)
+    values[present] = evidence.read
+    return col, values
 
 
 def validate(table: pd.DataFrame, schema: Schema) -> None:

@@ -101,3 +101,15 @@ def test_auto_is_run_and_held_to_the_best_core_model():
     near, far = _auto_versus_core(tables)[-2:]
     assert near.startswith("| near | cart |") and near.endswith("| gmm | 0.900 | +0.005 | yes |")
     assert far.endswith("| gmm | 0.900 | +0.020 | NO |")
+
+
+def test_rules_cost_benchmark_times_each_stage(capsys):
+    from benchmarks.bench_rules_cost import main as rules_cost
+
+    args = ["--data", str(SAMPLE_DATA), "--tables", "penguins", "--models", "gaussian-copula"]
+    assert rules_cost([*args, "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "| table | model | detect now | fit now | sample now |" in out
+    rows = [line for line in out.splitlines() if line.startswith("| penguins | gaussian-copula |")]
+    assert len(rows) == 2  # wall clock and CPU time
+    assert all(float(cell) >= 0 for row in rows for cell in row.strip("|").split("|")[2:])

@@ -147,9 +147,15 @@ class TableEncoder:
         arrays = (
             array
             for col, state in zip(self.schema.columns, self.states)
-            for array in KINDS[col.kind].encode(table[col.name], col, state, rng)
+            for array in self._encode_column(table[col.name], col, state, rng)
         )
         return Encoded.from_parts(self.parts, arrays, len(table))
+
+    def _encode_column(
+        self, values: pd.Series, col: Column, state: dict[str, Any], rng: np.random.Generator
+    ) -> list[np.ndarray]:
+        """One column's parts (an encoder that has some already may give those)."""
+        return KINDS[col.kind].encode(values, col, state, rng)
 
     def decode(
         self,

@@ -283,9 +283,15 @@ class Evidence:
         #: the distinct values as text, as written and stripped (None for typed values)
         self.text: list[str] | None = None
         self.stripped: list[str] | None = None
+        #: per value, the number of its distinct text in `text` (None for typed values)
+        self.codes: np.ndarray | None = None
         if is_text(values):
-            self.text = [str(v) for v in pd.unique(values.to_numpy(dtype=object))]
+            self.codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
+            self.text = [str(v) for v in uniques]
             self.stripped = [t.strip() for t in self.text]
+        #: per value, what the rules read it as (`InRules.values`: a number, an instant's
+        #: seconds), when the kind's `fill` worked that out on its way; else None
+        self.read: np.ndarray | None = None
         self._memo: dict[str, Any] = {}
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:

@@ -68,8 +68,14 @@ def fill(col: Column, values: pd.Series, ev: Evidence) -> None:
 def _is_true(values: pd.Series, col: Column) -> np.ndarray:
     if pd.api.types.is_bool_dtype(values.dtype):
         return values.fillna(False).to_numpy(dtype=bool)
+    true = str(col.true_value).strip().lower()
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    if all(isinstance(u, str) for u in uniques):  # text: each distinct spelling read once
+        hit = np.array([u.strip().lower() == true for u in uniques] + [False], dtype=bool)
+        return hit[codes]  # code -1 (null) takes the False at the end
+    # typed values (True and 1 are one key to factorize, not to str)
     text = values.astype(object).map(lambda v: str(v).strip().lower() if v is not None else v)
-    return (text == str(col.true_value).strip().lower()).to_numpy(dtype=bool)
+    return (text == true).to_numpy(dtype=bool)
 
 
 def fit(

@@ -54,7 +54,8 @@ def fit(
         counts = counted.counts.sort_values(ascending=False, kind="stable").to_dict()
     else:
         # a dict: looking 50,000 categories up in a Series one by one takes seconds
-        counts = as_keys(values).value_counts(dropna=True, sort=True).to_dict()
+        # (every null is dropped: no need to write them as None first)
+        counts = values.astype(object).value_counts(dropna=True, sort=True).to_dict()
     state = fit_counts(counts, col, rare_threshold)
     state["has_nulls"] = has_nulls(values, counted)
     state["pandas_categorical"] = isinstance(values.dtype, pd.CategoricalDtype)
@@ -103,7 +104,7 @@ def parts(name: str, state: dict[str, Any]) -> list[Part]:
 
 
 def encode(values: pd.Series, col: Column, state: dict[str, Any], rng: np.random.Generator) -> list:
-    keys = as_keys(values)
+    keys = values.to_numpy(dtype=object)  # a null of any spelling finds no category
     k = len(state["categories"])
     codes = _index(state["categories"]).get_indexer(keys).astype(np.int64)
     missing = null_mask(keys)

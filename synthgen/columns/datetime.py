@@ -87,25 +87,24 @@ _MONTHS_LONG = np.array(
 
 def parse_text(text: pd.Series, fmt: str, name: str) -> np.ndarray:
     """Seconds since 1970 for each text value (NaN for null); each distinct value parsed once."""
-    values = text.astype(object).where(text.notna(), None)
-    uniques = pd.unique(values[pd.notna(values)])
-    fast = _parse_vectorised(uniques, fmt)
-    if fast is not None:
-        return (
-            pd.Series(values).map(dict(zip(uniques, fast))).to_numpy(dtype=float, na_value=np.nan)
-        )
-    seconds = {}
-    for value in uniques:
-        try:
-            stamp = datetime.strptime(str(value).strip(), fmt)
-        except ValueError:
-            raise InputError(
-                f"column {name!r}: {value!r} does not match the date format {fmt!r}"
-            ) from None
-        if stamp.tzinfo is not None:
-            stamp = stamp.astimezone(UTC).replace(tzinfo=None)
-        seconds[value] = (stamp - _EPOCH) / timedelta(seconds=1)
-    return pd.Series(values).map(seconds).to_numpy(dtype=float, na_value=np.nan)
+    codes, uniques = pd.factorize(text.to_numpy(dtype=object))  # -1: null, however spelt
+    seconds = _parse_vectorised(uniques, fmt)
+    if seconds is None:
+        seconds = np.array([_parse_one(value, fmt, name) for value in uniques], dtype=float)
+    return np.append(seconds, np.nan)[codes]  # code -1 takes the NaN at the end
+
+
+def _parse_one(value: Any, fmt: str, name: str) -> float:
+    """Seconds since 1970 of one text by `datetime.strptime`."""
+    try:
+        stamp = datetime.strptime(str(value).strip(), fmt)
+    except ValueError:
+        raise InputError(
+            f"column {name!r}: {value!r} does not match the date format {fmt!r}"
+        ) from None
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(UTC).replace(tzinfo=None)
+    return (stamp - _EPOCH) / timedelta(seconds=1)
 
 
 def _parse_vectorised(uniques: np.ndarray, fmt: str) -> np.ndarray | None:
@@ -210,6 +209,7 @@ def fill(col: Column, values: pd.Series, ev: Evidence) -> None:
                 'give one in the schema, e.g. "format": "%d/%m/%Y"'
             )
         epoch = parse_text(text, col.format, col.name)
+    ev.read = epoch  # what `to_seconds` reads (parse_text strips each text too)
     col.min, col.max = numeric.plain(np.nanmin(epoch)), numeric.plain(np.nanmax(epoch))
 
 

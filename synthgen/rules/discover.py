@@ -18,14 +18,14 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from synthgen.rules.model import Rule
-from synthgen.rules.rows import Typed, broken_in, role, validate
+from synthgen.rules.rows import _NUMBERS, Typed, broken_in, in_rules, role, validate
 
 if TYPE_CHECKING:
     from synthgen.schema import Schema
@@ -68,8 +68,14 @@ class Context:
     """The table as discovery reads it: typed columns, label codes (missing as a value) and the
     sample of rows the candidate search looks at."""
 
-    def __init__(self, table: pd.DataFrame, schema: Schema, seed: int = 0):
-        self.typed = Typed(table, schema)
+    def __init__(
+        self,
+        table: pd.DataFrame,
+        schema: Schema,
+        seed: int = 0,
+        read: Mapping[str, np.ndarray] | None = None,
+    ):
+        self.typed = Typed(table, schema, read)
         self.schema = schema
         self.n = len(table)
         rng = np.random.default_rng(seed)
@@ -79,6 +85,7 @@ class Context:
         )
         self._codes: dict[str, tuple[np.ndarray, int]] = {}
         self._uniques: dict[str, np.ndarray] = {}
+        self._distinct: dict[str, int] = {}
 
     def names(self, roles: Collection[str]) -> list[str]:
         """The columns whose role in rules (`InRules.role`) is one of `roles`, in schema order."""
@@ -87,10 +94,23 @@ class Context:
     def codes(self, name: str) -> tuple[np.ndarray, int]:
         """The column's values as codes 0..k-1 (missing is one of them) and k."""
         if name not in self._codes:
-            codes, uniques = pd.factorize(self.typed.keys(name), use_na_sentinel=False)
+            col, typed = self.typed.column(name), self.typed
+            if role(col) in _NUMBERS:  # factorised as floats: the codes of their keys, unboxed
+                codes, uniques = pd.factorize(typed.rounded(name), use_na_sentinel=False)
+            elif in_rules(col) is None or in_rules(col).values is None:
+                codes, uniques = _missing_as_value(*typed.text_codes(name))
+            else:
+                codes, uniques = pd.factorize(typed.keys(name), use_na_sentinel=False)
             self._codes[name] = codes.astype(np.int64), len(uniques)
             self._uniques[name] = np.asarray(uniques, dtype=object)
         return self._codes[name]
+
+    def distinct(self, name: str) -> int:
+        """How many distinct numbers an amount or a time holds (missing ones not counted)."""
+        if name not in self._distinct:
+            x = self.typed.numbers(name)
+            self._distinct[name] = len(np.unique(x[~np.isnan(x)]))
+        return self._distinct[name]
 
     def value(self, name: str, code: int) -> object:
         """The key a code of `codes(name)` stands for (None: missing), as a plain value."""
@@ -129,6 +149,28 @@ class Context:
         )
 
 
+def _missing_as_value(codes: np.ndarray, text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes with -1 (missing) for codes that count missing as a value where it first appears,
+    as `pd.factorize(keys, use_na_sentinel=False)` numbers them (texts written alike, as 1 and
+    "1" are, are one key: those are factorised again).
+
+    Example:
+        >>> _missing_as_value(np.array([0, -1, 1, 0]), np.array(["a", "b"], dtype=object))
+        (array([0, 1, 2, 0]), array(['a', None, 'b'], dtype=object))
+    """
+    if len(set(text)) < len(text):
+        keys = np.append(text, None)[codes]
+        return pd.factorize(keys, use_na_sentinel=False)
+    missing = codes < 0
+    if not missing.any():
+        return codes, text
+    first = int(np.argmax(missing))
+    at = int(codes[:first].max()) + 1 if first else 0
+    out = codes + (codes >= at)
+    out[missing] = at
+    return out, np.insert(text, at, None)
+
+
 def _not_judged(rule: Rule, typed: Typed) -> np.ndarray:
     """Rows a rule does not judge: a missing cell in a numeric rule's columns."""
     if rule.kind not in _NUMERIC_RULES:
@@ -139,9 +181,16 @@ def _not_judged(rule: Rule, typed: Typed) -> np.ndarray:
 _NUMERIC_RULES = {"identity", "order", "monotone"}
 
 
-def discover(table: pd.DataFrame, schema: Schema, *, seed: int = 0) -> list[Rule]:
+def discover(
+    table: pd.DataFrame,
+    schema: Schema,
+    *,
+    seed: int = 0,
+    read: Mapping[str, np.ndarray] | None = None,
+) -> list[Rule]:
     """The rules `table` keeps (see the module's docstring), in a stable order: dependencies,
-    combinations, missing kinds, then the numeric kinds.
+    combinations, missing kinds, then the numeric kinds. `read`: columns already read as the
+    rules read them (`Typed.numbers`; detection gives those it read), not read again.
 
     Example:
         >>> from synthgen.schema import detect
@@ -152,7 +201,7 @@ def discover(table: pd.DataFrame, schema: Schema, *, seed: int = 0) -> list[Rule
     if len(table) < 2:
         return []
     with np.errstate(all="ignore"):  # infinities and missing values in sums and comparisons
-        return _discover(Context(table, schema, seed))
+        return _discover(Context(table, schema, seed, read))
 
 
 def _discover(ctx: Context) -> list[Rule]:
@@ -396,9 +445,15 @@ def _split(codes: np.ndarray, k: int, missing: np.ndarray) -> int:
     return int(np.minimum(gone, total - gone).sum())
 
 
-def table_rules(table: pd.DataFrame, schema: Schema, given: Schema | None = None) -> list[Rule]:
+def table_rules(
+    table: pd.DataFrame,
+    schema: Schema,
+    given: Schema | None = None,
+    read: Mapping[str, np.ndarray] | None = None,
+) -> list[Rule]:
     """The rules of `table` (what `synthgen.schema.detect` lists): those of a `given` schema
-    exactly as they are (checked against the columns), else the ones `discover` finds.
+    exactly as they are (checked against the columns), else the ones `discover` finds
+    (`read`: as there).
 
     Example:
         >>> from synthgen.schema import detect
@@ -409,4 +464,4 @@ def table_rules(table: pd.DataFrame, schema: Schema, given: Schema | None = None
     if given is not None:
         validate(given.rules, schema)
         return list(given.rules)
-    return discover(table, schema)
+    return discover(table, schema, read=read)

@@ -28,7 +28,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -115,6 +115,8 @@ class RuleEncoder(TableEncoder):
         self.keepers: list[Keeper] = []
         self.dropped: list[tuple[int, str]] = []
         self._modelled: tuple[pd.DataFrame, pd.DataFrame] | None = None
+        self._drew_nothing: dict[str, tuple[dict, list[np.ndarray]]] = {}
+        self._known: dict[str, tuple[dict, list[np.ndarray]]] = {}
 
     # ---- fitting ----------------------------------------------------------------------------
     def fit(
@@ -130,9 +132,8 @@ class RuleEncoder(TableEncoder):
         self.u = Space(self.inner)
         private = np.random.default_rng([self.seed, _FIT_STREAM])
         involved = table[self.inner.schema.names]
-        real = Real(
-            table, self.inner.encode(involved, private), self.u, self.rare_threshold, private
-        )
+        u, self._drew_nothing = _encode_noting(self.inner, involved, private)
+        real = Real(table, u, self.u, self.rare_threshold, private)
         added: dict[str, list] = {}
         for k in self.keepers:
             for anchor, col, values in k.fit(real):
@@ -168,11 +169,25 @@ class RuleEncoder(TableEncoder):
         """The modelled table of the table this encoder was fitted on (once: it is not kept)."""
         if self._modelled is None or self._modelled[0] is not table:
             raise ValueError("a rule encoder encodes only the table it was fitted on")
-        out, self._modelled = self._modelled[1], None
+        out, self._modelled, self._drew_nothing = self._modelled[1], None, {}
         return out
 
     def encode(self, table: pd.DataFrame, rng: np.random.Generator) -> Encoded:
-        return super().encode(self.modelled_table(table), rng)
+        self._known = self._drew_nothing
+        try:
+            return super().encode(self.modelled_table(table), rng)
+        finally:
+            self._known = {}
+
+    def _encode_column(
+        self, values: pd.Series, col: Column, state: dict[str, Any], rng: np.random.Generator
+    ) -> list[np.ndarray]:
+        # a column the rules space encoded already, drawing nothing at random, is not encoded
+        # again: the same values and state give the same parts under any generator
+        known = self._known.get(col.name)
+        if known is not None and known[0] is state:
+            return known[1]
+        return super()._encode_column(values, col, state, rng)
 
     def _bind(self) -> None:
         """Set up what decoding needs from the fitted state (also after loading)."""
@@ -473,6 +488,24 @@ def _cycle(k: Keeper, writer: dict[str, Keeper]) -> Keeper | None:
             seen.add(id(other))
             stack.extend((c, via or other) for c in other.reads)
     return None
+
+
+def _encode_noting(
+    encoder: TableEncoder, table: pd.DataFrame, rng: np.random.Generator
+) -> tuple[Encoded, dict[str, tuple[dict, list[np.ndarray]]]]:
+    """`encoder.encode(table, rng)`, and for each column whose encoding drew nothing from
+    `rng`: its state and parts' arrays (what encoding its values gives under any generator)."""
+    drew_nothing = {}
+
+    def arrays() -> Iterator[np.ndarray]:
+        for col, state in zip(encoder.schema.columns, encoder.states):
+            before = rng.bit_generator.state
+            out = KINDS[col.kind].encode(table[col.name], col, state, rng)
+            if rng.bit_generator.state == before:
+                drew_nothing[col.name] = (state, out)
+            yield from out
+
+    return Encoded.from_parts(encoder.parts, arrays(), len(table)), drew_nothing
 
 
 def _sub_encoder(encoder: TableEncoder, names: Sequence[str]) -> TableEncoder:

@@ -61,17 +61,12 @@ _TIMES = {"time"}
 
 def discover(ctx: Context) -> list[Rule]:
     """The identities, monotone pairs and orders of the table behind `ctx`."""
-    numbers = [n for n in ctx.names(_AMOUNTS) if _distinct(ctx, n) >= 2]
+    numbers = [n for n in ctx.names(_AMOUNTS) if ctx.distinct(n) >= 2]
     identities = _identities(ctx, numbers)
     monotone = _monotone(ctx, numbers, identities)
     orders = _orders(ctx, numbers, identities, monotone)
-    orders += _orders(ctx, [n for n in ctx.names(_TIMES) if _distinct(ctx, n) >= 2], [], [])
+    orders += _orders(ctx, [n for n in ctx.names(_TIMES) if ctx.distinct(n) >= 2], [], [])
     return identities + monotone + orders
-
-
-def _distinct(ctx: Context, name: str) -> int:
-    x = ctx.typed.numbers(name)
-    return len(np.unique(x[~np.isnan(x)]))
 
 
 def _matrix(ctx: Context, names: list[str], rows: np.ndarray | None = None) -> np.ndarray:
@@ -155,6 +150,7 @@ def _identity_candidates(ctx: Context, names: list[str]) -> tuple[list[dict[int,
     terms = 2 * cols.shape[1] + 1
     tol = sum(units[:terms]) + 1e-9 * terms * (np.abs(x).max() if x.size else 0.0) + 1e-12
     found: dict[frozenset, dict[int, int]] = {}
+    col_list, sign_list = cols.tolist(), signs.tolist()  # plain ints: read per match below
     for target in range(k):
         want = x[target, 0] - first_row  # what the other half must be on the first row
         lo = np.searchsorted(first_row, want - tol, side="left")
@@ -167,17 +163,36 @@ def _identity_candidates(ctx: Context, names: list[str]) -> tuple[list[dict[int,
         for r in range(1, x.shape[1]):
             keep = np.abs(x[target, r] - halves[a, r] - halves[b, r]) <= tol
             a, b = a[keep], b[keep]
-        for i, j in zip(a, b):
+        a, b = _distinct_terms(cols, a, b, target)
+        for i, j in zip(a.tolist(), b.tolist()):
             terms = [
-                (int(c), int(sign))
-                for c, sign in zip(np.r_[cols[i], cols[j]], np.r_[signs[i], signs[j]])
+                (c, sign)
+                for c, sign in zip(col_list[i] + col_list[j], sign_list[i] + sign_list[j])
                 if c >= 0
             ]
-            used = {c for c, _ in terms} | {target}
-            if terms and len(used) == len(terms) + 1:  # no column named twice
-                relation = {target: 1} | {c: -sign for c, sign in terms}
-                found.setdefault(frozenset(relation.items()), relation)
+            relation = {target: 1} | {c: -sign for c, sign in terms}
+            found.setdefault(frozenset(relation.items()), relation)
     return list(found.values()), names
+
+
+def _distinct_terms(
+    cols: np.ndarray, a: np.ndarray, b: np.ndarray, target: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs of halves (`a[i]`, `b[i]`) that name some column, none twice and not the
+    target, in their order.
+
+    Example:
+        >>> cols = np.array([[-1], [0], [1], [2]])
+        >>> [x.tolist() for x in _distinct_terms(cols, np.array([0, 1, 1, 3]), np.array([0, 1, 2, 0]), 2)]
+        [[1], [2]]
+    """
+    both = np.concatenate([cols[a], cols[b]], axis=1)
+    named = both >= 0
+    # the slots that name no column get numbers no column has, one each: never a repeat
+    written = np.sort(np.where(named, both, -1 - np.arange(both.shape[1])), axis=1)
+    ok = named.any(axis=1) & ~(written[:, 1:] == written[:, :-1]).any(axis=1)
+    ok &= ~(both == target).any(axis=1)
+    return a[ok], b[ok]
 
 
 def _identities(ctx: Context, numbers: list[str]) -> list[Rule]:
@@ -243,7 +258,7 @@ def _ranks(x: np.ndarray) -> np.ndarray:
 def _monotone(ctx: Context, numbers: list[str], identities: list[Rule]) -> list[Rule]:
     """Pairs of numbers where one is a strictly monotone function of the other (the one with
     fewer distinct values, or the later one, is the function); not a pair an identity ties."""
-    names = [n for n in numbers if _distinct(ctx, n) >= MONOTONE_DISTINCT]
+    names = [n for n in numbers if ctx.distinct(n) >= MONOTONE_DISTINCT]
     if len(names) < 2:
         return []
     tied = {frozenset(r.columns) for r in identities if len(r.columns) == 2}
@@ -255,7 +270,7 @@ def _monotone(ctx: Context, numbers: list[str], identities: list[Rule]) -> list[
         a, b = names[i], names[j]
         if frozenset((a, b)) in tied:
             continue
-        da, db = _distinct(ctx, a), _distinct(ctx, b)
+        da, db = ctx.distinct(a), ctx.distinct(b)
         # the function is the column with fewer values (rounded coarser), else the later one
         if abs(da - db) > 0.01 * max(da, db):
             target = b if db < da else a

@@ -21,14 +21,14 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from synthgen.columns import KINDS
-from synthgen.columns.base import InRules, as_keys
+from synthgen.columns.base import InRules
 from synthgen.columns.numeric import to_float
 from synthgen.errors import SchemaError
 from synthgen.rules.model import Rule
@@ -73,13 +73,17 @@ class Typed:
         ([1.5, nan, 3.0], ['a', 'b', None])
     """
 
-    def __init__(self, table: pd.DataFrame, schema: Schema):
+    def __init__(
+        self, table: pd.DataFrame, schema: Schema, read: Mapping[str, np.ndarray] | None = None
+    ):
         self.table = table
         self.schema = schema
         self._columns = {c.name: c for c in schema.columns}
-        self._numbers: dict[str, np.ndarray] = {}
+        # `read`: columns read as `numbers` reads them already (by detection)
+        self._numbers: dict[str, np.ndarray] = dict(read or {})
         self._keys: dict[str, np.ndarray] = {}
         self._missing: dict[str, np.ndarray] = {}
+        self._text: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
         return len(self.table)
@@ -115,22 +119,42 @@ class Typed:
             col = self.column(name)
             rules = in_rules(col)
             if role(col) in _NUMBERS:
-                x = self.numbers(name)
-                keys = (np.round(x, col.decimals) if col.decimals is not None else x).astype(object)
+                x = self.rounded(name)
+                keys = x.astype(object)
                 keys[np.isnan(x)] = None
             elif rules is not None and rules.values is not None:
                 keys = rules.values(self.series(name), col)
             else:
-                series = self.series(name)
-                codes, uniques = pd.factorize(as_keys(series).to_numpy(dtype=object))
-                text = np.append(np.array([str(u) for u in uniques], dtype=object), None)
-                keys = text[codes]  # code -1 (missing) takes the None at the end
+                codes, text = self.text_codes(name)
+                keys = np.append(text, None)[codes]  # code -1 (missing) takes the None at the end
             self._keys[name] = keys
         return self._keys[name]
 
+    def text_codes(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """A column keyed by its text (`keys`' last case): codes in the order values first
+        appear (-1 where missing) and the text of each (str of a typed value)."""
+        if name not in self._text:
+            # a missing value (None, NaN, NaT, pd.NA) is -1 whatever it is
+            codes, uniques = pd.factorize(self.series(name).to_numpy(dtype=object))
+            self._text[name] = codes, np.array([str(u) for u in uniques], dtype=object)
+        return self._text[name]
+
+    def rounded(self, name: str) -> np.ndarray:
+        """An amount's or a time's numbers rounded to the column's decimals (the values its
+        `keys` hold, as floats: NaN where missing)."""
+        x = self.numbers(name)
+        decimals = self.column(name).decimals
+        return np.round(x, decimals) if decimals is not None else x
+
     def missing(self, name: str) -> np.ndarray:
         if name not in self._missing:
-            self._missing[name] = pd.isna(self.series(name)).to_numpy(dtype=bool)
+            if name in self._numbers and role(self.column(name)) in _NUMBERS:
+                # read already: an amount or a time is NaN exactly where it is missing
+                self._missing[name] = np.isnan(self._numbers[name])
+            elif name in self._text:
+                self._missing[name] = self._text[name][0] < 0
+            else:
+                self._missing[name] = pd.isna(self.series(name)).to_numpy(dtype=bool)
         return self._missing[name]
 
 
