@@ -92,10 +92,12 @@ _EIGEN_FLOOR = 1e-2
 _MASS_DRAWS = 4_096
 
 
-def _tie_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _tie_ranks(
+    x: np.ndarray, out_sorted: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """For each value of each column of `x` (rows, columns), the first and last 0-based rank of
     its run of equal values: numpy only, all columns at once (scipy.stats alone takes seconds
-    to import).
+    to import). `out_sorted`: filled with the sorted columns (the fit's quantiles read them).
 
     Example:
         >>> [r[:, 0].tolist() for r in _tie_ranks(np.array([[5.0], [2.0], [2.0]]))]
@@ -104,6 +106,8 @@ def _tie_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(x)
     order = np.argsort(x, axis=0, kind="stable")
     ordered = np.take_along_axis(x, order, axis=0)
+    if out_sorted is not None:
+        out_sorted[...] = ordered
     row = np.arange(n)[:, None]
     starts = np.ones(x.shape, dtype=bool)  # first of a run of equal values
     starts[1:] = ordered[1:] != ordered[:-1]
@@ -115,26 +119,6 @@ def _tie_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     np.put_along_axis(out_first, order, first, axis=0)
     np.put_along_axis(out_last, order, last, axis=0)
     return out_first, out_last
-
-
-def _normal_scores(x: np.ndarray) -> np.ndarray:
-    """Rank-based normal scores of each column of `x` (rows, columns); tied values share their
-    mid-rank, so two columns with many repeated values (sizes rounded to 0.01) keep their
-    dependence instead of diluting it.
-
-    Example:
-        >>> np.round(_normal_scores(np.array([[1.0], [2.0], [2.0], [5.0]]))[:, 0], 3)
-        array([-0.842,  0.   ,  0.   ,  0.842])
-    """
-    first, last = _tie_ranks(x)
-    return ndtri(((first + last) / 2 + 1) / (len(x) + 1))
-
-
-def _rank_bins(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each value's probability interval: one rank wide, the whole block of a tied value; for
-    each column of `x` (rows, columns)."""
-    first, last = _tie_ranks(x)
-    return first / len(x), (last + 1) / len(x)
 
 
 def _latent_factor(scores: np.ndarray, low: np.ndarray, high: np.ndarray) -> float:
@@ -270,16 +254,23 @@ class GaussianCopula(Synthesizer):
         high = np.minimum(low + 1, n - 1)
         frac = pos - low
         self.quantiles_ = np.empty((cont.shape[1], len(probs)))
-        for j in range(cont.shape[1]):
-            ordered = np.sort(cont[:, j])
-            self.quantiles_[j] = ordered[low] + frac * (ordered[high] - ordered[low])
-        self.probs_ = probs
         p, q = cont.shape[1], disc.shape[1]
+        d = p + q
+        factor = np.empty(d)
         # one (rows, d) array of scores, filled column by column in place, each column ranked
-        # alone: a big table's scores and rank arrays are the biggest things a fit holds
+        # alone (a big table's scores and rank arrays are the biggest things a fit holds); one
+        # sort per column gives its quantiles, its normal scores and its latent factor
         scores = np.empty((n, p + q), order="F")
+        ordered = np.empty((n, 1))
         for j in range(p):
-            scores[:, j] = _normal_scores(cont[:, j : j + 1])[:, 0]
+            first, last = _tie_ranks(cont[:, j : j + 1], ordered)
+            self.quantiles_[j] = ordered[low, 0] + frac * (ordered[high, 0] - ordered[low, 0])
+            # tied values share their mid-rank's score, so two columns with many repeated values
+            # (sizes rounded to 0.01) keep their dependence instead of diluting it
+            scores[:, j] = ndtri(((first[:, 0] + last[:, 0]) / 2 + 1) / (n + 1))
+            if d > 1:
+                factor[j] = _latent_factor(scores[:, j], first[:, 0] / n, (last[:, 0] + 1) / n)
+        self.probs_ = probs
         self.cardinalities_ = [int(c) for c in self._cardinalities(disc)]
         # First pass: frequency order; then re-order each column's codes along the principal axis.
         given = orders is not None
@@ -297,12 +288,7 @@ class GaussianCopula(Synthesizer):
                 scores[:, p + j] = self._discrete_scores(disc[:, j], orders[j], rng)
         self.orders_ = orders
         self.cumulative_ = [self._cumulative(disc[:, j], orders[j]) for j in range(q)]
-        d = p + q
         if d > 1:
-            factor = np.empty(d)
-            for j in range(p):
-                low, high = _rank_bins(cont[:, j : j + 1])
-                factor[j] = _latent_factor(scores[:, j], low[:, 0], high[:, 0])
             for j in range(q):
                 factor[p + j] = _latent_factor(scores[:, p + j], *self._code_bins(disc[:, j], j))
             corr = _correlation(scores) / np.outer(factor, factor)
