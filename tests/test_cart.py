@@ -186,6 +186,32 @@ def test_the_rare_pool_is_drawn_only_where_a_leaf_holds_nothing_else(seed):
     assert (where["cat"] == "zz").all() and (where["x"] > 50).mean() > 0.9
 
 
+@pytest.mark.trained
+def test_a_category_of_few_rows_per_code_is_split_by_what_its_codes_say(seed):
+    """60 categories of about 12 rows each, each with its own level of y: leaves of 20 rows must
+    hold two or more categories. Split in the order of their mean y, a leaf holds categories of
+    like levels; in code order, it held unrelated ones (median error of a category's mean y
+    8.6-13.8 over seeds 0-9, against 0.42-0.84 ranked)."""
+    rng = np.random.default_rng(seed)
+    level = rng.uniform(0, 100, 60)
+    cat = rng.integers(0, 60, 720)
+    table = pd.DataFrame({"cat": [f"c{k}" for k in cat], "y": level[cat] + rng.normal(0, 1, 720)})
+    model = CART(min_leaf=20).fit(table, schema=unruled(table), seed=seed)
+    out = model.sample(3000, seed=seed + 1)
+    error = (out.groupby("cat")["y"].mean() - table.groupby("cat")["y"].mean()).abs()
+    assert error.median() < 3
+
+
+def test_crafted_category_ranks_are_refused():
+    table = mapped(500)
+    state = CART().fit(table, seed=0).to_state()
+    trees = state["fitted"]["trees"]
+    j = next(i for i, t in enumerate(trees) if "ranks" in t)
+    trees[j]["ranks"] = np.zeros_like(trees[j]["ranks"])  # every code ranked 0: no permutation
+    with pytest.raises(ValueError, match="category ranks"):
+        CART.from_state(state)
+
+
 def grid_table(n: int = 300, seed: int = 0) -> pd.DataFrame:
     """Four integer columns of 10 values: 10,000 possible rows, 300 real ones, so a model that
     learns the marginals copies a real row by chance a few percent of the time."""
