@@ -3,9 +3,10 @@
 The encoded parts are synthesised one after another. The first is drawn from its marginal; each
 later part from a decision tree fitted on the parts before it: a synthetic row walks down the tree
 on the values it already has, and takes the value of a real row of the leaf it lands in (numbers
-moved by a Gaussian kernel where they are alone, see below). Discrete parts (categories, booleans,
-null indicators) use a classification tree and the leaf's code counts; continuous parts a
-regression tree and the leaf's sorted values. Trees are scikit-learn's, stored as their arrays
+moved by a Gaussian kernel where few rows hold them, see below). Discrete parts (categories,
+booleans, null indicators) use a classification tree and the leaf's code counts; continuous parts
+a regression tree and the leaf's sorted values. A tree splits an earlier category of 3 or more
+codes in the order of its codes' mean target (`_ranks`), not in code order. Trees are scikit-learn's, stored as their arrays
 (children, split feature, threshold) and the leaf pools, never as pickled objects.
 
 A part that is a function of an earlier category on the training rows (education-num of
