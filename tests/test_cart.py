@@ -178,7 +178,7 @@ def test_the_rare_pool_is_drawn_only_where_a_leaf_holds_nothing_else(seed):
     model = CART().fit(table, schema=unruled(table), seed=seed)
     out = model.sample(3000, seed=seed + 1)
     high = out.loc[out["x"] > 50, "cat"]
-    assert (high == "c").mean() > 0.95  # 1.0 over seeds 0-9; 0.5 when the pool is drawn
+    assert (high == "c").mean() > 0.95  # 1.0 over seeds 0-9; 0.53-0.58 with the pool drawn blind
     # a condition on an unseen value still draws the pool (its rows, as the rare rows)
     with warnings.catch_warnings():  # that it is unseen, and that few rows of the trees meet it
         warnings.simplefilter("ignore", SynthgenWarning)
