@@ -117,8 +117,8 @@ Smoothing = Annotated[
         "--smoothing",
         help=model_help(
             "smoothing",
-            "Noise on a number seen once in its tree leaf, in half-gaps to its nearest "
-            "neighbour there; 0 = real values only",
+            "Noise on a number fewer than 5 training rows hold, in half-spans of its 5 "
+            "nearest rows' values; 0 = real values only",
         ),
     ),
 ]

@@ -43,7 +43,7 @@ register(
         "Sequential decision trees (synthpop's CART), with privacy guards; the most faithful",
         needs=("sklearn",),
         options={
-            "min_leaf": "default 50, a tenth of a smaller table",
+            "min_leaf": "default 20, a tenth of a smaller table",
             "smoothing": "default 1",
             "allow_copies": "default: drawn again",
             "order": "",
