@@ -107,10 +107,11 @@ def encode(values: pd.Series, col: Column, state: dict[str, Any], rng: np.random
     keys = values.to_numpy(dtype=object)  # a null of any spelling finds no category
     k = len(state["categories"])
     codes = _index(state["categories"]).get_indexer(keys).astype(np.int64)
-    missing = null_mask(keys)
-    codes[(codes < 0) & ~missing] = k  # rare (or unseen) values share the rare code
+    unmatched = np.flatnonzero(codes < 0)  # only these can be null (a slow test on text)
+    missing = null_mask(keys[unmatched])
+    codes[unmatched[~missing]] = k  # rare (or unseen) values share the rare code
     if state["has_nulls"]:
-        codes[missing] = null_code(state)
+        codes[unmatched[missing]] = null_code(state)
     return [codes]
 
 
