@@ -64,7 +64,7 @@ if TYPE_CHECKING:
 STATE_VERSION = 2  # 1 (no version in the file): Gaussian components, before 0.2
 _KNOTS = 1001  # empirical quantiles kept per continuous part (as the copula's default)
 _TAIL_KNOTS = 50  # the most extra knots inside each outermost interval
-_COMPARE_CODES = 16  # parts with fewer categories draw by comparisons, larger ones by search
+_COMPARE_CODES = 40  # parts with fewer codes draw by comparisons (intervals too), larger by search
 _PRIOR_ROWS = 1.0  # pseudo-rows of the overall frequencies added to each component's parts
 _SELECT_ROWS = 20_000  # rows each candidate k is fitted on
 _HELDOUT_ROWS = 8_000  # the most rows each candidate is judged on
