@@ -56,14 +56,13 @@ from synthgen.columns.base import NULL_SUFFIX
 from synthgen.errors import UsageError
 from synthgen.models import checks
 from synthgen.models.base import Synthesizer
+from synthgen.models.gmm_numbers import interval_codes, interval_edges, knots, level, links
 from synthgen.models.strata import Classes, by_params, by_part
 
 if TYPE_CHECKING:
     from synthgen.conditions import Constraints
 
 STATE_VERSION = 2  # 1 (no version in the file): Gaussian components, before 0.2
-_KNOTS = 1001  # empirical quantiles kept per continuous part (as the copula's default)
-_TAIL_KNOTS = 50  # the most extra knots inside each outermost interval
 _COMPARE_CODES = 40  # parts with fewer codes draw by comparisons (intervals too), larger by search
 _PRIOR_ROWS = 1.0  # pseudo-rows of the overall frequencies added to each component's parts
 _SELECT_ROWS = 20_000  # rows each candidate k is fitted on
@@ -73,9 +72,7 @@ _FULL_PASSES = 20  # the most EM iterations on every row, after k is chosen on a
 _MIN_ROWS = 1.0  # a component holding fewer (expected) rows than this is dropped
 _SEED_SHARE = 0.5  # a new component: half one row's codes, half the overall frequencies
 _CHUNK = 4_000_000  # floats in one chunk of (rows, components) responsibilities
-_LINK_LEFT = 0.1  # a number is set from the earlier ones when they leave less of its variance
 _LINK_CODES = 32  # discrete parts with at most this many codes are a link's predictors
-_IRLS = 10  # reweighted least-squares passes of a link on values (least absolute deviations)
 _CALIBRATION_ROWS = 20_000  # the fewest rows drawn at fit time for the distribution of a sum
 
 
@@ -214,64 +211,6 @@ def _one_hot(codes: np.ndarray, offsets: np.ndarray) -> sparse.csr_matrix:
     return sparse.csr_matrix((np.ones(n * q), cols, indptr), shape=(n, int(offsets[-1])))
 
 
-def _interval_edges(x: np.ndarray, bins: int) -> np.ndarray:
-    """A continuous part's intervals as edges on the scale of its distribution function (0 to
-    1): near `bins` equal shares of rows, each edge moved to the nearer end of the value it would
-    split, each value held by more than 1 / `bins` of the rows an interval of its own, and an
-    interval of three values or more split at a gap wider than half its span (values apart, such
-    as two clusters, never share an interval: a component would draw one's from the other's).
-
-    Example:
-        >>> x = np.r_[np.zeros(60), np.arange(1.0, 41.0)]  # a spike at zero, then 40 values
-        >>> _interval_edges(x, 4).tolist()
-        [0.0, 0.6, 0.75, 1.0]
-        >>> _interval_edges(np.r_[np.arange(9.0), np.arange(100.0, 103.0)], 2).tolist()
-        [0.0, 0.5, 0.75, 1.0]
-    """
-    ordered = np.sort(x)
-    n = len(ordered)
-    values, starts = np.unique(ordered, return_index=True)
-    low, high = starts / n, np.r_[starts[1:], n] / n  # each value's [F(v-), F(v)]
-    even = np.linspace(0.0, 1.0, bins + 1)
-    i = np.minimum(np.searchsorted(high, even, side="left"), len(low) - 1)
-    snapped = np.where(even - low[i] < high[i] - even, low[i], high[i])
-    heavy = high - low > 1.0 / bins
-    edges = np.unique(np.r_[0.0, 1.0, snapped, low[heavy], high[heavy]])
-    first = np.searchsorted(low, edges[:-1])  # each interval's values: first to last
-    last = np.searchsorted(high, edges[1:]) + 1
-    gaps = []
-    for a, b in zip(first, last, strict=True):
-        if b - a >= 3:
-            step = np.diff(values[a:b])
-            widest = int(step.argmax())
-            if step[widest] > 0.5 * (values[b - 1] - values[a]):
-                gaps.append(high[a + widest])
-    return np.unique(np.r_[edges, gaps])
-
-
-def _interval_codes(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Each value's interval: the one holding the middle of its [F(v-), F(v)]."""
-    ordered = np.sort(x)
-    mid = (np.searchsorted(ordered, x, "left") + np.searchsorted(ordered, x, "right")) / 2
-    return np.clip(np.searchsorted(edges, mid / len(x), side="right") - 1, 0, len(edges) - 2)
-
-
-def _knots(n: int, rare_threshold: int) -> np.ndarray:
-    """Probabilities at which each continuous part keeps its quantiles: evenly spaced, plus
-    knots every `rare_threshold` rows inside the outermost intervals, so the few extreme rows
-    are not smeared evenly between the 99.9th percentile and the maximum (invented outliers that
-    spoil correlations). No interval is narrower than `rare_threshold` rows.
-
-    Example:
-        >>> len(_knots(100, 5)), len(_knots(100_000, 5)) > 1001
-        (100, True)
-    """
-    probs = np.linspace(0.0, 1.0, min(_KNOTS, max(n, 2)))
-    step = max(rare_threshold, 1) / max(n, 1)
-    tail = np.arange(step, probs[1], step)[:_TAIL_KNOTS]
-    return np.unique(np.concatenate([probs, tail, 1 - tail]))
-
-
 def _smallest_as_good(heldout: dict[int, np.ndarray]) -> int:
     """The smallest k whose held-out log-likelihood is within one standard error of the best
     (the one-standard-error rule: more components must earn their place)."""
@@ -314,61 +253,6 @@ def _candidates(max_components: int, n: int) -> list[int]:
     top = max(1, min(max_components, n // 4))
     steps = (v for i in range(top.bit_length()) for v in (2**i, 3 * 2**i // 2))
     return sorted({top} | {v for v in steps if v <= top})
-
-
-def _level(values: np.ndarray, probs: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Where x lies on a part's distribution function, read off its quantile knots (`values`
-    at levels `probs`): between two knots by interpolation, on a run of equal knots (a value
-    many rows hold) its middle.
-
-    Example:
-        >>> _level(np.array([0.0, 0.0, 0.0, 4.0]), np.array([0.0, 0.25, 0.5, 1.0]),
-        ...        np.array([0.0, 2.0, 9.0])).tolist()
-        [0.25, 0.75, 1.0]
-    """
-    a = np.searchsorted(values, x, side="left")
-    b = np.searchsorted(values, x, side="right")
-    last = len(values) - 1
-    lo, hi = np.clip(a - 1, 0, last), np.clip(a, 0, last)
-    span = values[hi] - values[lo]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frac = np.where(span > 0, (x - values[lo]) / span, 0.0)
-    between = probs[lo] + np.clip(frac, 0.0, 1.0) * (probs[hi] - probs[lo])
-    on = (probs[np.minimum(a, last)] + probs[np.clip(b - 1, 0, last)]) / 2
-    return np.where(b > a, on, between)
-
-
-def _links(values: np.ndarray, scores: np.ndarray, categories: np.ndarray) -> list[Any]:
-    """Per continuous part, the linear link that sets it from the numbers before it and the
-    rows' categories (`categories`, one-hot), or None: a part that a fit on them explains to all
-    but _LINK_LEFT of its variance, on the values themselves ("values": a total and its terms,
-    least absolute deviations, so the exact terms of most rows win over a few odd ones) or on
-    their normal scores ("scores", least squares: a diamond's size from its carats, its price
-    from its carats, cut, colour and clarity), whichever leaves less. A link is [scale,
-    intercept, a coefficient per earlier number, a coefficient per category]."""
-    n, p = values.shape
-    links: list[Any] = [None] * p
-    for j in range(p):
-        best = None
-        for scale, x in (("values", values), ("scores", scores)):
-            target = x[:, j]
-            if not target.std() > 0:
-                continue
-            centre, spread = x[:, :j].mean(axis=0), x[:, :j].std(axis=0)
-            spread[spread == 0] = 1.0
-            design = np.column_stack([np.ones(n), (x[:, :j] - centre) / spread, categories])
-            weight = np.ones(n)
-            for _ in range(_IRLS if scale == "values" else 1):
-                coef = np.linalg.lstsq(design * weight[:, None], target * weight, rcond=None)[0]
-                resid = target - design @ coef
-                weight = 1 / np.sqrt(np.maximum(np.abs(resid), 1e-6 * target.std()))
-            left = resid.var() / target.var()
-            if left < _LINK_LEFT and (best is None or left < best[0]):
-                numbers = coef[1 : j + 1] / spread
-                link = [scale, float(coef[0] - centre @ numbers), numbers.tolist()]
-                best = (left, [*link, coef[j + 1 :].tolist()])
-        links[j] = None if best is None else best[1]
-    return links
 
 
 class GaussianMixture(Synthesizer):
@@ -433,7 +317,7 @@ class GaussianMixture(Synthesizer):
         cont, disc = data.continuous, data.discrete
         p = cont.shape[1]
         self.cardinalities_ = [int(q.cardinality) for q in self.encoder_.discrete_parts]
-        self.probs_ = _knots(n, self.rare_threshold)
+        self.probs_ = knots(n, self.rare_threshold)
         self.value_quantiles_ = (
             np.quantile(cont, self.probs_, axis=0).T if p else np.zeros((0, len(self.probs_)))
         )
@@ -441,17 +325,17 @@ class GaussianMixture(Synthesizer):
         some = np.sort(rng.permutation(n)[:_SELECT_ROWS]) if n > _SELECT_ROWS else slice(None)
         # no links under `by`: one link over every class would blend their own relations
         self.links_ = (
-            _links(cont[some], self._scores(cont[some]), self._categories(disc[some]))
+            links(cont[some], self._scores(cont[some]), self._categories(disc[some]))
             if p and self.by is None
             else [None] * p
         )
         values, cont = cont, self._unlinked(cont, disc)
         self.quantiles_ = np.quantile(cont, self.probs_, axis=0).T if p else np.zeros((0, 0))
-        self.edges_ = [_interval_edges(cont[:, j], self.bins) for j in range(p)]
+        self.edges_ = [interval_edges(cont[:, j], self.bins) for j in range(p)]
         codes = np.empty((n, p + disc.shape[1]), dtype=np.int64)
         self.lows_, self.highs_ = [], []
         for j, edges in enumerate(self.edges_):
-            codes[:, j] = _interval_codes(cont[:, j], edges)
+            codes[:, j] = interval_codes(cont[:, j], edges)
             low, high = np.full(len(edges) - 1, np.inf), np.full(len(edges) - 1, -np.inf)
             np.minimum.at(low, codes[:, j], cont[:, j])
             np.maximum.at(high, codes[:, j], cont[:, j])
@@ -488,7 +372,7 @@ class GaussianMixture(Synthesizer):
             np.column_stack(
                 [
                     np.clip(
-                        _level(self.value_quantiles_[j], self.probs_, values[:, j]), eps, 1 - eps
+                        level(self.value_quantiles_[j], self.probs_, values[:, j]), eps, 1 - eps
                     )
                     for j in range(values.shape[1])
                 ]
@@ -537,8 +421,8 @@ class GaussianMixture(Synthesizer):
             fitted = modelled[:, j] + self._fitted(j, out, categories)
             if calibrate:
                 self.link_quantiles_[j] = np.quantile(fitted, self.probs_)
-            level = _level(self.link_quantiles_[j], self.probs_, fitted)
-            out[:, j] = np.interp(level, self.probs_, self.value_quantiles_[j])
+            at = level(self.link_quantiles_[j], self.probs_, fitted)
+            out[:, j] = np.interp(at, self.probs_, self.value_quantiles_[j])
         return out
 
     def _fit_classes(
