@@ -46,7 +46,8 @@ def test_each_class_keeps_its_own_dependence_and_range(by_model, table, seed):
         real, synth = table[table["g"] == cls], out[out["g"] == cls]
         r_real = np.corrcoef(real["x"], real["y"])[0, 1]
         r_synth = np.corrcoef(synth["x"], synth["y"])[0, 1]
-        # seeds 0-9: within 0.011-0.016 (copula), 0.007-0.057 (gmm, its mixture of a uniform)
+        # seeds 0-9: within 0.011-0.016 (copula); seeds 0-4: 0.049-0.080 (gmm, factorised
+        # components: a slope held only by which component a row comes from)
         assert abs(r_synth - r_real) < 0.15, (cls, r_real, r_synth)
         assert synth["x"].between(real["x"].min(), real["x"].max()).all()
 
@@ -72,7 +73,8 @@ def test_without_by_the_copula_mixes_the_classes(table, seed):
 def test_where_on_the_class_column_is_that_class_alone(by_model, table, seed):
     out = by_model.sample(3000, seed=seed + 3, where="g=b")
     assert len(out) == 3000 and (out["g"] == "b").all()
-    assert np.corrcoef(out["x"], out["y"])[0, 1] < -0.9  # copula -0.98, gmm -0.95 to -0.94
+    # copula -0.98; gmm -0.94 to -0.92 (seeds 0-4: components hold the slope, not a covariance)
+    assert np.corrcoef(out["x"], out["y"])[0, 1] < -0.88
     rare = by_model.sample(500, seed=seed + 3, where="g=r")
     assert (rare["g"] == "r").all()
 

@@ -76,7 +76,7 @@ def _weights_doubled(fitted: dict) -> None:
 
 
 def _negative_probabilities(fitted: dict) -> None:
-    p = fitted["category_probabilities"]
+    p = fitted["probabilities"]
     p[0, 0], p[0, 1] = p[0, 0] - 0.5, p[0, 1] + 0.5  # the row still sums to one
 
 
@@ -127,17 +127,17 @@ CASES: dict[str, tuple[str, Callable[[dict], None], str]] = {
         _negative_probabilities,
         "probability outside [0, 1]",
     ),
-    "gmm-covariance-not-definite": (
+    "gmm-interval-edges-reversed": (
         "gmm",
-        _put("cholesky", (0, 0, 0), -1.0),
-        "not positive definite",
+        lambda fitted: fitted["edges"].__setitem__(0, fitted["edges"][0][::-1].copy()),
+        "interval edges of part 0 decrease",
     ),
-    "gmm-covariance-factor-not-triangular": (
+    "gmm-interval-bounds-reversed": (
         "gmm",
-        _put("cholesky", (0, 0, 2), 5.0),
-        "not Cholesky factors",
+        lambda fitted: fitted["lows"].__setitem__(0, fitted["highs"][0] + 1.0),
+        "interval bounds of part 0 decrease",
     ),
-    "gmm-means-infinite": ("gmm", _put("means", (1, 0), np.inf), "not a finite number"),
+    "gmm-quantiles-infinite": ("gmm", _put("quantiles", (0, 0), -np.inf), "not a finite number"),
     "cart-threshold-nan": ("cart", _threshold_nan, "thresholds hold a value that is not a finite"),
     "cart-leaf-numbers-repeat": ("cart", _leaf_numbers_repeat, "leaf numbers"),
     "cart-leaf-value-infinite": (

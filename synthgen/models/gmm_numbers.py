@@ -1,0 +1,135 @@
+"""How the gmm (`synthgen.models.gmm`) holds numbers: each cut into intervals of its
+distribution, its quantile knots, where a value lies on them, and the links that set a number from
+the numbers before it and the categories.
+
+Example:
+    >>> import numpy as np
+    >>> x = np.r_[np.zeros(6), np.arange(1.0, 5.0)]  # a spike at zero, then four values
+    >>> edges = interval_edges(x, 2)
+    >>> edges.tolist(), interval_codes(x, edges).tolist()
+    ([0.0, 0.6, 1.0], [0, 0, 0, 0, 0, 0, 1, 1, 1, 1])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+_KNOTS = 1001  # empirical quantiles kept per continuous part (as the copula's default)
+_TAIL_KNOTS = 50  # the most extra knots inside each outermost interval
+_LINK_LEFT = 0.1  # a number is set from the earlier ones when they leave less of its variance
+_IRLS = 10  # reweighted least-squares passes of a link on values (least absolute deviations)
+
+
+def interval_edges(x: np.ndarray, bins: int) -> np.ndarray:
+    """A continuous part's intervals as edges on the scale of its distribution function (0 to
+    1): near `bins` equal shares of rows, each edge moved to the nearer end of the value it would
+    split, each value held by more than 1 / `bins` of the rows an interval of its own, and an
+    interval of three values or more split at a gap wider than half its span (values apart, such
+    as two clusters, never share an interval: a component would draw one's from the other's).
+
+    Example:
+        >>> x = np.r_[np.zeros(60), np.arange(1.0, 41.0)]  # a spike at zero, then 40 values
+        >>> interval_edges(x, 4).tolist()
+        [0.0, 0.6, 0.75, 1.0]
+        >>> interval_edges(np.r_[np.arange(9.0), np.arange(100.0, 103.0)], 2).tolist()
+        [0.0, 0.5, 0.75, 1.0]
+    """
+    ordered = np.sort(x)
+    n = len(ordered)
+    values, starts = np.unique(ordered, return_index=True)
+    low, high = starts / n, np.r_[starts[1:], n] / n  # each value's [F(v-), F(v)]
+    even = np.linspace(0.0, 1.0, bins + 1)
+    i = np.minimum(np.searchsorted(high, even, side="left"), len(low) - 1)
+    snapped = np.where(even - low[i] < high[i] - even, low[i], high[i])
+    heavy = high - low > 1.0 / bins
+    edges = np.unique(np.r_[0.0, 1.0, snapped, low[heavy], high[heavy]])
+    first = np.searchsorted(low, edges[:-1])  # each interval's values: first to last
+    last = np.searchsorted(high, edges[1:]) + 1
+    gaps = []
+    for a, b in zip(first, last, strict=True):
+        if b - a >= 3:
+            step = np.diff(values[a:b])
+            widest = int(step.argmax())
+            if step[widest] > 0.5 * (values[b - 1] - values[a]):
+                gaps.append(high[a + widest])
+    return np.unique(np.r_[edges, gaps])
+
+
+def interval_codes(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Each value's interval: the one holding the middle of its [F(v-), F(v)]."""
+    ordered = np.sort(x)
+    mid = (np.searchsorted(ordered, x, "left") + np.searchsorted(ordered, x, "right")) / 2
+    return np.clip(np.searchsorted(edges, mid / len(x), side="right") - 1, 0, len(edges) - 2)
+
+
+def knots(n: int, rare_threshold: int) -> np.ndarray:
+    """Probabilities at which each continuous part keeps its quantiles: evenly spaced, plus
+    knots every `rare_threshold` rows inside the outermost intervals, so the few extreme rows
+    are not smeared evenly between the 99.9th percentile and the maximum (invented outliers that
+    spoil correlations). No interval is narrower than `rare_threshold` rows.
+
+    Example:
+        >>> len(knots(100, 5)), len(knots(100_000, 5)) > 1001
+        (100, True)
+    """
+    probs = np.linspace(0.0, 1.0, min(_KNOTS, max(n, 2)))
+    step = max(rare_threshold, 1) / max(n, 1)
+    tail = np.arange(step, probs[1], step)[:_TAIL_KNOTS]
+    return np.unique(np.concatenate([probs, tail, 1 - tail]))
+
+
+def level(values: np.ndarray, probs: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Where x lies on a part's distribution function, read off its quantile knots (`values`
+    at levels `probs`): between two knots by interpolation, on a run of equal knots (a value
+    many rows hold) its middle.
+
+    Example:
+        >>> level(np.array([0.0, 0.0, 0.0, 4.0]), np.array([0.0, 0.25, 0.5, 1.0]),
+        ...        np.array([0.0, 2.0, 9.0])).tolist()
+        [0.25, 0.75, 1.0]
+    """
+    a = np.searchsorted(values, x, side="left")
+    b = np.searchsorted(values, x, side="right")
+    last = len(values) - 1
+    lo, hi = np.clip(a - 1, 0, last), np.clip(a, 0, last)
+    span = values[hi] - values[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where(span > 0, (x - values[lo]) / span, 0.0)
+    between = probs[lo] + np.clip(frac, 0.0, 1.0) * (probs[hi] - probs[lo])
+    on = (probs[np.minimum(a, last)] + probs[np.clip(b - 1, 0, last)]) / 2
+    return np.where(b > a, on, between)
+
+
+def links(values: np.ndarray, scores: np.ndarray, categories: np.ndarray) -> list[Any]:
+    """Per continuous part, the linear link that sets it from the numbers before it and the
+    rows' categories (`categories`, one-hot), or None: a part that a fit on them explains to all
+    but _LINK_LEFT of its variance, on the values themselves ("values": a total and its terms,
+    least absolute deviations, so the exact terms of most rows win over a few odd ones) or on
+    their normal scores ("scores", least squares: a diamond's size from its carats, its price
+    from its carats, cut, colour and clarity), whichever leaves less. A link is [scale,
+    intercept, a coefficient per earlier number, a coefficient per category]."""
+    n, p = values.shape
+    out: list[Any] = [None] * p
+    for j in range(p):
+        best = None
+        for scale, x in (("values", values), ("scores", scores)):
+            target = x[:, j]
+            if not target.std() > 0:
+                continue
+            centre, spread = x[:, :j].mean(axis=0), x[:, :j].std(axis=0)
+            spread[spread == 0] = 1.0
+            design = np.column_stack([np.ones(n), (x[:, :j] - centre) / spread, categories])
+            weight = np.ones(n)
+            for _ in range(_IRLS if scale == "values" else 1):
+                coef = np.linalg.lstsq(design * weight[:, None], target * weight, rcond=None)[0]
+                resid = target - design @ coef
+                weight = 1 / np.sqrt(np.maximum(np.abs(resid), 1e-6 * target.std()))
+            left = resid.var() / target.var()
+            if left < _LINK_LEFT and (best is None or left < best[0]):
+                numbers = coef[1 : j + 1] / spread
+                link = [scale, float(coef[0] - centre @ numbers), numbers.tolist()]
+                best = (left, [*link, coef[j + 1 :].tolist()])
+        out[j] = None if best is None else best[1]
+    return out
