@@ -91,12 +91,13 @@ def test_a_small_table_is_scored_over_folds_that_hold_out_each_row_once():
 
 def striped(seed: int, n: int = 1500) -> pd.DataFrame:
     """A class that flips on every quarter of x, and y set by the class: trees follow the
-    stripes, a Gaussian copula (one correlation per pair) cannot."""
+    stripes, a Gaussian copula (one correlation per pair) cannot. Values are rounded (x to 0.01,
+    y to 0.1), as measured values are."""
     rng = np.random.default_rng(seed)
     x = rng.uniform(0, 1, n)
     stripe = np.floor(x * 4).astype(int) % 2
     y = np.where(stripe == 1, 5.0, 0.0) + rng.normal(0, 0.3, n)
-    return pd.DataFrame({"x": x.round(4), "y": y.round(3), "c": np.where(stripe, "odd", "even")})
+    return pd.DataFrame({"x": x.round(2), "y": y.round(1), "c": np.where(stripe, "odd", "even")})
 
 
 @pytest.mark.trained
@@ -104,8 +105,9 @@ def test_selection_picks_the_model_whose_held_out_scores_are_best(seed):
     choice = select(striped(seed), candidates="gaussian-copula,cart", seed=seed)
     copula, cart = choice.candidates
     assert choice.model == "cart", choice.why
-    # what the stripes give, seeds 0-2: C2ST copula 0.54-0.63, cart 0.99-1.0; fidelity copula
-    # 0.83-0.85, cart 0.91-0.95
+    # what the stripes give, seeds 0-2: C2ST copula 0.51-0.59, cart 0.80-0.86; fidelity copula
+    # 0.84-0.85, cart 0.91 (values rounded so that each is shared by rows: with unique values
+    # cart's rows sit close to training rows and its privacy verdict warns or fails)
     assert cart.c2st > copula.c2st + 0.2 and cart.fidelity > copula.fidelity + 0.03
     assert (choice.fit_rows, choice.held_out_rows) == (1200, 300)
 

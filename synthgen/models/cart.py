@@ -128,7 +128,14 @@ class _Tree:
             self._keys: tuple[np.ndarray, np.ndarray] | None = None
             if (np.diff(self._leaf_keys()[1]) < 0).any():
                 raise ValueError("a tree's leaf pools are not sorted")
-            self.scale = smoothing / 2 * _isolation(self.values)
+            # the wider of the two: a value's isolation in its column (the tails) and its gap to
+            # the nearest value of its leaf (a table of unique numbers, whose column neighbours
+            # are so close that a drawn value all but repeats a real row); values 5 rows of the
+            # column hold stay exact either way
+            column = _isolation(self.values)
+            self.scale = smoothing / 2 * np.where(
+                column > 0, np.maximum(column, _leaf_gaps(self.values, self.offsets)), 0.0
+            )
         n = len(self.left)
         inner = self.left >= 0
         if (
@@ -382,6 +389,27 @@ def _isolation(values: np.ndarray, crowd: int = _CROWD) -> np.ndarray:
     out = np.empty(n)
     out[order] = per_value[np.searchsorted(uniq, v)]
     return out
+
+
+def _leaf_gaps(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """For each pooled value (sorted within leaves), the gap to its nearest neighbour in its leaf:
+    0 for a value repeated there (or alone in its leaf).
+
+    Example:
+        >>> _leaf_gaps(np.array([1.0, 1.0, 2.0, 5.0, 7.0]), np.array([0, 4, 5]))
+        array([0., 0., 1., 3., 0.])
+    """
+    n = len(values)
+    gap = np.diff(values)
+    start = np.zeros(n, dtype=bool)
+    start[offsets[:-1][offsets[:-1] < n]] = True
+    left = np.full(n, np.inf)
+    left[1:] = np.where(start[1:], np.inf, gap)
+    right = np.full(n, np.inf)
+    right[:-1] = np.where(start[1:], np.inf, gap)
+    near = np.minimum(left, right)
+    near[~np.isfinite(near)] = 0.0
+    return np.where((left == 0) | (right == 0), 0.0, near)
 
 
 def _ranks(
