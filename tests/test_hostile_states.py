@@ -28,7 +28,12 @@ def states(tmp_path_factory) -> dict[str, dict]:
     """The state in a model file of each model, fitted on a small mixed table."""
     table = mixed_frame(200)
     out = {}
-    for name, params in (("gaussian-copula", {}), ("gmm", {"components": 2}), ("cart", {})):
+    for name, params in (
+        ("gaussian-copula", {}),
+        ("gmm", {"components": 2}),
+        ("gmm-gaussian", {"components": 2}),
+        ("cart", {}),
+    ):
         path = tmp_path_factory.mktemp(name) / "m.synthgen"
         synthgen.fit(table, model=name, seed=0, **params).save(str(path))
         out[name] = modelfile.read_state(path)
@@ -75,8 +80,8 @@ def _weights_doubled(fitted: dict) -> None:
     fitted["weights"] = fitted["weights"] * 2
 
 
-def _negative_probabilities(fitted: dict) -> None:
-    p = fitted["probabilities"]
+def _negative_probabilities(fitted: dict, key: str = "probabilities") -> None:
+    p = fitted[key]
     p[0, 0], p[0, 1] = p[0, 0] - 0.5, p[0, 1] + 0.5  # the row still sums to one
 
 
@@ -138,6 +143,27 @@ CASES: dict[str, tuple[str, Callable[[dict], None], str]] = {
         "interval bounds of part 0 decrease",
     ),
     "gmm-quantiles-infinite": ("gmm", _put("quantiles", (0, 0), -np.inf), "not a finite number"),
+    "gmm-gaussian-weights-doubled": ("gmm-gaussian", _weights_doubled, "weights sum to 2"),
+    "gmm-gaussian-negative-category-probabilities": (
+        "gmm-gaussian",
+        lambda fitted: _negative_probabilities(fitted, "category_probabilities"),
+        "probability outside [0, 1]",
+    ),
+    "gmm-gaussian-covariance-not-definite": (
+        "gmm-gaussian",
+        _put("cholesky", (0, 0, 0), -1.0),
+        "not positive definite",
+    ),
+    "gmm-gaussian-covariance-factor-not-triangular": (
+        "gmm-gaussian",
+        _put("cholesky", (0, 0, 2), 5.0),
+        "not Cholesky factors",
+    ),
+    "gmm-gaussian-means-infinite": (
+        "gmm-gaussian",
+        _put("means", (1, 0), np.inf),
+        "not a finite number",
+    ),
     "cart-threshold-nan": ("cart", _threshold_nan, "thresholds hold a value that is not a finite"),
     "cart-leaf-numbers-repeat": ("cart", _leaf_numbers_repeat, "leaf numbers"),
     "cart-leaf-value-infinite": (
@@ -193,7 +219,7 @@ def test_a_crafted_state_is_refused_at_load(case, states, tmp_path, capsys):
     _refused(crafted(states[model], change), tmp_path, capsys, words, model)
 
 
-@pytest.mark.parametrize("model", ["gaussian-copula", "gmm", "cart"])
+@pytest.mark.parametrize("model", ["gaussian-copula", "gmm", "gmm-gaussian", "cart"])
 @pytest.mark.parametrize("case", sorted(ENCODER_CASES))
 def test_a_crafted_column_state_is_refused_for_every_model(case, model, states, tmp_path, capsys):
     state = copy.deepcopy(states[model])
@@ -203,7 +229,7 @@ def test_a_crafted_column_state_is_refused_for_every_model(case, model, states, 
     _refused(modelfile.dumps(body), tmp_path, capsys, words, model)
 
 
-@pytest.mark.parametrize("model", ["gaussian-copula", "gmm", "cart"])
+@pytest.mark.parametrize("model", ["gaussian-copula", "gmm", "gmm-gaussian", "cart"])
 def test_the_untouched_state_still_loads(model, states, tmp_path):
     """The crafting itself changes nothing: a state passed through it loads and samples."""
     path = tmp_path / "m.synthgen"

@@ -82,11 +82,12 @@ MODELS = [
             *([pytest.mark.sdv] if REGISTRY[name].extra == "sdv" else []),
         ],
     )
-    for name in ("gaussian-copula", "gmm", "cart", "ctgan", "sdv-gaussian-copula")
+    for name in ("gaussian-copula", "gmm", "gmm-gaussian", "cart", "ctgan", "sdv-gaussian-copula")
 ] + ["auto"]  # --model auto: the core models scored, the best refitted (synthgen.choose)
 # Command-line settings that fit each model in about a second on the table below.
 FIT_FLAGS = {
     "gmm": ["--components", "3"],
+    "gmm-gaussian": ["--components", "3"],
     "ctgan": ["--epochs", "1", "--batch-size", "50", "--no-early-stop"],
     "auto": ["--candidates", "gaussian-copula,cart"],  # 5 folds each: two of the three suffice
 }
@@ -134,7 +135,7 @@ def fitted(work) -> dict[str, Path]:
     done = synthgen_cli(fit_args("gaussian-copula", "gaussian-copula.synthgen"), work)
     assert done.returncode == 0, done.stderr
     out = {"gaussian-copula": work / "gaussian-copula.synthgen"}
-    for name in ("gmm", "cart", "ctgan", "sdv-gaussian-copula", "auto"):
+    for name in ("gmm", "gmm-gaussian", "cart", "ctgan", "sdv-gaussian-copula", "auto"):
         if name not in REGISTRY or REGISTRY[name].available():
             assert cli(fit_args(name, f"{name}.synthgen"), work) == 0
             out[name] = work / f"{name}.synthgen"

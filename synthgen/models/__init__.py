@@ -38,6 +38,17 @@ register(
 )
 register(
     ModelInfo(
+        "gmm-gaussian",
+        "synthgen.models.gmm_gaussian:GaussianMixtureFull",
+        "The Gaussian mixture of synthgen 0.1 (full covariance over numbers per component): "
+        "for tables of correlated numbers",
+        needs=("scipy",),
+        options={"components": "default: chosen on held-out rows", "by": _BY_CLASS},
+        fast_params={"max_components": 6, "max_iter": 30},
+    )
+)
+register(
+    ModelInfo(
         "cart",
         "synthgen.models.cart:CART",
         "Sequential decision trees (synthpop's CART), with privacy guards; the most faithful",

@@ -697,12 +697,24 @@ class GaussianMixture(Synthesizer):
             **({} if self.ranges_ is None else {"ranges": self.ranges_}),
         }
 
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Synthesizer:
+        """The fitted model a state holds; a gmm saved before state version 2 (Gaussian
+        components, no version in its state) is that model, now `gmm-gaussian`, and loads as one.
+        """
+        fitted = state.get("fitted")
+        if isinstance(fitted, dict) and "version" not in fitted:
+            # by name through the registry: that module imports this one's helpers
+            from synthgen.models.registry import model_class
+
+            return model_class("gmm-gaussian").from_state(state)
+        return super().from_state(state)
+
     def _set_state(self, state: dict[str, Any]) -> None:
         if state.get("version") != STATE_VERSION:
             raise ValueError(
-                "gmm: this model file holds Gaussian components (a gmm from before synthgen's "
-                "factorised mixture, state version 1), which this version no longer samples: "
-                "fit the table again"
+                f"gmm: this model file holds state version {str(state.get('version'))[:20]}, "
+                f"which this synthgen does not read (it reads {STATE_VERSION})"
             )
         self.weights_ = np.asarray(state["weights"], dtype=float)
         k = len(self.weights_)
