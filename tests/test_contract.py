@@ -101,6 +101,7 @@ def _model_param(name: str, seed: int):
     info = REGISTRY[name]
     marks = [pytest.mark.torch] if "torch" in info.needs else []
     marks += [pytest.mark.sdv] if "sdv" in info.needs else []
+    marks += [pytest.mark.dp] if "opendp" in info.needs else []
     if not info.available():
         reason = f"{name} needs {', '.join(info.needs)}: pip install 'synthgen[{info.extra}]'"
         marks.append(pytest.mark.skip(reason=reason))

@@ -24,9 +24,12 @@ from synthgen.cli.fit import (
     BatchSize,
     By,
     Components,
+    Delta,
     Device,
+    DomainShare,
     EarlyStop,
     Epochs,
+    Epsilon,
     MaxRows,
     MinLeaf,
     Model,
@@ -74,6 +77,9 @@ def run(
     allow_copies: AllowCopies = None,
     order: Order = None,
     by: By = None,
+    epsilon: Epsilon = None,
+    delta: Delta = None,
+    domain_share: DomainShare = None,
     max_rows: MaxRows = DEFAULT_MAX_ROWS,
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write and show the quality report.")
