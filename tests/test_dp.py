@@ -129,3 +129,30 @@ def test_crafted_sampler_is_refused(fitted):
     state["fitted"]["sampler"][0]["cdf"] = np.ones((1, 1))
     with pytest.raises(ValueError):
         type(model).from_state(state)
+
+
+def test_cli_fit_takes_the_schema_as_public(tmp_path, capsys):
+    from synthgen.cli import main
+
+    rng = np.random.default_rng(0)
+    a = rng.choice(["x", "y"], 600)
+    b = np.where(a == "x", rng.choice(["p", "q"], 600), "r")
+    data, schema, model = tmp_path / "d.csv", tmp_path / "s.json", tmp_path / "m.synthgen"
+    pd.DataFrame({"a": a, "b": b}).to_csv(data, index=False)
+    columns = [
+        {"name": "a", "kind": "categorical", "categories": ["x", "y"]},
+        {"name": "b", "kind": "categorical", "categories": ["p", "q", "r", "s"]},
+    ]
+    schema.write_text(json.dumps({"columns": columns}))
+    args = ["fit", str(data), "--model", "mst", "--epsilon", "3", "--schema", str(schema)]
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "-o", str(model), "--seed", "0", "--quiet"])
+    assert exit_info.value.code == 0, capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["inspect", str(model), "--json"])
+    dp = json.loads(capsys.readouterr().out)["differential_privacy"]
+    # everything public: the whole budget goes to the mechanism
+    assert dp["domain"] == "schema" and dp["budget"]["rho_domain"] == 0
+    out = synthgen.load(str(model)).sample(2000, seed=1)
+    assert set(out["b"]) <= {"p", "q", "r", "s"}
+    assert (out.loc[out["a"] == "y", "b"] == "r").mean() > 0.8  # the pair is learned

@@ -8,6 +8,9 @@ gave as public (`public_schema`): the bounds, categories and null presence of ea
 marginals. What is read off the file without privacy is its layout: the column names and kinds,
 how values are written (integers, decimals, date formats, true/false spellings). Table rules
 found in the data are not kept (they would leak); key columns are made anew, not learned.
+The fit's noise is OpenDP's, from the operating system's randomness, not from `seed` (seeded
+noise would be predictable): the same seed gives the same rows from one fitted model, but two
+fits differ.
 
 Example:
     >>> import synthgen
@@ -404,12 +407,6 @@ def _g(x: float) -> str:
     return f"{x:g}".replace("e-0", "e-").replace("e+0", "e+")
 
 
-def _clears(count: float, scale: float) -> bool:
-    from synthgen.models.dp.domain import NOISE_SDS
-
-    return bool(count > NOISE_SDS * scale)
-
-
 def _find(queries: dict[str, tuple], budget: Budget, progress: _Steps) -> dict[str, Any]:
     """Each query's release (`_query_of`), the domain's rho split evenly over the columns: a
     histogram's (noisy counts, scale), or the values named (value -> noisy count)."""
@@ -433,10 +430,6 @@ def _keys(values: pd.Series) -> list[Any]:
 
 def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
-
-
-def _number(x: float) -> float | int:
-    return int(x) if float(x).is_integer() and abs(x) < 2**53 else float(x)
 
 
 # ---- opendp and mbi -----------------------------------------------------------------------------
