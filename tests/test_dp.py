@@ -118,9 +118,9 @@ def test_inspect_and_report_state_the_guarantee(fitted, tmp_path, capsys):
         dp["budget"]["rho"]
     )
     report = synthgen.report(table, model.sample(500, seed=3), model=model)
-    assert report.privacy["guarantee"]["statement"] == (
-        "differentially private, epsilon = 10, delta = 1e-6"
-    )
+    statement = "differentially private, epsilon = 10, delta = 1e-6"
+    assert report.privacy["guarantee"]["statement"] == statement
+    assert statement in report.to_html()
 
 
 def test_crafted_sampler_is_refused(fitted):
