@@ -1,4 +1,5 @@
-# Two environments: .venv (everything: torch CPU, sdv peers, sdmetrics oracle, dask; pandas 2.x
+# Two environments: .venv (everything: torch CPU, sdv peers, sdmetrics oracle, dask, the dp
+# extra's opendp, mbi and jax for aim and mst; pandas 2.x
 # since sdv and sdmetrics pin pandas<3) and .venv-pd3 (core + tests on pandas 3.x).
 PY ?= python3
 VENV := .venv
@@ -22,7 +23,7 @@ $(BIN)/synthgen: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q $(TORCH)
-	$(BIN)/pip install -q -e '.[dev,ctgan,sdv,dask]'
+	$(BIN)/pip install -q -e '.[dev,ctgan,sdv,dask,dp]'
 	@touch $@
 
 $(BIN3)/synthgen: pyproject.toml

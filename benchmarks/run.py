@@ -138,7 +138,8 @@ def sdmetrics_quality(
     shapes = report.get_details("Column Shapes")
     pairs = report.get_details("Column Pair Trends")
     if "Meets Threshold?" in pairs:
-        pairs = pairs[pairs["Meets Threshold?"].astype(bool)]
+        # NA where a column is constant in one table (a DP sample at small epsilon): not counted
+        pairs = pairs[pairs["Meets Threshold?"].fillna(False).astype(bool)]
     return {
         "score": float(report.get_score()),
         "column_shapes": float(properties["Column Shapes"]),

@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 
 import synthgen
-from synthgen.errors import UsageError
+from synthgen.errors import ConditionError, UsageError
 from synthgen.models import REGISTRY
 from tests.conftest import mixed_frame
 
@@ -63,6 +63,12 @@ LOOSER_MARGINS: dict[str, tuple[dict[str, Any], str]] = {
         "a GAN learns the null flag and the dependence by gradient steps (2,000 in the fast "
         "settings), not by counting: measured null rates 0.064-0.238, dependence 0.46-0.76",
     ),
+    "mst": (
+        {"dependence": 0.3},
+        "differentially private at epsilon 10 on 400 rows: the (age, income) pair is a noisy "
+        "marginal of binned values, fitted by 300 mirror-descent steps in the fast settings; "
+        "measured 0.48 (fit seed 0; aim 0.6 or more)",
+    ),
 }
 
 
@@ -84,7 +90,20 @@ _SDV_ONE_EPOCH = (
     "training (benchmarks/ compares them trained)",
     AssertionError,
 )
+_DP_BOUNDS = (
+    "a DP model's bounds are found privately (noisy counts on a fixed grid, sparse cells pooled): "
+    "they may reach past the real extremes or fall short of them; exact ones would leak the "
+    "extreme rows (a public --schema gives exact bounds)",
+    AssertionError,
+)
+_DP_FILL = (
+    "a DP model's private bounds may fall short of the real extremes, and fill() refuses a given "
+    "value outside the model's range unless allow_unseen=True",
+    ConditionError,
+)
 EXPECTED_FAILURES: dict[tuple[str, str], tuple[str, type[BaseException]]] = {
+    **{(dp, "bounds_respected"): _DP_BOUNDS for dp in ("aim", "mst")},
+    **{(dp, "fill"): _DP_FILL for dp in ("aim", "mst")},
     **{
         (peer, check): _SDV_NO_CONDITIONS
         for peer in ("sdv-gaussian-copula", "sdv-ctgan", "sdv-tvae", "sdv-copulagan")
@@ -101,6 +120,7 @@ def _model_param(name: str, seed: int):
     info = REGISTRY[name]
     marks = [pytest.mark.torch] if "torch" in info.needs else []
     marks += [pytest.mark.sdv] if "sdv" in info.needs else []
+    marks += [pytest.mark.dp] if "opendp" in info.needs else []
     if not info.available():
         reason = f"{name} needs {', '.join(info.needs)}: pip install 'synthgen[{info.extra}]'"
         marks.append(pytest.mark.skip(reason=reason))

@@ -142,6 +142,33 @@ By = Annotated[
         help=_by_help("A categorical column you will condition on (--where, --balance)"),
     ),
 ]
+Epsilon = Annotated[
+    float | None,
+    typer.Option(
+        "--epsilon",
+        help=model_help(
+            "epsilon", "Differential privacy: the privacy loss allowed (smaller is more private)"
+        ),
+    ),
+]
+Delta = Annotated[
+    float | None,
+    typer.Option(
+        "--delta",
+        help=model_help("delta", "Differential privacy: the chance the epsilon bound fails"),
+    ),
+]
+DomainShare = Annotated[
+    float | None,
+    typer.Option(
+        "--domain-share",
+        help=model_help(
+            "domain_share",
+            "Share of the privacy budget spent finding bounds, categories and the shape of "
+            "numbers (nothing for what --schema gives as public)",
+        ),
+    ),
+]
 MaxRows = Annotated[
     int,
     typer.Option(
@@ -170,6 +197,9 @@ MODEL_OPTIONS = (
     "allow_copies",
     "order",
     "by",
+    "epsilon",
+    "delta",
+    "domain_share",
 )
 
 
@@ -254,7 +284,12 @@ def fit_table(
                 total=total,
                 extra=" ".join(f"{k} {v:.3f}" for k, v in losses.items()),
             )
-        synth.fit(table, rows.schema, seed=seed, stream=rows.stream)
+        public = {}
+        if schema_file is not None and getattr(synth, "takes_public_schema", False):
+            from synthgen.schema import Schema
+
+            public = {"public_schema": Schema.load(schema_file)}  # a DP model: costs no budget
+        synth.fit(table, rows.schema, seed=seed, stream=rows.stream, **public)
         elapsed = bar.elapsed
     status(
         f"fitted [bold]{model}[/] on {len(table):,} rows x {table.shape[1]} columns "
@@ -357,6 +392,9 @@ def fit(
     allow_copies: AllowCopies = None,
     order: Order = None,
     by: By = None,
+    epsilon: Epsilon = None,
+    delta: Delta = None,
+    domain_share: DomainShare = None,
     max_rows: MaxRows = DEFAULT_MAX_ROWS,
     candidates: Candidates = None,
     force: Force = False,

@@ -31,6 +31,7 @@ def summary(path: str, trust_pickle: bool = False) -> dict:
         details = {"note": "an SDV model stored as a pickle; pass --trust-pickle to describe it"}
     else:
         details = load(path, trust_pickle=trust_pickle).describe()
+    fitted = state.get("fitted")
     return {
         "file": path,
         "format_version": state["format_version"],
@@ -41,6 +42,8 @@ def summary(path: str, trust_pickle: bool = False) -> dict:
         "training_rows": state["training_rows"],
         "source_rows": state.get("source_rows", state["training_rows"]),
         "whole_table_marginals": state.get("whole_table_marginals", False),
+        # a DP model's guarantee (mechanism, epsilon, delta, the domain's source); else null
+        "differential_privacy": fitted.get("privacy") if isinstance(fitted, dict) else None,
         "columns": [
             {"name": c.name, "kind": c.kind, "null_rate": c.null_rate} for c in schema.columns
         ],
@@ -78,6 +81,12 @@ def inspect(
     console.print(f"parameters: {info['params']}")
     if info["selection"]:
         _show_selection(info["selection"], console)
+    dp = info["differential_privacy"]
+    if dp:
+        console.print(
+            f"differentially private ({dp['mechanism']}): epsilon = {dp['epsilon']:g}, "
+            f"delta = {dp['delta']:g}; domain: {dp['domain']}"
+        )
     table = Table("column", "kind", "null rate", "rare values suppressed")
     for col in info["columns"]:
         rare = info["suppressed_rare"].get(col["name"], {})

@@ -487,6 +487,14 @@ class Kind:
     """Which rules may name it and how they read its values; None: only the rules that take
     any column (a declared dependency, missing values)."""
 
+    # -- differentially private models (synthgen.models.dp)
+    private: Literal["number", "time", "keys", "made", "categories"] = "categories"
+    """How a DP model learns it: "number" or "time" (its value part, a float, binned on a public
+    grid of numbers or of months; its state's `min`, `max` and `has_nulls` then set from private
+    counts), "keys" (its typed values are categories named by thresholded noisy counts; its
+    state fitted again on them), "made" (not learned: made anew, as keys are; `has_nulls` set),
+    "categories" (turned into a categorical column first: a constant's value, free text)."""
+
     # -- peer libraries (synthgen.models.sdv)
     sdtype: str | None = None
     """SDV's sdtype for it; None: only its null flags reach SDV."""

@@ -215,6 +215,7 @@ KIND = Kind(
     shape="discrete",
     compared=compared,
     rules=InRules("label", values=lambda values, col: compared(values, col)[0], value=rule_value),
+    private="keys",
     sdtype="boolean",
     from_peer=from_peer,
 )

@@ -217,6 +217,7 @@ KIND = Kind(
     shape="discrete",
     rare_check="codes",
     rules=InRules("label"),
+    private="keys",
     sdtype="categorical",
     to_peer=to_peer,
 )

@@ -432,6 +432,7 @@ KIND = Kind(
     shape="continuous",
     compared=compared,
     rules=InRules("time", values=to_seconds),
+    private="time",
     sdtype="datetime",
     from_peer=from_peer,
 )

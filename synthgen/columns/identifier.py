@@ -200,4 +200,5 @@ KIND = Kind(
     decode=decode,
     written=written,
     apart=True,
+    private="made",
 )

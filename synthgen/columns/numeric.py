@@ -475,5 +475,6 @@ KIND = Kind(
     shape="continuous",
     compared=compared,
     rules=InRules("amount", values=to_float),
+    private="number",
     sdtype="numerical",
 )

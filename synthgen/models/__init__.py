@@ -91,6 +91,27 @@ register(
         },
     )
 )
+_DP_OPTIONS = {
+    "epsilon": "default 1",
+    "delta": "default 1e-6",
+    "domain_share": "default 0.1, when a column's domain or shape must be found",
+}
+for _name, _cls, _what in (
+    ("aim", "AIM", "AIM (McKenna et al. 2022): marginals chosen where the model errs most"),
+    ("mst", "MST", "MST (McKenna et al. 2021, NIST 2018 winner): a spanning tree of pairs"),
+):
+    register(
+        ModelInfo(
+            _name,
+            f"synthgen.models.dp.model:{_cls}",
+            f"Differentially private: {_what}",
+            needs=("opendp", "mbi", "polars", "jax"),
+            extra="dp",
+            options=_DP_OPTIONS,
+            # a generous budget and short estimates: the 400-row table in seconds
+            fast_params={"epsilon": 10.0, "iters": 300},
+        )
+    )
 
 # SDV's synthesizers as peers (synthgen.models.sdv): SDV's own code and licence, for comparison.
 # Their options are SDV's, checked against its signature when the model is made; their fast

@@ -109,6 +109,11 @@ class Synthesizer:
         """What a person wants to know about the fitted model (shown by `synthgen inspect`)."""
         return {}
 
+    def guarantee(self) -> dict[str, Any] | None:
+        """A formal privacy guarantee the fitted model gives (a DP model's epsilon and delta,
+        with a `statement` in words); None for a model that gives none (the report says so)."""
+        return None
+
     def _set_marginals(self, marginals: list[tuple[np.ndarray, np.ndarray] | None]) -> bool:
         """Optional: after fitting on a sample of a big table, take each part's distribution
         over the whole table, `(distinct values, rows)` per part (None where unknown), in the

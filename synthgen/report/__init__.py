@@ -224,6 +224,7 @@ def build(
         privacy_out = privacy.assess(
             ref.real, s, h, space, text=text, rare_rows=rare_rows, seed=seed
         )
+        privacy_out["guarantee"] = model.guarantee() if model is not None else None
         utility_out = utility.assess(ref.real, s, target, h, seed) if target else None
         rules_out = rules.assess(real, synth, holdout, schema)
         charts = render.chart_data(ref.real, s, schema, pairs)

@@ -171,6 +171,8 @@ def terminal(report: dict[str, Any], console: Console, outputs: list[str]) -> No
         elif report[section].get("notes"):
             line.append(f"   {_short(report[section]['notes'][0])}", style="dim")
         head.add_row(label, line)
+    if report["privacy"].get("guarantee"):
+        head.add_row("Guarantee", report["privacy"]["guarantee"]["statement"])
     if report["privacy"].get("membership_inference"):
         head.add_row("Privacy attacks", _attacks_line(report["privacy"]))
     if report.get("rules"):
@@ -668,6 +670,8 @@ def _collapse_section(col: dict[str, Any]) -> str:
 
 def _privacy_section(priv: dict[str, Any]) -> str:
     out = ["<h2>Privacy: distances to the training rows</h2>"]
+    if priv.get("guarantee"):
+        out.append(f"<p>The model is {_e(priv['guarantee']['statement'])}.</p>")
     dcr = priv.get("dcr")
     if dcr:
         hist = dcr["histogram"]

@@ -1,0 +1,158 @@
+"""The differentially private models (aim, mst): the privacy accounting, what the model file
+may hold (only what was released privately or given as public), and how the guarantee reaches
+`inspect` and the report. Needs the dp extra (opendp, mbi, jax); skipped without it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("opendp")
+pytest.importorskip("mbi")
+
+import synthgen  # noqa: E402
+from synthgen.errors import UsageError  # noqa: E402
+from synthgen.models import create  # noqa: E402
+from synthgen.models.dp.accounting import Budget, epsilon_of, rho_for  # noqa: E402
+from synthgen.schema import Schema  # noqa: E402
+from tests.conftest import mixed_frame  # noqa: E402
+
+pytestmark = pytest.mark.dp
+
+
+@pytest.mark.parametrize("epsilon,delta", [(0.3, 1e-6), (1.0, 1e-6), (10.0, 1e-9)])
+def test_budget_parts_sum_to_what_was_asked(epsilon, delta):
+    b = Budget.of(epsilon, delta, domain_share=0.1)
+    assert b.rho_domain + b.rho_model == pytest.approx(b.rho, rel=1e-12)
+    assert b.rho_domain == pytest.approx(0.1 * b.rho)
+    assert b.delta_keys + b.delta_conversion == pytest.approx(delta, rel=1e-12)
+    # the zCDP budget converts back (opendp's conversion) to the epsilon asked, not more
+    spent = epsilon_of(b.rho, b.delta_conversion)
+    assert epsilon * (1 - 1e-6) <= spent <= epsilon
+
+
+def test_more_epsilon_buys_more_rho_and_bad_budgets_are_refused():
+    assert rho_for(1.0, 1e-6) < rho_for(3.0, 1e-6) < rho_for(10.0, 1e-6)
+    for bad in ({"epsilon": 0}, {"epsilon": -1}, {"delta": 0}, {"delta": 1}):
+        with pytest.raises(UsageError):
+            create("mst", **{"epsilon": 1.0, "delta": 1e-6, **bad})
+
+
+def _table() -> pd.DataFrame:
+    table = mixed_frame(2000)
+    table.loc[7, "income"] = 1e9  # one person's outlier: no bound may show it
+    table.loc[8, "group"] = "one-of-a-kind"  # one person's category: never named
+    return table
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    table = _table()
+    # age's bounds and the groups are public; the rest is found privately
+    public = Schema.from_dict(
+        {
+            "columns": [
+                {"name": "age", "kind": "numeric", "integer": True, "min": 0, "max": 120},
+                {
+                    "name": "group",
+                    "kind": "categorical",
+                    "categories": ["junior", "mid", "senior"],
+                },  # fmt: skip
+            ]
+        }
+    )
+    model = create("mst", epsilon=10.0, iters=300).fit(table, seed=0, public_schema=public)
+    return table, model
+
+
+def test_the_model_holds_no_outlier_and_no_unique_value(fitted, tmp_path):
+    table, model = fitted
+    path = tmp_path / "m.synthgen"
+    model.save(str(path))
+    again = synthgen.load(str(path))
+    income = again.encoder_.states[again.schema_.names.index("income")]
+    assert income["max"] < 1e8  # the private bound is where rows are, not the single outlier
+    out = again.sample(3000, seed=1)
+    assert out["income"].max() < 1e8
+    assert "one-of-a-kind" not in set(out["group"].dropna())
+    with open(path, "rb") as f:
+        assert b"one-of-a-kind" not in f.read()
+
+
+def test_public_bounds_are_used_as_given(fitted):
+    _, model = fitted
+    age = model.encoder_.states[model.schema_.names.index("age")]
+    assert (age["min"], age["max"]) == (0, 120)
+    facts = model.privacy()
+    assert facts["domain"] == "schema and private, epsilon share 0.1"
+    assert set(facts["private_domain_columns"]) == {"id", "income", "member", "joined", "country"}
+
+
+def test_sample_keeps_types_and_learns_dependence(fitted):
+    table, model = fitted
+    out = model.sample(3000, seed=2)
+    assert list(out.columns) == list(table.columns)
+    assert pd.api.types.is_integer_dtype(out["age"]) and pd.api.types.is_bool_dtype(out["member"])
+    real = table[["age", "income"]].corr().iloc[0, 1]
+    # at epsilon 10 the pair (age, income) is in MST's tree: the dependence survives binning
+    assert out[["age", "income"]].corr().iloc[0, 1] > 0.5 * real
+    seniors = out["group"] == "senior"
+    assert out.loc[seniors, "age"].mean() > out.loc[~seniors, "age"].mean() + 10
+
+
+def test_inspect_and_report_state_the_guarantee(fitted, tmp_path, capsys):
+    from synthgen.cli import main
+
+    table, model = fitted
+    path = tmp_path / "m.synthgen"
+    model.save(str(path))
+    with pytest.raises(SystemExit):
+        main(["inspect", str(path), "--json"])
+    info = json.loads(capsys.readouterr().out)
+    dp = info["differential_privacy"]
+    assert (dp["mechanism"], dp["epsilon"], dp["delta"]) == ("mst", 10.0, 1e-6)
+    assert dp["budget"]["rho_domain"] + dp["budget"]["rho_model"] == pytest.approx(
+        dp["budget"]["rho"]
+    )
+    report = synthgen.report(table, model.sample(500, seed=3), model=model)
+    statement = "differentially private, epsilon = 10, delta = 1e-6"
+    assert report.privacy["guarantee"]["statement"] == statement
+    assert statement in report.to_html()
+
+
+def test_crafted_sampler_is_refused(fitted):
+    _, model = fitted
+    state = model.to_state()
+    state["fitted"]["sampler"][0]["cdf"] = np.ones((1, 1))
+    with pytest.raises(ValueError):
+        type(model).from_state(state)
+
+
+def test_cli_fit_takes_the_schema_as_public(tmp_path, capsys):
+    from synthgen.cli import main
+
+    rng = np.random.default_rng(0)
+    a = rng.choice(["x", "y"], 600)
+    b = np.where(a == "x", rng.choice(["p", "q"], 600), "r")
+    data, schema, model = tmp_path / "d.csv", tmp_path / "s.json", tmp_path / "m.synthgen"
+    pd.DataFrame({"a": a, "b": b}).to_csv(data, index=False)
+    columns = [
+        {"name": "a", "kind": "categorical", "categories": ["x", "y"]},
+        {"name": "b", "kind": "categorical", "categories": ["p", "q", "r", "s"]},
+    ]
+    schema.write_text(json.dumps({"columns": columns}))
+    args = ["fit", str(data), "--model", "mst", "--epsilon", "3", "--schema", str(schema)]
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "-o", str(model), "--seed", "0", "--quiet"])
+    assert exit_info.value.code == 0, capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["inspect", str(model), "--json"])
+    dp = json.loads(capsys.readouterr().out)["differential_privacy"]
+    # everything public: the whole budget goes to the mechanism
+    assert dp["domain"] == "schema" and dp["budget"]["rho_domain"] == 0
+    out = synthgen.load(str(model)).sample(2000, seed=1)
+    assert set(out["b"]) <= {"p", "q", "r", "s"}
+    assert (out.loc[out["a"] == "y", "b"] == "r").mean() > 0.8  # the pair is learned
