@@ -93,15 +93,20 @@ _SDV_ONE_EPOCH = (
 _DP_BOUNDS = (
     "a DP model's bounds are found privately (noisy counts on a fixed grid, sparse cells pooled): "
     "they may reach past the real extremes or fall short of them; exact ones would leak the "
-    "extreme rows (a public --schema gives exact bounds)",
+    "extreme rows (a public --schema gives exact bounds). Not strict: its noise is unseeded "
+    "(OpenDP's secure randomness), so some fits land inside the real range (2 of 7 runs)",
     AssertionError,
+    False,
 )
 _DP_FILL = (
     "a DP model's private bounds may fall short of the real extremes, and fill() refuses a given "
-    "value outside the model's range unless allow_unseen=True",
+    "value outside the model's range unless allow_unseen=True (not strict: unseeded noise, as "
+    "for the bounds)",
     ConditionError,
+    False,
 )
-EXPECTED_FAILURES: dict[tuple[str, str], tuple[str, type[BaseException]]] = {
+# (reason, the error it fails with[, strict]): strict unless the outcome rests on unseeded noise
+EXPECTED_FAILURES: dict[tuple[str, str], tuple] = {
     **{(dp, "bounds_respected"): _DP_BOUNDS for dp in ("aim", "mst")},
     **{(dp, "fill"): _DP_FILL for dp in ("aim", "mst")},
     **{
@@ -160,15 +165,18 @@ def fitted_by(request):
 
 @pytest.fixture(autouse=True)
 def _expected_failure(request):
-    """Marks a check listed in EXPECTED_FAILURES for the model it runs on as a strict xfail."""
+    """Marks a check listed in EXPECTED_FAILURES for the model it runs on as an xfail (strict
+    unless the entry says otherwise)."""
     params = getattr(getattr(request.node, "callspec", None), "params", {})
     for key in ("fitted", "fitted_by"):
         if key in params:
             check = request.node.originalname.removeprefix("test_")
             expected = EXPECTED_FAILURES.get((params[key][0], check))
             if expected is not None:
-                reason, error = expected
-                request.applymarker(pytest.mark.xfail(strict=True, reason=reason, raises=error))
+                reason, error, *strict = expected
+                request.applymarker(
+                    pytest.mark.xfail(strict=strict != [False], reason=reason, raises=error)
+                )
 
 
 # ---- the registry ---------------------------------------------------------------------------
