@@ -324,3 +324,26 @@ def test_input_is_never_modified(model_file, tmp_path, capsys):
         assert code == 0, err
     stat = data.stat()
     assert data.read_bytes() == PENGUINS.read_bytes() and stat.st_mtime_ns == 1_000_000_000
+
+
+def test_an_error_raised_by_a_stop_inside_a_lock_is_reported_as_the_stop(
+    monkeypatch, capsys, tmp_path
+):
+    """A signal's `Stopped` raised while a thread pool releases its lock surfaces as the lock's
+    RuntimeError ("cannot release un-acquired lock"): still an interruption, never a traceback."""
+    import signal
+
+    import synthgen.cli as cli
+
+    def read_rows(*args, **kwargs):
+        with pytest.raises(cli.Stopped):
+            cli._stop(signal.SIGTERM, None)
+        raise RuntimeError("cannot release un-acquired lock")
+
+    monkeypatch.setattr("synthgen.fitting.read_rows", read_rows)
+    out = tmp_path / "out.synthgen"
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["fit", "sample_data/penguins.csv", "-o", str(out)])
+    assert exit_.value.code == 128 + signal.SIGTERM
+    assert "interrupted (SIGTERM)" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

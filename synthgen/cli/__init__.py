@@ -118,7 +118,13 @@ class Stopped(BaseException):
         self.signum = signum
 
 
+# the signal that stopped the command: a `Stopped` raised inside a lock's release (a thread
+# pool's) surfaces as the lock's RuntimeError instead, and is still a stop
+_stopped_by: list[int] = []
+
+
 def _stop(signum: int, frame: object) -> None:
+    _stopped_by.append(signum)
     raise Stopped(signum)
 
 
@@ -146,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     usage_errors, exits, aborts = _parser_exceptions()
 
     command = typer.main.get_command(app)
+    _stopped_by.clear()
     try:
         with _stop_signals(), command_line():
             result = command.main(args=argv, prog_name="synthgen", standalone_mode=False)
@@ -179,6 +186,14 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the reader of stdout went away (`| head`): not a failure
         silence_stdout()
         code = 0
+    except Exception:
+        if not _stopped_by:
+            raise
+        name = signal.Signals(_stopped_by[0]).name
+        err_console().print(
+            f"interrupted ({name}): no partial output was left behind", style="yellow"
+        )
+        code = 128 + _stopped_by[0]
     sys.exit(code)
 
 

@@ -85,9 +85,13 @@ def _file_mode() -> int:
 def _make_temp(dest: Path) -> Path:
     """An empty temp file `.<name>.<random>.tmp` next to dest, with normal file permissions."""
     fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    with contextlib.suppress(OSError):
-        os.chmod(name, _file_mode())
+    try:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.chmod(name, _file_mode())
+    except BaseException:  # a signal between making the file and handing it over
+        _discard(Path(name))
+        raise
     return Path(name)
 
 
