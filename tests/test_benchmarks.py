@@ -113,3 +113,13 @@ def test_rules_cost_benchmark_times_each_stage(capsys):
     rows = [line for line in out.splitlines() if line.startswith("| penguins | gaussian-copula |")]
     assert len(rows) == 2  # wall clock and CPU time
     assert all(float(cell) >= 0 for row in rows for cell in row.strip("|").split("|")[2:])
+
+
+def test_small_tables_benchmark_measures_each_seed(capsys):
+    from benchmarks.bench_small import main as small
+
+    assert small(["--tables", "penguins", "--seeds", "0,1"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line[:1] == "{"]
+    assert [(e["table"], e["seed"]) for e in lines] == [("penguins", 0), ("penguins", 1)]
+    assert all(0 <= e["c2st"] <= 1 and 0 <= e["dcr_share"] <= 1 for e in lines)
+    assert all(0 <= e["membership_auc"] <= 1 and e["train_rows"] == 275 for e in lines)
