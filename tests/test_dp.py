@@ -41,6 +41,20 @@ def test_more_epsilon_buys_more_rho_and_bad_budgets_are_refused():
             create("mst", **{"epsilon": 1.0, "delta": 1e-6, **bad})
 
 
+@pytest.mark.parametrize("epsilon,delta,share", [(500.0, 1e-6, 0.1), (100.0, 1e-2, 0.5)])
+def test_a_budget_too_large_for_opendps_threshold_still_names_the_categories(epsilon, delta, share):
+    import polars as pl
+
+    from synthgen.models.dp.domain import released_keys
+
+    # opendp refuses a thresholded count whose threshold would fall under one row (measured:
+    # epsilon 200 and more at delta 1e-6 with a tenth for the domain, one key column)
+    b = Budget.of(epsilon, delta, share)
+    values = pl.Series(["a", "b"] * 200 + ["c"])
+    found = released_keys({"x": values}, b.rho_domain, b.delta_keys, lambda: None)
+    assert set(found["x"]) >= {"a", "b"} and all(abs(found["x"][k] - 200) < 20 for k in "ab")
+
+
 def _table() -> pd.DataFrame:
     table = mixed_frame(2000)
     table.loc[7, "income"] = 1e9  # one person's outlier: no bound may show it
@@ -64,7 +78,9 @@ def fitted():
             ]
         }
     )
-    model = create("mst", epsilon=10.0, iters=300).fit(table, seed=0, public_schema=public)
+    # 3,000 mirror-descent steps: at 300 the estimate has not left the one-way model (the
+    # dependence below measured 0.13-0.15 of the real one; 0.85-0.90 at 3,000)
+    model = create("mst", epsilon=10.0, iters=3000).fit(table, seed=0, public_schema=public)
     return table, model
 
 
@@ -96,9 +112,12 @@ def test_sample_keeps_types_and_learns_dependence(fitted):
     out = model.sample(3000, seed=2)
     assert list(out.columns) == list(table.columns)
     assert pd.api.types.is_integer_dtype(out["age"]) and pd.api.types.is_bool_dtype(out["member"])
-    real = table[["age", "income"]].corr().iloc[0, 1]
+    # the real dependence without the one planted outlier (with it, the real correlation is
+    # -0.04 and any sample would pass)
+    real = table.drop(index=7)[["age", "income"]].corr().iloc[0, 1]
+    assert real > 0.9
     # at epsilon 10 the pair (age, income) is in MST's tree: the dependence survives binning
-    assert out[["age", "income"]].corr().iloc[0, 1] > 0.5 * real
+    assert out[["age", "income"]].corr().iloc[0, 1] > 0.6 * real
     seniors = out["group"] == "senior"
     assert out.loc[seniors, "age"].mean() > out.loc[~seniors, "age"].mean() + 10
 

@@ -115,12 +115,27 @@ def released_keys(
     each = {"rho": rho / len(columns) * (1 - 1e-9), "delta": delta / len(columns) * (1 - 1e-9)}
     out: dict[str, dict[Any, float]] = {}
     for name in columns:
-        released = (
-            context.query(**each).group_by(name).agg(dp.len(signed=False)).release().collect()
-        )
+        released = _released_counts(context, dp, name, each)
         out[name] = dict(zip(released[name].to_list(), released["len"].to_list()))
         on_query()
     return out
+
+
+def _released_counts(context: Any, dp: Any, name: str, budget: dict[str, float]) -> Any:
+    """One column's thresholded counts. A budget so large that opendp's threshold would fall
+    under one row (epsilon in the hundreds, or a large delta) is refused by opendp: the query
+    then spends a quarter of its rho, and again, until the threshold is a row or more (spending
+    less than allowed keeps the guarantee)."""
+    asked = dict(budget)
+    for _ in range(40):
+        try:
+            query = context.query(**asked).group_by(name).agg(dp.len(signed=False))
+            return query.release().collect()
+        except dp.OpenDPException as e:
+            if "threshold must be greater than 1" not in str(e):
+                raise
+            asked["rho"] /= 4
+    raise RuntimeError("opendp refused every budget for a thresholded count")
 
 
 def number_domain(
