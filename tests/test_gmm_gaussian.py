@@ -39,6 +39,20 @@ def test_a_model_file_of_synthgen_0_1_s_gmm_samples_what_it_did():
     )
 
 
+def test_inspect_names_the_model_that_loads_an_old_gmm_file(capsys):
+    import json
+
+    from synthgen.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["inspect", str(DATA / "gmm-0.1.synthgen"), "--json"])
+    info = json.loads(capsys.readouterr().out)
+    assert (info["model"], info["saved_as"]) == ("gmm-gaussian", "gmm")
+    with pytest.raises(SystemExit):
+        main(["inspect", str(DATA / "gmm-0.1.synthgen")])
+    assert "gmm-gaussian model (saved as gmm)" in " ".join(capsys.readouterr().out.split())
+
+
 def test_a_crafted_file_of_the_old_gmm_is_checked_as_gmm_gaussian(tmp_path):
     """An old gmm file is refused for what makes a gmm-gaussian state inconsistent."""
     state = modelfile.read_state(DATA / "gmm-0.1.synthgen")

@@ -27,16 +27,20 @@ def summary(path: str, trust_pickle: bool = False) -> dict:
     state = read_state(path)
     schema = Schema.from_dict(state["schema"])
     encoder = encoder_from_state(schema, state["encoder"])
+    name = state["model"]
     if state.get("requires_pickle") and not trust_pickle:
         details = {"note": "an SDV model stored as a pickle; pass --trust-pickle to describe it"}
     else:
-        details = load(path, trust_pickle=trust_pickle).describe()
+        model = load(path, trust_pickle=trust_pickle)
+        details, name = model.describe(), model.name
     fitted = state.get("fitted")
     return {
         "file": path,
         "format_version": state["format_version"],
         "synthgen_version": state["synthgen_version"],
-        "model": state["model"],
+        # the model that loads it: a file of synthgen 0.1's gmm is a gmm-gaussian now
+        "model": name,
+        "saved_as": state["model"],
         "params": state["params"],
         "seed": state["seed"],
         "training_rows": state["training_rows"],
@@ -73,8 +77,9 @@ def inspect(
             f"a uniform sample of {rows} of {info['source_rows']:,} (null rates, category "
             f"frequencies{exact} from all rows)"
         )
+    saved = f" (saved as {info['saved_as']})" if info["saved_as"] != info["model"] else ""
     console.print(
-        f"[bold]{info['model']}[/] model, trained on {rows} "
+        f"[bold]{info['model']}[/] model{saved}, trained on {rows} "
         f"(seed {info['seed']}); synthgen {info['synthgen_version']}, "
         f"file format {info['format_version']}"
     )
