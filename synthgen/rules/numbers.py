@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+from functools import cache
 from itertools import combinations, product
 from typing import TYPE_CHECKING
 
@@ -104,6 +105,7 @@ def _fingerprint_rows(ctx: Context, names: list[str]) -> tuple[list[str], np.nda
     return names, np.sort(pool[pick])
 
 
+@cache  # the same few k on every table: built once
 def _halves(k: int) -> tuple[np.ndarray, np.ndarray]:
     """Every signed sum of at most `_half_size(k)` of k columns: (columns (h, size), -1 where
     fewer; signs (h, size), 0 there).
@@ -160,10 +162,13 @@ def _identity_candidates(ctx: Context, names: list[str]) -> tuple[list[dict[int,
             continue
         a = np.repeat(np.arange(len(halves)), counts)
         b = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        # pairs that repeat a column or name the target match on every row: out first
+        a, b = _distinct_terms(cols, a, b, target)
         for r in range(1, x.shape[1]):
+            if not len(a):
+                break
             keep = np.abs(x[target, r] - halves[a, r] - halves[b, r]) <= tol
             a, b = a[keep], b[keep]
-        a, b = _distinct_terms(cols, a, b, target)
         for i, j in zip(a.tolist(), b.tolist()):
             terms = [
                 (c, sign)
@@ -178,20 +183,23 @@ def _identity_candidates(ctx: Context, names: list[str]) -> tuple[list[dict[int,
 def _distinct_terms(
     cols: np.ndarray, a: np.ndarray, b: np.ndarray, target: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The pairs of halves (`a[i]`, `b[i]`) that name some column, none twice and not the
-    target, in their order.
+    """The pairs of halves (`a[i]`, `b[i]`) that name some column, none in both halves and not
+    the target, in their order (a half names distinct columns, as `_halves` makes them).
 
     Example:
         >>> cols = np.array([[-1], [0], [1], [2]])
         >>> [x.tolist() for x in _distinct_terms(cols, np.array([0, 1, 1, 3]), np.array([0, 1, 2, 0]), 2)]
         [[1], [2]]
     """
-    both = np.concatenate([cols[a], cols[b]], axis=1)
-    named = both >= 0
-    # the slots that name no column get numbers no column has, one each: never a repeat
-    written = np.sort(np.where(named, both, -1 - np.arange(both.shape[1])), axis=1)
-    ok = named.any(axis=1) & ~(written[:, 1:] == written[:, :-1]).any(axis=1)
-    ok &= ~(both == target).any(axis=1)
+    # slot by slot (a few): much cheaper than reductions over short rows
+    left, right = [c[a] for c in cols.T], [c[b] for c in cols.T]
+    ok = (left[0] >= 0) | (right[0] >= 0)  # a half's columns come first, then its -1s
+    for lc in left:
+        ok &= lc != target
+        for rc in right:
+            ok &= (lc != rc) | (lc < 0)
+    for rc in right:
+        ok &= rc != target
     return a[ok], b[ok]
 
 
@@ -250,9 +258,22 @@ def _identity_rule(ctx: Context, names: list[str], relation: dict[int, int]) -> 
 
 
 def _ranks(x: np.ndarray) -> np.ndarray:
-    """Column ranks (ties averaged away by order), a missing value at the column's middle."""
-    filled = np.where(np.isnan(x), np.nanmedian(x, axis=0), x)
-    return np.argsort(np.argsort(filled, axis=0, kind="stable"), axis=0).astype(float)
+    """Column ranks (ties averaged away by order), a missing value at the column's middle.
+
+    Example:
+        >>> _ranks(np.array([[3.0, 1.0], [np.nan, 1.0], [1.0, 0.0]])).T.tolist()
+        [[2.0, 1.0, 0.0], [1.0, 2.0, 0.0]]
+    """
+    gaps = np.isnan(x).any(axis=0)
+    filled = x.copy()
+    if gaps.any():  # (a median only where it fills something)
+        filled[:, gaps] = np.where(
+            np.isnan(x[:, gaps]), np.nanmedian(x[:, gaps], axis=0), x[:, gaps]
+        )
+    order = np.argsort(filled, axis=0, kind="stable")
+    ranks = np.empty(x.shape)
+    np.put_along_axis(ranks, order, np.arange(len(x), dtype=float)[:, None], axis=0)
+    return ranks
 
 
 def _monotone(ctx: Context, numbers: list[str], identities: list[Rule]) -> list[Rule]:
@@ -289,13 +310,26 @@ def _monotone(ctx: Context, numbers: list[str], identities: list[Rule]) -> list[
 
 
 def _tie_exceptions(ctx: Context, source: str, target: str) -> int:
-    """Rows whose source value recurs with another target value (beyond rounding): no function."""
-    s, t = ctx.typed.numbers(source), ctx.typed.numbers(target)
-    both = ~(np.isnan(s) | np.isnan(t))
-    s, t = s[both], t[both]
-    order = np.lexsort((t, s))
-    s, t = s[order], t[order]
-    same = s[1:] == s[:-1]
+    """Rows whose source value recurs with another target value (beyond rounding): no function.
+
+    Each source value's distinct target values, in order, break it once per step between two
+    of them wider than rounding: found on the distinct (source, target) pairs, sorted as one
+    integer key each.
+
+    Example:
+        >>> import pandas as pd
+        >>> from synthgen.rules.discover import Context
+        >>> from synthgen.schema import detect
+        >>> t = pd.DataFrame({"s": [1, 1, 1, 2, 2, 3], "t": [5, 5, 7, 9, 8, None]})
+        >>> _tie_exceptions(Context(t, detect(t)), "s", "t")
+        2
+    """
+    s, _ = ctx.ranks(source)
+    t, values = ctx.ranks(target)
+    both = (s >= 0) & (t >= 0)
+    key = np.unique(s[both] * len(values) + t[both])
+    same = key[1:] // len(values) == key[:-1] // len(values)
+    t = values[key % len(values)]
     jump = np.abs(np.diff(t)) > 2 * _slack(ctx, [target]) + 1e-9 * np.abs(t[1:])
     return int((same & jump).sum())
 
