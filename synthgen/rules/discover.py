@@ -336,12 +336,22 @@ def _once(codes: np.ndarray) -> int:
     return int((np.bincount(codes) == 1).sum())
 
 
-def _unseen_mass(a: np.ndarray, ka: int, b: np.ndarray, kb: int) -> float:
+def _unseen_mass(
+    a: np.ndarray, ka: int, b: np.ndarray, kb: int, margins: tuple | None = None
+) -> float:
     """Rows independence would put in combinations never seen, counting only combinations it
-    would fill at least `COMBINATION_EXPECTED` times."""
+    would fill at least `COMBINATION_EXPECTED` times; `margins`: the counts of a's and b's
+    codes when known (else counted here).
+
+    Example:
+        >>> a, b = np.array([0, 0, 1, 1] * 10), np.array([0, 0, 1, 1] * 10)
+        >>> _unseen_mass(a, 2, b, 2)
+        20.0
+    """
     n = len(a)
     counts = np.bincount(a * kb + b, minlength=ka * kb).reshape(ka, kb)
-    expected = np.outer(counts.sum(axis=1), counts.sum(axis=0)) / n
+    rows, cols = margins or (counts.sum(axis=1), counts.sum(axis=0))
+    expected = np.outer(rows, cols) / n
     return float(expected[(counts == 0) & (expected >= COMBINATION_EXPECTED)].sum())
 
 
@@ -350,6 +360,7 @@ def _combinations(ctx: Context, reach: set[tuple[str, str]]) -> list[Rule]:
     `COMBINATION_MASS` of the rows; not a pair a dependency ties (it implies them), nor (a, b)
     when (a, c) is found and c determines b (its combinations are those of (a, c), mapped)."""
     names = [s for s in ctx.names(_LABELS) if 2 <= ctx.codes(s)[1] <= 1000]
+    margins = {s: np.bincount(ctx.codes(s)[0], minlength=ctx.codes(s)[1]) for s in names}
     found = []
     sample = ctx.rows(len(names) ** 2 // 2)
     m = len(sample)
@@ -364,7 +375,8 @@ def _combinations(ctx: Context, reach: set[tuple[str, str]]) -> list[Rule]:
                 and _unseen_mass(ca[sample], ka, cb[sample], kb) < 0.5 * COMBINATION_MASS * m
             ):
                 continue
-            if _unseen_mass(ca, ka, cb, kb) < max(COMBINATION_MASS * ctx.n, COMBINATION_EXPECTED):
+            mass = _unseen_mass(ca, ka, cb, kb, (margins[a], margins[b]))
+            if mass < max(COMBINATION_MASS * ctx.n, COMBINATION_EXPECTED):
                 continue
             if _once(ca * kb + cb) <= COMBINATION_ONCE * ctx.n:
                 found.append(Rule("combination", (a, b)))
