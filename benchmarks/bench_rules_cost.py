@@ -9,7 +9,10 @@ on 100 rows so that lazy imports are not timed):
 
 - detect: `synthgen.schema.detect(table)` (the columns, and on this checkout the rules too),
 - fit: `synthgen.fit(table, model=M, seed=0)` (detect included: no schema is given),
-- sample: `model.sample(len(table), seed=1)`.
+- sample: `model.sample(len(table), seed=1)`;
+- on a checkout with rules, also fit and sample with discovery switched off (the worker
+  swaps `synthgen.rules.discover.discover` for one that finds no rule: nothing discovered or
+  kept): what the rules cost apart from every other change since the base.
 
 A stage that takes under `SHORT` (50 ms) of CPU is run up to `SHORT_RUNS` (5) times in a row
 and the best run kept, on top of the best of `--repeat` interleaved jobs.
@@ -28,6 +31,7 @@ Usage (a checkout of the commit before rules beside this one:
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import subprocess
@@ -88,6 +92,16 @@ def _worker(root: str, data: str) -> None:
             fitted = synthgen.fit(table, model=model, seed=0, **params)
         while clock.again("sample"):
             fitted.sample(len(table), seed=1)
+        if hasattr(fitted.schema_, "rules"):  # the same checkout with discovery switched off
+            rules = importlib.import_module("synthgen.rules.discover")
+            found, rules.discover = rules.discover, lambda *a, **k: []
+            try:
+                while clock.again("fit, no rules"):
+                    plain = synthgen.fit(table, model=model, seed=0, **params)
+            finally:
+                rules.discover = found
+            while clock.again("sample, no rules"):
+                plain.sample(len(table), seed=1)
         print(json.dumps(out), flush=True)
 
 
@@ -180,6 +194,25 @@ def _table(best: dict, jobs: list, sides: list[str], suffix: str) -> list[str]:
     return over
 
 
+def _bare_table(best: dict, jobs: list, suffix: str) -> None:
+    """Print the now side's fit and sample with rules and with discovery switched off: what
+    the rules themselves cost, apart from what else changed since the base."""
+    print(
+        "| table | model | fit | fit, no rules | sample | sample, no rules | fit ratio | sample ratio |"
+    )
+    print("|---|---|" + "---:|" * 6)
+    for job in jobs:
+        t = best[("now", *job)]
+        if "fit, no rules" + suffix not in t:
+            continue
+        fit, bare_fit = t["fit" + suffix], t["fit, no rules" + suffix]
+        sample, bare_sample = t["sample" + suffix], t["sample, no rules" + suffix]
+        print(
+            f"| {job[0]} | {job[1]} | {fit:.3f} | {bare_fit:.3f} | {sample:.3f} | "
+            f"{bare_sample:.3f} | {fit / bare_fit:.2f} | {sample / bare_sample:.2f} |"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--base", help="a checkout to compare against (f561ec9: before rules)")
@@ -218,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     for clock, suffix in (("wall clock", ""), ("CPU time", " cpu")):
         print(f"\n{clock}, s:\n")
         over += _table(best, jobs, list(sides), suffix)
+    print("\nnow with rules against now with discovery switched off, CPU s:\n")
+    _bare_table(best, jobs, " cpu")
     if over:
         print(f"\nover the {TARGET:.0%} target: " + "; ".join(over))
     return 0
