@@ -301,12 +301,11 @@ def _ranks(x: np.ndarray) -> np.ndarray:
         >>> _ranks(np.array([[3.0, 1.0], [np.nan, 1.0], [1.0, 0.0]])).T.tolist()
         [[2.0, 1.0, 0.0], [1.0, 2.0, 0.0]]
     """
-    gaps = np.isnan(x).any(axis=0)
     filled = x.copy()
-    if gaps.any():  # (a median only where it fills something)
-        filled[:, gaps] = np.where(
-            np.isnan(x[:, gaps]), np.nanmedian(x[:, gaps], axis=0), x[:, gaps]
-        )
+    for j in np.flatnonzero(np.isnan(x).any(axis=0)):
+        # np.median of the filled values: np.nanmedian's value, without its masked arrays
+        gap = np.isnan(x[:, j])
+        filled[gap, j] = np.median(x[~gap, j])
     order = np.argsort(filled, axis=0, kind="stable")
     ranks = np.empty(x.shape)
     np.put_along_axis(ranks, order, np.arange(len(x), dtype=float)[:, None], axis=0)
