@@ -110,8 +110,10 @@ def test_rules_cost_benchmark_times_each_stage(capsys):
     assert rules_cost([*args, "--repeat", "1"]) == 0
     out = capsys.readouterr().out
     assert "| table | model | detect now | fit now | sample now |" in out
+    assert "| table | model | fit | fit, no rules | sample | sample, no rules |" in out
     rows = [line for line in out.splitlines() if line.startswith("| penguins | gaussian-copula |")]
-    assert len(rows) == 2  # wall clock and CPU time
+    assert len(rows) == 3  # wall clock, CPU time, and CPU time with discovery switched off
+    assert [len(row.strip("|").split("|")) for row in rows] == [5, 5, 8]
     assert all(float(cell) >= 0 for row in rows for cell in row.strip("|").split("|")[2:])
 
 

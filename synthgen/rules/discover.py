@@ -86,6 +86,7 @@ class Context:
         self._codes: dict[str, tuple[np.ndarray, int]] = {}
         self._uniques: dict[str, np.ndarray] = {}
         self._distinct: dict[str, int] = {}
+        self._ranks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def names(self, roles: Collection[str]) -> list[str]:
         """The columns whose role in rules (`InRules.role`) is one of `roles`, in schema order."""
@@ -112,6 +113,28 @@ class Context:
             self._distinct[name] = len(np.unique(x[~np.isnan(x)]))
         return self._distinct[name]
 
+    def ranks(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """An amount's or a time's numbers as dense ranks 0..k-1 in ascending order (-1 where
+        missing; values that compare equal, as 0.0 and -0.0 do, share one) and the k values.
+
+        Example:
+            >>> from synthgen.schema import detect
+            >>> t = pd.DataFrame({"x": [2.5, None, 1.0, 2.5, 0.0, -0.0]})
+            >>> [a.tolist() for a in Context(t, detect(t)).ranks("x")]
+            [[2, -1, 1, 2, 0, 0], [0.0, 1.0, 2.5]]
+        """
+        if name not in self._ranks:
+            # hashing and sorting the few distinct values is much cheaper than sorting the rows
+            codes, uniques = pd.factorize(self.typed.numbers(name))
+            order = np.argsort(uniques, kind="stable")
+            values = uniques[order]
+            first = np.r_[True, values[1:] != values[:-1]]
+            dense = np.empty(len(uniques) + 1, dtype=np.int64)
+            dense[order] = np.cumsum(first) - 1
+            dense[-1] = -1  # code -1, missing
+            self._ranks[name] = dense[codes], values[first]
+        return self._ranks[name]
+
     def value(self, name: str, code: int) -> object:
         """The key a code of `codes(name)` stands for (None: missing), as a plain value."""
         self.codes(name)
@@ -135,12 +158,21 @@ class Context:
         m = len(rows)
         return allowed(m) if m == self.n else int(0.005 * m) + 1
 
+    def _exceptions(self, rule: Rule) -> int:
+        """The rows that break `rule` (`broken_in` on this table), counted from the codes where
+        they say it: a dependency's rows off their source's commonest target value, and no row
+        of a table outside the combinations that table has."""
+        if rule.kind == "combination":
+            return 0
+        if rule.kind == "dependency" and len(rule.sources) == 1:
+            return _fd_exceptions(*self.codes(rule.sources[0]), *self.codes(rule.columns[-1]))
+        return int(broken_in(rule, self.typed, self.typed).sum())
+
     def finish(self, rule: Rule) -> Rule | None:
         """The rule with its share and exceptions over all rows, or None when it breaks more rows
         than the tolerance allows."""
-        bad = broken_in(rule, self.typed, self.typed)
         judged = self.n - int(_not_judged(rule, self.typed).sum())
-        exceptions = int(bad.sum())
+        exceptions = self._exceptions(rule)
         if exceptions > allowed(judged) or judged == 0:
             return None
         share = round(1 - exceptions / judged, 6)
@@ -304,12 +336,22 @@ def _once(codes: np.ndarray) -> int:
     return int((np.bincount(codes) == 1).sum())
 
 
-def _unseen_mass(a: np.ndarray, ka: int, b: np.ndarray, kb: int) -> float:
+def _unseen_mass(
+    a: np.ndarray, ka: int, b: np.ndarray, kb: int, margins: tuple | None = None
+) -> float:
     """Rows independence would put in combinations never seen, counting only combinations it
-    would fill at least `COMBINATION_EXPECTED` times."""
+    would fill at least `COMBINATION_EXPECTED` times; `margins`: the counts of a's and b's
+    codes when known (else counted here).
+
+    Example:
+        >>> a, b = np.array([0, 0, 1, 1] * 10), np.array([0, 0, 1, 1] * 10)
+        >>> _unseen_mass(a, 2, b, 2)
+        20.0
+    """
     n = len(a)
     counts = np.bincount(a * kb + b, minlength=ka * kb).reshape(ka, kb)
-    expected = np.outer(counts.sum(axis=1), counts.sum(axis=0)) / n
+    rows, cols = margins or (counts.sum(axis=1), counts.sum(axis=0))
+    expected = np.outer(rows, cols) / n
     return float(expected[(counts == 0) & (expected >= COMBINATION_EXPECTED)].sum())
 
 
@@ -318,6 +360,7 @@ def _combinations(ctx: Context, reach: set[tuple[str, str]]) -> list[Rule]:
     `COMBINATION_MASS` of the rows; not a pair a dependency ties (it implies them), nor (a, b)
     when (a, c) is found and c determines b (its combinations are those of (a, c), mapped)."""
     names = [s for s in ctx.names(_LABELS) if 2 <= ctx.codes(s)[1] <= 1000]
+    margins = {s: np.bincount(ctx.codes(s)[0], minlength=ctx.codes(s)[1]) for s in names}
     found = []
     sample = ctx.rows(len(names) ** 2 // 2)
     m = len(sample)
@@ -332,7 +375,8 @@ def _combinations(ctx: Context, reach: set[tuple[str, str]]) -> list[Rule]:
                 and _unseen_mass(ca[sample], ka, cb[sample], kb) < 0.5 * COMBINATION_MASS * m
             ):
                 continue
-            if _unseen_mass(ca, ka, cb, kb) < max(COMBINATION_MASS * ctx.n, COMBINATION_EXPECTED):
+            mass = _unseen_mass(ca, ka, cb, kb, (margins[a], margins[b]))
+            if mass < max(COMBINATION_MASS * ctx.n, COMBINATION_EXPECTED):
                 continue
             if _once(ca * kb + cb) <= COMBINATION_ONCE * ctx.n:
                 found.append(Rule("combination", (a, b)))

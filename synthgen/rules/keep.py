@@ -125,14 +125,13 @@ class RuleEncoder(TableEncoder):
         rules: list[Rule] = list(self.user.rules)
         named = [c for c in self.user.columns if any(c.name in r.columns for r in rules)]
         every = TableEncoder(Schema(named), self.rare_threshold)
-        every.fit(table[[c.name for c in named]], rng, stream)
+        every.fit(table, rng, stream)  # (an encoder reads its own columns: no copy of them)
         self.keepers, self.dropped = select(rules, Space(every), self.protect)
         used = {c for k in self.keepers for c in (*k.reads, *k.writes)}
         self.inner = _sub_encoder(every, [c.name for c in named if c.name in used])
         self.u = Space(self.inner)
         private = np.random.default_rng([self.seed, _FIT_STREAM])
-        involved = table[self.inner.schema.names]
-        u, self._drew_nothing = _encode_noting(self.inner, involved, private)
+        u, self._drew_nothing = _encode_noting(self.inner, table, private)
         real = Real(table, u, self.u, self.rare_threshold, private)
         added: dict[str, list] = {}
         for k in self.keepers:
@@ -155,7 +154,7 @@ class RuleEncoder(TableEncoder):
         known = dict(zip(every.schema.names, every.states))
         fresh = [c for c in columns if c.name not in known]
         others = TableEncoder(Schema(fresh), self.rare_threshold).fit(
-            modelled[[c.name for c in fresh]],
+            modelled,
             rng,
             _modelled_stream(stream, Schema(fresh), modelled),
         )

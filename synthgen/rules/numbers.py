@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+from functools import cache
 from itertools import combinations, product
 from typing import TYPE_CHECKING
 
@@ -86,24 +87,42 @@ def _fingerprint_rows(ctx: Context, names: list[str]) -> tuple[list[str], np.nda
     """Columns (those with fewest missing values first kept) and up to `FINGERPRINT_ROWS` rows
     where all of them are filled, favouring rows with few zeros (a zero says little)."""
     names = list(names)
-    x = _matrix(ctx, names)
+    # column by column: reductions across a row of a few columns are slow in numpy
+    finite = [np.isfinite(ctx.typed.numbers(n)) for n in names]
     need = min(FINGERPRINT_ROWS, ctx.n // 2 + 1)
     while names:
-        complete = np.isfinite(x).all(axis=1)
+        complete = np.logical_and.reduce(finite)
         if complete.sum() >= need:
             break
-        worst = int((~np.isfinite(x)).sum(axis=0).argmax())
+        worst = int(np.argmax([len(f) - np.count_nonzero(f) for f in finite]))
         names.pop(worst)
-        x = np.delete(x, worst, axis=1)
+        finite.pop(worst)
     if not names:
         return [], np.array([], dtype=np.int64)
     rows = np.flatnonzero(complete)
-    zeros = (x[rows] == 0).sum(axis=1)
-    pool = rows[np.argsort(zeros, kind="stable")[: 8 * FINGERPRINT_ROWS]]
+    zeros = sum((ctx.typed.numbers(n)[rows] == 0).astype(np.int64) for n in names)
+    pool = rows[_fewest(zeros, 8 * FINGERPRINT_ROWS)]
     pick = ctx.rng.choice(len(pool), min(FINGERPRINT_ROWS, len(pool)), replace=False)
     return names, np.sort(pool[pick])
 
 
+def _fewest(counts: np.ndarray, m: int) -> np.ndarray:
+    """The first `m` of `np.argsort(counts, kind="stable")` for small non-negative counts,
+    without sorting them all.
+
+    Example:
+        >>> _fewest(np.array([2, 0, 1, 0, 2]), 3).tolist()
+        [1, 3, 2]
+    """
+    picked: list[np.ndarray] = []
+    for count in range(int(counts.max(initial=0)) + 1):
+        if sum(map(len, picked)) >= m:
+            break
+        picked.append(np.flatnonzero(counts == count))
+    return np.concatenate(picked or [np.zeros(0, dtype=np.int64)])[:m]
+
+
+@cache  # the same few k on every table: built once
 def _halves(k: int) -> tuple[np.ndarray, np.ndarray]:
     """Every signed sum of at most `_half_size(k)` of k columns: (columns (h, size), -1 where
     fewer; signs (h, size), 0 there).
@@ -151,48 +170,74 @@ def _identity_candidates(ctx: Context, names: list[str]) -> tuple[list[dict[int,
     tol = sum(units[:terms]) + 1e-9 * terms * (np.abs(x).max() if x.size else 0.0) + 1e-12
     found: dict[frozenset, dict[int, int]] = {}
     col_list, sign_list = cols.tolist(), signs.tolist()  # plain ints: read per match below
-    for target in range(k):
-        want = x[target, 0] - first_row  # what the other half must be on the first row
-        lo = np.searchsorted(first_row, want - tol, side="left")
-        hi = np.searchsorted(first_row, want + tol, side="right")
-        counts = hi - lo
-        if not 0 < counts.sum() <= MAX_MATCHES:
-            continue
-        a = np.repeat(np.arange(len(halves)), counts)
-        b = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+    want = x[:, :1] - first_row  # (k, h): what the other half must be on the first row
+    lo = np.searchsorted(first_row, want - tol, side="left")
+    hi = np.searchsorted(first_row, want + tol, side="right")
+    counts = hi - lo
+    counts[counts.sum(axis=1) > MAX_MATCHES] = 0  # a target so many pairs land on: not searched
+    for batch in _batches(counts.sum(axis=1), MAX_MATCHES):
+        # the targets of a batch at once (a few numpy calls for a small table), in order
+        flat, starts = counts[batch].ravel(), lo[batch].ravel()
+        pair = np.repeat(np.arange(len(flat)), flat)
+        b = np.repeat(starts - np.cumsum(flat) + flat, flat) + np.arange(flat.sum())
+        target, a = batch.start + pair // len(halves), pair % len(halves)
+        # pairs that repeat a column or name the target match on every row: out first
+        target, a, b = _distinct_terms(cols, target, a, b)
         for r in range(1, x.shape[1]):
+            if not len(a):
+                break
             keep = np.abs(x[target, r] - halves[a, r] - halves[b, r]) <= tol
-            a, b = a[keep], b[keep]
-        a, b = _distinct_terms(cols, a, b, target)
-        for i, j in zip(a.tolist(), b.tolist()):
+            target, a, b = target[keep], a[keep], b[keep]
+        for t, i, j in zip(target.tolist(), a.tolist(), b.tolist()):
             terms = [
                 (c, sign)
                 for c, sign in zip(col_list[i] + col_list[j], sign_list[i] + sign_list[j])
                 if c >= 0
             ]
-            relation = {target: 1} | {c: -sign for c, sign in terms}
+            relation = {t: 1} | {c: -sign for c, sign in terms}
             found.setdefault(frozenset(relation.items()), relation)
     return list(found.values()), names
 
 
+def _batches(sizes: np.ndarray, most: int) -> list[slice]:
+    """Consecutive runs of items whose sizes add up to at most `most` (an item larger alone).
+
+    Example:
+        >>> _batches(np.array([3, 4, 0, 5, 9]), 8)
+        [slice(0, 3, None), slice(3, 4, None), slice(4, 5, None)]
+    """
+    cuts, total = [0], 0
+    for i, size in enumerate(sizes.tolist()):
+        if total and total + size > most:
+            cuts.append(i)
+            total = 0
+        total += size
+    return [slice(a, b) for a, b in zip(cuts, cuts[1:] + [len(sizes)])]
+
+
 def _distinct_terms(
-    cols: np.ndarray, a: np.ndarray, b: np.ndarray, target: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The pairs of halves (`a[i]`, `b[i]`) that name some column, none twice and not the
-    target, in their order.
+    cols: np.ndarray, target: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (target, half, half) triples whose halves (`a[i]`, `b[i]`) name some column, none
+    in both halves and not the target, in their order (a half names distinct columns, as
+    `_halves` makes them).
 
     Example:
         >>> cols = np.array([[-1], [0], [1], [2]])
-        >>> [x.tolist() for x in _distinct_terms(cols, np.array([0, 1, 1, 3]), np.array([0, 1, 2, 0]), 2)]
-        [[1], [2]]
+        >>> t, a, b = np.array([2, 2, 2, 2]), np.array([0, 1, 1, 3]), np.array([0, 1, 2, 0])
+        >>> [x.tolist() for x in _distinct_terms(cols, t, a, b)]
+        [[2], [1], [2]]
     """
-    both = np.concatenate([cols[a], cols[b]], axis=1)
-    named = both >= 0
-    # the slots that name no column get numbers no column has, one each: never a repeat
-    written = np.sort(np.where(named, both, -1 - np.arange(both.shape[1])), axis=1)
-    ok = named.any(axis=1) & ~(written[:, 1:] == written[:, :-1]).any(axis=1)
-    ok &= ~(both == target).any(axis=1)
-    return a[ok], b[ok]
+    # slot by slot (a few): much cheaper than reductions over short rows
+    left, right = [c[a] for c in cols.T], [c[b] for c in cols.T]
+    ok = (left[0] >= 0) | (right[0] >= 0)  # a half's columns come first, then its -1s
+    for lc in left:
+        ok &= lc != target
+        for rc in right:
+            ok &= (lc != rc) | (lc < 0)
+    for rc in right:
+        ok &= rc != target
+    return target[ok], a[ok], b[ok]
 
 
 def _identities(ctx: Context, numbers: list[str]) -> list[Rule]:
@@ -250,9 +295,21 @@ def _identity_rule(ctx: Context, names: list[str], relation: dict[int, int]) -> 
 
 
 def _ranks(x: np.ndarray) -> np.ndarray:
-    """Column ranks (ties averaged away by order), a missing value at the column's middle."""
-    filled = np.where(np.isnan(x), np.nanmedian(x, axis=0), x)
-    return np.argsort(np.argsort(filled, axis=0, kind="stable"), axis=0).astype(float)
+    """Column ranks (ties averaged away by order), a missing value at the column's middle.
+
+    Example:
+        >>> _ranks(np.array([[3.0, 1.0], [np.nan, 1.0], [1.0, 0.0]])).T.tolist()
+        [[2.0, 1.0, 0.0], [1.0, 2.0, 0.0]]
+    """
+    filled = x.copy()
+    for j in np.flatnonzero(np.isnan(x).any(axis=0)):
+        # np.median of the filled values: np.nanmedian's value, without its masked arrays
+        gap = np.isnan(x[:, j])
+        filled[gap, j] = np.median(x[~gap, j])
+    order = np.argsort(filled, axis=0, kind="stable")
+    ranks = np.empty(x.shape)
+    np.put_along_axis(ranks, order, np.arange(len(x), dtype=float)[:, None], axis=0)
+    return ranks
 
 
 def _monotone(ctx: Context, numbers: list[str], identities: list[Rule]) -> list[Rule]:
@@ -289,13 +346,25 @@ def _monotone(ctx: Context, numbers: list[str], identities: list[Rule]) -> list[
 
 
 def _tie_exceptions(ctx: Context, source: str, target: str) -> int:
-    """Rows whose source value recurs with another target value (beyond rounding): no function."""
-    s, t = ctx.typed.numbers(source), ctx.typed.numbers(target)
-    both = ~(np.isnan(s) | np.isnan(t))
-    s, t = s[both], t[both]
-    order = np.lexsort((t, s))
-    s, t = s[order], t[order]
-    same = s[1:] == s[:-1]
+    """Rows whose source value recurs with another target value (beyond rounding): no function.
+
+    Each source value's target values, in order, break it once per step between two of them
+    wider than rounding: found on the (source, target) pairs sorted as one integer key each.
+
+    Example:
+        >>> import pandas as pd
+        >>> from synthgen.rules.discover import Context
+        >>> from synthgen.schema import detect
+        >>> t = pd.DataFrame({"s": [1, 1, 1, 2, 2, 3], "t": [5, 5, 7, 9, 8, None]})
+        >>> _tie_exceptions(Context(t, detect(t)), "s", "t")
+        2
+    """
+    s, _ = ctx.ranks(source)
+    t, values = ctx.ranks(target)
+    both = (s >= 0) & (t >= 0)
+    key = np.sort(s[both] * len(values) + t[both])  # (a repeated pair steps by 0: no break)
+    same = key[1:] // len(values) == key[:-1] // len(values)
+    t = values[key % len(values)]
     jump = np.abs(np.diff(t)) > 2 * _slack(ctx, [target]) + 1e-9 * np.abs(t[1:])
     return int((same & jump).sum())
 
@@ -312,9 +381,10 @@ def _judged(*columns: np.ndarray) -> int:
 def _surprise(left: np.ndarray, right: np.ndarray) -> float:
     """The share of independent pairs (a row's left side, another row's right side) that break
     `left <= right`."""
-    left, right = left[~np.isnan(left)], np.sort(right[~np.isnan(right)])
+    left, right = np.sort(left[~np.isnan(left)]), np.sort(right[~np.isnan(right)])
     if not len(left) or not len(right):
         return 0.0
+    # sorted needles search far faster; the mean of the counts is exact in any order
     return float(np.searchsorted(right, left, side="left").mean() / len(right))
 
 
@@ -334,7 +404,7 @@ def _ranked(x: np.ndarray) -> np.ndarray:
 def _part_surprise(values: np.ndarray, room: np.ndarray) -> float:
     """The share of rows whose `room` a value drawn from the sorted `values` would exceed (its
     expectation over all rows, not one shuffle)."""
-    room = room[~np.isnan(room)]
+    room = np.sort(room[~np.isnan(room)])  # (as in `_surprise`)
     if not len(room) or not len(values):
         return 0.0
     return float(1 - np.searchsorted(values, room, side="right").mean() / len(values))
@@ -349,10 +419,8 @@ def _orders(
         return []
     rows = ctx.rows(len(names) ** 2)
     sample = _matrix(ctx, names, rows)
-    k = len(names)
-    bad = np.zeros((k, k), dtype=np.int64)
-    for i in range(k):
-        bad[i] = (sample[:, i : i + 1] > sample).sum(axis=0)
+    columns = np.ascontiguousarray(sample.T)  # row by row: far cheaper than down the columns
+    bad = np.array([np.count_nonzero(column > columns, axis=1) for column in columns])
     low, high = _bounds(ctx, names)
     holds: set[tuple[str, str]] = set()
     for i, j in zip(*np.nonzero(bad <= ctx.sample_allowed(rows))):
@@ -362,7 +430,7 @@ def _orders(
         if high[i] <= low[j] or ctx.finish(Rule("order", (names[i], names[j]))) is not None:
             holds.add((names[i], names[j]))
     holds -= {(b, a) for a, b in holds}  # both ways: equal columns, an identity's matter
-    sums = _sum_orders(ctx, names, holds, rows)
+    sums = _sum_orders(ctx, names, holds, rows, (low, high))
     implied = {(a, r.derived) for r in sums for a in r.sources}
     paired = {frozenset(r.columns) for r in monotone}
     singles = []
@@ -391,12 +459,17 @@ def _bounds(ctx: Context, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _sum_orders(
-    ctx: Context, names: list[str], holds: set[tuple[str, str]], rows: np.ndarray
+    ctx: Context,
+    names: list[str],
+    holds: set[tuple[str, str]],
+    rows: np.ndarray,
+    bounds: tuple[np.ndarray, np.ndarray],
 ) -> list[Rule]:
     """For each column c, the tightest `a + b <= c` (largest mean left side) over non-negative
     columns that each hold `<= c`: the first that holds on the sample and on all rows, that
-    the ranges do not imply and that each part, drawn from another row, would break."""
-    low, high = _bounds(ctx, names)
+    the ranges (`_bounds`) do not imply and that each part, drawn from another row, would
+    break."""
+    low, high = bounds
     rules = []
     for ci, c in enumerate(names):
         parts = [i for i, a in enumerate(names) if (a, c) in holds and low[i] >= 0]
