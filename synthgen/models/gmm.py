@@ -244,17 +244,61 @@ def _codes_at(cuts: np.ndarray, comp: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Each row's code: how many of its component's cut points (`cuts`, (k, codes - 1), each
     row a cumulative distribution without its final 1) lie below its uniform draw `u`."""
     k, m = cuts.shape
-    if m <= _COMPARE_CODES:  # count the cut points below u
-        return (cuts[comp] < u[:, None]).sum(axis=1)
+    if m <= _COMPARE_CODES:  # count the cut points below u (as bytes: a bool sum is slow)
+        return (cuts[comp] < u[:, None]).view(np.uint8).sum(axis=1, dtype=np.int64)
     # one binary search over every component's cut points, shifted by k
     flat = (cuts + np.arange(k)[:, None]).ravel()
     return np.clip(np.searchsorted(flat, comp + u, side="right") - comp * m, 0, m)
 
 
+def _bounds_of(cuts: np.ndarray) -> np.ndarray:
+    """Where each component's codes start and end on its cumulative distribution (k, codes +
+    1), from `cuts` as `_codes_at` reads them."""
+    return np.pad(cuts, ((0, 0), (1, 1)), constant_values=(0.0, 1.0))
+
+
+def _alias(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias tables of each row of `probs` (k, m): code j is kept when a uniform
+    falls below threshold[c, j], else alias[c, j] is drawn, so a draw costs one look-up
+    whatever m. Built for every row at once, pairing its least and largest open codes.
+
+    Example:
+        >>> threshold, alias = _alias(np.array([[0.5, 0.25, 0.25]]))
+        >>> u = np.random.default_rng(0).random(40_000)
+        >>> codes = _alias_draw(threshold, alias, np.zeros(40_000, dtype=int), u)
+        >>> np.bincount(codes).round(-3).tolist()
+        [20000, 10000, 10000]
+    """
+    k, m = probs.shape
+    scaled = probs / probs.sum(axis=1, keepdims=True) * m
+    threshold, alias = np.ones((k, m)), np.tile(np.arange(m), (k, 1))
+    rows, open_ = np.arange(k), np.ones((k, m), dtype=bool)
+    for _ in range(m - 1):
+        small = np.where(open_, scaled, np.inf).argmin(axis=1)
+        open_[rows, small] = False
+        large = np.where(open_, scaled, -np.inf).argmax(axis=1)
+        threshold[rows, small] = scaled[rows, small]
+        alias[rows, small] = large
+        scaled[rows, large] -= 1.0 - scaled[rows, small]
+    return threshold, alias
+
+
+def _alias_draw(
+    threshold: np.ndarray, alias: np.ndarray, comp: np.ndarray, u: np.ndarray
+) -> np.ndarray:
+    """Each row's code from its component's alias tables (`_alias`) and one uniform `u`: its
+    whole part picks a code, its fraction whether to keep it."""
+    m = threshold.shape[1]
+    x = u * m
+    j = np.minimum(x.astype(np.int64), m - 1)
+    at = comp * m + j
+    return np.where(x - j < threshold.ravel()[at], j, alias.ravel()[at])
+
+
 def _bounds(cuts: np.ndarray, comp: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, ...]:
     """Where each row's code starts and ends on its component's cumulative distribution (`cuts`
     as `_codes_at` reads them)."""
-    padded = np.pad(cuts, ((0, 0), (1, 1)), constant_values=(0.0, 1.0))
+    padded = _bounds_of(cuts)
     return padded[comp, codes], padded[comp, codes + 1]
 
 
@@ -413,17 +457,15 @@ class GaussianMixture(Synthesizer):
 
     def _scores(self, values: np.ndarray) -> np.ndarray:
         """Normal scores of numbers (n, p), on each part's distribution function."""
+        out = np.empty(values.shape)
+        for j in range(values.shape[1]):
+            out[:, j] = self._score(j, values[:, j])
+        return out
+
+    def _score(self, j: int, x: np.ndarray) -> np.ndarray:
+        """Normal scores of number j's values `x`."""
         eps = 0.5 / max(self.training_rows_, 1)
-        return ndtri(
-            np.column_stack(
-                [
-                    np.clip(
-                        level(self.value_quantiles_[j], self.probs_, values[:, j]), eps, 1 - eps
-                    )
-                    for j in range(values.shape[1])
-                ]
-            )
-        )
+        return ndtri(np.clip(level(self.value_quantiles_[j], self.probs_, x), eps, 1 - eps))
 
     def _categories(self, disc: np.ndarray) -> np.ndarray:
         """One-hot codes (n, C) of the discrete parts that links read (`link_parts_`)."""
@@ -433,11 +475,13 @@ class GaussianMixture(Synthesizer):
             out[np.arange(len(disc)), start + disc[:, j]] = 1.0
         return out
 
-    def _fitted(self, j: int, numbers: np.ndarray, categories: np.ndarray) -> np.ndarray:
-        """Linked part j's fitted value, on its link's scale, from the values of the numbers
-        before it and the one-hot categories."""
+    def _fitted(
+        self, j: int, numbers: np.ndarray, scores: np.ndarray, categories: np.ndarray
+    ) -> np.ndarray:
+        """Linked part j's fitted value, on its link's scale, from the values (or normal
+        scores) of the numbers before it and the one-hot categories."""
         scale, intercept, coef, by_code = self.links_[j]
-        x = numbers[:, :j] if scale == "values" or not j else self._scores(numbers[:, :j])
+        x = numbers[:, :j] if scale == "values" else scores[:, :j]
         return intercept + x @ np.asarray(coef) + categories @ np.asarray(by_code)
 
     def _unlinked(self, values: np.ndarray, disc: np.ndarray) -> np.ndarray:
@@ -449,7 +493,7 @@ class GaussianMixture(Synthesizer):
         for j, link in enumerate(self.links_):
             if link is not None:
                 x = values if link[0] == "values" else scores
-                out[:, j] = x[:, j] - self._fitted(j, values, categories)
+                out[:, j] = x[:, j] - self._fitted(j, values, scores, categories)
         return out
 
     def _linked(self, modelled: np.ndarray, disc: np.ndarray, calibrate: bool = False):
@@ -461,14 +505,18 @@ class GaussianMixture(Synthesizer):
         alone)."""
         out = modelled.copy()
         categories = self._categories(disc) if any(self.links_) else None
+        # each number's score once, when final, up to the last link that reads scores
+        read = [j for j, link in enumerate(self.links_) if link and link[0] == "scores"]
+        scores = np.empty((len(out), max(read, default=0)))
         for j, link in enumerate(self.links_):
-            if link is None:
-                continue
-            fitted = modelled[:, j] + self._fitted(j, out, categories)
-            if calibrate:
-                self.link_quantiles_[j] = np.quantile(fitted, self.probs_)
-            at = level(self.link_quantiles_[j], self.probs_, fitted)
-            out[:, j] = np.interp(at, self.probs_, self.value_quantiles_[j])
+            if link is not None:
+                fitted = modelled[:, j] + self._fitted(j, out, scores, categories)
+                if calibrate:
+                    self.link_quantiles_[j] = np.quantile(fitted, self.probs_)
+                at = level(self.link_quantiles_[j], self.probs_, fitted)
+                out[:, j] = np.interp(at, self.probs_, self.value_quantiles_[j])
+            if j < scores.shape[1]:
+                scores[:, j] = self._score(j, out[:, j])
         return out
 
     def _fit_classes(
@@ -570,6 +618,10 @@ class GaussianMixture(Synthesizer):
         independent = np.tile(np.eye(p), (k, 1, 1))
         self._correlations = independent if self.correlations_ is None else self.correlations_
         self._factors = np.linalg.cholesky(self._correlations)
+        self._padded = [_bounds_of(cuts) for cuts in self._cuts[:p]]
+        self._alias = [
+            _alias(self.part_probs_[:, a:b]) for a, b in zip(offsets[p:-1], offsets[p + 1 :])
+        ]
 
     def _places(self, cont: np.ndarray, comp: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Each training row's place (0 to 1) in its component `comp`'s distribution of each
@@ -597,31 +649,41 @@ class GaussianMixture(Synthesizer):
     def _numbers(
         self, comp: np.ndarray, rng: np.random.Generator, bounds: dict | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Each number's interval code and level within it (n, p) for rows of components
-        `comp`: one correlated place per number in its component's distribution (`_places`),
-        within `bounds` (number -> (low, high) places, each (n,)) where given."""
+        """Each number's interval code and level (0 to 1) on its column's distribution (n, p)
+        for rows of components `comp`: one correlated place per number in its component's
+        distribution (`_places`), within `bounds` (number -> (low, high) places, each (n,))
+        where given."""
         p = len(self.edges_)
         if bounds:
             u = bounded_uniforms(self._correlations, comp, bounds, rng)
         else:
             u = correlated_uniforms(self._factors, comp, rng) if p else np.zeros((len(comp), 0))
-        codes, levels = np.empty(u.shape, dtype=np.int64), np.empty(u.shape)
-        for j in range(p):
-            codes[:, j] = _codes_at(self._cuts[j], comp, u[:, j])
-            low, high = _bounds(self._cuts[j], comp, codes[:, j])
+        codes, at = np.empty(u.shape, dtype=np.int64), np.empty(u.shape)
+        for j, edges in enumerate(self.edges_):
+            c = codes[:, j] = _codes_at(self._cuts[j], comp, u[:, j])
+            flat = comp * (len(edges)) + c  # the code's start and end in `_padded`
+            low, high = self._padded[j].ravel()[flat], self._padded[j].ravel()[flat + 1]
             with np.errstate(invalid="ignore", divide="ignore"):
-                levels[:, j] = np.where(high > low, (u[:, j] - low) / (high - low), 0.5)
-        return codes, np.clip(levels, 0.0, 1.0)
+                level = np.where(high > low, (u[:, j] - low) / (high - low), 0.5)
+            at[:, j] = edges[c] + np.clip(level, 0.0, 1.0) * (edges[c + 1] - edges[c])
+        return codes, at
 
     def _values(self, codes: np.ndarray, levels: np.ndarray) -> np.ndarray:
         """Numbers (n, p) from their intervals' codes and levels in [0, 1] within the
-        interval: the column's quantile there, kept within the values the interval held."""
-        out = np.empty(codes.shape)
+        interval (`_values_at`)."""
+        at = np.empty(codes.shape)
         for j, edges in enumerate(self.edges_):
             c = codes[:, j]
-            at = edges[c] + levels[:, j] * (edges[c + 1] - edges[c])
-            value = np.interp(at, self.probs_, self.quantiles_[j])
-            out[:, j] = np.clip(value, self.lows_[j][c], self.highs_[j][c])
+            at[:, j] = edges[c] + levels[:, j] * (edges[c + 1] - edges[c])
+        return self._values_at(codes, at)
+
+    def _values_at(self, codes: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """Numbers (n, p) from their intervals' codes and levels `at` on the column's
+        distribution: the column's quantile there, kept within the values the interval held."""
+        out = np.empty(codes.shape)
+        for j in range(codes.shape[1]):
+            value = np.interp(at[:, j], self.probs_, self.quantiles_[j])
+            out[:, j] = np.clip(value, self.lows_[j][codes[:, j]], self.highs_[j][codes[:, j]])
         return out
 
     def _in_ranges(self, values: np.ndarray, comp: np.ndarray) -> np.ndarray:
@@ -644,16 +706,16 @@ class GaussianMixture(Synthesizer):
         cum = np.cumsum(self.weights_)
         comp = np.minimum(np.searchsorted(cum / cum[-1], rng.random(n), side="right"), k - 1)
         codes = np.empty((n, len(self._cuts)), dtype=np.int64)
-        # a version-2 file draws every part's codes, then the levels, as it drew them
-        first = 0 if self.correlations_ is None else p
-        if first:
-            codes[:, :p], levels = self._numbers(comp, rng)
-        u = rng.random((n, len(self._cuts) - first))
-        for t in range(first, len(self._cuts)):
-            codes[:, t] = _codes_at(self._cuts[t], comp, u[:, t - first])
-        if not first:
-            levels = rng.random((n, p))
-        return comp, codes, self._values(codes[:, :p], levels)
+        if self.correlations_ is None:  # a version-2 file draws as it drew
+            u = rng.random((n, len(self._cuts)))
+            for t, cuts in enumerate(self._cuts):
+                codes[:, t] = _codes_at(cuts, comp, u[:, t])
+            return comp, codes, self._values(codes[:, :p], rng.random((n, p)))
+        codes[:, :p], at = self._numbers(comp, rng)
+        u = rng.random((n, len(self._alias)))
+        for t, (threshold, alias) in enumerate(self._alias):
+            codes[:, p + t] = _alias_draw(threshold, alias, comp, u[:, t])
+        return comp, codes, self._values_at(codes[:, :p], at)
 
     # ---- conditioning -----------------------------------------------------------------------
     def _sample_conditional(
@@ -738,7 +800,7 @@ class GaussianMixture(Synthesizer):
             j: (self._place(j, comp, a[which]), self._place(j, comp, b[which]))
             for j, (a, b) in levels.items()
         }
-        codes[:, :p], levels = self._numbers(comp, rng, bounds)
+        codes[:, :p], at = self._numbers(comp, rng, bounds)
         for t in range(p, len(self._cuts)):
             if t in weight and rows > 1:  # each row its own allowed codes
                 probs = self.part_probs_[:, offsets[t] : offsets[t + 1]][comp] * weight[t]
@@ -748,7 +810,7 @@ class GaussianMixture(Synthesizer):
                 codes[:, t] = _codes_at(_cuts(probs), comp, rng.random(n))
             else:
                 codes[:, t] = _codes_at(self._cuts[t], comp, rng.random(n))
-        values = self._linked(self._values(codes[:, :p], levels), codes[:, p:])
+        values = self._linked(self._values_at(codes[:, :p], at), codes[:, p:])
         values = self._in_ranges(values, comp)
         encoded = Encoded(values, codes[:, p:], n)
         return constraints.snap(constraints.clip(encoded))
