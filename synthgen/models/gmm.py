@@ -68,6 +68,8 @@ from synthgen.models.gmm_numbers import (
     bounded_uniforms,
     correlated_uniforms,
     correlations,
+    guide,
+    interpolate,
     interval_codes,
     interval_edges,
     knots,
@@ -514,7 +516,9 @@ class GaussianMixture(Synthesizer):
                 if calibrate:
                     self.link_quantiles_[j] = np.quantile(fitted, self.probs_)
                 at = level(self.link_quantiles_[j], self.probs_, fitted)
-                out[:, j] = np.interp(at, self.probs_, self.value_quantiles_[j])
+                out[:, j] = interpolate(
+                    at, self.probs_, self.value_quantiles_[j], self._value_slopes[j], self._guide
+                )
             if j < scores.shape[1]:
                 scores[:, j] = self._score(j, out[:, j])
         return out
@@ -619,6 +623,12 @@ class GaussianMixture(Synthesizer):
         self._correlations = independent if self.correlations_ is None else self.correlations_
         self._factors = np.linalg.cholesky(self._correlations)
         self._padded = [_bounds_of(cuts) for cuts in self._cuts[:p]]
+        # quantiles read by look-up, not search (`interpolate`)
+        self._guide = guide(self.probs_)
+        self._slopes = self._value_slopes = np.zeros((0, 0))
+        if p:
+            self._slopes = np.diff(self.quantiles_) / np.diff(self.probs_)
+            self._value_slopes = np.diff(self.value_quantiles_) / np.diff(self.probs_)
         self._alias = [
             _alias(self.part_probs_[:, a:b]) for a, b in zip(offsets[p:-1], offsets[p + 1 :])
         ]
@@ -682,7 +692,9 @@ class GaussianMixture(Synthesizer):
         distribution: the column's quantile there, kept within the values the interval held."""
         out = np.empty(codes.shape)
         for j in range(codes.shape[1]):
-            value = np.interp(at[:, j], self.probs_, self.quantiles_[j])
+            value = interpolate(
+                at[:, j], self.probs_, self.quantiles_[j], self._slopes[j], self._guide
+            )
             out[:, j] = np.clip(value, self.lows_[j][codes[:, j]], self.highs_[j][codes[:, j]])
         return out
 
@@ -930,6 +942,8 @@ class GaussianMixture(Synthesizer):
                 raise ValueError(f"gmm: the interval bounds of part {j} do not fit its edges")
             checks.ascending(f"gmm: the interval bounds of part {j}", np.c_[low, high].ravel())
         checks.ascending("gmm: the quantile levels", self.probs_, 0.0, 1.0)
+        if (np.diff(self.probs_) <= 0).any():  # a level twice would be a step of no width
+            raise ValueError("gmm: the quantile levels repeat a level")
         checks.ascending("gmm: the quantiles", self.quantiles_)
         checks.ascending("gmm: the quantiles of the values", self.value_quantiles_)
         checks.ascending("gmm: the quantiles of the linked sums", self.link_quantiles_)
