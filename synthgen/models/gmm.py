@@ -18,7 +18,8 @@ training row's place in its component's distribution of each number (drawn compo
 place within it) gives normal scores, whose correlation per component is its rows' plus
 _COPULA_ROWS rows of the pooled one; a drawn row's numbers take correlated places. A fare and its
 distance, or a tumour's radius and area, stay tied inside a component instead of each drawn
-alone (C2ST of sklearn's breast cancer table 0.29 to 0.9, taxis 0.45 to 0.55).
+alone (field C2ST, seed 0: scikit-learn's breast cancer table 0.29 to 0.78, taxis 0.47 to 0.52;
+docs/benchmarks.md).
 
 A number that the numbers before it and the categories set almost entirely (a fit leaves less
 than a tenth of its variance: a total and its terms, on the values; a diamond's sizes and price
