@@ -190,12 +190,13 @@ def conditioned(seed):
 
 
 @pytest.mark.trained
-@pytest.mark.parametrize("where", ["group=A", "x>=6", ["group=A", "flag=True"]])
+@pytest.mark.parametrize("where", ["group=A", "x>=6", ["group=A", "flag=True"], ["x>=3", "y<=14"]])
 def test_conditions_equal_the_models_own_rejection_conditional(conditioned, where, seed):
     _, model = conditioned
     exact = model.sample(4000, seed=seed + 1, where=where)
     reject = with_rejection(model).sample(4000, seed=seed + 1, where=where)
-    # gaps of at most 0.13 (bound 0.24-0.36), 0.053, 0.019 and 0.007
+    # gaps of at most 0.13 (bound 0.24-0.36), 0.053, 0.019 and 0.007; two ranges (drawn by Gibbs
+    # sweeps where y is not linked), seeds 0-9: 0.26 of the bound, 0.038, 0.022 and 0.014
     for col in ("x", "y"):
         assert abs(exact[col].mean() - reject[col].mean()) < 0.1 * reject[col].std() + 0.05
         assert abs(exact[col].std() / reject[col].std() - 1) < 0.1
