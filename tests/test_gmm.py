@@ -5,7 +5,8 @@ The contract battery (tests/test_contract.py) covers types, nulls, seeds, chunki
 these tests cover what is particular to a mixture.
 
 Margins of the tests marked `trained`: the values each assert saw on seeds 0-4 (the factorised
-mixture, numpy only: no torch kernels) are in its comment.
+mixture, numpy only: no torch kernels) are in its comment; those of the correlations within a
+component (state version 3), on seeds 0-9.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from tests.conftest import unruled, with_rejection
 
 CENTRES = {"north": (0.0, 100), "east": (40.0, 300), "west": (-40.0, 500)}
 FAST = {"max_components": 8, "component_rows": None}
+# The manifest keys `modelfile.dumps` writes itself.
+_FILE_KEYS = ("format", "format_version", "synthgen_version", "numpy_version", "arrays", "checksum")
 
 
 def planted_clusters(n_per: int = 300, seed: int = 0) -> pd.DataFrame:
@@ -187,12 +190,13 @@ def conditioned(seed):
 
 
 @pytest.mark.trained
-@pytest.mark.parametrize("where", ["group=A", "x>=6", ["group=A", "flag=True"]])
+@pytest.mark.parametrize("where", ["group=A", "x>=6", ["group=A", "flag=True"], ["x>=3", "y<=14"]])
 def test_conditions_equal_the_models_own_rejection_conditional(conditioned, where, seed):
     _, model = conditioned
     exact = model.sample(4000, seed=seed + 1, where=where)
     reject = with_rejection(model).sample(4000, seed=seed + 1, where=where)
-    # gaps of at most 0.13 (bound 0.24-0.36), 0.053, 0.019 and 0.007
+    # gaps of at most 0.13 (bound 0.24-0.36), 0.053, 0.019 and 0.007; two ranges (drawn by Gibbs
+    # sweeps where y is not linked), seeds 0-9: 0.26 of the bound, 0.038, 0.022 and 0.014
     for col in ("x", "y"):
         assert abs(exact[col].mean() - reject[col].mean()) < 0.1 * reject[col].std() + 0.05
         assert abs(exact[col].std() / reject[col].std() - 1) < 0.1
@@ -279,6 +283,96 @@ def test_a_model_file_of_an_unknown_state_version_is_refused_with_its_reason(fit
     path = tmp_path / "gmm.synthgen"
     fitted.save(str(path))
     state = modelfile.read_state(path)
-    state["fitted"]["version"] = 3  # (files without a version: tests/test_gmm_gaussian.py)
-    with pytest.raises(ValueError, match="state version 3, which this synthgen does not read"):
+    state["fitted"]["version"] = 4  # (files without a version: tests/test_gmm_gaussian.py)
+    with pytest.raises(ValueError, match="state version 4, which this synthgen does not read"):
         type(fitted).from_state(state)
+
+
+# ---- numbers correlated within a component (state version 3) ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def correlated(seed) -> pd.DataFrame:
+    """Two numbers tied within each of two groups (corr 0.9), a third independent of both."""
+    rng = np.random.default_rng(seed)
+    n = 2000
+    group = rng.choice(["a", "b"], n)
+    x = rng.normal(0, 1, n)
+    y = 0.9 * x + np.sqrt(1 - 0.81) * rng.normal(0, 1, n)
+    return pd.DataFrame(
+        {
+            "group": group,
+            "x": x + np.where(group == "a", 0.0, 10.0),
+            "y": np.round(np.exp(y), 3),  # skewed: the tie is of ranks, not of values
+            "z": rng.normal(0, 1, n),
+        }
+    )
+
+
+@pytest.mark.trained
+def test_numbers_keep_their_correlation_within_a_component(correlated, seed):
+    model = synthgen.fit(
+        correlated, model="gmm", seed=seed, schema=unruled(correlated), components=2
+    )
+    out = model.sample(4000, seed=seed + 1)
+    for name in ("a", "b"):
+        real = correlated[correlated["group"] == name]
+        rows = out[out["group"] == name]
+        tie = real[["x", "y"]].corr("spearman").iloc[0, 1]
+        drawn = rows[["x", "y"]].corr("spearman").iloc[0, 1]
+        assert abs(drawn - tie) < 0.2, name  # 0.000-0.141 (independent: the tie lost)
+        assert abs(rows[["x", "z"]].corr("spearman").iloc[0, 1]) < 0.1, name  # 0.000-0.071
+
+
+@pytest.mark.trained
+def test_a_range_of_one_number_moves_the_numbers_tied_to_it(correlated, seed):
+    model = synthgen.fit(
+        correlated, model="gmm", seed=seed, schema=unruled(correlated), components=2
+    )
+    high = model.sample(2000, seed=seed + 1, where="x>=1")
+    real = correlated[correlated["group"] == "a"]
+    assert (high["x"] >= 1).all()
+    # y given x >= 1 in group a (and always in b): its real median, not the whole group's
+    want = real.loc[real["x"] >= 1, "y"].median()
+    assert abs(high.loc[high["group"] == "a", "y"].median() / want - 1) < 0.35  # 0.012-0.243
+    # independent within the component: the group's median, 1x
+    assert high.loc[high["group"] == "a", "y"].median() > 2 * real["y"].median()  # 2.83-4.16x
+
+
+def test_a_model_file_of_state_version_2_samples_what_it_did(tmp_path):
+    """tests/data/gmm-0.2.synthgen was saved at commit 330063a (state version 2: numbers
+    independent within a component): `synthgen.fit(penguins, model="gmm", seed=0,
+    components=3)`, and gmm-0.2-sample.csv is what it drew there with `.sample(12, seed=3)`;
+    saved again, it stays version 2."""
+    import io
+    from pathlib import Path
+
+    from synthgen import modelfile
+
+    data = Path(__file__).parent / "data"
+    model = synthgen.load(str(data / "gmm-0.2.synthgen"))
+    drawn = pd.read_csv(io.StringIO(model.sample(12, seed=3).to_csv(index=False)))
+    pd.testing.assert_frame_equal(drawn, pd.read_csv(data / "gmm-0.2-sample.csv"), check_exact=True)
+    model.save(str(tmp_path / "again.synthgen"))
+    state = modelfile.read_state(tmp_path / "again.synthgen")["fitted"]
+    assert state["version"] == 2 and "correlations" not in state
+    assert len(model.sample(50, seed=1, where="body_mass_g>=5000")) == 50
+
+
+def test_a_model_file_whose_correlations_are_not_a_correlation_matrix_is_refused(
+    correlated, tmp_path
+):
+    from synthgen import modelfile
+    from synthgen.errors import ModelFileError
+
+    model = synthgen.fit(correlated, model="gmm", seed=0, components=2)
+    path = tmp_path / "gmm.synthgen"
+    model.save(str(path))
+    state = modelfile.read_state(path)
+    assert state["fitted"]["version"] == 3
+    body = {k: v for k, v in state.items() if k not in _FILE_KEYS}
+    body["fitted"]["correlations"][0, 0, 1] = 2.0
+    body["fitted"]["correlations"][0, 1, 0] = 2.0
+    path.write_bytes(modelfile.dumps(body))
+    with pytest.raises(ModelFileError, match="not a correlation matrix"):
+        synthgen.load(str(path))

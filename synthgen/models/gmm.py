@@ -1,23 +1,32 @@
 """Mixture model for mixed-type tables: clusters of rows, each with its own numbers and codes.
 
 A latent class model (a shallow probabilistic circuit): each component k has a weight and, for
-every part of the table, its own distribution, the parts independent *within* a component, so all
-dependence (number-number, number-category, category-category) is carried by which component a
-row comes from. A discrete part (category codes, booleans, null indicators) has a categorical
-distribution per component. A continuous part is cut into at most `bins` intervals of the
-column's distribution (near-equal shares of rows; a value never split between two intervals; a
-value held by more rows than one interval's share, the zeros of capital-gain, an interval of its
+every part of the table, its own distribution; the discrete parts are independent *within* a
+component, so their dependence (number-category, category-category) is carried by which
+component a row comes from. A discrete part (category codes, booleans, null indicators) has a
+categorical distribution per component. A continuous part is cut into at most `bins` intervals of
+the column's distribution (near-equal shares of rows; a value never split between two intervals;
+a value held by more rows than one interval's share, the zeros of capital-gain, an interval of its
 own), and each component has a categorical distribution over the intervals; within an interval a
 value is drawn from the column's own distribution there (its quantiles, kept within the values
 the interval held). So spikes, integers and bounds come out as they went in, the marginals are the
 real ones whatever k is, and every part is a set of codes: EM is two sparse matrix products per
 pass (log-space responsibilities, one-hot counts), written in numpy.
 
+The numbers of a component are tied by a Gaussian copula of their own (state version 3): each
+training row's place in its component's distribution of each number (drawn component, interval,
+place within it) gives normal scores, whose correlation per component is its rows' plus
+_COPULA_ROWS rows of the pooled one; a drawn row's numbers take correlated places. A fare and its
+distance, or a tumour's radius and area, stay tied inside a component instead of each drawn
+alone (field C2ST, seed 0: scikit-learn's breast cancer table 0.29 to 0.78, taxis 0.47 to 0.52;
+docs/benchmarks.md).
+
 A number that the numbers before it and the categories set almost entirely (a fit leaves less
 than a tenth of its variance: a total and its terms, on the values; a diamond's sizes and price
 from its carats, cut, colour and clarity, on normal scores) is *linked*: the mixture models its
 residual, and a drawn row sets it from the drawn terms plus that residual, mapped onto the
-column's distribution. Interactions within a component stay out of reach otherwise.
+column's distribution. A number's tie to a category within a component stays out of reach
+otherwise.
 
 Why this and not a few full-covariance Gaussians (this model before state version 2): Gaussians
 over numbers hold neither the interactions of categories nor a spike; many cheap components do.
@@ -56,181 +65,105 @@ from synthgen.columns.base import NULL_SUFFIX
 from synthgen.errors import UsageError
 from synthgen.models import checks
 from synthgen.models.base import Synthesizer
-from synthgen.models.gmm_numbers import interval_codes, interval_edges, knots, level, links
+from synthgen.models.gmm_em import (
+    _MIN_ROWS,
+    _candidates,
+    _e_step,
+    _em,
+    _embedding,
+    _initial,
+    _Mixture,
+    _one_hot,
+    _posterior,
+    _smallest_as_good,
+)
+from synthgen.models.gmm_numbers import (
+    bounded_uniforms,
+    correlated_uniforms,
+    correlations,
+    guide,
+    interpolate,
+    interval_codes,
+    interval_edges,
+    knots,
+    level,
+    links,
+)
 from synthgen.models.strata import Classes, by_params, by_part
 
 if TYPE_CHECKING:
     from synthgen.conditions import Constraints
 
-STATE_VERSION = 2  # 1 (no version in the file): Gaussian components, before 0.2
+STATE_VERSION = 3  # 2: numbers independent within a component; 1 (no version): Gaussian
 _COMPARE_CODES = 40  # parts with fewer codes draw by comparisons (intervals too), larger by search
-_PRIOR_ROWS = 1.0  # pseudo-rows of the overall frequencies added to each component's parts
 _SELECT_ROWS = 20_000  # rows each candidate k is fitted on
 _HELDOUT_ROWS = 8_000  # the most rows each candidate is judged on
-_TOL = 1e-3  # EM stops when the mean log-likelihood per row gains less than this
 _FULL_PASSES = 20  # the most EM iterations on every row, after k is chosen on a sample
-_MIN_ROWS = 1.0  # a component holding fewer (expected) rows than this is dropped
-_SEED_SHARE = 0.5  # a new component: half one row's codes, half the overall frequencies
-_CHUNK = 4_000_000  # floats in one chunk of (rows, components) responsibilities
 _LINK_CODES = 32  # discrete parts with at most this many codes are a link's predictors
 _CALIBRATION_ROWS = 20_000  # the fewest rows drawn at fit time for the distribution of a sum
-
-
-class _Mixture:
-    """The parameters of a mixture: weights (k,) and `probs` (k, T), every part's (intervals'
-    or categories') probabilities side by side, part j in columns offsets[j]:offsets[j + 1]."""
-
-    def __init__(self, weights: np.ndarray, probs: np.ndarray):
-        self.weights, self.probs = weights, probs
-
-    @property
-    def k(self) -> int:
-        return len(self.weights)
-
-    def subset(self, keep: np.ndarray) -> _Mixture:
-        return _Mixture(self.weights[keep], self.probs[keep])
-
-
-def _e_step(
-    rows: sparse.csr_matrix, mix: _Mixture, counts: bool = True
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """Each row's log-likelihood under `mix` and, with `counts`, the expected one-hot counts
-    (k, T) and rows (k,) of each component: log(weight) + the row's codes' log-probabilities is
-    one sparse product per chunk of rows."""
-    n, k = rows.shape[0], mix.k
-    log_p = np.log(np.maximum(mix.probs, 1e-300)).T  # (T, k)
-    log_w = np.log(np.maximum(mix.weights, 1e-300))
-    loglik = np.empty(n)
-    total = np.zeros((rows.shape[1], k)) if counts else None
-    size = np.zeros(k) if counts else None
-    step = max(1, _CHUNK // k)
-    for a in range(0, n, step):
-        b = min(n, a + step)
-        joint = rows[a:b] @ log_p  # in place from here: (rows, k) arrays are the cost
-        joint += log_w
-        top = joint.max(axis=1, keepdims=True)
-        joint -= top
-        np.exp(joint, out=joint)
-        norm = joint.sum(axis=1, keepdims=True)
-        loglik[a:b] = (np.log(norm) + top).ravel()
-        if counts:
-            joint /= norm
-            total += rows[a:b].T @ joint
-            size += joint.sum(axis=0)
-    return loglik, None if total is None else total.T, size
-
-
-def _m_step(counts: np.ndarray, size: np.ndarray, prior: np.ndarray) -> _Mixture:
-    """Maximum a-posteriori parameters (each part's counts plus _PRIOR_ROWS rows of the overall
-    frequencies); components holding less than _MIN_ROWS rows are dropped."""
-    keep = size >= _MIN_ROWS
-    if not keep.any():
-        keep = size == size.max()
-    counts, size = counts[keep], size[keep]
-    # every row has one code per part, so each part's counts sum to the component's rows
-    probs = (counts + _PRIOR_ROWS * prior) / (size[:, None] + _PRIOR_ROWS)
-    return _Mixture(size / size.sum(), probs)
-
-
-def _em(
-    rows: sparse.csr_matrix, mix: _Mixture, prior: np.ndarray, max_iter: int
-) -> tuple[_Mixture, np.ndarray]:
-    """EM from `mix` until the mean log-likelihood per row gains less than _TOL; returns the
-    mixture and each row's log-likelihood under it."""
-    ll, counts, size = _e_step(rows, mix)
-    for _ in range(max_iter):
-        new = _m_step(counts, size, prior)
-        new_ll, counts, size = _e_step(rows, new)
-        gain = new_ll.mean() - ll.mean()
-        mix, ll = new, new_ll
-        if gain < _TOL:
-            break
-    return mix, ll
-
-
-def _initial(
-    rows: sparse.csr_matrix,
-    k: int,
-    prior: np.ndarray,
-    embed: sparse.csr_matrix,
-    rng: np.random.Generator,
-) -> _Mixture:
-    """k components seeded by k-means++ over the rows' codes placed by `embed` (`_embedding`),
-    each half its seed's codes and half the overall frequencies: EM starts from k distinct
-    clusters, none certain of anything."""
-    features = (rows @ embed).tocsr()
-    n = rows.shape[0]
-    norms = np.asarray(features.multiply(features).sum(axis=1)).ravel()
-    trials = 2 + int(np.log(k))  # greedy k-means++: the best of a few draws for each seed
-
-    def distances(rows: list[int]) -> np.ndarray:
-        dots = (features @ features[rows].T).toarray()
-        return np.maximum(norms[:, None] + norms[rows][None, :] - 2 * dots, 0.0)
-
-    seeds = [int(rng.integers(n))]
-    nearest = distances(seeds)[:, 0]
-    for _ in range(1, k):
-        total = nearest.sum()
-        if not total > 0:
-            seeds.append(int(rng.integers(n)))
-            continue
-        drawn = list(rng.choice(n, size=trials, p=nearest / total))
-        after = np.minimum(nearest[:, None], distances(drawn))
-        best = int(after.sum(axis=0).argmin())
-        seeds.append(int(drawn[best]))
-        nearest = after[:, best]
-    probs = (1 - _SEED_SHARE) * prior + _SEED_SHARE * rows[seeds].toarray()
-    return _Mixture(np.full(k, 1.0 / k), probs)
-
-
-def _embedding(intervals: list[int], cardinalities: list[int]) -> sparse.csr_matrix:
-    """Where k-means++ places each code: a number's interval on a line of its own (its rank
-    from 0 to sqrt 2), each category on an axis of its own, so that the two ends of a number lie
-    as far apart as two categories.
-
-    Example:
-        >>> _embedding([3], [2]).toarray().round(3).tolist()
-        [[0.0, 0.0, 0.0], [0.707, 0.0, 0.0], [1.414, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
-    """
-    ranks = [np.arange(m) * np.sqrt(2) / max(m - 1, 1) for m in intervals]
-    values = np.concatenate([*ranks, np.ones(sum(cardinalities))])
-    cols = np.concatenate(
-        [
-            *(np.full(m, j) for j, m in enumerate(intervals)),
-            len(intervals) + np.arange(sum(cardinalities)),
-        ]
-    )
-    shape = (len(values), len(intervals) + sum(cardinalities))
-    return sparse.csr_matrix((values, (np.arange(len(values)), cols)), shape=shape)
-
-
-def _one_hot(codes: np.ndarray, offsets: np.ndarray) -> sparse.csr_matrix:
-    n, q = codes.shape
-    cols = (codes + offsets[:-1]).ravel()
-    indptr = np.arange(n + 1) * q
-    return sparse.csr_matrix((np.ones(n * q), cols, indptr), shape=(n, int(offsets[-1])))
-
-
-def _smallest_as_good(heldout: dict[int, np.ndarray]) -> int:
-    """The smallest k whose held-out log-likelihood is within one standard error of the best
-    (the one-standard-error rule: more components must earn their place)."""
-    best = max(heldout, key=lambda k: heldout[k].mean())
-    for k in sorted(heldout):
-        diff = heldout[k] - heldout[best]
-        if diff.mean() + diff.std() / np.sqrt(len(diff)) >= 0:
-            return k
-    return best
+_COPULA_ROWS = 5.0  # pseudo-rows of the pooled correlation in each component's correlation
 
 
 def _codes_at(cuts: np.ndarray, comp: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Each row's code: how many of its component's cut points (`cuts`, (k, codes - 1), each
     row a cumulative distribution without its final 1) lie below its uniform draw `u`."""
     k, m = cuts.shape
-    if m <= _COMPARE_CODES:  # count the cut points below u
-        return (cuts[comp] < u[:, None]).sum(axis=1)
+    if m <= _COMPARE_CODES:  # count the cut points below u (as bytes: a bool sum is slow)
+        return (cuts[comp] < u[:, None]).view(np.uint8).sum(axis=1, dtype=np.int64)
     # one binary search over every component's cut points, shifted by k
     flat = (cuts + np.arange(k)[:, None]).ravel()
     return np.clip(np.searchsorted(flat, comp + u, side="right") - comp * m, 0, m)
+
+
+def _bounds_of(cuts: np.ndarray) -> np.ndarray:
+    """Where each component's codes start and end on its cumulative distribution (k, codes +
+    1), from `cuts` as `_codes_at` reads them."""
+    return np.pad(cuts, ((0, 0), (1, 1)), constant_values=(0.0, 1.0))
+
+
+def _alias(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias tables of each row of `probs` (k, m): code j is kept when a uniform
+    falls below threshold[c, j], else alias[c, j] is drawn, so a draw costs one look-up
+    whatever m. Built for every row at once, pairing its least and largest open codes.
+
+    Example:
+        >>> threshold, alias = _alias(np.array([[0.5, 0.25, 0.25]]))
+        >>> u = np.random.default_rng(0).random(40_000)
+        >>> codes = _alias_draw(threshold, alias, np.zeros(40_000, dtype=int), u)
+        >>> np.bincount(codes).round(-3).tolist()
+        [20000, 10000, 10000]
+    """
+    k, m = probs.shape
+    scaled = probs / probs.sum(axis=1, keepdims=True) * m
+    threshold, alias = np.ones((k, m)), np.tile(np.arange(m), (k, 1))
+    rows, open_ = np.arange(k), np.ones((k, m), dtype=bool)
+    for _ in range(m - 1):
+        small = np.where(open_, scaled, np.inf).argmin(axis=1)
+        open_[rows, small] = False
+        large = np.where(open_, scaled, -np.inf).argmax(axis=1)
+        threshold[rows, small] = scaled[rows, small]
+        alias[rows, small] = large
+        scaled[rows, large] -= 1.0 - scaled[rows, small]
+    return threshold, alias
+
+
+def _alias_draw(
+    threshold: np.ndarray, alias: np.ndarray, comp: np.ndarray, u: np.ndarray
+) -> np.ndarray:
+    """Each row's code from its component's alias tables (`_alias`) and one uniform `u`: its
+    whole part picks a code, its fraction whether to keep it."""
+    m = threshold.shape[1]
+    x = u * m
+    j = np.minimum(x.astype(np.int64), m - 1)
+    at = comp * m + j
+    return np.where(x - j < threshold.ravel()[at], j, alias.ravel()[at])
+
+
+def _bounds(cuts: np.ndarray, comp: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Where each row's code starts and ends on its component's cumulative distribution (`cuts`
+    as `_codes_at` reads them)."""
+    padded = _bounds_of(cuts)
+    return padded[comp, codes], padded[comp, codes + 1]
 
 
 def _cuts(probs: np.ndarray) -> np.ndarray:
@@ -245,14 +178,6 @@ def _cuts(probs: np.ndarray) -> np.ndarray:
 def _offsets(cardinalities: list[int]) -> np.ndarray:
     """Where each part's codes start in the side-by-side layout (and the end)."""
     return np.concatenate([[0], np.cumsum(cardinalities)]).astype(np.int64)
-
-
-def _candidates(max_components: int, n: int) -> list[int]:
-    """A geometric grid of k from 1 to max_components, about half again each step (1, 2, 3, 4,
-    6, 8, 12, ...), at most one component per 4 rows."""
-    top = max(1, min(max_components, n // 4))
-    steps = (v for i in range(top.bit_length()) for v in (2**i, 3 * 2**i // 2))
-    return sorted({top} | {v for v in steps if v <= top})
 
 
 class GaussianMixture(Synthesizer):
@@ -352,7 +277,13 @@ class GaussianMixture(Synthesizer):
             classes = Classes(disc[:, by], self.cardinalities_[by])
             mix = self._fit_classes(every, values, classes, p + by, rng)
         self.weights_, self.part_probs_ = mix.weights, mix.probs
+        self.correlations_ = np.tile(np.eye(p), (mix.k, 1, 1))
         self._prepare()
+        if p > 1:
+            comp = _posterior(every, mix, rng)
+            z = ndtri(np.clip(self._places(cont, comp, rng), 1e-6, 1 - 1e-6))
+            self.correlations_ = correlations(z, comp, mix.k, _COPULA_ROWS)
+            self._prepare()
         self.link_quantiles_ = self.value_quantiles_.copy()
         if any(self.links_):
             _, codes, modelled = self._draw(max(n, _CALIBRATION_ROWS), rng)
@@ -367,17 +298,15 @@ class GaussianMixture(Synthesizer):
 
     def _scores(self, values: np.ndarray) -> np.ndarray:
         """Normal scores of numbers (n, p), on each part's distribution function."""
+        out = np.empty(values.shape)
+        for j in range(values.shape[1]):
+            out[:, j] = self._score(j, values[:, j])
+        return out
+
+    def _score(self, j: int, x: np.ndarray) -> np.ndarray:
+        """Normal scores of number j's values `x`."""
         eps = 0.5 / max(self.training_rows_, 1)
-        return ndtri(
-            np.column_stack(
-                [
-                    np.clip(
-                        level(self.value_quantiles_[j], self.probs_, values[:, j]), eps, 1 - eps
-                    )
-                    for j in range(values.shape[1])
-                ]
-            )
-        )
+        return ndtri(np.clip(level(self.value_quantiles_[j], self.probs_, x), eps, 1 - eps))
 
     def _categories(self, disc: np.ndarray) -> np.ndarray:
         """One-hot codes (n, C) of the discrete parts that links read (`link_parts_`)."""
@@ -387,11 +316,13 @@ class GaussianMixture(Synthesizer):
             out[np.arange(len(disc)), start + disc[:, j]] = 1.0
         return out
 
-    def _fitted(self, j: int, numbers: np.ndarray, categories: np.ndarray) -> np.ndarray:
-        """Linked part j's fitted value, on its link's scale, from the values of the numbers
-        before it and the one-hot categories."""
+    def _fitted(
+        self, j: int, numbers: np.ndarray, scores: np.ndarray, categories: np.ndarray
+    ) -> np.ndarray:
+        """Linked part j's fitted value, on its link's scale, from the values (or normal
+        scores) of the numbers before it and the one-hot categories."""
         scale, intercept, coef, by_code = self.links_[j]
-        x = numbers[:, :j] if scale == "values" or not j else self._scores(numbers[:, :j])
+        x = numbers[:, :j] if scale == "values" else scores[:, :j]
         return intercept + x @ np.asarray(coef) + categories @ np.asarray(by_code)
 
     def _unlinked(self, values: np.ndarray, disc: np.ndarray) -> np.ndarray:
@@ -403,7 +334,7 @@ class GaussianMixture(Synthesizer):
         for j, link in enumerate(self.links_):
             if link is not None:
                 x = values if link[0] == "values" else scores
-                out[:, j] = x[:, j] - self._fitted(j, values, categories)
+                out[:, j] = x[:, j] - self._fitted(j, values, scores, categories)
         return out
 
     def _linked(self, modelled: np.ndarray, disc: np.ndarray, calibrate: bool = False):
@@ -415,14 +346,20 @@ class GaussianMixture(Synthesizer):
         alone)."""
         out = modelled.copy()
         categories = self._categories(disc) if any(self.links_) else None
+        # each number's score once, when final, up to the last link that reads scores
+        read = [j for j, link in enumerate(self.links_) if link and link[0] == "scores"]
+        scores = np.empty((len(out), max(read, default=0)))
         for j, link in enumerate(self.links_):
-            if link is None:
-                continue
-            fitted = modelled[:, j] + self._fitted(j, out, categories)
-            if calibrate:
-                self.link_quantiles_[j] = np.quantile(fitted, self.probs_)
-            at = level(self.link_quantiles_[j], self.probs_, fitted)
-            out[:, j] = np.interp(at, self.probs_, self.value_quantiles_[j])
+            if link is not None:
+                fitted = modelled[:, j] + self._fitted(j, out, scores, categories)
+                if calibrate:
+                    self.link_quantiles_[j] = np.quantile(fitted, self.probs_)
+                at = level(self.link_quantiles_[j], self.probs_, fitted)
+                out[:, j] = interpolate(
+                    at, self.probs_, self.value_quantiles_[j], self._value_slopes[j], self._guide
+                )
+            if j < scores.shape[1]:
+                scores[:, j] = self._score(j, out[:, j])
         return out
 
     def _fit_classes(
@@ -519,16 +456,85 @@ class GaussianMixture(Synthesizer):
         """Cut points that make drawing each part's codes a vectorised search."""
         offsets = _offsets(self._cards())
         self._cuts = [_cuts(self.part_probs_[:, a:b]) for a, b in zip(offsets[:-1], offsets[1:])]
+        # a version-2 file's numbers are independent within a component
+        k, p = len(self.weights_), len(self.edges_)
+        independent = np.tile(np.eye(p), (k, 1, 1))
+        self._correlations = independent if self.correlations_ is None else self.correlations_
+        self._factors = np.linalg.cholesky(self._correlations)
+        self._padded = [_bounds_of(cuts) for cuts in self._cuts[:p]]
+        # quantiles read by look-up, not search (`interpolate`)
+        self._guide = guide(self.probs_)
+        self._slopes = self._value_slopes = np.zeros((0, 0))
+        if p:
+            self._slopes = np.diff(self.quantiles_) / np.diff(self.probs_)
+            self._value_slopes = np.diff(self.value_quantiles_) / np.diff(self.probs_)
+        self._alias = [
+            _alias(self.part_probs_[:, a:b]) for a, b in zip(offsets[p:-1], offsets[p + 1 :])
+        ]
+
+    def _places(self, cont: np.ndarray, comp: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Each training row's place (0 to 1) in its component `comp`'s distribution of each
+        number (`cont`, what the mixture models), a value many rows hold spread evenly over its
+        span of the column's distribution, so places are uniform."""
+        n, p = cont.shape
+        out = np.empty((n, p))
+        for j in range(p):
+            ordered = np.sort(cont[:, j])
+            below = np.searchsorted(ordered, cont[:, j], "left")
+            span = np.searchsorted(ordered, cont[:, j], "right") - below
+            out[:, j] = self._place(j, comp, (below + rng.random(n) * span) / n)
+        return out
+
+    def _place(self, j: int, comp: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """Where level `at` (0 to 1) of number j's column lies in component `comp`'s
+        distribution of it: the component's share below its interval plus its share of the
+        interval below `at`."""
+        edges = self.edges_[j]
+        c = np.clip(np.searchsorted(edges, at, side="right") - 1, 0, len(edges) - 2)
+        within = np.clip((at - edges[c]) / (edges[c + 1] - edges[c]), 0.0, 1.0)
+        low, high = _bounds(self._cuts[j], comp, c)
+        return low + within * (high - low)
+
+    def _numbers(
+        self, comp: np.ndarray, rng: np.random.Generator, bounds: dict | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each number's interval code and level (0 to 1) on its column's distribution (n, p)
+        for rows of components `comp`: one correlated place per number in its component's
+        distribution (`_places`), within `bounds` (number -> (low, high) places, each (n,))
+        where given."""
+        p = len(self.edges_)
+        if bounds:
+            u = bounded_uniforms(self._correlations, comp, bounds, rng)
+        else:
+            u = correlated_uniforms(self._factors, comp, rng) if p else np.zeros((len(comp), 0))
+        codes, at = np.empty(u.shape, dtype=np.int64), np.empty(u.shape)
+        for j, edges in enumerate(self.edges_):
+            c = codes[:, j] = _codes_at(self._cuts[j], comp, u[:, j])
+            flat = comp * (len(edges)) + c  # the code's start and end in `_padded`
+            low, high = self._padded[j].ravel()[flat], self._padded[j].ravel()[flat + 1]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                level = np.where(high > low, (u[:, j] - low) / (high - low), 0.5)
+            at[:, j] = edges[c] + np.clip(level, 0.0, 1.0) * (edges[c + 1] - edges[c])
+        return codes, at
 
     def _values(self, codes: np.ndarray, levels: np.ndarray) -> np.ndarray:
         """Numbers (n, p) from their intervals' codes and levels in [0, 1] within the
-        interval: the column's quantile there, kept within the values the interval held."""
-        out = np.empty(codes.shape)
+        interval (`_values_at`)."""
+        at = np.empty(codes.shape)
         for j, edges in enumerate(self.edges_):
             c = codes[:, j]
-            at = edges[c] + levels[:, j] * (edges[c + 1] - edges[c])
-            value = np.interp(at, self.probs_, self.quantiles_[j])
-            out[:, j] = np.clip(value, self.lows_[j][c], self.highs_[j][c])
+            at[:, j] = edges[c] + levels[:, j] * (edges[c + 1] - edges[c])
+        return self._values_at(codes, at)
+
+    def _values_at(self, codes: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """Numbers (n, p) from their intervals' codes and levels `at` on the column's
+        distribution: the column's quantile there, kept within the values the interval held."""
+        out = np.empty(codes.shape)
+        for j in range(codes.shape[1]):
+            value = interpolate(
+                at[:, j], self.probs_, self.quantiles_[j], self._slopes[j], self._guide
+            )
+            out[:, j] = np.clip(value, self.lows_[j][codes[:, j]], self.highs_[j][codes[:, j]])
         return out
 
     def _in_ranges(self, values: np.ndarray, comp: np.ndarray) -> np.ndarray:
@@ -550,11 +556,17 @@ class GaussianMixture(Synthesizer):
         k, p = len(self.weights_), len(self.edges_)
         cum = np.cumsum(self.weights_)
         comp = np.minimum(np.searchsorted(cum / cum[-1], rng.random(n), side="right"), k - 1)
-        u = rng.random((n, len(self._cuts)))
         codes = np.empty((n, len(self._cuts)), dtype=np.int64)
-        for j, cuts in enumerate(self._cuts):
-            codes[:, j] = _codes_at(cuts, comp, u[:, j])
-        return comp, codes, self._values(codes[:, :p], rng.random((n, p)))
+        if self.correlations_ is None:  # a version-2 file draws as it drew
+            u = rng.random((n, len(self._cuts)))
+            for t, cuts in enumerate(self._cuts):
+                codes[:, t] = _codes_at(cuts, comp, u[:, t])
+            return comp, codes, self._values(codes[:, :p], rng.random((n, p)))
+        codes[:, :p], at = self._numbers(comp, rng)
+        u = rng.random((n, len(self._alias)))
+        for t, (threshold, alias) in enumerate(self._alias):
+            codes[:, p + t] = _alias_draw(threshold, alias, comp, u[:, t])
+        return comp, codes, self._values_at(codes[:, :p], at)
 
     # ---- conditioning -----------------------------------------------------------------------
     def _sample_conditional(
@@ -562,9 +574,10 @@ class GaussianMixture(Synthesizer):
     ) -> Encoded:
         """Exact conditioning through the components: each row's component is drawn from its
         responsibility given the conditions (weight times the probability the component gives
-        them, a product over the parts), then each part's code from the component's
-        probabilities restricted to the allowed codes, and a number's level within its interval
-        from the share of the interval the condition's range covers.
+        them, a product over the parts), then each category's code from the component's
+        probabilities restricted to the allowed codes, and the numbers' places in the component
+        from its copula, a number with a range held within the places the range covers (exact
+        for one such number, a few Gibbs sweeps for several: `bounded_uniforms`).
 
         A range of values is the range of levels (0 to 1 on the column's distribution function)
         that map into it; a given value (a cell to fill) is widened to 1% of its column's range,
@@ -599,14 +612,14 @@ class GaussianMixture(Synthesizer):
         # per constrained part: the weight (rows, codes) of each code, and for a number the
         # levels (rows, intervals) its interval is cut to
         weight = {p + j: mask.astype(float) for j, mask in wide.allowed.items()}
-        spans = {}
+        levels = {}
         for j, (lo, hi) in wide.intervals.items():
             low, high = self._levels(j, lo, hi)
             edges = self.edges_[j]
             start = np.maximum(edges[:-1], low[:, None])
             stop = np.minimum(edges[1:], high[:, None])
             weight[j] = np.maximum(stop - start, 0.0) / np.diff(edges)
-            spans[j] = (start, stop)
+            levels[j] = (low, high)
         log_r = np.tile(np.log(np.maximum(self.weights_, 1e-300)), (rows, 1))  # (rows, k)
         for t, share in weight.items():
             with np.errstate(divide="ignore"):
@@ -633,7 +646,13 @@ class GaussianMixture(Synthesizer):
         comp = np.minimum(comp, k - 1)
         which = np.zeros(n, dtype=np.int64) if rows == 1 else np.arange(n)
         codes = np.empty((n, len(self._cuts)), dtype=np.int64)
-        for t, cuts in enumerate(self._cuts):
+        # a number's range is a range of its place in the component, drawn with the others'
+        bounds = {
+            j: (self._place(j, comp, a[which]), self._place(j, comp, b[which]))
+            for j, (a, b) in levels.items()
+        }
+        codes[:, :p], at = self._numbers(comp, rng, bounds)
+        for t in range(p, len(self._cuts)):
             if t in weight and rows > 1:  # each row its own allowed codes
                 probs = self.part_probs_[:, offsets[t] : offsets[t + 1]][comp] * weight[t]
                 codes[:, t] = _codes_at(_cuts(probs), np.arange(n), rng.random(n))
@@ -641,16 +660,8 @@ class GaussianMixture(Synthesizer):
                 probs = self.part_probs_[:, offsets[t] : offsets[t + 1]] * weight[t]
                 codes[:, t] = _codes_at(_cuts(probs), comp, rng.random(n))
             else:
-                codes[:, t] = _codes_at(cuts, comp, rng.random(n))
-        levels = rng.random((n, p))
-        for j, (start, stop) in spans.items():  # a level within the condition's share
-            c, r = codes[:, j], which
-            edges = self.edges_[j]
-            width = edges[c + 1] - edges[c]
-            a = (start[r, c] - edges[c]) / width
-            b = (stop[r, c] - edges[c]) / width
-            levels[:, j] = a + levels[:, j] * np.maximum(b - a, 0.0)
-        values = self._linked(self._values(codes[:, :p], levels), codes[:, p:])
+                codes[:, t] = _codes_at(self._cuts[t], comp, rng.random(n))
+        values = self._linked(self._values_at(codes[:, :p], at), codes[:, p:])
         values = self._in_ranges(values, comp)
         encoded = Encoded(values, codes[:, p:], n)
         return constraints.snap(constraints.clip(encoded))
@@ -680,7 +691,7 @@ class GaussianMixture(Synthesizer):
     # ---- state ------------------------------------------------------------------------------
     def _get_state(self) -> dict[str, Any]:
         return {
-            "version": STATE_VERSION,
+            "version": 2 if self.correlations_ is None else STATE_VERSION,
             "weights": self.weights_,
             "probabilities": self.part_probs_,
             "cardinalities": self.cardinalities_,
@@ -695,6 +706,7 @@ class GaussianMixture(Synthesizer):
             "link_quantiles": self.link_quantiles_,
             "heldout": [[k, v] for k, v in self.heldout_.items()],
             **({} if self.ranges_ is None else {"ranges": self.ranges_}),
+            **({} if self.correlations_ is None else {"correlations": self.correlations_}),
         }
 
     @classmethod
@@ -711,10 +723,10 @@ class GaussianMixture(Synthesizer):
         return super().from_state(state)
 
     def _set_state(self, state: dict[str, Any]) -> None:
-        if state.get("version") != STATE_VERSION:
+        if state.get("version") not in (2, STATE_VERSION):
             raise ValueError(
                 f"gmm: this model file holds state version {str(state.get('version'))[:20]}, "
-                f"which this synthgen does not read (it reads {STATE_VERSION})"
+                f"which this synthgen does not read (it reads 2 and {STATE_VERSION})"
             )
         self.weights_ = np.asarray(state["weights"], dtype=float)
         k = len(self.weights_)
@@ -738,6 +750,9 @@ class GaussianMixture(Synthesizer):
         self.links_ = [_link(j, link, codes) for j, link in enumerate(state["links"])]
         self.link_quantiles_ = np.asarray(state["link_quantiles"], dtype=float).reshape(p, -1)
         self.heldout_ = {int(a): float(b) for a, b in state["heldout"]}
+        self.correlations_ = None  # version 2: numbers independent within a component
+        if state["version"] != 2:
+            self.correlations_ = np.asarray(state["correlations"], dtype=float).reshape(k, p, p)
         self.ranges_ = None
         if "ranges" in state:
             self.ranges_ = np.asarray(state["ranges"], dtype=float).reshape(k, p, 2)
@@ -766,10 +781,14 @@ class GaussianMixture(Synthesizer):
                 raise ValueError(f"gmm: the interval bounds of part {j} do not fit its edges")
             checks.ascending(f"gmm: the interval bounds of part {j}", np.c_[low, high].ravel())
         checks.ascending("gmm: the quantile levels", self.probs_, 0.0, 1.0)
+        if (np.diff(self.probs_) <= 0).any():  # a level twice would be a step of no width
+            raise ValueError("gmm: the quantile levels repeat a level")
         checks.ascending("gmm: the quantiles", self.quantiles_)
         checks.ascending("gmm: the quantiles of the values", self.value_quantiles_)
         checks.ascending("gmm: the quantiles of the linked sums", self.link_quantiles_)
         checks.finite("gmm: the held-out log-likelihoods", list(self.heldout_.values()))
+        if self.correlations_ is not None:
+            _check_correlations(self.correlations_)
         if (
             self.ranges_ is not None
             and (
@@ -879,6 +898,19 @@ def _link(j: int, link: Any, codes: int) -> list[Any] | None:
     if scale not in ("values", "scores") or len(coef) != j or len(by_code) != codes:
         raise ValueError(f"gmm: the link of part {j} is not a scale and {j} + {codes} coefficients")
     return [scale, float(numbers[0]), numbers[1 : j + 1].tolist(), numbers[j + 1 :].tolist()]
+
+
+def _check_correlations(r: np.ndarray) -> None:
+    """Correlations read from a model file: finite, symmetric, a unit diagonal, positive
+    definite (each component's is drawn through its Cholesky factor)."""
+    checks.finite("gmm: the correlations", r)
+    p = r.shape[1]
+    if (
+        not np.allclose(r, r.transpose(0, 2, 1))
+        or not np.allclose(r[:, np.arange(p), np.arange(p)], 1.0)
+        or (np.linalg.eigvalsh(r)[:, :1] <= 0).any()
+    ):
+        raise ValueError("gmm: a component's correlations are not a correlation matrix")
 
 
 def _same(a: Any, b: Any) -> bool:

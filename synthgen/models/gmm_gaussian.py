@@ -51,7 +51,8 @@ from synthgen.columns.base import NULL_SUFFIX
 from synthgen.errors import UsageError
 from synthgen.models import checks
 from synthgen.models.base import Synthesizer
-from synthgen.models.gmm import _offsets, _plain, _same, _smallest_as_good
+from synthgen.models.gmm import _offsets, _plain, _same
+from synthgen.models.gmm_em import _smallest_as_good
 from synthgen.models.gmm_numbers import knots
 from synthgen.models.strata import Classes, by_params, by_part
 

@@ -15,11 +15,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.special import ndtri
 
 _KNOTS = 1001  # empirical quantiles kept per continuous part (as the copula's default)
 _TAIL_KNOTS = 50  # the most extra knots inside each outermost interval
 _LINK_LEFT = 0.1  # a number is set from the earlier ones when they leave less of its variance
 _IRLS = 10  # reweighted least-squares passes of a link on values (least absolute deviations)
+_GIBBS = 5  # sweeps over the bounded uniforms when more than one is bounded
+_GUIDE_CELLS = 4  # cells per knot of the look-up that replaces a search in `interpolate`
+_RIDGE = 1e-3  # added to a correlation's diagonal (then rescaled): never singular
 
 
 def interval_edges(x: np.ndarray, bins: int) -> np.ndarray:
@@ -132,4 +136,141 @@ def links(values: np.ndarray, scores: np.ndarray, categories: np.ndarray) -> lis
                 link = [scale, float(coef[0] - centre @ numbers), numbers.tolist()]
                 best = (left, [*link, coef[j + 1 :].tolist()])
         out[j] = None if best is None else best[1]
+    return out
+
+
+def correlations(scores: np.ndarray, comp: np.ndarray, k: int, prior_rows: float) -> np.ndarray:
+    """Each component's correlation (k, p, p) of the numbers' normal scores within it (`scores`,
+    (n, p), each row's place in its component `comp`'s distribution of each number): its rows'
+    cross products plus `prior_rows` rows of the pooled correlation, so a component of few rows
+    keeps what every component shares (a fare's tie to its distance) and a large one its own.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> z = rng.normal(size=(4000, 2)) @ np.array([[1.0, 0.8], [0.0, 0.6]])
+        >>> r = correlations(z, np.zeros(4000, dtype=int), 1, 10.0)
+        >>> bool(abs(r[0, 0, 1] - 0.8) < 0.05)
+        True
+    """
+    p = scores.shape[1]
+    pooled = _correlation(scores.T @ scores / max(len(scores), 1))
+    out = np.empty((k, p, p))
+    for c in range(k):
+        z = scores[comp == c]
+        out[c] = _correlation(z.T @ z + prior_rows * pooled)
+    return out
+
+
+def _correlation(cross: np.ndarray) -> np.ndarray:
+    """A correlation matrix from cross products, a little ridge keeping it positive definite."""
+    scale = np.sqrt(np.maximum(np.diag(cross), 1e-12))
+    r = cross / np.outer(scale, scale)
+    return (r + _RIDGE * np.eye(len(r))) / (1 + _RIDGE)
+
+
+def correlated_uniforms(factors: np.ndarray, comp: np.ndarray, rng: np.random.Generator):
+    """Uniforms (n, p), each row's correlated through its component's Cholesky factor
+    (`factors`, (k, p, p)): the places in its component's distributions a row's numbers take.
+
+    Example:
+        >>> f = np.linalg.cholesky(np.array([[[1.0, 0.9], [0.9, 1.0]]]))
+        >>> u = correlated_uniforms(f, np.zeros(5000, dtype=int), np.random.default_rng(0))
+        >>> bool(np.corrcoef(u.T)[0, 1] > 0.85), bool(0.45 < u.mean() < 0.55)
+        (True, True)
+    """
+    from scipy.special import ndtr
+
+    n, p = len(comp), factors.shape[1]
+    z = rng.standard_normal((n, p))
+    order = np.argsort(comp, kind="stable")
+    bounds = np.searchsorted(comp[order], np.arange(len(factors) + 1))
+    for c in np.flatnonzero(np.diff(bounds)):  # one product per component drawn
+        rows = order[bounds[c] : bounds[c + 1]]
+        z[rows] = z[rows] @ factors[c].T
+    return ndtr(z)
+
+
+def bounded_uniforms(
+    correlations: np.ndarray,
+    comp: np.ndarray,
+    bounds: dict[int, tuple[np.ndarray, np.ndarray]],
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Uniforms (n, p) as `correlated_uniforms` draws them, conditioned on each bounded one
+    (`bounds`: column -> (low, high), each (n,)) lying within its bounds: the bounded ones by
+    _GIBBS sweeps of their truncated normal conditionals (exact for one), the rest from their
+    normal given those.
+
+    Example:
+        >>> r = np.array([[[1.0, 0.9], [0.9, 1.0]]])
+        >>> n = 4000
+        >>> u = bounded_uniforms(r, np.zeros(n, dtype=int), {0: (np.full(n, 0.9), np.ones(n))},
+        ...                      np.random.default_rng(0))
+        >>> bool(u[:, 0].min() >= 0.9), bool(u[:, 1].mean() > 0.8)
+        (True, True)
+    """
+    from scipy.special import ndtr
+
+    n, p = len(comp), correlations.shape[1]
+    z = rng.standard_normal((n, p))
+    held = sorted(bounds)
+    free = [j for j in range(p) if j not in bounds]
+    low = ndtri(np.clip(np.column_stack([bounds[j][0] for j in held]), 0.0, 1.0))
+    high = ndtri(np.clip(np.column_stack([bounds[j][1] for j in held]), 0.0, 1.0))
+    for c in np.unique(comp):
+        rows = np.flatnonzero(comp == c)
+        r = correlations[c]
+        zb = z[np.ix_(rows, held)]
+        for sweep in range(1 if len(held) == 1 else _GIBBS):
+            for i, j in enumerate(held):
+                others = [m for m in range(len(held)) if m != i]
+                if sweep == 0:  # the first sweep conditions on the ones already drawn
+                    others = others[:i]
+                o = [held[m] for m in others]
+                gain = np.linalg.solve(r[np.ix_(o, o)], r[o, j]) if o else np.zeros(0)
+                mean = zb[:, others] @ gain
+                sd = np.sqrt(max(1.0 - r[j, o] @ gain, 1e-12))
+                a = ndtr((low[rows, i] - mean) / sd)
+                b = ndtr((high[rows, i] - mean) / sd)
+                draw = np.clip(a + rng.random(len(rows)) * (b - a), 1e-300, 1 - 1e-16)
+                zb[:, i] = mean + sd * ndtri(draw)
+        z[np.ix_(rows, held)] = zb
+        if free:  # the free ones' normal given the bounded ones
+            gain = np.linalg.solve(r[np.ix_(held, held)], r[np.ix_(held, free)])
+            rest = r[np.ix_(free, free)] - r[np.ix_(free, held)] @ gain
+            factor = np.linalg.cholesky(rest + 1e-12 * np.eye(len(free)))
+            z[np.ix_(rows, free)] = zb @ gain + z[np.ix_(rows, free)] @ factor.T
+    return ndtr(z)
+
+
+def guide(probs: np.ndarray) -> np.ndarray:
+    """For `interpolate`: the last knot of `probs` (ascending, 0 to 1) at or below the start of
+    each of _GUIDE_CELLS x len(probs) equal cells of 0 to 1 (and at 1)."""
+    cells = _GUIDE_CELLS * len(probs)
+    return np.searchsorted(probs, np.arange(cells + 1) / cells, side="right") - 1
+
+
+def interpolate(
+    at: np.ndarray, probs: np.ndarray, values: np.ndarray, slopes: np.ndarray, cells: np.ndarray
+) -> np.ndarray:
+    """np.interp(at, probs, values), the same floats, with the knot found by look-up in the
+    `guide` table `cells` instead of a search: a level whose cell holds no knot lies between its
+    cell's knot and the next (`slopes`: np.diff(values) / np.diff(probs)); the rest, a few, are
+    searched.
+
+    Example:
+        >>> probs, values = np.array([0.0, 0.1, 0.5, 1.0]), np.array([0.0, 1.0, 2.0, 10.0])
+        >>> at = np.random.default_rng(0).random(1000)
+        >>> out = interpolate(at, probs, values, np.diff(values) / np.diff(probs), guide(probs))
+        >>> bool((out == np.interp(at, probs, values)).all())
+        True
+    """
+    n = len(cells) - 1
+    cell = np.minimum((at * n).astype(np.int64), n - 1)
+    np.maximum(cell, 0, out=cell)
+    i = cells[cell]
+    out = slopes[np.minimum(i, len(slopes) - 1)] * (at - probs[i]) + values[i]
+    searched = (cells[cell + 1] != i) | (at >= 1.0) | (at < 0.0) | np.isnan(at)
+    if searched.any():
+        out[searched] = np.interp(at[searched], probs, values)
     return out
