@@ -51,10 +51,9 @@ MARGINS: dict[str, Any] = {
     "null_rate": (0.09, 0.17),
     # corr(age, income) of 3,000 rows over the real one; measured 0.80-0.88 (gaussian-copula),
     # 0.99-1.00 (gmm), 0.84-0.91 (cart), 0.80 (sdv-gaussian-copula); over unseeded fits
-    # (2026-12-05), mst 0.93-0.96 (5 fits), aim 0.73-0.92 (14 fits). The DP models' fast
+    # (2026-12-05), aim 0.73-0.92 (14 fits), mst below. The DP models' fast
     # settings are what makes that so: at 300 mirror-descent steps the estimate had not left
-    # the one-way model (mst 0.03-0.72 over 8 fits, aim -0.02 to 0.86 over 13), and at
-    # epsilon 10 MST's tree may join age and income through a third column
+    # the one-way model (mst 0.03-0.72 over 8 fits, aim -0.02 to 0.86 over 13)
     "dependence": 0.6,
     # the largest gap between a class's share of rows and its real share, with `by`; measured
     # 0.016-0.019 (gaussian-copula, gmm), 0.007 (ctgan)
@@ -66,6 +65,13 @@ LOOSER_MARGINS: dict[str, tuple[dict[str, Any], str]] = {
         {"null_rate": (0.03, 0.35), "dependence": 0.3},
         "a GAN learns the null flag and the dependence by gradient steps (2,000 in the fast "
         "settings), not by counting: measured null rates 0.064-0.238, dependence 0.46-0.76",
+    ),
+    "mst": (
+        {"dependence": 0.35},
+        "MST keeps a tree of pairs, and in the mixed frame group is senior exactly when age is "
+        "over 50, so (age, group) and (group, income) weigh about as much as (age, income): the "
+        "tree joins age and income directly (measured 0.93-0.96 of the real dependence, 5 fits) "
+        "or through group (0.55-0.57, 1 fit in 7), at any budget",
     ),
 }
 
