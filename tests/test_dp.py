@@ -55,6 +55,24 @@ def test_a_budget_too_large_for_opendps_threshold_still_names_the_categories(eps
     assert set(found["x"]) >= {"a", "b"} and all(abs(found["x"][k] - 200) < 20 for k in "ab")
 
 
+def test_fit_says_which_columns_the_noise_hid(tmp_path, capsys):
+    from synthgen.cli import main
+
+    # 60 rows at epsilon 0.1: no cell count clears the noise, no category its threshold
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"weight": rng.normal(5000, 300, 60).round(1), "colour": ["red"] * 60})
+    data = tmp_path / "tiny.csv"
+    table.to_csv(data, index=False)
+    args = ["fit", str(data), "--model", "mst", "--epsilon", "0.1", "-o", str(tmp_path / "m")]
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 0
+    warned = [x for x in capsys.readouterr().err.splitlines() if x.startswith("warning:")]
+    assert len(warned) == 1
+    assert "no bounds for weight" in warned[0] and "no category of colour" in warned[0]
+    assert "--schema" in warned[0]
+
+
 def _table() -> pd.DataFrame:
     table = mixed_frame(2000)
     table.loc[7, "income"] = 1e9  # one person's outlier: no bound may show it

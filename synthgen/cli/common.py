@@ -163,3 +163,11 @@ class Progress:
 def status(message: str, quiet: bool = False) -> None:
     if not quiet:
         err_console().print(message, highlight=False, soft_wrap=True)
+
+
+def warn_lines(caught: list, quiet: bool) -> None:
+    """Each caught warning (`warnings.catch_warnings(record=True)`) as one `warning:` line."""
+    from rich.markup import escape
+
+    for warning in caught:
+        status(f"[yellow]warning:[/] {escape(str(warning.message))}", quiet)

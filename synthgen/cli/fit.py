@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from synthgen.cli.common import (
     display,
     na_list,
     status,
+    warn_lines,
 )
 from synthgen.fitting import DEFAULT_MAX_ROWS
 
@@ -231,7 +233,7 @@ def fit_table(
     (`synthgen.fitting`; `synthgen.choose` for auto), showing progress: what `fit` and `run`
     share. Returns (model, the rows fitted on)."""
     from synthgen import choose
-    from synthgen.errors import UsageError
+    from synthgen.errors import SynthgenWarning, UsageError
     from synthgen.fitting import read_rows
     from synthgen.models import model_class
     from synthgen.models.base import new_seed
@@ -289,13 +291,20 @@ def fit_table(
             from synthgen.schema import Schema
 
             public = {"public_schema": Schema.load(schema_file)}  # a DP model: costs no budget
-        synth.fit(table, rows.schema, seed=seed, stream=rows.stream, **public)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SynthgenWarning)
+            synth.fit(table, rows.schema, seed=seed, stream=rows.stream, **public)
         elapsed = bar.elapsed
     status(
         f"fitted [bold]{model}[/] on {len(table):,} rows x {table.shape[1]} columns "
         f"of {display(data)} in {elapsed:.1f} s",
         quiet,
     )
+    ours = [w for w in caught if issubclass(w.category, SynthgenWarning)]
+    for w in caught:  # a library's own warnings, as Python would have shown them
+        if w not in ours:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    warn_lines(ours, quiet)
     _say_suppressed(synth, quiet)
     return synth, table
 

@@ -27,6 +27,7 @@ from synthgen.cli.common import (
     TrustPickle,
     na_list,
     status,
+    warn_lines,
 )
 
 HELP = (
@@ -286,11 +287,11 @@ def sample(
         # conditions are checked on the first chunk, before an output file is opened
         chunks = _peeked(chunks) if chunks is not None else None
         shown = len(caught)
-        _warn(caught, quiet)
+        warn_lines(caught, quiet)
         written = write_sample(
             model, output, rows, seed, fmt, force, chunk_rows, quiet, chunks, threads
         )
-        _warn(caught[shown:], quiet)  # from later blocks of --from-rows
+        warn_lines(caught[shown:], quiet)  # from later blocks of --from-rows
     if output != "-":
         status(f"wrote {written:,} synthetic rows to [bold]{output}[/]", quiet)
 
@@ -360,13 +361,6 @@ def _sample_dataset(
         f"file{'s' if len(files) > 1 else ''}, seed {seed}) in {elapsed:.1f} s",
         quiet,
     )
-
-
-def _warn(caught: list, quiet: bool) -> None:
-    from rich.markup import escape
-
-    for warning in caught:
-        status(f"[yellow]warning:[/] {escape(str(warning.message))}", quiet)
 
 
 def _as_written(frames: Iterator, given: deque) -> Iterator:

@@ -119,6 +119,7 @@ class DPSynthesizer(Synthesizer):
         self.domains_ = [
             self._domain(c, s, v, found.get(c.name)) for c, s, v in zip(columns, states, values)
         ]
+        self._warn_unfound(len(table))
         modelled = [i for i, d in enumerate(self.domains_) if d["role"] != "made"]
         codes = {columns[i].name: _codes(values[i], self.domains_[i]) for i in modelled}
         sizes = [_size(self.domains_[i]) for i in modelled]
@@ -128,6 +129,34 @@ class DPSynthesizer(Synthesizer):
         self.budget_ = budget
         self.training_rows_ = self.source_rows_ = max(2, int(round(float(release.model.total))))
         self._private_encoder(table, rng)
+
+    def _warn_unfound(self, rows: int) -> None:
+        """Say which columns the private domain found nothing of (too few rows for the noise):
+        a number drawn over the whole grid, a category column with no value named."""
+        numbers, keys = [], []
+        for col, domain in zip(self.schema_.columns, self.domains_):
+            if domain["role"] == "number" and not domain.pop("found", True):
+                numbers.append(col.name)
+            elif domain["role"] == "keys" and not domain["keys"]:
+                keys.append(col.name)
+        if not numbers and not keys:
+            return
+        import warnings
+
+        from synthgen.errors import SynthgenWarning
+
+        parts = []
+        if numbers:
+            parts.append(f"no bounds for {', '.join(numbers)} (drawn over the whole grid)")
+        if keys:
+            parts.append(f"no category of {', '.join(keys)} (all null)")
+        warnings.warn(
+            f"at epsilon {_g(self.epsilon)} on {rows:,} rows the noise hid the domain: "
+            f"{'; '.join(parts)}. Give these columns' min and max or categories in a --schema "
+            "(public, no budget spent), or raise --epsilon",
+            SynthgenWarning,
+            stacklevel=2,
+        )
 
     def _estimates(self, n_columns: int) -> int:
         # mbi's estimates: MST one after the one-way marginals and one at the end; AIM one
