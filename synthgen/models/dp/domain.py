@@ -151,8 +151,8 @@ def number_domain(
     lo, hi, point = cells
     mass = pooled_mass(counts[:-1], scale)
     nulls = bool(counts[-1] > NOISE_SDS * scale)
-    found = bool(mass.any())
-    if public_bounds or not found:
+    cleared = bool(mass.any())
+    if public_bounds or not cleared:
         keep = np.arange(len(lo))  # public bounds; or nothing cleared the noise: the whole grid
     else:
         found = np.flatnonzero(mass)
@@ -167,7 +167,7 @@ def number_domain(
         "mass": (mass / mass.sum()).tolist(),
         "bin_of_cell": bins_of(mass, point, max_bins).tolist(),
         "nulls": bool(nulls),
-        "found": found or public_bounds,
+        "found": cleared or public_bounds,
     }
 
 
