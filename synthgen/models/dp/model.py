@@ -119,7 +119,11 @@ class DPSynthesizer(Synthesizer):
         self.domains_ = [
             self._domain(c, s, v, found.get(c.name)) for c, s, v in zip(columns, states, values)
         ]
-        self._warn_unfound(len(table))
+        # what the noise hid: said once, not kept in the model file
+        hidden = [
+            (c.name, d["role"]) for c, d in zip(columns, self.domains_) if not d.pop("found", True)
+        ]
+        _warn_hidden(hidden, self.epsilon, len(table))
         modelled = [i for i, d in enumerate(self.domains_) if d["role"] != "made"]
         codes = {columns[i].name: _codes(values[i], self.domains_[i]) for i in modelled}
         sizes = [_size(self.domains_[i]) for i in modelled]
@@ -129,34 +133,6 @@ class DPSynthesizer(Synthesizer):
         self.budget_ = budget
         self.training_rows_ = self.source_rows_ = max(2, int(round(float(release.model.total))))
         self._private_encoder(table, rng)
-
-    def _warn_unfound(self, rows: int) -> None:
-        """Say which columns the private domain found nothing of (too few rows for the noise):
-        a number drawn over the whole grid, a category column with no value named."""
-        numbers, keys = [], []
-        for col, domain in zip(self.schema_.columns, self.domains_):
-            if domain["role"] == "number" and not domain.pop("found", True):
-                numbers.append(col.name)
-            elif domain["role"] == "keys" and not domain["keys"]:
-                keys.append(col.name)
-        if not numbers and not keys:
-            return
-        import warnings
-
-        from synthgen.errors import SynthgenWarning
-
-        parts = []
-        if numbers:
-            parts.append(f"no bounds for {', '.join(numbers)} (drawn over the whole grid)")
-        if keys:
-            parts.append(f"no category of {', '.join(keys)} (all null)")
-        warnings.warn(
-            f"at epsilon {_g(self.epsilon)} on {rows:,} rows the noise hid the domain: "
-            f"{'; '.join(parts)}. Give these columns' min and max or categories in a --schema "
-            "(public, no budget spent), or raise --epsilon",
-            SynthgenWarning,
-            stacklevel=2,
-        )
 
     def _estimates(self, n_columns: int) -> int:
         # mbi's estimates: MST one after the one-way marginals and one at the end; AIM one
@@ -234,6 +210,7 @@ class DPSynthesizer(Synthesizer):
             "keys": [_plain(originals[k]) for _, k in named],
             "shares": (shares / shares.sum()).tolist() if named else [],
             "nulls": None in found,
+            "found": bool(named),
         }
 
     def _private_encoder(self, table: pd.DataFrame, rng: np.random.Generator) -> None:
@@ -429,6 +406,28 @@ class _Steps:
         self.done += fraction
         if self.report is not None:
             self.report(min(round(self.done, 2), self.total), self.total, {})
+
+
+def _warn_hidden(hidden: list[tuple[str, str]], epsilon: float, rows: int) -> None:
+    """Say which columns (name, role) the private domain found nothing of, too few rows for
+    the noise: a number is drawn over the whole grid, a key column with no value named is null."""
+    if not hidden:
+        return
+    import warnings
+
+    from synthgen.errors import SynthgenWarning
+
+    numbers = [name for name, role in hidden if role == "number"]
+    keys = [name for name, role in hidden if role == "keys"]
+    parts = [f"no bounds for {', '.join(numbers)} (drawn over the whole grid)"] if numbers else []
+    parts += [f"no category of {', '.join(keys)} (all null)"] if keys else []
+    warnings.warn(
+        f"at epsilon {_g(epsilon)} on {rows:,} rows the noise hid the domain: "
+        f"{'; '.join(parts)}. Give these columns' min and max or categories in a --schema "
+        "(public, no budget spent), or raise --epsilon",
+        SynthgenWarning,
+        stacklevel=3,
+    )
 
 
 def _g(x: float) -> str:
