@@ -226,9 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         _worker(args.worker, args.data)
         return 0
-    sides = {"now": Worker(Path(args.now).resolve() if args.now else ROOT, args.data)}
+    data = str(Path(args.data).resolve())  # the workers run in their own checkouts
+    sides = {"now": Worker(Path(args.now).resolve() if args.now else ROOT, data)}
     if args.base:
-        sides = {"base": Worker(Path(args.base).resolve(), args.data)} | sides
+        sides = {"base": Worker(Path(args.base).resolve(), data)} | sides
     jobs = [
         (t, m)
         for t in args.tables.split(",")

@@ -376,3 +376,53 @@ def test_a_model_file_whose_correlations_are_not_a_correlation_matrix_is_refused
     path.write_bytes(modelfile.dumps(body))
     with pytest.raises(ModelFileError, match="not a correlation matrix"):
         synthgen.load(str(path))
+
+
+def _level_by_two_searches(values, probs, x):
+    """`gmm_numbers.level` as first written: both sides searched (the reference)."""
+    a = np.searchsorted(values, x, side="left")
+    b = np.searchsorted(values, x, side="right")
+    last = len(values) - 1
+    lo, hi = np.clip(a - 1, 0, last), np.clip(a, 0, last)
+    span = values[hi] - values[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where(span > 0, (x - values[lo]) / span, 0.0)
+    between = probs[lo] + np.clip(frac, 0.0, 1.0) * (probs[hi] - probs[lo])
+    on = (probs[np.minimum(a, last)] + probs[np.clip(b - 1, 0, last)]) / 2
+    return np.where(b > a, on, between)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_level_reads_runs_of_equal_knots_as_a_second_search_would(seed):
+    # knots with long runs (spikes), x on knots, between, outside and missing
+    rng = np.random.default_rng(seed)
+    knots = np.sort(np.round(rng.exponential(3.0, 200), int(rng.integers(0, 2))))
+    knots[:40] = knots[0]  # a spike at the bottom, and one at the top
+    knots[-25:] = knots[-1]
+    probs = np.linspace(0.0, 1.0, len(knots))
+    x = np.r_[rng.choice(knots, 500), rng.uniform(-1, knots[-1] + 1, 500), np.nan, -np.inf, np.inf]
+    from synthgen.models.gmm_numbers import level
+
+    got, want = level(knots, probs, x), _level_by_two_searches(knots, probs, x)
+    assert np.array_equal(got, want, equal_nan=True)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_guided_codes_are_the_codes_a_count_of_cut_points_gives(seed):
+    # cut points with ties, zeros and ones; draws on cut points and on the guide's cell starts
+    from synthgen.models.gmm import _code_guide, _codes_at, _codes_guided, _cuts
+
+    rng = np.random.default_rng(seed)
+    probs = rng.dirichlet(np.full(int(rng.integers(2, 40)), 0.3), size=int(rng.integers(1, 60)))
+    probs[probs < 0.02] = 0.0  # codes no row of a component takes: tied cut points
+    cuts = _cuts(probs)
+    k, m = cuts.shape
+    n = 4000
+    comp = rng.integers(0, k, n)
+    cells = 4 * (m + 1)
+    u = np.r_[rng.random(n), cuts[comp[:500], 0], np.arange(cells) / cells, 0.0]
+    comp = np.r_[comp, comp[:500], np.zeros(cells + 1, dtype=int)]
+    assert (_codes_guided(cuts, _code_guide(cuts), comp, u) == _codes_at(cuts, comp, u)).all()
+    right = np.searchsorted(cuts[0], u, side="right")
+    first = np.zeros(len(u), dtype=int)
+    assert (_codes_guided(cuts[:1], _code_guide(cuts[:1], True), first, u, True) == right).all()

@@ -95,8 +95,12 @@ def level(values: np.ndarray, probs: np.ndarray, x: np.ndarray) -> np.ndarray:
         [0.25, 0.75, 1.0]
     """
     a = np.searchsorted(values, x, side="left")
-    b = np.searchsorted(values, x, side="right")
     last = len(values) - 1
+    # searchsorted(side="right") without a second search: past the run of knots equal to x
+    ends = np.r_[np.flatnonzero(values[1:] != values[:-1]), last]
+    run_end = np.repeat(ends, np.diff(np.r_[-1, ends]))  # each knot's last equal knot
+    top = np.minimum(a, last)
+    b = np.where((a <= last) & (values[top] == x), run_end[top] + 1, a)
     lo, hi = np.clip(a - 1, 0, last), np.clip(a, 0, last)
     span = values[hi] - values[lo]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -182,8 +186,20 @@ def correlated_uniforms(factors: np.ndarray, comp: np.ndarray, rng: np.random.Ge
 
     n, p = len(comp), factors.shape[1]
     z = rng.standard_normal((n, p))
+    k = len(factors)
+    # few numbers, many components: each factor entry gathered per row (a choice by the model,
+    # never by the rows drawn, whose sums it rounds otherwise: a slice repeats the whole's rows)
+    if 4 * p * (p + 1) <= k:
+        flat = factors.reshape(k, p * p)
+        out = np.empty_like(z)
+        for a in range(p):  # row a of a lower-triangular factor times the row's normals
+            acc = flat[comp, a * p] * z[:, 0]
+            for b in range(1, a + 1):
+                acc += flat[comp, a * p + b] * z[:, b]
+            out[:, a] = acc
+        return ndtr(out)
     order = np.argsort(comp, kind="stable")
-    bounds = np.searchsorted(comp[order], np.arange(len(factors) + 1))
+    bounds = np.searchsorted(comp[order], np.arange(k + 1))
     for c in np.flatnonzero(np.diff(bounds)):  # one product per component drawn
         rows = order[bounds[c] : bounds[c + 1]]
         z[rows] = z[rows] @ factors[c].T
@@ -255,22 +271,28 @@ def interpolate(
 ) -> np.ndarray:
     """np.interp(at, probs, values), the same floats, with the knot found by look-up in the
     `guide` table `cells` instead of a search: a level whose cell holds no knot lies between its
-    cell's knot and the next (`slopes`: np.diff(values) / np.diff(probs)); the rest, a few, are
-    searched.
+    cell's knot and the next (`slopes`: np.diff(values) / np.diff(probs)); one in a cell that
+    holds knots steps past those below it; a level outside [0, 1) is searched.
 
     Example:
         >>> probs, values = np.array([0.0, 0.1, 0.5, 1.0]), np.array([0.0, 1.0, 2.0, 10.0])
-        >>> at = np.random.default_rng(0).random(1000)
+        >>> at = np.r_[np.random.default_rng(0).random(1000), probs, -0.5, 1.5, np.nan]
         >>> out = interpolate(at, probs, values, np.diff(values) / np.diff(probs), guide(probs))
-        >>> bool((out == np.interp(at, probs, values)).all())
+        >>> bool(np.array_equal(out, np.interp(at, probs, values), equal_nan=True))
         True
     """
-    n = len(cells) - 1
-    cell = np.minimum((at * n).astype(np.int64), n - 1)
-    np.maximum(cell, 0, out=cell)
+    n, last = len(cells) - 1, len(probs) - 1
+    odd = (at >= 1.0) | (at < 0.0) | np.isnan(at)
+    inside = np.where(odd, 0.0, at)
+    cell = np.minimum((inside * n).astype(np.int64), n - 1)
+    cell -= cell / n > inside  # at * n rounded up onto the next cell's start
     i = cells[cell]
+    rows = np.flatnonzero(cells[cell + 1] != i)
+    while len(rows):  # a cell holding knots: step past those at or below the level
+        step = i[rows] + 1
+        rows = rows[(step <= last) & (probs[np.minimum(step, last)] <= at[rows])]
+        i[rows] += 1
     out = slopes[np.minimum(i, len(slopes) - 1)] * (at - probs[i]) + values[i]
-    searched = (cells[cell + 1] != i) | (at >= 1.0) | (at < 0.0) | np.isnan(at)
-    if searched.any():
-        out[searched] = np.interp(at[searched], probs, values)
+    if odd.any():
+        out[odd] = np.interp(at[odd], probs, values)
     return out
