@@ -173,6 +173,20 @@ class TableEncoder:
         `categorical=True` returns text columns of few values (categorical, boolean spellings,
         constants) as pandas Categoricals: the same values, much faster to build and write.
         """
+        columns = self.decode_columns(encoded, seed, start, total=total, categorical=categorical)
+        return pd.DataFrame(columns, copy=False)
+
+    def decode_columns(
+        self,
+        encoded: Encoded,
+        seed: int = 0,
+        start: int = 0,
+        *,
+        total: int | None = None,
+        categorical: bool = False,
+    ) -> dict[str, pd.Series]:
+        """`decode`'s columns by name, before they are made one frame (an encoder that joins
+        the columns of several makes one frame of them all)."""
         rows = RowRandom(seed, start, encoded.n_rows, total=total)
         ci = di = 0
         columns = {}
@@ -190,7 +204,7 @@ class TableEncoder:
             if not isinstance(values.dtype, pd.CategoricalDtype):  # one asked for stays one
                 values = as_source_dtype(values, col)
             columns[col.name] = values
-        return pd.DataFrame(columns, copy=False)
+        return columns
 
     def suppressed(self) -> dict[str, dict[str, int]]:
         """Per column, how many rare categories (and rows) or words were kept out of the output."""

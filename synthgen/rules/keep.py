@@ -275,12 +275,13 @@ class RuleEncoder(TableEncoder):
     ) -> pd.DataFrame:
         """The user's table from modelled rows and their rules space."""
         options = {"total": total, "categorical": categorical}
-        kept = self.kept_view.decode(_take(m, self.kept_parts), seed, start, **options)
+        kept = self.kept_view.decode_columns(_take(m, self.kept_parts), seed, start, **options)
         other = int(np.random.SeedSequence([seed, _RESOLVE_KEY]).generate_state(1)[0])
-        decided = self.decided_view.decode(_take(u, self.decided_parts), other, start, **options)
-        return pd.DataFrame(
-            {n: (kept if n in kept.columns else decided)[n] for n in self.user.names}, copy=False
+        decided = self.decided_view.decode_columns(
+            _take(u, self.decided_parts), other, start, **options
         )
+        columns = kept | decided  # one frame of both, in the user's order
+        return pd.DataFrame({n: columns[n] for n in self.user.names}, copy=False)
 
     # ---- what the rest of synthgen asks an encoder ------------------------------------------
     def exact_marginals(self, stream: StreamStats) -> list[tuple[np.ndarray, np.ndarray] | None]:
