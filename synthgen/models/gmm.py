@@ -147,7 +147,7 @@ def _codes_guided(
     """
     k, m = cuts.shape
     cells = guide.shape[1] - 1
-    cell = np.minimum((u * cells).astype(np.int64), cells - 1)
+    cell = np.clip((u * cells).astype(np.int64), 0, cells - 1)  # (a NaN draw reads as 0)
     cell -= cell / cells > u  # u * cells rounded up onto the next cell's start
     at = comp * (cells + 1) + cell
     code = guide.ravel()[at]
