@@ -426,3 +426,25 @@ def test_guided_codes_are_the_codes_a_count_of_cut_points_gives(seed):
     right = np.searchsorted(cuts[0], u, side="right")
     first = np.zeros(len(u), dtype=int)
     assert (_codes_guided(cuts[:1], _code_guide(cuts[:1], True), first, u, True) == right).all()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_search_left_finds_what_a_binary_search_finds(seed):
+    # knots with runs of equal values, values on knots, on the look-up's cell starts, between,
+    # outside the range and missing
+    from synthgen.models.gmm_numbers import _GUIDE_CELLS, search_left
+
+    rng = np.random.default_rng(seed)
+    knots = np.sort(np.round(rng.lognormal(0.0, 1.5, 400), int(rng.integers(0, 3))))
+    knots[:50] = knots[0]
+    knots[200:260] = knots[200]  # a crowded cell
+    cells = _GUIDE_CELLS * len(knots)
+    starts = knots[0] + (knots[-1] - knots[0]) / cells * np.arange(cells + 1)
+    x = np.r_[
+        rng.choice(knots, 3000),
+        rng.uniform(knots[0] - 1, knots[-1] + 1, 3000),
+        starts,
+        np.nextafter(starts, -np.inf),
+        [np.nan, np.inf, -np.inf, knots[-1], knots[0]],
+    ]
+    assert (search_left(knots, x) == np.searchsorted(knots, x, side="left")).all()
