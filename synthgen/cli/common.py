@@ -166,8 +166,16 @@ def status(message: str, quiet: bool = False) -> None:
 
 
 def warn_lines(caught: list, quiet: bool) -> None:
-    """Each caught warning (`warnings.catch_warnings(record=True)`) as one `warning:` line."""
+    """Each caught warning (`warnings.catch_warnings(record=True)`) of synthgen's as one
+    `warning:` line; another library's as Python would have shown it."""
+    import warnings
+
     from rich.markup import escape
 
+    from synthgen.errors import SynthgenWarning
+
     for warning in caught:
-        status(f"[yellow]warning:[/] {escape(str(warning.message))}", quiet)
+        if issubclass(warning.category, SynthgenWarning):
+            status(f"[yellow]warning:[/] {escape(str(warning.message))}", quiet)
+        else:
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)

@@ -300,11 +300,7 @@ def fit_table(
         f"of {display(data)} in {elapsed:.1f} s",
         quiet,
     )
-    ours = [w for w in caught if issubclass(w.category, SynthgenWarning)]
-    for w in caught:  # a library's own warnings, as Python would have shown them
-        if w not in ours:
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-    warn_lines(ours, quiet)
+    warn_lines(caught, quiet)
     _say_suppressed(synth, quiet)
     return synth, table
 
