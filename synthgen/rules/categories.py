@@ -161,13 +161,17 @@ class Combination(Keeper):
     def unkept(self, space: Space) -> str | None:
         return need(space, self.writes, space.discrete, "categories")
 
-    def fit(self, real: Real) -> list[Added]:
-        space = real.space
-        codes = np.stack([space.codes(real.u, n) for n in self.writes], axis=1)
+    def _key(self, codes: np.ndarray, space: Space) -> np.ndarray:
+        """One number per row of members' codes (a row each)."""
         key = np.zeros(len(codes), dtype=np.int64)
         for j, name in enumerate(self.writes):
             key = key * space.at[name].cardinality + codes[:, j]
-        ids, firsts = pd.factorize(key)
+        return key
+
+    def fit(self, real: Real) -> list[Added]:
+        space = real.space
+        codes = np.stack([space.codes(real.u, n) for n in self.writes], axis=1)
+        ids, firsts = pd.factorize(self._key(codes, space))
         rare = np.zeros(len(codes), dtype=bool)
         for j, name in enumerate(self.writes):
             code = space.at[name].rare_code
@@ -180,10 +184,30 @@ class Combination(Keeper):
         values = pd.Series(ids.astype(str), name=self.joint, dtype=object)
         return [(self.writes[0], detect_column(values, kind="categorical"), values)]
 
+    def added(self, real: Real) -> list[Added]:
+        """The joint category of each row's combination, for rows it was not fitted on (a DP
+        model's): a combination the joint lacks (or with a rare member) becomes a shared one,
+        drawn by its frequency, as a pooled rare one is when decoded."""
+        joint = self.joint_state
+        ids = np.array(joint["categories"], dtype=object)
+        codes = np.stack([real.space.codes(real.u, n) for n in self.writes], axis=1)
+        key, known = self._key(codes, real.space), self._key(self.table, real.space)
+        order = np.argsort(known, kind="stable")
+        at = np.minimum(np.searchsorted(known[order], key), max(len(known) - 1, 0))
+        pick = order[at] if len(ids) else np.zeros(len(key), dtype=np.int64)
+        lacking = (known[pick] != key) if len(ids) else np.ones(len(key), dtype=bool)
+        if len(ids) and lacking.any():
+            p = np.asarray(joint["probabilities"], dtype=float)
+            pick[lacking] = real.rng.choice(len(ids), int(lacking.sum()), p=p / p.sum())
+        values = ids[pick] if len(ids) else np.full(len(key), "", dtype=object)
+        values = pd.Series(values, name=self.joint, dtype=object)
+        return [(self.writes[0], detect_column(values, kind="categorical"), values)]
+
     def bind(self, enc: RuleEncoder) -> None:
+        self.joint_state = enc.m.at[self.joint].state
         if not hasattr(self, "_members"):  # loaded: the table came with the state
             return
-        ids = enc.m.at[self.joint].state["categories"]
+        ids = self.joint_state["categories"]
         width = len(self.writes)
         self.table = np.array([self._members[int(i)] for i in ids], dtype=np.int64).reshape(
             -1, width

@@ -120,12 +120,23 @@ class RuleEncoder(TableEncoder):
 
     # ---- fitting ----------------------------------------------------------------------------
     def fit(
-        self, table: pd.DataFrame, rng: np.random.Generator, stream: StreamStats | None = None
+        self,
+        table: pd.DataFrame,
+        rng: np.random.Generator,
+        stream: StreamStats | None = None,
+        *,
+        given: TableEncoder | None = None,
     ) -> RuleEncoder:
+        """Learn the rules' state and the modelled columns from `table`. `given`: an encoder
+        of the user's columns fitted already (a DP model's, on its private domain): their
+        states are taken as they are, and only what the rules add is learned from `table`."""
         rules: list[Rule] = list(self.user.rules)
         named = [c for c in self.user.columns if any(c.name in r.columns for r in rules)]
-        every = TableEncoder(Schema(named), self.rare_threshold)
-        every.fit(table, rng, stream)  # (an encoder reads its own columns: no copy of them)
+        if given is not None:
+            every = _sub_encoder(given, [c.name for c in named])
+        else:
+            every = TableEncoder(Schema(named), self.rare_threshold)
+            every.fit(table, rng, stream)  # (an encoder reads its own columns: no copy of them)
         self.keepers, self.dropped = select(rules, Space(every), self.protect)
         used = {c for k in self.keepers for c in (*k.reads, *k.writes)}
         self.inner = _sub_encoder(every, [c.name for c in named if c.name in used])
@@ -152,6 +163,8 @@ class RuleEncoder(TableEncoder):
         # a column the rules only read was fitted already (the same values): its state is
         # taken, not fitted again (a date column's text is parsed once less)
         known = dict(zip(every.schema.names, every.states))
+        if given is not None:
+            known.update(zip(given.schema.names, given.states))
         fresh = [c for c in columns if c.name not in known]
         others = TableEncoder(Schema(fresh), self.rare_threshold).fit(
             modelled,
@@ -177,6 +190,24 @@ class RuleEncoder(TableEncoder):
             return super().encode(self.modelled_table(table), rng)
         finally:
             self._known = {}
+
+    def encode_rows(self, table: pd.DataFrame, rng: np.random.Generator) -> Encoded:
+        """The modelled encoding of rows of the user's columns this encoder was not fitted on
+        (a DP model's draws, which may break the rules): the columns the rules add computed
+        from them under the fitted state (an order's gap, a combination's joint category, a
+        completed column), those the rules decide left out, so that `decode` gives them back
+        with every kept rule holding.
+
+        Example:
+            >>> kept = encoder.decode(encoder.encode_rows(rows, rng))  # doctest: +SKIP
+        """
+        table = table.reset_index(drop=True)
+        real = Real(table, self.inner.encode(table, rng), self.u, self.rare_threshold, rng)
+        values = {name: table[name] for name in self.kept}
+        for k in self.keepers:
+            values.update((col.name, v.reset_index(drop=True)) for _, col, v in k.added(real))
+        modelled = pd.DataFrame({name: values[name] for name in self.schema.names}, copy=False)
+        return TableEncoder.encode(self, modelled, rng)
 
     def _encode_column(
         self, values: pd.Series, col: Column, state: dict[str, Any], rng: np.random.Generator

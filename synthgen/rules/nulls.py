@@ -41,12 +41,20 @@ class Completed(Keeper):
             picks = pool[real.rng.choice(len(pool), int(missing.sum()), p=state["probabilities"])]
         else:
             observed = values[~missing].to_numpy(dtype=object)
-            picks = observed[real.rng.integers(len(observed), size=int(missing.sum()))]
+            # rows with no value at all stay missing: encoding fills them as any null
+            picks = (
+                observed[real.rng.integers(len(observed), size=int(missing.sum()))]
+                if len(observed)
+                else values[missing].to_numpy(dtype=object)
+            )
         filled = values.astype(object).to_numpy(copy=True)
         filled[missing] = picks
         out = pd.Series(filled, name=self.complete_name(name), index=values.index)
         col = renamed(real.space.at[name].col, out.name)
         return name, col, out
+
+    def added(self, real: Real) -> list[Added]:
+        return [self.complete(real, name) for name in self.writes]
 
     def bind(self, enc: RuleEncoder) -> None:
         self.translate = {n: _translation(enc, self.complete_name(n), n) for n in self.writes}
@@ -95,9 +103,6 @@ class MissingTogether(Completed):
         self.reads = (leader,)
         self.writes = tuple(c for c in self.rule.columns if c != leader)
 
-    def fit(self, real: Real) -> list[Added]:
-        return [self.complete(real, name) for name in self.writes]
-
     def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
         missing = enc.u.missing(u, self.reads[0])
         for name in self.writes:
@@ -120,9 +125,6 @@ class MissingWhen(Completed):
     def setup(self) -> None:
         super().setup()
         self.codes_read = self.reads
-
-    def fit(self, real: Real) -> list[Added]:
-        return [self.complete(real, self.writes[0])]
 
     def bind(self, enc: RuleEncoder) -> None:
         super().bind(enc)
