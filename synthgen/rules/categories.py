@@ -138,6 +138,16 @@ class Combination(Keeper):
         """The numbers of the rules it keeps too (columns missing together among its members)."""
         return self.__dict__.setdefault("_also", [])
 
+    @property
+    def together(self) -> list[tuple[str, ...]]:
+        """The columns of each missing_together rule among its members it keeps (at fit)."""
+        return self.__dict__.setdefault("_together", [])
+
+    def keep_together(self, columns: tuple[str, ...], index: int) -> None:
+        """Keep a missing_together rule among its members: missing is a value of the joint."""
+        self.together.append(columns)
+        self.also.append(index)
+
     def join(self, members: tuple[str, ...], index: int) -> None:
         """Keep another combination that shares a member: the joint of all their members."""
         self.members = tuple(dict.fromkeys((*self.members, *members)))
@@ -176,6 +186,9 @@ class Combination(Keeper):
         for j, name in enumerate(self.writes):
             code = space.at[name].rare_code
             rare |= codes[:, j] == code if code is not None else False
+        for group in self.together:  # a row that breaks one is no combination to keep (drawn)
+            count = sum(space.missing(real.u, c).astype(np.int64) for c in group)
+            rare |= (count > 0) & (count < len(group))
         # a row with a pooled member is a combination no one may see: an id of its own
         ids = np.where(rare, len(firsts) + np.arange(len(ids)), ids)
         first_row = np.unique(ids, return_index=True)[1]

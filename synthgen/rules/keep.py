@@ -129,7 +129,8 @@ class RuleEncoder(TableEncoder):
     ) -> RuleEncoder:
         """Learn the rules' state and the modelled columns from `table`. `given`: an encoder
         of the user's columns fitted already (a DP model's, on its private domain): their
-        states are taken as they are, and only what the rules add is learned from `table`."""
+        states are taken as they are, only what the rules add is learned, and from `table` as
+        rows that model drew (`Real.drawn`)."""
         rules: list[Rule] = list(self.user.rules)
         named = [c for c in self.user.columns if any(c.name in r.columns for r in rules)]
         if given is not None:
@@ -143,7 +144,7 @@ class RuleEncoder(TableEncoder):
         self.u = Space(self.inner)
         private = np.random.default_rng([self.seed, _FIT_STREAM])
         u, self._drew_nothing = _encode_noting(self.inner, table, private)
-        real = Real(table, u, self.u, self.rare_threshold, private)
+        real = Real(table, u, self.u, self.rare_threshold, private, drawn=given is not None)
         added: dict[str, list] = {}
         for k in self.keepers:
             for anchor, col, values in k.fit(real):
@@ -445,7 +446,7 @@ def select(
             None,
         )
         if isinstance(k, MissingTogether) and joint is not None:
-            joint.also.append(i)  # missing is a value of a combination: it keeps this too
+            joint.keep_together(rule.columns, i)  # missing is a value of a combination
             continue
         if why is None and isinstance(k, Combination):
             for member in rule.columns:  # a member a dependency decides: its sources join

@@ -124,6 +124,8 @@ class Real:
     space: Space
     rare_threshold: int
     rng: np.random.Generator
+    # rows a model drew (a DP model's), not real ones: their pairs of values are noisy
+    drawn: bool = False
 
 
 # A modelled column a keeper adds: (the user column whose place it takes, its schema, values).
@@ -496,7 +498,10 @@ class Order(Linear):
 class Monotone(Keeper):
     """target = f(source) for a strictly monotone f: the real curve (the median target of each
     real source value, made monotone), read between its points by straight lines. Where
-    another rule decides the target, the source is decided instead, by the inverse curve."""
+    another rule decides the target, the source is decided instead, by the inverse curve.
+    From rows a model drew, whose pairs are noisy, the curve matches the two columns'
+    quantiles instead (f maps the source's quantiles to the target's): their marginals are
+    what a DP model learns best."""
 
     def unkept(self, space: Space) -> str | None:
         return need(space, self.rule.columns, space.continuous, "numbers")
@@ -518,6 +523,9 @@ class Monotone(Keeper):
         s = real.space.numbers(real.u, source)
         t = real.space.numbers(real.u, target)
         both = ~(np.isnan(s) | np.isnan(t))
+        if real.drawn:
+            s, t = _quantiles(s[~np.isnan(s)], t[~np.isnan(t)], self.rule.increasing is not False)
+            both = np.ones(len(s), dtype=bool)
         frame = pd.DataFrame({"s": s[both], "t": t[both]}).groupby("s")["t"].median()
         ys = frame.to_numpy(dtype=float)
         step = np.maximum if self.rule.increasing is not False else np.minimum
@@ -562,3 +570,23 @@ class Monotone(Keeper):
             raise ValueError("a monotone rule's curve is not increasing in its source")
         self.residue = Residue(self.writes[0])
         self.residue.load(state, enc)
+
+
+# Points of a monotone curve matched by quantiles (`Monotone`, rows a model drew).
+QUANTILES = 1000
+
+
+def _quantiles(s: np.ndarray, t: np.ndarray, increasing: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (source, target) at the same quantiles of the two (values they hold); empty when
+    either has none.
+
+    Example:
+        >>> [a.tolist() for a in _quantiles(np.array([3.0, 1, 2]), np.array([30.0, 10]), False)]
+        [[1.0, 3.0], [30.0, 10.0]]
+    """
+    m = min(len(s), len(t), QUANTILES)
+    if not m:
+        return np.zeros(0), np.zeros(0)
+    p = np.linspace(0, 1, m)
+    t_at = np.quantile(t, p if increasing else 1 - p, method="inverted_cdf")
+    return np.quantile(s, p, method="inverted_cdf"), t_at

@@ -36,22 +36,18 @@ class Completed(Keeper):
         values = real.table[name]
         missing = values.isna().to_numpy()
         state = real.space.at[name].state
+        col = renamed(real.space.at[name].col, self.complete_name(name))
         if "categories" in state and state["categories"]:  # never a rare category
             pool = np.array(state["categories"], dtype=object)
             picks = pool[real.rng.choice(len(pool), int(missing.sum()), p=state["probabilities"])]
+        elif missing.all():  # a few drawn rows, none with a value: encoding fills them as nulls
+            return name, col, values.rename(col.name)
         else:
             observed = values[~missing].to_numpy(dtype=object)
-            # rows with no value at all stay missing: encoding fills them as any null
-            picks = (
-                observed[real.rng.integers(len(observed), size=int(missing.sum()))]
-                if len(observed)
-                else values[missing].to_numpy(dtype=object)
-            )
+            picks = observed[real.rng.integers(len(observed), size=int(missing.sum()))]
         filled = values.astype(object).to_numpy(copy=True)
         filled[missing] = picks
-        out = pd.Series(filled, name=self.complete_name(name), index=values.index)
-        col = renamed(real.space.at[name].col, out.name)
-        return name, col, out
+        return name, col, pd.Series(filled, name=col.name, index=values.index)
 
     def added(self, real: Real) -> list[Added]:
         return [self.complete(real, name) for name in self.writes]
