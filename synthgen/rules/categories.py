@@ -27,7 +27,9 @@ class Dependency(Keeper):
     """The target is a function of the sources' categories: a table of each real group's
     target (a group of fewer real rows than the rare threshold only where its target is a
     category, or a number at least that many rows share), then the first source's commonest
-    target, then the table's."""
+    target, then the table's. From rows a model drew, a group's target is the one it holds
+    most beyond that target's share of all rows (noise spreads a small group over the table's
+    commonest targets: adult's DP rows gave Preschool the commonest education-num, 9, not 1)."""
 
     def setup(self) -> None:
         super().setup()
@@ -52,14 +54,14 @@ class Dependency(Keeper):
             self.table = np.asarray(self.table, dtype=float)
         else:
             values = space.codes(real.u, target)
-        keys, sizes, best = _commonest(self._keys(real.u, space), values)
+        keys, sizes, best = _commonest(self._keys(real.u, space), values, real.drawn)
         # a small group's target is stored only when it says nothing rare: a category code (a
         # rare category is its pool's code), or a number many rows share
         common = np.bincount(values)[best] >= real.rare_threshold
         shared = (sizes >= real.rare_threshold) | ~np.asarray(self.numeric) | common
         self.keys, self.values = keys[shared], best[shared]
         first = space.codes(real.u, self.reads[0])
-        firsts, fsizes, fbest = _commonest(first, values)
+        firsts, fsizes, fbest = _commonest(first, values, real.drawn)
         whole = _commonest(np.zeros(len(values), dtype=np.int64), values)[2]
         self.fallback = np.full(space.at[self.reads[0]].cardinality, whole[0] if len(whole) else 0)
         ok = (
@@ -101,20 +103,31 @@ class Dependency(Keeper):
             codes_within(self.fallback, target.cardinality, "fallback")
 
 
-def _commonest(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _commonest(
+    keys: np.ndarray, values: np.ndarray, over: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per distinct key (sorted): its rows and its commonest value (the smallest on a tie);
-    keys and values are codes (>= 0).
+    keys and values are codes (>= 0). `over`: the value it holds most beyond its share of all
+    rows instead (for drawn rows, whose noise spreads a small group over the commonest values).
 
     Example:
         >>> [a.tolist() for a in _commonest(np.array([0, 0, 0, 3]), np.array([2, 1, 1, 0]))]
         [[0, 3], [3, 1], [1, 0]]
+        >>> keys, values = np.repeat([0, 1], [5, 10]), np.array([2, 2, 2, 1, 1] + [2] * 10)
+        >>> _commonest(keys, values)[2].tolist(), _commonest(keys, values, over=True)[2].tolist()
+        ([2, 2], [1, 2])
     """
     if not len(keys):
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty
     width = int(values.max()) + 1
     pairs, counts = np.unique(keys.astype(np.int64) * width + values, return_counts=True)
-    order = np.lexsort((-counts, pairs // width))  # each key's commonest value first
+    rank = counts.astype(float)
+    if over:  # rows beyond the group's size times the value's share of all rows
+        group = np.unique(pairs // width, return_inverse=True)[1]
+        size = np.bincount(group, weights=counts)[group]
+        rank -= size * np.bincount(values, minlength=width)[pairs % width] / len(values)
+    order = np.lexsort((-rank, pairs // width))  # each key's first value first
     pairs, counts = pairs[order], counts[order]
     first = np.flatnonzero(np.r_[True, np.diff(pairs // width) != 0])
     sizes = np.add.reduceat(counts, first)
