@@ -258,6 +258,9 @@ def test_a_public_schemas_rules_hold_on_every_row(kept):
     both = pd.concat([rows, model.sample(3000, seed=2)])
     assert set(zip(both["term"], both["sub_grade"])) <= _combinations(model)
     assert both.groupby("sub_grade")["grade"].nunique().max() == 1
+    # the monotone curve matches the drawn columns' quantiles: the target keeps its spread (the
+    # median of each drawn principal's noisy target, made monotone, ran almost flat)
+    assert rows["log_principal"].std() > 0.5 * table["log_principal"].std()
 
 
 def test_the_rules_state_comes_from_the_models_rows_not_the_table(kept):

@@ -12,7 +12,9 @@ written by their own column modules (integers stay integers, dates keep their fo
 Rules compose: a column one rule decides may be a source of another; a rule that would decide
 a column another already decides, or that would close a cycle, is not kept and `synthgen
 inspect` says why. A schema without rules gets the plain `TableEncoder`: its model is the
-one it always was, byte for byte.
+one it always was, byte for byte. A DP model, which may learn nothing from the table outside its
+private release, fits this encoder on rows it drew and sends each row it draws through it
+(`RuleEncoder.encode_rows`, then `decode`; see `synthgen.models.dp`).
 
 Example:
     >>> import pandas as pd, synthgen
