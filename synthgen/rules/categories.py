@@ -157,7 +157,8 @@ class Combination(Keeper):
         return self.__dict__.setdefault("_together", [])
 
     def keep_together(self, columns: tuple[str, ...], index: int) -> None:
-        """Keep a missing_together rule among its members: missing is a value of the joint."""
+        """Keep a missing_together rule among its members: missing is a value of the joint
+        (fitted on drawn rows, a row that breaks it is none of its combinations)."""
         self.together.append(columns)
         self.also.append(index)
 
@@ -199,9 +200,9 @@ class Combination(Keeper):
         for j, name in enumerate(self.writes):
             code = space.at[name].rare_code
             rare |= codes[:, j] == code if code is not None else False
-        for group in self.together:  # a row that breaks one is no combination to keep (drawn)
+        for group in self.together if real.drawn else ():  # (real rows may be its exceptions)
             count = sum(space.missing(real.u, c).astype(np.int64) for c in group)
-            rare |= (count > 0) & (count < len(group))
+            rare |= (count > 0) & (count < len(group))  # drawn, it is no combination to keep
         # a row with a pooled member is a combination no one may see: an id of its own
         ids = np.where(rare, len(firsts) + np.arange(len(ids)), ids)
         first_row = np.unique(ids, return_index=True)[1]
