@@ -164,6 +164,7 @@ class DPSynthesizer(Synthesizer):
         self.encoder_ = RuleEncoder(self.schema_, self.rare_threshold, self.seed_).fit(
             drawn, rng, given=self.user_encoder_
         )
+        self.encoder_.modelled_table(drawn)  # let go of the drawn rows it keeps for encode()
 
     def _estimates(self, n_columns: int) -> int:
         # mbi's estimates: MST one after the one-way marginals and one at the end; AIM one
