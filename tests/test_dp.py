@@ -292,3 +292,7 @@ def test_kept_rules_survive_the_model_file_seed_where_and_balance(kept, tmp_path
     info = json.loads(capsys.readouterr().out)
     assert info["rules"]["kept"] == [r.text() for r in public.rules]
     assert info["differential_privacy"]["mechanism"] == "mst"
+    state = model.to_state()
+    state["fitted"]["columns"] = state["fitted"]["columns"][:-1]  # the drawn columns' encoder
+    with pytest.raises(ValueError):
+        type(model).from_state(state)
