@@ -193,3 +193,106 @@ def test_cli_fit_takes_the_schema_as_public(tmp_path, capsys):
     out = synthgen.load(str(model)).sample(2000, seed=1)
     assert set(out["b"]) <= {"p", "q", "r", "s"}
     assert (out.loc[out["a"] == "y", "b"] == "r").mean() > 0.8  # the pair is learned
+
+
+# ---- the rules of a public schema -----------------------------------------------------------
+_LOANS = [
+    "principal", "interest", "total_paid", "balance", "grade", "sub_grade", "term", "fees",
+    "late_fee", "log_principal",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def kept():
+    """mst given a public schema with rules (and every column's bounds and categories), and a
+    private schema whose rule, found in the data, is not public."""
+    from synthgen.rules.model import Rule
+    from tests.test_rules_keep import loans
+
+    table = loans(1000)[_LOANS]
+    public = synthgen.detect(table)
+    public.rules = [
+        Rule("identity", ("principal", "interest", "total_paid"), signs=(1, 1)),
+        Rule("order", ("balance", "principal")),
+        Rule("dependency", ("sub_grade", "grade")),
+        Rule("combination", ("term", "sub_grade")),
+        Rule("monotone", ("principal", "log_principal"), increasing=True),
+        Rule("missing_together", ("fees", "late_fee")),
+    ]
+    private = synthgen.detect(table)
+    private.rules = [Rule("order", ("interest", "total_paid"))]
+    # fast settings (8 bins, 300 steps): the rules hold by construction, however little the
+    # model learned
+    model = create("mst", epsilon=100.0, iters=300, max_bins=8)
+    return table, public, model.fit(table, private, seed=0, public_schema=public)
+
+
+def _shares(rows: pd.DataFrame, schema) -> dict[str, float]:
+    """Each rule's share of broken rows, the rows their own reference (a dependency's target
+    is one per source, whichever)."""
+    from synthgen.rules.check import broken
+
+    return {r.text(): float(broken(r, rows, rows, schema).mean()) for r in schema.rules}
+
+
+def _combinations(model) -> set[tuple]:
+    """The (term, sub_grade) combinations the model keeps, as values."""
+    from synthgen.rules.categories import Combination
+
+    joint = next(k for k in model.encoder_.keepers if isinstance(k, Combination))
+    names = [model.encoder_.u.at[n].state["categories"] for n in joint.writes]
+    return {tuple(names[j][c] for j, c in enumerate(row)) for row in joint.table}
+
+
+def test_a_public_schemas_rules_hold_on_every_row(kept):
+    from synthgen.rules.keep import rules_summary
+
+    table, public, model = kept
+    assert rules_summary(model.encoder_) == {
+        "kept": [r.text() for r in public.rules],
+        "not_kept": [],
+    }  # the private schema's rule is not among them
+    rows = model.sample(3000, seed=1)
+    assert list(rows.columns) == list(table.columns)
+    assert _shares(rows, public) == {r.text(): 0.0 for r in public.rules}
+    both = pd.concat([rows, model.sample(3000, seed=2)])
+    assert set(zip(both["term"], both["sub_grade"])) <= _combinations(model)
+    assert both.groupby("sub_grade")["grade"].nunique().max() == 1
+    # the monotone curve matches the drawn columns' quantiles: the target keeps its spread (the
+    # median of each drawn principal's noisy target, made monotone, ran almost flat)
+    assert rows["log_principal"].std() > 0.5 * table["log_principal"].std()
+
+
+def test_the_rules_state_comes_from_the_models_rows_not_the_table(kept):
+    """Fitted on the table, the monotone curve would run through its principals only, all
+    whole hundreds; the model draws principals anywhere in its bins."""
+    table, _, model = kept
+    monotone = next(k for k in model.encoder_.keepers if k.rule.kind == "monotone")
+    assert set(table["principal"] % 100) == {0}
+    assert (np.asarray(monotone.xs) % 100 != 0).mean() > 0.5
+
+
+def test_kept_rules_survive_the_model_file_seed_where_and_balance(kept, tmp_path, capsys):
+    from synthgen.cli import main
+
+    _, public, model = kept
+    path = tmp_path / "m.synthgen"
+    model.save(str(path))
+    again = synthgen.load(str(path))
+    pd.testing.assert_frame_equal(again.sample(500, seed=3), model.sample(500, seed=3))
+    assert not model.sample(500, seed=3).equals(model.sample(500, seed=4))
+    where = again.sample(300, seed=5, where="grade=B")
+    balanced = again.sample(300, seed=5, balance="term")
+    assert (where["grade"] == "B").all()
+    assert balanced["term"].value_counts().tolist() == [150, 150]
+    for rows in (where, balanced):
+        assert max(_shares(rows, public).values()) == 0
+    with pytest.raises(SystemExit):
+        main(["inspect", str(path), "--json"])
+    info = json.loads(capsys.readouterr().out)
+    assert info["rules"]["kept"] == [r.text() for r in public.rules]
+    assert info["differential_privacy"]["mechanism"] == "mst"
+    state = model.to_state()
+    state["fitted"]["columns"] = state["fitted"]["columns"][:-1]  # the drawn columns' encoder
+    with pytest.raises(ValueError):
+        type(model).from_state(state)

@@ -396,6 +396,45 @@ def test_a_stream_fit_keeps_the_rules(real):
     assert rows["grade"].value_counts(normalize=True)["E"] == pytest.approx(0.1, abs=0.03)
 
 
+def test_drawn_rows_that_break_the_rules_come_back_keeping_them(real):
+    """A DP model's way (synthgen.models.dp): the rules' state learned from rows a model drew,
+    which break the rules (here each column shuffled on its own), on columns' states given;
+    other such rows encoded (`encode_rows`) and decoded keep every rule, missing together
+    inside a combination too."""
+    from synthgen.columns import TableEncoder
+
+    lapsed = real["fees"].isna()
+    table = real.assign(
+        channel=np.where(lapsed, None, real["grade"].str.lower()),
+        agent=np.where(lapsed, None, "t" + real["term"].str[:2]),
+    )
+    rules = [
+        *RULES,
+        Rule("combination", ("channel", "agent")),
+        Rule("missing_together", ("channel", "agent")),
+    ]
+    schema = ruled(table, rules)
+
+    def drawn(seed: int) -> pd.DataFrame:
+        rng = np.random.default_rng(seed)
+        return pd.DataFrame({c: rng.permutation(table[c].to_numpy()) for c in table.columns})
+
+    rng = np.random.default_rng(0)
+    given = TableEncoder(schema).fit(drawn(1), rng)
+    enc = RuleEncoder(schema, seed=0).fit(drawn(1), rng, given=given)
+    assert enc.summary()["not_kept"] == []
+    rows = enc.decode(enc.encode_rows(drawn(2), rng), seed=0)
+    together = "channel and agent are missing together"
+    assert broken_shares(drawn(2), drawn(2), schema, rules)[together] > 0.1
+    assert broken_shares(rows, rows, schema, rules) == {r.text(): 0.0 for r in rules}
+    # the joint's combinations are the drawn ones that keep missing together
+    fitted_on = drawn(1)
+    keeping = fitted_on[fitted_on["channel"].isna() == fitted_on["agent"].isna()]
+    assert not broken(rules[-2], rows, keeping, schema).any()
+    one = enc.decode(enc.encode_rows(drawn(3).iloc[:1], rng), seed=0)  # nothing to draw from
+    assert list(one.columns) == list(table.columns) and len(one) == 1
+
+
 def test_inspect_lists_the_rules_kept(fitted, tmp_path):
     from synthgen.cli.inspect import summary
 

@@ -27,7 +27,9 @@ class Dependency(Keeper):
     """The target is a function of the sources' categories: a table of each real group's
     target (a group of fewer real rows than the rare threshold only where its target is a
     category, or a number at least that many rows share), then the first source's commonest
-    target, then the table's."""
+    target, then the table's. From rows a model drew, a group's target is the one it holds
+    most beyond that target's share of all rows (noise spreads a small group over the table's
+    commonest targets: adult's DP rows gave Preschool the commonest education-num, 9, not 1)."""
 
     def setup(self) -> None:
         super().setup()
@@ -52,14 +54,14 @@ class Dependency(Keeper):
             self.table = np.asarray(self.table, dtype=float)
         else:
             values = space.codes(real.u, target)
-        keys, sizes, best = _commonest(self._keys(real.u, space), values)
+        keys, sizes, best = _commonest(self._keys(real.u, space), values, real.drawn)
         # a small group's target is stored only when it says nothing rare: a category code (a
         # rare category is its pool's code), or a number many rows share
         common = np.bincount(values)[best] >= real.rare_threshold
         shared = (sizes >= real.rare_threshold) | ~np.asarray(self.numeric) | common
         self.keys, self.values = keys[shared], best[shared]
         first = space.codes(real.u, self.reads[0])
-        firsts, fsizes, fbest = _commonest(first, values)
+        firsts, fsizes, fbest = _commonest(first, values, real.drawn)
         whole = _commonest(np.zeros(len(values), dtype=np.int64), values)[2]
         self.fallback = np.full(space.at[self.reads[0]].cardinality, whole[0] if len(whole) else 0)
         ok = (
@@ -101,20 +103,31 @@ class Dependency(Keeper):
             codes_within(self.fallback, target.cardinality, "fallback")
 
 
-def _commonest(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _commonest(
+    keys: np.ndarray, values: np.ndarray, over: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per distinct key (sorted): its rows and its commonest value (the smallest on a tie);
-    keys and values are codes (>= 0).
+    keys and values are codes (>= 0). `over`: the value it holds most beyond its share of all
+    rows instead (for drawn rows, whose noise spreads a small group over the commonest values).
 
     Example:
         >>> [a.tolist() for a in _commonest(np.array([0, 0, 0, 3]), np.array([2, 1, 1, 0]))]
         [[0, 3], [3, 1], [1, 0]]
+        >>> keys, values = np.repeat([0, 1], [5, 10]), np.array([2, 2, 2, 1, 1] + [2] * 10)
+        >>> _commonest(keys, values)[2].tolist(), _commonest(keys, values, over=True)[2].tolist()
+        ([2, 2], [1, 2])
     """
     if not len(keys):
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty
     width = int(values.max()) + 1
     pairs, counts = np.unique(keys.astype(np.int64) * width + values, return_counts=True)
-    order = np.lexsort((-counts, pairs // width))  # each key's commonest value first
+    rank = counts.astype(float)
+    if over:  # rows beyond the group's size times the value's share of all rows
+        group = np.unique(pairs // width, return_inverse=True)[1]
+        size = np.bincount(group, weights=counts)[group]
+        rank -= size * np.bincount(values, minlength=width)[pairs % width] / len(values)
+    order = np.lexsort((-rank, pairs // width))  # each key's first value first
     pairs, counts = pairs[order], counts[order]
     first = np.flatnonzero(np.r_[True, np.diff(pairs // width) != 0])
     sizes = np.add.reduceat(counts, first)
@@ -137,6 +150,17 @@ class Combination(Keeper):
     def also(self) -> list[int]:
         """The numbers of the rules it keeps too (columns missing together among its members)."""
         return self.__dict__.setdefault("_also", [])
+
+    @property
+    def together(self) -> list[tuple[str, ...]]:
+        """The columns of each missing_together rule among its members it keeps (at fit)."""
+        return self.__dict__.setdefault("_together", [])
+
+    def keep_together(self, columns: tuple[str, ...], index: int) -> None:
+        """Keep a missing_together rule among its members: missing is a value of the joint
+        (fitted on drawn rows, a row that breaks it is none of its combinations)."""
+        self.together.append(columns)
+        self.also.append(index)
 
     def join(self, members: tuple[str, ...], index: int) -> None:
         """Keep another combination that shares a member: the joint of all their members."""
@@ -161,17 +185,24 @@ class Combination(Keeper):
     def unkept(self, space: Space) -> str | None:
         return need(space, self.writes, space.discrete, "categories")
 
-    def fit(self, real: Real) -> list[Added]:
-        space = real.space
-        codes = np.stack([space.codes(real.u, n) for n in self.writes], axis=1)
+    def _key(self, codes: np.ndarray, space: Space) -> np.ndarray:
+        """One number per row of members' codes (a row each)."""
         key = np.zeros(len(codes), dtype=np.int64)
         for j, name in enumerate(self.writes):
             key = key * space.at[name].cardinality + codes[:, j]
-        ids, firsts = pd.factorize(key)
+        return key
+
+    def fit(self, real: Real) -> list[Added]:
+        space = real.space
+        codes = np.stack([space.codes(real.u, n) for n in self.writes], axis=1)
+        ids, firsts = pd.factorize(self._key(codes, space))
         rare = np.zeros(len(codes), dtype=bool)
         for j, name in enumerate(self.writes):
             code = space.at[name].rare_code
             rare |= codes[:, j] == code if code is not None else False
+        for group in self.together if real.drawn else ():  # (real rows may be its exceptions)
+            count = sum(space.missing(real.u, c).astype(np.int64) for c in group)
+            rare |= (count > 0) & (count < len(group))  # drawn, it is no combination to keep
         # a row with a pooled member is a combination no one may see: an id of its own
         ids = np.where(rare, len(firsts) + np.arange(len(ids)), ids)
         first_row = np.unique(ids, return_index=True)[1]
@@ -180,10 +211,30 @@ class Combination(Keeper):
         values = pd.Series(ids.astype(str), name=self.joint, dtype=object)
         return [(self.writes[0], detect_column(values, kind="categorical"), values)]
 
+    def added(self, real: Real) -> list[Added]:
+        """The joint category of each row's combination, for rows it was not fitted on (a DP
+        model's): a combination the joint lacks (or with a rare member) becomes a shared one,
+        drawn by its frequency, as a pooled rare one is when decoded."""
+        joint = self.joint_state
+        ids = np.array(joint["categories"], dtype=object)
+        codes = np.stack([real.space.codes(real.u, n) for n in self.writes], axis=1)
+        key, known = self._key(codes, real.space), self._key(self.table, real.space)
+        order = np.argsort(known, kind="stable")
+        at = np.minimum(np.searchsorted(known[order], key), max(len(known) - 1, 0))
+        pick = order[at] if len(ids) else np.zeros(len(key), dtype=np.int64)
+        lacking = (known[pick] != key) if len(ids) else np.ones(len(key), dtype=bool)
+        if len(ids) and lacking.any():
+            p = np.asarray(joint["probabilities"], dtype=float)
+            pick[lacking] = real.rng.choice(len(ids), int(lacking.sum()), p=p / p.sum())
+        values = ids[pick] if len(ids) else np.full(len(key), "", dtype=object)
+        values = pd.Series(values, name=self.joint, dtype=object)
+        return [(self.writes[0], detect_column(values, kind="categorical"), values)]
+
     def bind(self, enc: RuleEncoder) -> None:
+        self.joint_state = enc.m.at[self.joint].state
         if not hasattr(self, "_members"):  # loaded: the table came with the state
             return
-        ids = enc.m.at[self.joint].state["categories"]
+        ids = self.joint_state["categories"]
         width = len(self.writes)
         self.table = np.array([self._members[int(i)] for i in ids], dtype=np.int64).reshape(
             -1, width

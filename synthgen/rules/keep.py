@@ -12,7 +12,9 @@ written by their own column modules (integers stay integers, dates keep their fo
 Rules compose: a column one rule decides may be a source of another; a rule that would decide
 a column another already decides, or that would close a cycle, is not kept and `synthgen
 inspect` says why. A schema without rules gets the plain `TableEncoder`: its model is the
-one it always was, byte for byte.
+one it always was, byte for byte. A DP model, which may learn nothing from the table outside its
+private release, fits this encoder on rows it drew and sends each row it draws through it
+(`RuleEncoder.encode_rows`, then `decode`; see `synthgen.models.dp`).
 
 Example:
     >>> import pandas as pd, synthgen
@@ -120,19 +122,31 @@ class RuleEncoder(TableEncoder):
 
     # ---- fitting ----------------------------------------------------------------------------
     def fit(
-        self, table: pd.DataFrame, rng: np.random.Generator, stream: StreamStats | None = None
+        self,
+        table: pd.DataFrame,
+        rng: np.random.Generator,
+        stream: StreamStats | None = None,
+        *,
+        given: TableEncoder | None = None,
     ) -> RuleEncoder:
+        """Learn the rules' state and the modelled columns from `table`. `given`: an encoder
+        of the user's columns fitted already (a DP model's, on its private domain): their
+        states are taken as they are, only what the rules add is learned, and from `table` as
+        rows that model drew (`Real.drawn`)."""
         rules: list[Rule] = list(self.user.rules)
         named = [c for c in self.user.columns if any(c.name in r.columns for r in rules)]
-        every = TableEncoder(Schema(named), self.rare_threshold)
-        every.fit(table, rng, stream)  # (an encoder reads its own columns: no copy of them)
+        if given is not None:
+            every = _sub_encoder(given, [c.name for c in named])
+        else:
+            every = TableEncoder(Schema(named), self.rare_threshold)
+            every.fit(table, rng, stream)  # (an encoder reads its own columns: no copy of them)
         self.keepers, self.dropped = select(rules, Space(every), self.protect)
         used = {c for k in self.keepers for c in (*k.reads, *k.writes)}
         self.inner = _sub_encoder(every, [c.name for c in named if c.name in used])
         self.u = Space(self.inner)
         private = np.random.default_rng([self.seed, _FIT_STREAM])
         u, self._drew_nothing = _encode_noting(self.inner, table, private)
-        real = Real(table, u, self.u, self.rare_threshold, private)
+        real = Real(table, u, self.u, self.rare_threshold, private, drawn=given is not None)
         added: dict[str, list] = {}
         for k in self.keepers:
             for anchor, col, values in k.fit(real):
@@ -152,6 +166,8 @@ class RuleEncoder(TableEncoder):
         # a column the rules only read was fitted already (the same values): its state is
         # taken, not fitted again (a date column's text is parsed once less)
         known = dict(zip(every.schema.names, every.states))
+        if given is not None:
+            known.update(zip(given.schema.names, given.states))
         fresh = [c for c in columns if c.name not in known]
         others = TableEncoder(Schema(fresh), self.rare_threshold).fit(
             modelled,
@@ -177,6 +193,24 @@ class RuleEncoder(TableEncoder):
             return super().encode(self.modelled_table(table), rng)
         finally:
             self._known = {}
+
+    def encode_rows(self, table: pd.DataFrame, rng: np.random.Generator) -> Encoded:
+        """The modelled encoding of rows of the user's columns this encoder was not fitted on
+        (a DP model's draws, which may break the rules): the columns the rules add computed
+        from them under the fitted state (an order's gap, a combination's joint category, a
+        completed column), those the rules decide left out, so that `decode` gives them back
+        with every kept rule holding.
+
+        Example:
+            >>> kept = encoder.decode(encoder.encode_rows(rows, rng))  # doctest: +SKIP
+        """
+        table = table.reset_index(drop=True)
+        real = Real(table, self.inner.encode(table, rng), self.u, self.rare_threshold, rng)
+        values = {name: table[name] for name in self.kept}
+        for k in self.keepers:
+            values.update((col.name, v.reset_index(drop=True)) for _, col, v in k.added(real))
+        modelled = pd.DataFrame({name: values[name] for name in self.schema.names}, copy=False)
+        return TableEncoder.encode(self, modelled, rng)
 
     def _encode_column(
         self, values: pd.Series, col: Column, state: dict[str, Any], rng: np.random.Generator
@@ -415,7 +449,7 @@ def select(
             None,
         )
         if isinstance(k, MissingTogether) and joint is not None:
-            joint.also.append(i)  # missing is a value of a combination: it keeps this too
+            joint.keep_together(rule.columns, i)  # missing is a value of a combination
             continue
         if why is None and isinstance(k, Combination):
             for member in rule.columns:  # a member a dependency decides: its sources join

@@ -124,6 +124,8 @@ class Real:
     space: Space
     rare_threshold: int
     rng: np.random.Generator
+    # rows a model drew (a DP model's), not real ones: their pairs of values are noisy
+    drawn: bool = False
 
 
 # A modelled column a keeper adds: (the user column whose place it takes, its schema, values).
@@ -163,6 +165,12 @@ class Keeper:
         return need(space, self.rule.columns, space.continuous, "numbers or dates")
 
     def fit(self, real: Real) -> list[Added]:
+        """Learn the rule's state from the rows; their modelled columns (`added`)."""
+        return self.added(real)
+
+    def added(self, real: Real) -> list[Added]:
+        """The modelled columns of rows under the learned state (columns the model learns in
+        place of those the rule decides), also for rows it was not fitted on."""
         return []
 
     def bind(self, enc: RuleEncoder) -> None:
@@ -215,13 +223,17 @@ class Residue:
     def left_name(self) -> str:
         return f"{self.target}{SEP}left"
 
-    def fit(self, real: Real, judged: np.ndarray, value_missing: bool) -> list[Added]:
-        """`judged`: the real rows whose sources are all there."""
+    def learn(self, real: Real, judged: np.ndarray, value_missing: bool) -> None:
+        """Which of the two the real rows need; `judged`: the rows whose sources are all there."""
+        missing = real.table[self.target].isna().to_numpy()
+        self.flag = value_missing and bool((judged & missing).any())
+        self.left = bool((~judged & ~missing).any())
+
+    def added(self, real: Real, judged: np.ndarray) -> list[Added]:
+        """The modelled columns of these rows (`judged` as in `fit`)."""
         target = real.table[self.target]
         missing = target.isna().to_numpy()
         out: list[Added] = []
-        self.flag = value_missing and bool((judged & missing).any())
-        self.left = bool((~judged & ~missing).any())
         if self.flag:
             flags = pd.Series(judged & missing, name=self.flag_name)
             out.append((self.target, detect_column(flags, kind="boolean"), flags))
@@ -289,14 +301,25 @@ class Linear(Keeper):
     def values(self, name: str, m: Encoded, u: Encoded, enc: RuleEncoder) -> np.ndarray:
         return enc.m.numbers(m, name, decoded=True) if name == self.gap else enc.u.numbers(u, name)
 
-    def fit(self, real: Real) -> list[Added]:
+    def judged(self, real: Real) -> np.ndarray:
+        """The rows whose columns the pivot is computed from are all there."""
         columns = [c for c, _ in self.terms() if c != self.gap]
         values = [real.space.numbers(real.u, c) for c in columns]
-        judged = ~np.any([np.isnan(v) for v in values], axis=0)
+        return ~np.any([np.isnan(v) for v in values], axis=0)
+
+    def fit(self, real: Real) -> list[Added]:
+        self.learn(real)
+        return self.added(real)
+
+    def learn(self, real: Real) -> None:
+        """The pivot's fallback and which residue the rows need."""
         self.residue = Residue(self.writes[0])
         target = real.space.numbers(real.u, self.writes[0])
         self.fallback = float(np.nanmedian(target)) if (~np.isnan(target)).any() else 0.0
-        return self.residue.fit(real, judged, value_missing=self.gap is None)
+        self.residue.learn(real, self.judged(real), value_missing=self.gap is None)
+
+    def added(self, real: Real) -> list[Added]:
+        return self.residue.added(real, self.judged(real))
 
     def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
         pivot = self.writes[0]
@@ -390,17 +413,27 @@ class Order(Linear):
             quarters = np.nanpercentile(right, [25, 75])
             spread = quarters[1] - quarters[0]
             self.loose = bool(spread > 0 and np.nanmedian(right - left) >= LOOSE * spread)
-        if self.loose:  # the target as it is, nulls and all
+        if self.loose:
             self.fallback = float(np.nanmedian(right))
+        elif not self.more:
+            self.learn(real)
+        else:
+            self.residue = Residue(self.writes[0])
+            self.fallback = float(np.nanmedian(right)) if (~np.isnan(right)).any() else 0.0
+            self.residue.learn(real, ~np.isnan(left), value_missing=False)
+        return self.added(real)
+
+    def added(self, real: Real) -> list[Added]:
+        if self.loose:  # the target as it is, nulls and all
             col = renamed(real.space.at[self.writes[0]].col, self.raw)
             return [(self.writes[0], col, real.table[self.writes[0]].rename(self.raw))]
+        left = self.lower(lambda c: real.space.numbers(real.u, c))
+        right = real.space.numbers(real.u, self.rule.columns[-1])
         gap = pd.Series(np.maximum(right - left, 0), name=self.gap)
         added = [(self.writes[0], detect_column(gap, kind="numeric"), gap)]
         if not self.more:
-            return [*added, *super().fit(real)]
-        self.residue = Residue(self.writes[0])
-        self.fallback = float(np.nanmedian(right)) if (~np.isnan(right)).any() else 0.0
-        return [*added, *self.residue.fit(real, ~np.isnan(left), value_missing=False)]
+            return [*added, *super().added(real)]
+        return [*added, *self.residue.added(real, ~np.isnan(left))]
 
     def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
         if not self.more and not self.loose:
@@ -465,7 +498,10 @@ class Order(Linear):
 class Monotone(Keeper):
     """target = f(source) for a strictly monotone f: the real curve (the median target of each
     real source value, made monotone), read between its points by straight lines. Where
-    another rule decides the target, the source is decided instead, by the inverse curve."""
+    another rule decides the target, the source is decided instead, by the inverse curve.
+    From rows a model drew, whose pairs are noisy, the curve matches the two columns'
+    quantiles instead (f maps the source's quantiles to the target's): their marginals are
+    what a DP model learns best."""
 
     def unkept(self, space: Space) -> str | None:
         return need(space, self.rule.columns, space.continuous, "numbers")
@@ -487,12 +523,23 @@ class Monotone(Keeper):
         s = real.space.numbers(real.u, source)
         t = real.space.numbers(real.u, target)
         both = ~(np.isnan(s) | np.isnan(t))
+        if real.drawn:
+            s, t = _quantiles(s[~np.isnan(s)], t[~np.isnan(t)], self.rule.increasing is not False)
+            both = np.ones(len(s), dtype=bool)
         frame = pd.DataFrame({"s": s[both], "t": t[both]}).groupby("s")["t"].median()
         ys = frame.to_numpy(dtype=float)
         step = np.maximum if self.rule.increasing is not False else np.minimum
         self.xs, self.ys = frame.index.to_numpy(dtype=float), step.accumulate(ys)
         self.residue = Residue(self.writes[0])
-        return self.residue.fit(real, ~np.isnan(t if not self.forward else s), value_missing=True)
+        self.residue.learn(real, self.judged(real), value_missing=True)
+        return self.added(real)
+
+    def judged(self, real: Real) -> np.ndarray:
+        """The rows whose column the decided one is computed from is there."""
+        return ~np.isnan(real.space.numbers(real.u, self.reads[0]))
+
+    def added(self, real: Real) -> list[Added]:
+        return self.residue.added(real, self.judged(real))
 
     def curve(self, x: np.ndarray, backward: bool = False) -> np.ndarray:
         """f (or its inverse) at x; NaN where x is."""
@@ -523,3 +570,23 @@ class Monotone(Keeper):
             raise ValueError("a monotone rule's curve is not increasing in its source")
         self.residue = Residue(self.writes[0])
         self.residue.load(state, enc)
+
+
+# Points of a monotone curve matched by quantiles (`Monotone`, rows a model drew).
+QUANTILES = 1000
+
+
+def _quantiles(s: np.ndarray, t: np.ndarray, increasing: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (source, target) at the same quantiles of the two (values they hold); empty when
+    either has none.
+
+    Example:
+        >>> [a.tolist() for a in _quantiles(np.array([3.0, 1, 2]), np.array([30.0, 10]), False)]
+        [[1.0, 3.0], [30.0, 10.0]]
+    """
+    m = min(len(s), len(t), QUANTILES)
+    if not m:
+        return np.zeros(0), np.zeros(0)
+    p = np.linspace(0, 1, m)
+    t_at = np.quantile(t, p if increasing else 1 - p, method="inverted_cdf")
+    return np.quantile(s, p, method="inverted_cdf"), t_at

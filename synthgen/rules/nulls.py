@@ -36,17 +36,21 @@ class Completed(Keeper):
         values = real.table[name]
         missing = values.isna().to_numpy()
         state = real.space.at[name].state
+        col = renamed(real.space.at[name].col, self.complete_name(name))
         if "categories" in state and state["categories"]:  # never a rare category
             pool = np.array(state["categories"], dtype=object)
             picks = pool[real.rng.choice(len(pool), int(missing.sum()), p=state["probabilities"])]
+        elif missing.all():  # a few drawn rows, none with a value: encoding fills them as nulls
+            return name, col, values.rename(col.name)
         else:
             observed = values[~missing].to_numpy(dtype=object)
             picks = observed[real.rng.integers(len(observed), size=int(missing.sum()))]
         filled = values.astype(object).to_numpy(copy=True)
         filled[missing] = picks
-        out = pd.Series(filled, name=self.complete_name(name), index=values.index)
-        col = renamed(real.space.at[name].col, out.name)
-        return name, col, out
+        return name, col, pd.Series(filled, name=col.name, index=values.index)
+
+    def added(self, real: Real) -> list[Added]:
+        return [self.complete(real, name) for name in self.writes]
 
     def bind(self, enc: RuleEncoder) -> None:
         self.translate = {n: _translation(enc, self.complete_name(n), n) for n in self.writes}
@@ -95,9 +99,6 @@ class MissingTogether(Completed):
         self.reads = (leader,)
         self.writes = tuple(c for c in self.rule.columns if c != leader)
 
-    def fit(self, real: Real) -> list[Added]:
-        return [self.complete(real, name) for name in self.writes]
-
     def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
         missing = enc.u.missing(u, self.reads[0])
         for name in self.writes:
@@ -120,9 +121,6 @@ class MissingWhen(Completed):
     def setup(self) -> None:
         super().setup()
         self.codes_read = self.reads
-
-    def fit(self, real: Real) -> list[Added]:
-        return [self.complete(real, self.writes[0])]
 
     def bind(self, enc: RuleEncoder) -> None:
         super().bind(enc)

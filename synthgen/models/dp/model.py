@@ -7,7 +7,11 @@ gave as public (`public_schema`): the bounds, categories and null presence of ea
 (`synthgen.models.dp.domain`), the shape of numbers inside their bins, the row count, and the
 marginals. What is read off the file without privacy is its layout: the column names and kinds,
 how values are written (integers, decimals, date formats, true/false spellings). Table rules
-found in the data are not kept (they would leak); key columns are made anew, not learned.
+found in the data are not kept (they would leak); the rules of the public schema are, exactly:
+everything they learn (a dependency's table, an order's gap, a monotone curve) is learned from
+rows drawn from the fitted model, never from the data (post-processing: no budget spent), and
+every drawn row goes through the same `synthgen.rules.keep.RuleEncoder` as other models' rows
+do, so every kept rule holds on every row. Key columns are made anew, not learned.
 The fit's noise is OpenDP's, from the operating system's randomness, not from `seed` (seeded
 noise would be predictable): the same seed gives the same rows from one fitted model, but two
 fits differ.
@@ -30,8 +34,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from synthgen.columns import KINDS, Encoded
+from synthgen.columns import KINDS, Encoded, TableEncoder
 from synthgen.columns.base import null_mask
+from synthgen.models import checks
 from synthgen.models.base import Synthesizer
 from synthgen.models.dp.accounting import Budget
 from synthgen.models.dp.domain import (
@@ -48,6 +53,9 @@ if TYPE_CHECKING:
 
 # gradient steps of mbi's mirror descent per estimate (its default, 1,000, takes minutes each)
 _ITERS = {"aim": 300, "mst": 1000}
+# Rows drawn from the fitted model to learn the public rules' state from: the table's (noisy)
+# row count, within these bounds (enough rows for each source category's commonest target).
+_RULE_ROWS = (20_000, 100_000)
 
 
 class DPSynthesizer(Synthesizer):
@@ -94,12 +102,16 @@ class DPSynthesizer(Synthesizer):
         """Learn the table with (epsilon, delta)-differential privacy. `public_schema`: a schema
         whose columns' bounds (min, max), categories and null rates are public knowledge, not
         read from the data (what `synthgen fit --schema` gives); the rest is found privately with
-        `domain_share` of the budget. `stream` (exact counts of a bigger table) is not used: it
-        is not private."""
+        `domain_share` of the budget. Its rules are kept (learned from the model's own rows, see
+        the module's docstring); rules in `schema` are not, unless public too. `stream` (exact
+        counts of a bigger table) is not used: it is not private."""
+        from synthgen.rules.rows import validate
         from synthgen.schema import detect
 
         schema = copy.deepcopy(schema if schema is not None else detect(table))
         schema.rules = []  # rules read off the data are not private
+        self.public_rules_ = list(public_schema.rules) if public_schema is not None else []
+        validate(self.public_rules_, schema)
         for col in schema.columns:
             if _role(col) == "categories":  # a constant's value, free text: as categories
                 col.kind, col.value = "categorical", None
@@ -133,6 +145,26 @@ class DPSynthesizer(Synthesizer):
         self.budget_ = budget
         self.training_rows_ = self.source_rows_ = max(2, int(round(float(release.model.total))))
         self._private_encoder(table, rng)
+        self._keep_rules(rng)
+
+    def _keep_rules(self, rng: np.random.Generator) -> None:
+        """Keep the public rules: a `RuleEncoder` (on the columns' private states) learns its
+        state from rows drawn from the fitted model, never from the table. `user_encoder_`
+        encodes the columns the model draws; `encoder_` decodes them through the rules."""
+        self.user_encoder_ = self.encoder_
+        if not self.public_rules_:
+            return
+        from synthgen.rules.keep import RuleEncoder
+
+        drawn = self.sample(
+            min(max(self.training_rows_, _RULE_ROWS[0]), _RULE_ROWS[1]),
+            seed=int(rng.integers(2**32)),
+        )
+        self.schema_.rules = self.public_rules_
+        self.encoder_ = RuleEncoder(self.schema_, self.rare_threshold, self.seed_).fit(
+            drawn, rng, given=self.user_encoder_
+        )
+        self.encoder_.modelled_table(drawn)  # let go of the drawn rows it keeps for encode()
 
     def _estimates(self, n_columns: int) -> int:
         # mbi's estimates: MST one after the one-way marginals and one at the end; AIM one
@@ -239,10 +271,16 @@ class DPSynthesizer(Synthesizer):
     # ---- sampling --------------------------------------------------------------------------
     def _sample_encoded(self, n: int, rng: np.random.Generator) -> Encoded:
         codes = _sample(self.sampler_, n, rng)
+        columns = self.user_encoder_
         arrays: list[np.ndarray] = []
-        for i, (state, domain) in enumerate(zip(self.encoder_.states, self.domains_)):
+        for i, (state, domain) in enumerate(zip(columns.states, self.domains_)):
             arrays.extend(_parts(state, domain, codes.get(i), n, rng))
-        return Encoded.from_parts(self.encoder_.parts, arrays, n)
+        drawn = Encoded.from_parts(columns.parts, arrays, n)
+        if self.encoder_ is columns:
+            return drawn
+        # the drawn rows as the rules' model sees them: decoding then keeps every rule
+        rows = columns.decode(drawn, seed=int(rng.integers(2**32)))
+        return self.encoder_.encode_rows(rows, rng)
 
     # ---- state ------------------------------------------------------------------------------
     def privacy(self) -> dict[str, Any]:
@@ -277,7 +315,9 @@ class DPSynthesizer(Synthesizer):
         return {"statement": statement, **{k: facts[k] for k in keep}}
 
     def _get_state(self) -> dict[str, Any]:
+        kept = {} if self.encoder_ is self.user_encoder_ else {"columns": self.user_encoder_.states}
         return {
+            **kept,
             "privacy": self.privacy(),
             "public_columns": sorted(self.public_),
             "domains": self.domains_,
@@ -292,6 +332,14 @@ class DPSynthesizer(Synthesizer):
         self.budget_ = Budget(**state["privacy"]["budget"])
         self.public_ = {name: None for name in state["public_columns"]}
         self.domains_ = state["domains"]
+        self.user_encoder_ = self.encoder_
+        if "columns" in state:  # the rules are kept: the columns drawn have their own encoder
+            self.user_encoder_ = TableEncoder.from_state(
+                self.schema_, {"rare_threshold": self.rare_threshold, "columns": state["columns"]}
+            )
+            checks.encoder(self.schema_.names, self.user_encoder_.states)
+        if len(self.domains_) != len(self.user_encoder_.states):
+            raise ValueError("the model's domains disagree with its columns")
         self.modelled_ = [int(i) for i in state["modelled"]]
         self.sampler_ = [
             (
