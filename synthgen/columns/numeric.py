@@ -45,6 +45,8 @@ def to_float(values: pd.Series, col: Column | str) -> np.ndarray:
     Example:
         >>> to_float(pd.Series(["1.234,5", None]), Column("x", "numeric", thousands=".", decimal=","))
         array([1234.5,    nan])
+        >>> to_float(pd.Series([None, None], dtype=object), "x")
+        array([nan, nan])
     """
     name = col if isinstance(col, str) else col.name
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
@@ -69,9 +71,7 @@ def to_float(values: pd.Series, col: Column | str) -> np.ndarray:
             f"column {name!r} is numeric but has the value {uniques[bad[0]]!r}; fix that value, "
             f"or give the column another kind {option('in a --schema file', 'in the schema (schema=)')}"
         )
-    out = numbers[codes]
-    out[codes < 0] = np.nan
-    return out
+    return np.append(numbers, np.nan)[codes]  # code -1 (missing) takes the NaN at the end
 
 
 def parse_numbers(
