@@ -60,10 +60,13 @@ class Dependency(Keeper):
         common = np.bincount(values)[best] >= real.rare_threshold
         shared = (sizes >= real.rare_threshold) | ~np.asarray(self.numeric) | common
         self.keys, self.values = keys[shared], best[shared]
-        first = space.codes(real.u, self.reads[0])
-        firsts, fsizes, fbest = _commonest(first, values, real.drawn)
-        whole = _commonest(np.zeros(len(values), dtype=np.int64), values)[2]
-        self.fallback = np.full(space.at[self.reads[0]].cardinality, whole[0] if len(whole) else 0)
+        if len(self.reads) == 1:  # the first source's groups are the groups
+            firsts, fsizes, fbest = keys, sizes, best
+        else:
+            first = space.codes(real.u, self.reads[0])
+            firsts, fsizes, fbest = _commonest(first, values, real.drawn)
+        whole = int(np.bincount(values).argmax()) if len(values) else 0  # (the smallest on a tie)
+        self.fallback = np.full(space.at[self.reads[0]].cardinality, whole)
         ok = (
             (fsizes >= real.rare_threshold)
             | ~np.asarray(self.numeric)
