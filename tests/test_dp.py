@@ -296,3 +296,35 @@ def test_kept_rules_survive_the_model_file_seed_where_and_balance(kept, tmp_path
     state["fitted"]["columns"] = state["fitted"]["columns"][:-1]  # the drawn columns' encoder
     with pytest.raises(ValueError):
         type(model).from_state(state)
+
+
+def test_rules_over_columns_the_noise_left_null_are_kept_without_failing():
+    # gapminder's public schema (country determines iso_alpha) at epsilon 5: no country cleared
+    # OpenDP's threshold, so the drawn rows' countries were all null with no null code (-1), and
+    # fitting the rules raised a traceback; a rule over such a column is now not kept, and says so
+    from synthgen.rules.model import Rule
+
+    rng = np.random.default_rng(0)
+    country = np.repeat([f"c{i:02d}" for i in range(30)], 8)  # 8 rows each: none is named
+    table = pd.DataFrame(
+        {
+            "country": country,
+            "iso": np.char.upper(country.astype(str)),
+            "pair": np.where(rng.random(len(country)) < 0.5, "x", "y"),
+            "size": rng.normal(10, 2, len(country)).round(2),
+        }
+    )
+    public = synthgen.detect(table)
+    public.rules = [
+        Rule("dependency", ("country", "iso")),
+        Rule("combination", ("country", "pair")),
+    ]
+    model = create("mst", epsilon=1.0, iters=300, max_bins=8)
+    with pytest.warns(synthgen.errors.SynthgenWarning, match="no category of country"):
+        model.fit(table, synthgen.detect(table), seed=0, public_schema=public)
+    from synthgen.rules.keep import rules_summary
+
+    # a rule over a column that holds no category is said not kept, and why (inspect shows it)
+    assert "'country' holds no category" in str(rules_summary(model.encoder_)["not_kept"])
+    rows = model.sample(500, seed=1)
+    assert list(rows.columns) == list(table.columns) and len(rows) == 500

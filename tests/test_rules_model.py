@@ -191,3 +191,30 @@ def test_missing_when_reads_a_boolean_source_as_its_schema_writes_it():
     rule = Rule("missing_when", ("joint", "income"), values=("yes",))
     assert not broken(rule, table).any()
     assert broken(Rule("missing_when", ("joint", "income"), values=(False,)), table).all()
+
+
+def test_a_found_missing_together_rule_over_dates_and_numbers_reads_back(tmp_path):
+    # a schema synthgen wrote must load: dates missing together with numbers are no comparison
+    # of dates (it refused student placements' salary, start_date, end_date and duration)
+    rng = np.random.default_rng(0)
+    n = 120
+    placed = rng.random(n) < 0.6
+    start = pd.Series(pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 90, n), "D"))
+    table = pd.DataFrame(
+        {
+            "salary": np.where(placed, rng.integers(20, 40, n) * 1000.0, np.nan),
+            "start_date": start.where(placed).dt.strftime("%Y-%m-%d"),
+            "grade": rng.choice(["a", "b", "c"], n),
+        }
+    )
+    schema = detect(table)
+    together = [r for r in schema.rules if r.kind == "missing_together"]
+    assert together and set(together[0].columns) == {"salary", "start_date"}
+    path = tmp_path / "schema.json"
+    path.write_text(schema.to_json())
+    from synthgen.schema import Schema
+
+    loaded = Schema.load(str(path))
+    validate(loaded.rules, loaded)  # refused before
+    with pytest.raises(SchemaError, match="dates are compared with dates only"):
+        validate([Rule("order", ("salary", "start_date"))], loaded)

@@ -36,8 +36,10 @@ class Dependency(Keeper):
         self.codes_read = self.reads
 
     def unkept(self, space: Space) -> str | None:
-        return need(space, self.reads, space.discrete, "categories") or need(
-            space, self.writes, lambda n: space.at[n].value is not None, "values"
+        return (
+            need(space, self.reads, space.discrete, "categories")
+            or need(space, self.writes, lambda n: space.at[n].value is not None, "values")
+            or _empty(space, (*self.reads, *self.writes))
         )
 
     def _keys(self, u: Encoded, space: Space) -> np.ndarray:
@@ -54,7 +56,13 @@ class Dependency(Keeper):
             self.table = np.asarray(self.table, dtype=float)
         else:
             values = space.codes(real.u, target)
-        keys, sizes, best = _commonest(self._keys(real.u, space), values, real.drawn)
+        group, first = self._keys(real.u, space), space.codes(real.u, self.reads[0])
+        if real.drawn:  # a drawn null where its column has no null code (-1) tells no target
+            seen = values >= 0
+            for name in self.reads:
+                seen &= space.codes(real.u, name) >= 0
+            group, first, values = group[seen], first[seen], values[seen]
+        keys, sizes, best = _commonest(group, values, real.drawn)
         # a small group's target is stored only when it says nothing rare: a category code (a
         # rare category is its pool's code), or a number many rows share
         common = np.bincount(values)[best] >= real.rare_threshold
@@ -63,7 +71,6 @@ class Dependency(Keeper):
         if len(self.reads) == 1:  # the first source's groups are the groups
             firsts, fsizes, fbest = keys, sizes, best
         else:
-            first = space.codes(real.u, self.reads[0])
             firsts, fsizes, fbest = _commonest(first, values, real.drawn)
         whole = int(np.bincount(values).argmax()) if len(values) else 0  # (the smallest on a tie)
         self.fallback = np.full(space.at[self.reads[0]].cardinality, whole)
@@ -104,6 +111,13 @@ class Dependency(Keeper):
         if not self.numeric:
             codes_within(self.values, target.cardinality, "values")
             codes_within(self.fallback, target.cardinality, "fallback")
+
+
+def _empty(space: Space, names) -> str | None:
+    """Why a rule over a category column that holds no code at all can't be kept (a DP
+    model's column none of whose categories cleared the noise, and never missing)."""
+    bad = [n for n in names if space.discrete(n) and not space.at[n].cardinality]
+    return f"{bad[0]!r} holds no category to keep it with" if bad else None
 
 
 def _commonest(
@@ -186,7 +200,7 @@ class Combination(Keeper):
         return SEP.join(self.members) + f"{SEP}combination"
 
     def unkept(self, space: Space) -> str | None:
-        return need(space, self.writes, space.discrete, "categories")
+        return need(space, self.writes, space.discrete, "categories") or _empty(space, self.writes)
 
     def _key(self, codes: np.ndarray, space: Space) -> np.ndarray:
         """One number per row of members' codes (a row each)."""
@@ -203,6 +217,8 @@ class Combination(Keeper):
         for j, name in enumerate(self.writes):
             code = space.at[name].rare_code
             rare |= codes[:, j] == code if code is not None else False
+        if real.drawn:  # a drawn null where its column has no null code (-1): no combination
+            rare |= (codes < 0).any(axis=1)
         for group in self.together if real.drawn else ():  # (real rows may be its exceptions)
             count = sum(space.missing(real.u, c).astype(np.int64) for c in group)
             rare |= (count > 0) & (count < len(group))  # drawn, it is no combination to keep
