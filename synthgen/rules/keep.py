@@ -135,7 +135,9 @@ class RuleEncoder(TableEncoder):
         rows that model drew (`Real.drawn`)."""
         rules: list[Rule] = list(self.user.rules)
         named = [c for c in self.user.columns if any(c.name in r.columns for r in rules)]
+        source = table  # (the table `encode` is then given: the caller's own)
         if given is not None:
+            table = nulls_kept(table, rules, self.user, self.seed)
             every = _sub_encoder(given, [c.name for c in named])
         else:
             every = TableEncoder(Schema(named), self.rare_threshold)
@@ -176,7 +178,7 @@ class RuleEncoder(TableEncoder):
         )
         known.update(zip(others.schema.names, others.states))
         self.states = [known[c.name] for c in columns]
-        self._modelled = (table, modelled)
+        self._modelled = (source, modelled)
         self._bind()
         return self
 
@@ -204,7 +206,8 @@ class RuleEncoder(TableEncoder):
         Example:
             >>> kept = encoder.decode(encoder.encode_rows(rows, rng))  # doctest: +SKIP
         """
-        table = table.reset_index(drop=True)
+        seed = int(rng.integers(2**32))
+        table = nulls_kept(table.reset_index(drop=True), self.user.rules, self.user, seed)
         real = Real(table, self.inner.encode(table, rng), self.u, self.rare_threshold, rng)
         values = {name: table[name] for name in self.kept}
         for k in self.keepers:
@@ -408,6 +411,51 @@ NULL_KINDS = ("missing_together", "missing_when")
 # The order rules claim their columns in: the exact and specific first, peers and nulls last.
 _PRIORITY = ("dependency", "identity", "monotone", "order", "combination", *NULL_KINDS)
 _NULL_KEEPERS = (MissingTogether, MissingWhen)
+
+
+def nulls_kept(
+    table: pd.DataFrame, rules: Sequence[Rule], schema: Schema, seed: int = 0
+) -> pd.DataFrame:
+    """Rows a model drew (a DP model's), made to keep the schema's null rules before the rules
+    read them: each missing-when rule's target is missing where its source says so, and where
+    its source says it is there but it is not, it takes a value other drawn rows hold; then a
+    row missing some columns of a missing-together rule misses them all. A null rule another
+    rule overrides (an order's target, computed from its sources and a gap) is not kept as
+    such: the keeper that decides the column then reads these rows. Post-processing of the
+    model's rows: no real row is read.
+
+    Example:
+        >>> from synthgen.schema import detect
+        >>> rows = pd.DataFrame({"a": [1.0, None, 3.0], "b": [1.0, 2.0, None]})
+        >>> rule = Rule("missing_together", ("a", "b"))
+        >>> nulls_kept(rows, [rule], detect(rows)).isna().sum().tolist()
+        [2, 2]
+    """
+    from synthgen.rules.check import Typed, broken_in
+
+    out, rng = table, np.random.default_rng(seed)
+    for rule in sorted(rules, key=lambda r: r.kind != "missing_when"):
+        if rule.kind not in ("missing_together", "missing_when"):
+            continue
+        typed = Typed(out, schema)
+        bad = broken_in(rule, typed, typed)
+        if not bad.any():
+            continue
+        out = out.copy() if out is table else out
+        if rule.kind == "missing_together":
+            for name in rule.columns:
+                out[name] = out[name].mask(bad)
+            continue
+        target = rule.columns[-1]
+        missing = typed.missing(target)
+        held = out[target][~missing].to_numpy(dtype=object)
+        fill = bad & missing
+        if fill.any() and len(held):
+            values = out[target].astype(object).to_numpy(copy=True)
+            values[fill] = held[rng.integers(len(held), size=int(fill.sum()))]
+            out[target] = pd.Series(values, index=out.index, dtype=object)
+        out[target] = out[target].mask(bad & ~missing)
+    return out
 
 
 def keeper(rule: Rule, index: int) -> Keeper:

@@ -207,6 +207,10 @@ class DPSynthesizer(Synthesizer):
         public = self.public_.get(col.name)
         if public is None or public.min is None or public.max is None:
             return None, None
+        if _role(col) == "time" and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in (public.min, public.max)
+        ):  # a schema writes a date's bounds as seconds since 1970, as the model counts them
+            return float(public.min), float(public.max)
         parsed = KINDS[col.kind].parse(pd.Series([public.min, public.max]), col, state)
         return float(parsed[0]), float(parsed[1])
 
