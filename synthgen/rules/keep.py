@@ -413,6 +413,10 @@ _PRIORITY = ("dependency", "identity", "monotone", "order", "combination", *NULL
 _NULL_KEEPERS = (MissingTogether, MissingWhen)
 
 
+# the null rules drawn rows are made to keep (`nulls_kept`), in the order they are applied
+_NULL_RULES = ("missing_when", "missing_together")
+
+
 def nulls_kept(
     table: pd.DataFrame, rules: Sequence[Rule], schema: Schema, seed: int = 0
 ) -> pd.DataFrame:
@@ -434,15 +438,14 @@ def nulls_kept(
     from synthgen.rules.check import Typed, broken_in
 
     out, rng = table, np.random.default_rng(seed)
-    for rule in sorted(rules, key=lambda r: r.kind != "missing_when"):
-        if rule.kind not in ("missing_together", "missing_when"):
-            continue
+    when, together = _NULL_RULES
+    for rule in [r for r in rules if r.kind == when] + [r for r in rules if r.kind == together]:
         typed = Typed(out, schema)
         bad = broken_in(rule, typed, typed)
         if not bad.any():
             continue
         out = out.copy() if out is table else out
-        if rule.kind == "missing_together":
+        if rule.kind == together:
             for name in rule.columns:
                 out[name] = out[name].mask(bad)
             continue

@@ -195,13 +195,14 @@ def validate(rules: Sequence[Rule], schema: Schema) -> None:
                     f"{rule.kind} rule compares {' or '.join(kinds)} columns"
                 )
         dated = [n for n, r in zip(rule.columns, roles) if r == "time"]
-        # (an order compares values: a date with a date; the other kinds compare no dates by
-        # size: missing together, a dependency's target)
-        if rule.kind == "order" and dated and (len(rule.columns) > 2 or len(dated) < len(rule.columns)):
+        if rule.kind in _DATED and dated and (len(rule.columns) > 2 or len(dated) < len(rule.columns)):
             raise SchemaError(
                 f"rule {rule.text()!r}: dates are compared with dates only, one on each side"
             )
 
+
+# The kinds of rule that compare dates by size (a date with a date, one on each side).
+_DATED = {"order"}
 
 # The roles of the columns (`InRules.role`) each kind of rule compares (one not listed takes any).
 _WANTED = {
