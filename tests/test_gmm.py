@@ -423,16 +423,14 @@ def test_guided_codes_are_the_codes_a_count_of_cut_points_gives(seed):
     u = np.r_[rng.random(n), cuts[comp[:500], 0], np.arange(cells) / cells, 0.0]
     comp = np.r_[comp, comp[:500], np.zeros(cells + 1, dtype=int)]
     assert (_codes_guided(cuts, _code_guide(cuts), comp, u) == _codes_at(cuts, comp, u)).all()
-    right = np.searchsorted(cuts[0], u, side="right")
-    first = np.zeros(len(u), dtype=int)
-    assert (_codes_guided(cuts[:1], _code_guide(cuts[:1], True), first, u, True) == right).all()
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_search_left_finds_what_a_binary_search_finds(seed):
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_search_sorted_finds_what_a_binary_search_finds(seed, side):
     # knots with runs of equal values, values on knots, on the look-up's cell starts, between,
     # outside the range and missing
-    from synthgen.models.gmm_numbers import _GUIDE_CELLS, search_left
+    from synthgen.models.gmm_numbers import _GUIDE_CELLS, search_sorted
 
     rng = np.random.default_rng(seed)
     knots = np.sort(np.round(rng.lognormal(0.0, 1.5, 400), int(rng.integers(0, 3))))
@@ -447,4 +445,8 @@ def test_search_left_finds_what_a_binary_search_finds(seed):
         np.nextafter(starts, -np.inf),
         [np.nan, np.inf, -np.inf, knots[-1], knots[0]],
     ]
-    assert (search_left(knots, x) == np.searchsorted(knots, x, side="left")).all()
+    assert (search_sorted(knots, x, side) == np.searchsorted(knots, x, side=side)).all()
+    # the gmm's component draw: one distribution's cumulative weights, zero weights tied
+    weights = np.cumsum(rng.dirichlet(np.full(40, 0.3)).round(3))
+    u = np.r_[rng.random(4000), weights[:-1]]
+    assert (search_sorted(weights, u, side) == np.searchsorted(weights, u, side=side)).all()

@@ -88,6 +88,7 @@ from synthgen.models.gmm_numbers import (
     knots,
     level,
     links,
+    search_sorted,
 )
 from synthgen.models.strata import Classes, by_params, by_part
 
@@ -116,33 +117,27 @@ def _codes_at(cuts: np.ndarray, comp: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.clip(np.searchsorted(flat, comp + u, side="right") - comp * m, 0, m)
 
 
-def _code_guide(cuts: np.ndarray, right: bool = False) -> np.ndarray:
+def _code_guide(cuts: np.ndarray) -> np.ndarray:
     """For `_codes_guided`: per component (row of `cuts`), how many of its cut points lie below
-    (with `right`, at or below) the start of each of _GUIDE_PER_CODE x (codes) equal cells of 0
-    to 1, and below 1."""
+    the start of each of _GUIDE_PER_CODE x (codes) equal cells of 0 to 1, and below 1."""
     k, m = cuts.shape
     grid = np.arange(_GUIDE_PER_CODE * (m + 1) + 1) / (_GUIDE_PER_CODE * (m + 1))
-    side = "right" if right else "left"
-    return np.array([np.searchsorted(row, grid, side=side) for row in cuts], dtype=np.int64)
+    return np.array([np.searchsorted(row, grid, side="left") for row in cuts], dtype=np.int64)
 
 
 def _codes_guided(
-    cuts: np.ndarray, guide: np.ndarray, comp: np.ndarray, u: np.ndarray, right: bool = False
+    cuts: np.ndarray, guide: np.ndarray, comp: np.ndarray, u: np.ndarray
 ) -> np.ndarray:
     """`_codes_at(cuts, comp, u)`, the same codes, read off the component's `guide`
-    (`_code_guide`, made with the same `right`): a row starts at the codes below its cell and
-    steps past the few cut points between the cell's start and `u` (a look-up and a step or two
-    where counting every cut point compares each row with all of them). With `right`, a cut
-    point equal to `u` counts too (as `np.searchsorted(..., side="right")` counts).
+    (`_code_guide`): a row starts at the codes below its cell and steps past the few cut points
+    between the cell's start and `u` (a look-up and a step or two where counting every cut point
+    compares each row with all of them; `gmm_numbers.search_sorted` is the same for one
+    distribution).
 
     Example:
         >>> cuts = np.array([[0.2, 0.5, 0.5, 0.9], [0.0, 0.0, 0.1, 0.99]])
         >>> u, comp = np.random.default_rng(0).random(1000), np.arange(1000) % 2
         >>> bool((_codes_guided(cuts, _code_guide(cuts), comp, u) == _codes_at(cuts, comp, u)).all())
-        True
-        >>> u = np.r_[u, 0.5, 0.2, 0.0]
-        >>> one = _codes_guided(cuts[:1], _code_guide(cuts[:1], True), 0 * u.astype(int), u, True)
-        >>> bool((one == np.searchsorted(cuts[0], u, side="right")).all())
         True
     """
     k, m = cuts.shape
@@ -152,13 +147,12 @@ def _codes_guided(
     at = comp * (cells + 1) + cell
     code = guide.ravel()[at]
     flat = cuts.ravel()
-    below = np.less_equal if right else np.less
     rows = np.flatnonzero(guide.ravel()[at + 1] != code)  # a cell holding cut points
     while len(rows):  # rows whose next cut point is still below their draw step past it
         c = code[rows]
         inside = c < m
         rows, c = rows[inside], c[inside]
-        rows = rows[below(flat[comp[rows] * m + c], u[rows])]
+        rows = rows[flat[comp[rows] * m + c] < u[rows]]
         code[rows] += 1
     return code
 
@@ -511,9 +505,6 @@ class GaussianMixture(Synthesizer):
         self._factors = np.linalg.cholesky(self._correlations)
         self._padded = [_bounds_of(cuts) for cuts in self._cuts[:p]]
         self._code_guides = [_code_guide(cuts) for cuts in self._cuts[:p]]
-        cum = np.cumsum(self.weights_)
-        self._weight_cuts = (cum / cum[-1])[None, :]  # components are drawn as codes are
-        self._weight_guide = _code_guide(self._weight_cuts, right=True)
         # quantiles read by look-up, not search (`interpolate`)
         self._guide = guide(self.probs_)
         self._slopes = self._value_slopes = np.zeros((0, 0))
@@ -606,11 +597,8 @@ class GaussianMixture(Synthesizer):
         """n rows of the mixture: their components, every part's codes, and what the mixture
         models of each number (a linked part's residual)."""
         k, p = len(self.weights_), len(self.edges_)
-        u = rng.random(n)
-        first = np.zeros(n, dtype=np.int64)  # the weights are one distribution, row 0 of cuts
-        comp = np.minimum(
-            _codes_guided(self._weight_cuts, self._weight_guide, first, u, True), k - 1
-        )
+        cum = np.cumsum(self.weights_)
+        comp = np.minimum(search_sorted(cum / cum[-1], rng.random(n), side="right"), k - 1)
         codes = np.empty((n, len(self._cuts)), dtype=np.int64)
         if self.correlations_ is None:  # a version-2 file draws as it drew
             u = rng.random((n, len(self._cuts)))

@@ -23,7 +23,7 @@ _LINK_LEFT = 0.1  # a number is set from the earlier ones when they leave less o
 _IRLS = 10  # reweighted least-squares passes of a link on values (least absolute deviations)
 _GIBBS = 5  # sweeps over the bounded uniforms when more than one is bounded
 _GUIDE_CELLS = 4  # cells per knot of the look-up that replaces a search in `interpolate`
-_STEPS = 4  # knots a value steps past in its cell before its cell is searched (`search_left`)
+_STEPS = 4  # knots a value steps past in its cell before its cell is searched (`search_sorted`)
 _RIDGE = 1e-3  # added to a correlation's diagonal (then rescaled): never singular
 
 
@@ -85,43 +85,46 @@ def knots(n: int, rare_threshold: int) -> np.ndarray:
     return np.unique(np.concatenate([probs, tail, 1 - tail]))
 
 
-def search_left(values: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """np.searchsorted(values, x, side="left") for ascending finite `values`, the same indices,
-    found by look-up: cells _GUIDE_CELLS per knot, equal in width over the knots' range, each
-    knowing how many knots lie below its start; a value steps past the knots of its cell below
-    it (a few steps; a cell crowded with knots, and values outside the range, are searched).
-    Many values against a thousand knots: a binary search costs a cache miss a level.
+def search_sorted(values: np.ndarray, x: np.ndarray, side: str = "left") -> np.ndarray:
+    """np.searchsorted(values, x, side) for ascending finite `values`, the same indices, found
+    by look-up: cells _GUIDE_CELLS per knot, equal in width over the knots' range, each knowing
+    how many knots lie below its start (at or below, with side "right"); a value steps past the
+    knots of its cell below it (a few steps; a cell crowded with knots, and values outside the
+    range, are searched). Many values against a thousand knots: a binary search costs a cache
+    miss a level.
 
     Example:
         >>> knots = np.array([0.0, 1.0, 1.0, 1.0, 2.5, 7.0, 7.0, 10.0])
         >>> x = np.r_[np.linspace(-1, 11, 500), knots, np.nan, np.inf, -np.inf]
-        >>> bool((search_left(knots, x) == np.searchsorted(knots, x, side="left")).all())
-        True
+        >>> [bool((search_sorted(knots, x, s) == np.searchsorted(knots, x, s)).all())
+        ...  for s in ("left", "right")]
+        [True, True]
     """
     n = len(values)
     low, high = (values[0], values[-1]) if n else (0.0, 0.0)
     if n < 16 or len(x) < 4 * n or not high > low:
-        return np.searchsorted(values, x, side="left")
+        return np.searchsorted(values, x, side=side)
     cells = _GUIDE_CELLS * n
     width = (high - low) / cells
     starts = low + width * np.arange(cells + 1)
-    below = np.searchsorted(values, starts, side="left")  # knots below each cell's start
+    below = np.searchsorted(values, starts, side=side)  # knots below each cell's start
     inside = (x >= low) & (x < high)  # (False for NaN)
     cell = np.clip(((np.where(inside, x, low) - low) / width).astype(np.int64), 0, cells - 1)
     cell -= starts[cell] > x  # a division rounded onto a neighbouring cell
     cell += (starts[np.minimum(cell + 1, cells)] <= x) & (cell < cells - 1)
     at = below[cell]
+    passed = np.less_equal if side == "right" else np.less  # a knot the value is past
     rows = np.flatnonzero(inside & (below[cell + 1] > at))  # cells holding knots
     for _ in range(_STEPS):
         if not len(rows):
             break
-        rows = rows[values[np.minimum(at[rows], n - 1)] < x[rows]]
+        rows = rows[passed(values[np.minimum(at[rows], n - 1)], x[rows])]
         at[rows] += 1
     if len(rows):  # a crowded cell: searched
-        at[rows] = np.searchsorted(values, x[rows], side="left")
+        at[rows] = np.searchsorted(values, x[rows], side=side)
     outside = ~inside
     if outside.any():
-        at[outside] = np.searchsorted(values, x[outside], side="left")
+        at[outside] = np.searchsorted(values, x[outside], side=side)
     return at
 
 
@@ -135,7 +138,7 @@ def level(values: np.ndarray, probs: np.ndarray, x: np.ndarray) -> np.ndarray:
         ...        np.array([0.0, 2.0, 9.0])).tolist()
         [0.25, 0.75, 1.0]
     """
-    a = search_left(values, x)
+    a = search_sorted(values, x)
     last = len(values) - 1
     # searchsorted(side="right") without a second search: past the run of knots equal to x
     ends = np.r_[np.flatnonzero(values[1:] != values[:-1]), last]
