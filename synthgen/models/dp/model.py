@@ -207,11 +207,13 @@ class DPSynthesizer(Synthesizer):
         public = self.public_.get(col.name)
         if public is None or public.min is None or public.max is None:
             return None, None
-        if _role(col) == "time" and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in (public.min, public.max)
-        ):  # a schema writes a date's bounds as seconds since 1970, as the model counts them
+        bounds = (public.min, public.max)
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bounds):
+            # a schema's bounds are in the model's own units (a date's: seconds since 1970), as
+            # every column kind's fit reads them
             return float(public.min), float(public.max)
-        parsed = KINDS[col.kind].parse(pd.Series([public.min, public.max]), col, state)
+        # bounds written as the column writes its values ("2020-01-01", "1.234,5")
+        parsed = KINDS[col.kind].parse(pd.Series(list(bounds)), col, state)
         return float(parsed[0]), float(parsed[1])
 
     def _domain(self, col, state, values, found) -> dict[str, Any]:
