@@ -50,7 +50,7 @@ from synthgen.rules.keepers import (
     on_grid,
 )
 from synthgen.rules.model import Rule
-from synthgen.rules.nulls import MissingTogether, MissingWhen
+from synthgen.rules.nulls import MissingTogether, MissingWhen, held_drawn
 from synthgen.schema import Column, Schema
 
 if TYPE_CHECKING:
@@ -451,12 +451,8 @@ def nulls_kept(
             continue
         target = rule.columns[-1]
         missing = typed.missing(target)
-        held = out[target][~missing].to_numpy(dtype=object)
-        fill = bad & missing
-        if fill.any() and len(held):
-            values = out[target].astype(object).to_numpy(copy=True)
-            values[fill] = held[rng.integers(len(held), size=int(fill.sum()))]
-            out[target] = pd.Series(values, index=out.index, dtype=object)
+        if (bad & missing).any() and not missing.all():
+            out[target] = held_drawn(out[target], bad & missing, rng)
         out[target] = out[target].mask(bad & ~missing)
     return out
 

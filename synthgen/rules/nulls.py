@@ -37,16 +37,15 @@ class Completed(Keeper):
         missing = values.isna().to_numpy()
         state = real.space.at[name].state
         col = renamed(real.space.at[name].col, self.complete_name(name))
-        if "categories" in state and state["categories"]:  # never a rare category
-            pool = np.array(state["categories"], dtype=object)
-            picks = pool[real.rng.choice(len(pool), int(missing.sum()), p=state["probabilities"])]
-        elif missing.all():  # a few drawn rows, none with a value: encoding fills them as nulls
-            return name, col, values.rename(col.name)
-        else:
-            observed = values[~missing].to_numpy(dtype=object)
-            picks = observed[real.rng.integers(len(observed), size=int(missing.sum()))]
+        if missing.all() and not state.get("categories"):
+            return name, col, values.rename(col.name)  # a few drawn rows, none with a value
+        if not state.get("categories"):
+            return name, col, held_drawn(values, missing, real.rng).rename(col.name)
+        pool = np.array(state["categories"], dtype=object)  # never a rare category
         filled = values.astype(object).to_numpy(copy=True)
-        filled[missing] = picks
+        filled[missing] = pool[
+            real.rng.choice(len(pool), int(missing.sum()), p=state["probabilities"])
+        ]
         return name, col, pd.Series(filled, name=col.name, index=values.index)
 
     def added(self, real: Real) -> list[Added]:
@@ -69,6 +68,22 @@ class Completed(Keeper):
         for name in self.writes:
             if self.complete_name(name) not in enc.m.at:
                 raise ValueError(f"a rule's completed column for {name!r} is not modelled")
+
+
+def held_drawn(values: pd.Series, where: np.ndarray, rng: np.random.Generator) -> pd.Series:
+    """`values` (as objects) with the rows `where` says given values the column holds elsewhere,
+    each drawn at random (some must be held).
+
+    Example:
+        >>> out = held_drawn(pd.Series([1.0, None, 3.0]), np.array([False, True, False]),
+        ...                  np.random.default_rng(0))
+        >>> out[1] in (1.0, 3.0)
+        True
+    """
+    held = values[~values.isna().to_numpy()].to_numpy(dtype=object)
+    filled = values.astype(object).to_numpy(copy=True)
+    filled[where] = held[rng.integers(len(held), size=int(where.sum()))]
+    return pd.Series(filled, index=values.index, dtype=object)
 
 
 def _translation(enc: RuleEncoder, modelled: str, name: str) -> np.ndarray:
