@@ -124,6 +124,16 @@ Smoothing = Annotated[
         ),
     ),
 ]
+SplitAlpha = Annotated[
+    float | None,
+    typer.Option(
+        "--split-alpha",
+        help=model_help(
+            "split_alpha",
+            "The p-value a tree split must reach to be kept (1 keeps every split)",
+        ),
+    ),
+]
 AllowCopies = Annotated[
     bool | None,
     typer.Option(
@@ -196,6 +206,7 @@ MODEL_OPTIONS = (
     "components",
     "min_leaf",
     "smoothing",
+    "split_alpha",
     "allow_copies",
     "order",
     "by",
@@ -394,6 +405,7 @@ def fit(
     components: Components = None,
     min_leaf: MinLeaf = None,
     smoothing: Smoothing = None,
+    split_alpha: SplitAlpha = None,
     allow_copies: AllowCopies = None,
     order: Order = None,
     by: By = None,

@@ -38,6 +38,7 @@ from synthgen.cli.fit import (
     RareThreshold,
     SchemaFile,
     Smoothing,
+    SplitAlpha,
     fit_table,
     model_params,
 )
@@ -76,6 +77,7 @@ def run(
     components: Components = None,
     min_leaf: MinLeaf = None,
     smoothing: Smoothing = None,
+    split_alpha: SplitAlpha = None,
     allow_copies: AllowCopies = None,
     order: Order = None,
     by: By = None,

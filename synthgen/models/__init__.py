@@ -56,6 +56,7 @@ register(
         options={
             "min_leaf": "default 20, a tenth of a smaller table",
             "smoothing": "default 1",
+            "split_alpha": "default 0.05: every split under 600 rows, else sparse categories",
             "allow_copies": "default: drawn again",
             "order": "",
         },
