@@ -30,6 +30,9 @@ Privacy by construction:
   600 rows every split is tested, on a larger one the splits on a category whose codes hold
   fewer rows than a leaf; a split that follows chance (which rows the holdout took) draws rows
   nearer the training rows than new ones;
+- a fit checks how near its drawn rows come to the training rows (`cart_blur.nearness`): on a
+  table of few columns a drawn row all but repeats the training row it took its last number
+  from, and the numbers are then blurred by a share of their leaf's spread (`leaf_blur_`);
 - categories seen in fewer than `rare_threshold` rows are pooled by the encoder and never written;
 - synthetic rows identical to a training row (over the modelled columns, as they will be written)
   are drawn again, unless `allow_copies`. The model file holds no exact fingerprint of a row for
@@ -66,6 +69,7 @@ from synthgen.columns.base import _GOLDEN, _mix
 from synthgen.errors import ConditionError, UsageError, option
 from synthgen.models import checks
 from synthgen.models.base import Synthesizer
+from synthgen.models.cart_blur import isolation, leaf_floor, leaf_gaps
 from synthgen.models.cart_splits import code_ranks, ranked, ranks_fit
 
 if TYPE_CHECKING:
@@ -101,7 +105,11 @@ class _Tree:
     the pooled rare categories, which a free draw takes only from a leaf holding nothing else."""
 
     def __init__(
-        self, arrays: dict[str, np.ndarray], smoothing: float = 0.0, rare: int | None = None
+        self,
+        arrays: dict[str, np.ndarray],
+        smoothing: float = 0.0,
+        rare: int | None = None,
+        blur: float = 0.0,
     ):
         self.left = np.asarray(arrays["left"], dtype=np.int64)
         self.right = np.asarray(arrays["right"], dtype=np.int64)
@@ -148,14 +156,17 @@ class _Tree:
             # the nearest value of its leaf (a table of unique numbers, whose column neighbours
             # are so close that a drawn value all but repeats a real row); values 5 rows of the
             # column hold stay exact either way
-            column = _isolation(self.values)
-            self.scale = (
+            column = isolation(self.values, _CROWD)
+            self._isolated = column > 0
+            self._smoothing = smoothing
+            self._base_scale = (
                 smoothing
                 / 2
                 * np.where(
-                    column > 0, np.maximum(column, _leaf_gaps(self.values, self.offsets)), 0.0
+                    self._isolated, np.maximum(column, leaf_gaps(self.values, self.offsets)), 0.0
                 )
             )
+        self.widen(blur)
         n = len(self.left)
         inner = self.left >= 0
         if (
@@ -262,6 +273,20 @@ class _Tree:
         else:
             out.update(values=self.values, offsets=self.offsets)
         return out
+
+    def widen(self, blur: float) -> None:
+        """Blur each number fewer than `_CROWD` rows hold by at least `blur` (times
+        `smoothing`) of its leaf's standard deviation times rows^-1/5 (Silverman's rate): set
+        when drawn rows come nearer the training rows than those rows lie to each other
+        (`cart_blur`)."""
+        self.blur = blur
+        if self.counts is not None:
+            return
+        scale = self._base_scale
+        if blur > 0 and self._smoothing > 0:
+            least = leaf_floor(self.values, self.offsets, blur * self._smoothing)
+            scale = np.where(self._isolated, np.maximum(scale, least), 0.0)
+        self.scale = scale
 
     def leaves(self, x: np.ndarray) -> np.ndarray:
         """The leaf each row of `x` (the parts before this one) lands in."""
@@ -393,54 +418,6 @@ class _Tree:
         return float(share.max()) if len(share) else 0.0
 
 
-def _isolation(values: np.ndarray, crowd: int = _CROWD) -> np.ndarray:
-    """For each pooled value, the span of the `crowd` rows' values nearest it in the whole pool
-    (the part's column: its distance to the `crowd`-th nearest other row's value, the nearest
-    window of `crowd` + 1 rows); 0 for a value at least `crowd` rows hold.
-
-    Example:
-        >>> _isolation(np.array([1.0, 1.0, 2.0, 5.0, 7.0, 1.0]), crowd=2)
-        array([0., 0., 1., 3., 5., 0.])
-    """
-    n = len(values)
-    order = np.argsort(values, kind="stable")
-    v = values[order]
-    span = np.full(n, np.ptp(v) if n else 0.0)
-    if n > crowd:
-        pad = np.r_[np.full(crowd, -np.inf), v, np.full(crowd, np.inf)]
-        at = np.arange(n) + crowd
-        for back in range(crowd + 1):  # the window of crowd + 1 rows starting `back` rows down
-            lo, hi = pad[at - back], pad[at - back + crowd]
-            span = np.minimum(span, np.maximum(v - lo, hi - v))
-    uniq, first, held = np.unique(v, return_index=True, return_counts=True)
-    # every row of a value gets the value's smallest span (the same noise for equal values)
-    per_value = np.where(held >= crowd, 0.0, np.minimum.reduceat(span, first) if n else span)
-    out = np.empty(n)
-    out[order] = per_value[np.searchsorted(uniq, v)]
-    return out
-
-
-def _leaf_gaps(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """For each pooled value (sorted within leaves), the gap to its nearest neighbour in its leaf:
-    0 for a value repeated there (or alone in its leaf).
-
-    Example:
-        >>> _leaf_gaps(np.array([1.0, 1.0, 2.0, 5.0, 7.0]), np.array([0, 4, 5]))
-        array([0., 0., 1., 3., 0.])
-    """
-    n = len(values)
-    gap = np.diff(values)
-    start = np.zeros(n, dtype=bool)
-    start[offsets[:-1][offsets[:-1] < n]] = True
-    left = np.full(n, np.inf)
-    left[1:] = np.where(start[1:], np.inf, gap)
-    right = np.full(n, np.inf)
-    right[:-1] = np.where(start[1:], np.inf, gap)
-    near = np.minimum(left, right)
-    near[~np.isfinite(near)] = 0.0
-    return np.where((left == 0) | (right == 0), 0.0, near)
-
-
 class CART(Synthesizer):
     """Sequential decision trees over the columns, with leaves of at least `min_leaf` rows.
 
@@ -556,6 +533,29 @@ class CART(Synthesizer):
             )
             for j, source in enumerate(self.sources_)
         ]
+        self.leaf_blur_ = self._blur_for_nearness(x, cards, seed)
+
+    def _blur_for_nearness(self, x: np.ndarray, cards: list[int | None], seed: int) -> float:
+        """The least leaf blur (0, then each of `cart_blur.BLURS`) at which rows drawn from
+        the trees lie as far from the training rows as those rows lie from each other; the trees
+        are left at it. Its own draws (seed + 1): the trees and the rows of a table that passes
+        at 0 are those of a fit without the check."""
+        from synthgen.models.cart_blur import BLURS, CHECK_ROWS, NEAR, TRAIN_ROWS, nearness
+
+        blurred = [t for t in self.trees_ if t.counts is None and t._isolated.any()]
+        if not blurred or self.smoothing == 0 or len(x) < 2:
+            return 0.0
+        rng = np.random.default_rng(seed + 1)
+        if len(x) > TRAIN_ROWS:
+            x = x[rng.choice(len(x), TRAIN_ROWS, replace=False)]
+        k = min(CHECK_ROWS, len(x))
+        asked = rng.choice(len(x), k, replace=False)
+        for blur in (0.0, *BLURS):
+            for tree in blurred:
+                tree.widen(blur)
+            if nearness(self._rows(k, rng)[0], x, cards, asked) >= NEAR:
+                return blur
+        return BLURS[-1]
 
     def _tests(
         self, n: int, cards: list[int | None], leaf: int
@@ -793,6 +793,7 @@ class CART(Synthesizer):
             "min_leaf": self.min_leaf_,
             "split_alpha": self.split_alpha_,
             "split_tests": self.split_tests_,
+            "leaf_blur": self.leaf_blur_,
             "order": self.order_,
             "trees": [t.to_state() for t in self.trees_],
             "hash_bits": self.hash_bits_,
@@ -811,7 +812,13 @@ class CART(Synthesizer):
             raise ValueError(f"split tests {self.split_tests_[:40]!r}")
         self.order_ = [int(i) for i in state["order"]]
         rare = self._rare_codes()
-        self.trees_ = [_Tree(t, self.smoothing, r) for t, r in zip(state["trees"], rare)]
+        # files written before the check had no leaf blur
+        self.leaf_blur_ = float(state.get("leaf_blur", 0.0))
+        if not 0 <= self.leaf_blur_ <= 10:
+            raise ValueError(f"a leaf blur of {self.leaf_blur_}")
+        self.trees_ = [
+            _Tree(t, self.smoothing, r, self.leaf_blur_) for t, r in zip(state["trees"], rare)
+        ]
         self.hash_bits_ = int(state["hash_bits"])
         self.row_hashes_ = np.asarray(state["row_hashes"], dtype=np.uint64)
         n_parts = len(self.encoder_.parts)
@@ -856,6 +863,7 @@ class CART(Synthesizer):
             "smoothing": self.smoothing,
             "split_alpha": self.split_alpha_,
             "split_tests": self.split_tests_,
+            "leaf_blur": self.leaf_blur_,
             "copies": "allowed" if self.allow_copies else "drawn again",
             "order": [label[i] for i in self.order_],
             "leaves": [t.n_leaves for t in self.trees_],
