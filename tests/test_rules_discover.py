@@ -229,3 +229,15 @@ def test_no_rule_over_a_constant_or_a_key(rng):
 def test_a_table_too_small_or_empty_has_no_rules():
     assert texts(pd.DataFrame({"a": [1.0], "b": [2.0]})) == []
     assert texts(pd.DataFrame({"a": [1.0, 2.0], "b": [None, None]})) == []
+
+
+def test_identity_solved_for_a_free_column_not_for_a_list(rng):
+    """price = base + markup: price comes from a list of 6 values (the largest column), base from
+    4 and the markup takes whatever the two leave (more values). Solved for price, its drawn sums
+    would give prices the list lacks; it is solved for the markup."""
+    price = rng.choice([1.99, 2.09, 2.13, 2.18, 2.23, 2.29], N)
+    base = rng.choice([1.69, 1.75, 1.86, 1.99], N)
+    table = pd.DataFrame({"base": base, "price": price, "markup": (price - base).round(2)})
+    assert texts(table) == ["markup = -base + price"]
+    # every column free (as many values as the freest, near enough): the largest, as before
+    assert texts(taxi(rng)) == ["total = fare + tip + tolls"]
