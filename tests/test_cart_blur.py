@@ -79,3 +79,28 @@ def test_smoothing_zero_draws_real_values_whatever_the_check():
     assert model.leaf_blur_ == 0.0
     out = model.sample(500, seed=2)
     assert out["income"].isin(table["income"]).all()
+
+
+def test_nearest_distances_match_a_direct_count():
+    """The one-hot product gives what comparing every number and code directly gives (to float32
+    rounding), a row left out of its own comparison where asked."""
+    from synthgen.models.cart_blur import _nearest
+
+    rng = np.random.default_rng(0)
+    cards = [None, 3, None, 5]
+
+    def rows(n):
+        x = np.c_[rng.random(n), rng.integers(0, 3, n), rng.random(n), rng.integers(0, 5, n)]
+        return x.astype(np.float32)
+
+    a, b = rows(300), rows(500)
+    direct = (
+        (a[:, None, 0] - b[None, :, 0]) ** 2
+        + (a[:, None, 2] - b[None, :, 2]) ** 2
+        + (a[:, None, 1] != b[None, :, 1])
+        + (a[:, None, 3] != b[None, :, 3])
+    )
+    assert np.abs(_nearest(a, b, cards) - np.sqrt(direct.min(axis=1))).max() < 1e-4
+    itself = rng.choice(500, 300, replace=False)
+    direct[np.arange(300), itself] = np.inf
+    assert np.abs(_nearest(a, b, cards, itself) - np.sqrt(direct.min(axis=1))).max() < 1e-4
