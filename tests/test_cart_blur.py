@@ -87,10 +87,16 @@ def test_nearest_distances_match_a_direct_count():
     from synthgen.models.cart_blur import _nearest
 
     rng = np.random.default_rng(0)
-    cards = [None, 3, None, 5]
+    cards = [None, 3, None, 5, 200]  # the last compared directly (more codes than _ONE_HOT)
 
     def rows(n):
-        x = np.c_[rng.random(n), rng.integers(0, 3, n), rng.random(n), rng.integers(0, 5, n)]
+        x = np.c_[
+            rng.random(n),
+            rng.integers(0, 3, n),
+            rng.random(n),
+            rng.integers(0, 5, n),
+            rng.integers(0, 4, n) * 50,
+        ]
         return x.astype(np.float32)
 
     a, b = rows(300), rows(500)
@@ -99,6 +105,7 @@ def test_nearest_distances_match_a_direct_count():
         + (a[:, None, 2] - b[None, :, 2]) ** 2
         + (a[:, None, 1] != b[None, :, 1])
         + (a[:, None, 3] != b[None, :, 3])
+        + (a[:, None, 4] != b[None, :, 4])
     )
     assert np.abs(_nearest(a, b, cards) - np.sqrt(direct.min(axis=1))).max() < 1e-4
     itself = rng.choice(500, 300, replace=False)

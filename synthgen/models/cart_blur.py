@@ -40,6 +40,8 @@ import numpy as np
 CHECK_ROWS = 500
 TRAIN_ROWS = 10_000
 _BLOCK = 1 << 22  # distances computed at once: 16 MB
+_ONE_HOT = 64  # a code part of more codes is compared directly (its one-hot table would grow)
+_ONE_HOT_WIDTH = 512  # one-hot columns in all (10,000 training rows: 20 MB)
 #: Below this ratio of median nearest distances, drawn rows are nearer the training rows than
 #: new rows would be.
 NEAR = 0.85
@@ -79,33 +81,47 @@ def _nearest(
     a: np.ndarray, b: np.ndarray, cards: list[int | None], itself: np.ndarray | None = None
 ) -> np.ndarray:
     """Each row of `a`'s distance to its nearest row of `b` (row `itself[i]` of b left out),
-    in blocks of `_BLOCK` cells. Codes count their mismatches through one-hot products: the
-    parts' count less the codes two rows share."""
+    in blocks of `_BLOCK` cells. Codes of a part of at most `_ONE_HOT` count their mismatches
+    through one-hot products (the parts' count less the codes two rows share), up to
+    `_ONE_HOT_WIDTH` one-hot columns in all; other parts are compared directly, so that the
+    one-hot tables stay small whatever the table's categories."""
     numbers = [j for j, card in enumerate(cards) if card is None]
-    a_all, b_all = _joined(a, cards, numbers), _joined(b, cards, numbers)
-    b_sq = (b[:, numbers] ** 2).sum(axis=1)[None, :] + (len(cards) - len(numbers))
+    few: list[tuple[int, int]] = []
+    many: list[int] = []
+    width = 0
+    for j, card in enumerate(cards):
+        if card is None:
+            continue
+        if card <= _ONE_HOT and width + card <= _ONE_HOT_WIDTH:
+            few.append((j, card))
+            width += card
+        else:
+            many.append(j)
+    a_all, b_all = _joined(a, numbers, few), _joined(b, numbers, few)
+    b_sq = (b[:, numbers] ** 2).sum(axis=1)[None, :] + len(few)
     out = np.empty(len(a))
     step = max(1, _BLOCK // max(len(b), 1))
     for start in range(0, len(a), step):
         part = a_all[start : start + step]
         a_sq = (a[start : start + step, numbers] ** 2).sum(axis=1)[:, None]
         squared = a_sq + b_sq - 2.0 * part @ b_all.T
+        for j in many:
+            squared += a[start : start + step, j][:, None] != b[:, j][None, :]
         if itself is not None:
             squared[np.arange(len(part)), itself[start : start + step]] = np.inf
         out[start : start + len(part)] = np.sqrt(np.maximum(squared.min(axis=1), 0.0))
     return out
 
 
-def _joined(x: np.ndarray, cards: list[int | None], numbers: list[int]) -> np.ndarray:
-    """The numbers, then each code part one-hot at 1/sqrt(2): a row times another gives the
-    numbers' product plus half the codes they share, so that |a|^2 + |b|^2 - 2ab (with one per
-    code part in the squares) adds one per code that differs."""
-    codes = [(j, card) for j, card in enumerate(cards) if card is not None]
-    width = len(numbers) + sum(card for _, card in codes)
+def _joined(x: np.ndarray, numbers: list[int], few: list[tuple[int, int]]) -> np.ndarray:
+    """The numbers, then each code part of `few` one-hot at 1/sqrt(2): a row times another gives
+    the numbers' product plus half the codes they share, so that |a|^2 + |b|^2 - 2ab (with one
+    per code part in the squares) adds one per code that differs."""
+    width = len(numbers) + sum(card for _, card in few)
     out = np.zeros((len(x), width), dtype=x.dtype)
     out[:, : len(numbers)] = x[:, numbers]
     at = len(numbers)
-    for j, card in codes:
+    for j, card in few:
         code = np.clip(x[:, j].astype(np.int64), 0, card - 1)
         out[np.arange(len(x)), at + code] = np.sqrt(0.5)
         at += card
