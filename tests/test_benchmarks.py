@@ -125,3 +125,23 @@ def test_small_tables_benchmark_measures_each_seed(capsys):
     assert [(e["table"], e["seed"]) for e in lines] == [("penguins", 0), ("penguins", 1)]
     assert all(0 <= e["c2st"] <= 1 and 0 <= e["dcr_share"] <= 1 for e in lines)
     assert all(0 <= e["membership_auc"] <= 1 and e["train_rows"] == 275 for e in lines)
+
+
+def test_unseen_tables_are_written_as_shipped_or_without_an_index(tmp_path):
+    import zipfile
+
+    from benchmarks.unseen_tables import extract
+
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    with zipfile.ZipFile(wheels / "islp-0.6.0-py3-none-any.whl", "w") as w:
+        w.writestr("ISLP/data/Default.csv", "default,balance\nNo,729.5\nYes,817.2\n")
+        w.writestr("ISLP/data/OJ.csv", ",Purchase,PriceCH\n1,CH,1.75\n2,MM,1.69\n")
+    with zipfile.ZipFile(wheels / "statsmodels-0.15.0-cp311-none-any.whl", "w") as w:
+        w.writestr("statsmodels/datasets/anes96/anes96.csv", "a\tb\n1\t2\n")
+    written = extract(wheels, tmp_path / "out")
+    assert sorted(written) == ["Default", "OJ", "anes96"]
+    out = tmp_path / "out"
+    assert (out / "Default.csv").read_text() == "default,balance\nNo,729.5\nYes,817.2\n"
+    assert (out / "OJ.csv").read_text() == "Purchase,PriceCH\nCH,1.75\nMM,1.69\n"
+    assert (out / "anes96.csv").read_text() == "a,b\n1,2\n"
