@@ -164,6 +164,11 @@ def hostile_files(valid: bytes) -> dict[str, tuple[bytes, str]]:
         ),
         "deep-json": (_raw_manifest(deep.encode(), arrays), "corrupt"),
         "inconsistent-state": (edited(valid, inconsistent, checksum=True), "inconsistent"),
+        # the encoder's state read by inspect before any model: it ended in a traceback there
+        "inconsistent-encoder": (
+            edited(valid, lambda m, a: m["encoder"].pop("columns"), checksum=True),
+            "inconsistent",
+        ),
     }
 
 
@@ -200,6 +205,7 @@ CASES = [
     "unknown-model",
     "deep-json",
     "inconsistent-state",
+    "inconsistent-encoder",
 ]
 
 

@@ -505,3 +505,33 @@ def test_sdv_peers_keep_the_rules(real):
     rows = model.sample(1000, seed=1)
     assert broken_shares(rows, real, ruled(real)) == {r.text(): 0.0 for r in RULES}
     assert list(rows.columns) == list(real.columns)
+
+
+def test_a_combination_every_member_of_which_one_column_decides_loads_back(tmp_path):
+    """plotnine's mpg: the car model decides its maker and its drive, and (maker, drive) take
+    only their real combinations. Both members are looked up from the model, so the combination
+    holds through those two rules; kept as a combination of one column, its model file was
+    refused on loading ("a combination's members repeat")."""
+    rng = np.random.default_rng(0)
+    maker = np.array(["audi", "ford", "jeep", "vw"])[np.arange(20) % 4]
+    drive = np.array(["f", "4", "4", "f", "r"])[np.arange(20) % 5]
+    car = rng.integers(0, 20, 600)
+    real = pd.DataFrame({"model": [f"m{i}" for i in car], "maker": maker[car], "drive": drive[car]})
+    real["hwy"] = rng.normal(25, 4, 600).round()
+    schema = synthgen.detect(real)
+    schema.rules = [
+        Rule("dependency", ("model", "maker")),
+        Rule("dependency", ("model", "drive")),
+        Rule("combination", ("maker", "drive")),
+    ]
+    model = synthgen.fit(real, schema=schema, model="cart", seed=0)
+    path = str(tmp_path / "m.synthgen")
+    model.save(path)
+    loaded = synthgen.load(path)
+    rows = loaded.sample(500, seed=1)
+    assert rows.equals(model.sample(500, seed=1))
+    pairs = set(zip(real["maker"], real["drive"]))
+    assert all(p in pairs for p in zip(rows["maker"], rows["drive"]))
+    summary = loaded.encoder_.summary()
+    (why,) = [e["why"] for e in summary["not_kept"]]
+    assert "all decided from 'model'" in why

@@ -503,6 +503,10 @@ def select(
                 other = writer.get(member)
                 if isinstance(other, Dependency) and not any(s in writer for s in other.reads):
                     k.substitute(member, other.reads)
+            if len(k.members) < 2:  # every member decided from one column: its rules keep it
+                source = k.members[0] if k.members else "one column"
+                dropped.append((i, f"its columns are all decided from {source!r}, which keeps it"))
+                continue
             owners = {id(writer[c]): writer[c] for c in k.members if c in writer}
             if len(owners) == 1 and isinstance(joint := next(iter(owners.values())), Combination):
                 joint.join(k.members, i)  # overlapping combinations: one joint of them all
