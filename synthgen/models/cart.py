@@ -69,8 +69,17 @@ from synthgen.columns.base import _GOLDEN, _mix
 from synthgen.errors import ConditionError, UsageError, option
 from synthgen.models import checks
 from synthgen.models.base import Synthesizer
-from synthgen.models.cart_blur import isolation, leaf_floor, leaf_gaps
-from synthgen.models.cart_splits import code_ranks, ranked, ranks_fit
+from synthgen.models.cart_blur import (
+    BLURS,
+    CHECK_ROWS,
+    NEAR,
+    TRAIN_ROWS,
+    isolation,
+    leaf_floor,
+    leaf_gaps,
+    nearness,
+)
+from synthgen.models.cart_splits import code_ranks, pruned, ranked, ranks_fit, split_kept
 
 if TYPE_CHECKING:
     from synthgen.conditions import Constraints
@@ -231,8 +240,6 @@ class _Tree:
             }
             node_of_row = est.apply(x).astype(np.int64)
             if alpha is not None and source is None and len(arrays["left"]) > 1:
-                from synthgen.models.cart_splits import pruned, split_kept
-
                 keep = split_kept(t, x, y, discrete, cards or [], min_leaf, alpha, tested)
                 arrays, new = pruned(t, keep)
                 node_of_row = new[node_of_row]
@@ -279,7 +286,6 @@ class _Tree:
         `smoothing`) of its leaf's standard deviation times rows^-1/5 (Silverman's rate): set
         when drawn rows come nearer the training rows than those rows lie to each other
         (`cart_blur`)."""
-        self.blur = blur
         if self.counts is not None:
             return
         scale = self._base_scale
@@ -540,8 +546,6 @@ class CART(Synthesizer):
         the trees lie as far from the training rows as those rows lie from each other; the trees
         are left at it. Its own draws (seed + 1): the trees and the rows of a table that passes
         at 0 are those of a fit without the check."""
-        from synthgen.models.cart_blur import BLURS, CHECK_ROWS, NEAR, TRAIN_ROWS, nearness
-
         blurred = [t for t in self.trees_ if t.counts is None and t._isolated.any()]
         if not blurred or self.smoothing == 0 or len(x) < 2:
             return 0.0

@@ -72,23 +72,15 @@ def split_kept(
     if discrete:
         share = tree.value[:, 0, :]
         counts = share / np.maximum(share.sum(axis=1, keepdims=True), 1e-300) * n[:, None]
-        g = np.zeros(n_nodes)
-        for node in np.flatnonzero(inner):
-            g[node] = _g_split(counts[node], counts[left[node]], counts[right[node]])
         df = np.maximum((counts > 0.5).sum(axis=1) - 1, 1)
     else:
         sse = tree.impurity * n
-        g = np.zeros(n_nodes)
-        kids = sse[np.where(inner, left, 0)] + sse[np.where(inner, right, 0)]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            g = np.where(inner, n * np.log(np.maximum(sse, 1e-300) / np.maximum(kids, 1e-300)), 0)
-        g = np.where(inner & (sse <= 1e-12), 0.0, g)
-        df = np.ones(n_nodes, dtype=np.int64)
     p = np.ones(n_nodes)
     is_ranked = [(k or 0) >= 3 for k in cards]
     path = None
     for node in np.flatnonzero(inner):
         f = int(tree.feature[node])
+        a, b = left[node], right[node]
         if tested is not None and not tested[f]:
             p[node] = 0.0
         elif is_ranked[f]:
@@ -96,8 +88,16 @@ def split_kept(
                 path = tree.decision_path(x.astype(np.float32)).tocsc()
             rows = path.indices[path.indptr[node] : path.indptr[node + 1]]
             p[node] = _category_p(x[rows, f], y[rows], discrete, stats)
+        elif discrete:
+            g = _g_split(counts[node], counts[a], counts[b])
+            p[node] = _threshold_p(g, int(df[node]), n[node], min_leaf, stats)
         else:
-            p[node] = _threshold_p(g[node], int(df[node]), n[node], min_leaf, stats)
+            g = (
+                0.0
+                if sse[node] <= 1e-12
+                else n[node] * np.log(sse[node] / max(sse[a] + sse[b], 1e-300))
+            )
+            p[node] = _threshold_p(g, 1, n[node], min_leaf, stats)
     keep = inner & (p <= alpha)
     # a pruned node's whole subtree goes with it
     for node in range(n_nodes):
