@@ -67,6 +67,21 @@ class Prepared(dict):
     n_rows: int = 0
 
 
+def mid_ranks(sorted_real: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Mid-rank of each value among the real values (sorted), in [0, 1]: the scale on which the
+    report's distances (and cart's nearness check) compare numbers.
+
+    Example:
+        >>> mid_ranks(np.array([1.0, 2.0, 2.0, 3.0]), np.array([2.0, 2.5, 0.0])).tolist()
+        [0.5, 0.75, 0.0]
+    """
+    if not len(sorted_real):
+        return np.full(len(x), 0.5)
+    below = np.searchsorted(sorted_real, x, side="left")
+    upto = np.searchsorted(sorted_real, x, side="right")
+    return (below + upto) / (2.0 * len(sorted_real))
+
+
 def compared_columns(schema: Schema) -> list[Column]:
     """The schema's columns the report compares (not keys, not free text)."""
     return [c for c in schema.columns if KINDS[c.kind].shape is not None]

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.compare.values import Prepared
+from synthgen.compare.values import Prepared, mid_ranks
 
 # Categories beyond this many (by real frequency) share one axis.
 MAX_AXES = 30
@@ -72,7 +72,7 @@ class Space:
             if continuous:
                 x = v.x if rows is None else v.x[rows]
                 missing = np.isnan(x)
-                out[:, at] = np.where(missing, 0.5, _ranks(fitted, x))
+                out[:, at] = np.where(missing, 0.5, mid_ranks(fitted, x))
                 if has_nulls:
                     out[:, at + 1] = missing
             else:
@@ -85,15 +85,6 @@ class Space:
                 out[np.flatnonzero(keep), at + axis[keep]] = _ONE_HOT
             at += self._width(column)
         return out
-
-
-def _ranks(sorted_real: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Mid-rank of each value among the real values, in [0, 1]."""
-    if not len(sorted_real):
-        return np.full(len(x), 0.5)
-    below = np.searchsorted(sorted_real, x, side="left")
-    upto = np.searchsorted(sorted_real, x, side="right")
-    return (below + upto) / (2.0 * len(sorted_real))
 
 
 def nearest(queries: np.ndarray | None, reference: np.ndarray, k: int = 1) -> np.ndarray:
