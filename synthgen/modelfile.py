@@ -27,6 +27,8 @@ import math
 import os
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -322,8 +324,16 @@ def load(path: str | Path, *, trust_pickle: bool = False):
     cls = model_class(name)
     if cls.requires_pickle and not trust_pickle:
         raise _pickle_refused(path, name)
-    try:
+    with consistent(path, state):
         return cls.from_state(state)
+
+
+@contextmanager
+def consistent(path: str | Path, state: dict) -> Iterator[None]:
+    """A model file's state read inside it: what its contents fail on (a missing key, a wrong
+    type or value) becomes one ModelFileError naming the file, not a traceback."""
+    try:
+        yield
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise ModelFileError(
             f"{path} holds an inconsistent {state.get('model')} model ({exc})"

@@ -20,19 +20,14 @@ def summary(path: str, trust_pickle: bool = False) -> dict:
     """The facts `inspect` shows, as a plain dict (also its --json output). Everything but the
     model's own details comes from the manifest, so a pickled peer model is described without
     unpickling it."""
-    from synthgen.errors import ModelFileError
-    from synthgen.modelfile import load, read_state
+    from synthgen.modelfile import consistent, load, read_state
     from synthgen.rules.keep import encoder_from_state, rules_summary
     from synthgen.schema import Schema
 
     state = read_state(path)
-    try:  # what `load` checks before a model reads its state
+    with consistent(path, state):  # as `load` reads a model's state
         schema = Schema.from_dict(state["schema"])
         encoder = encoder_from_state(schema, state["encoder"])
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise ModelFileError(
-            f"{path} holds an inconsistent {state.get('model')} model ({exc})"
-        ) from exc
     name = state["model"]
     if state.get("requires_pickle") and not trust_pickle:
         details = {"note": "an SDV model stored as a pickle; pass --trust-pickle to describe it"}
