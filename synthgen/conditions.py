@@ -18,7 +18,8 @@ of a discrete part (null indicators included). A model meets them in its
 
 Values never seen in training (an unknown or suppressed rare category, a number outside the real
 range) are refused, unless `allow_unseen`: then rows are generated as for the nearest seen values
-(the rare-category pool, the range's nearest end) and written with the asked value.
+(the rare-category pool where the model learned its rows, any category where they took
+stand-ins; the range's nearest end) and written with the asked value.
 
 Example:
     >>> import pandas as pd, synthgen
@@ -402,6 +403,14 @@ class _Target:
     def rare_code(self) -> int | None:
         return self.kind.rare_code(self.state) if self.discrete else None
 
+    @property
+    def pool(self) -> int | None:
+        """The rare pool's code where the model learned rows of it (unseen values are drawn as
+        them), else None (their rows took stand-ins: `synthgen.columns.stand_ins`)."""
+        from synthgen.columns.stand_ins import pool_learned
+
+        return self.rare_code if pool_learned(self.state) else None
+
     def classes(self) -> list[Any]:
         """The values codes 0, 1, ... write (nulls and the rare pool are not classes)."""
         return self.kind.classes(self.col, self.state)
@@ -642,15 +651,14 @@ def _discrete(target, conds, allow_unseen, out, fixes, notes) -> None:
                     f"rows and suppressed); known: {known}{'...' if len(classes) > 8 else ''}; "
                     f"{_unseen_hint()}"
                 )
-            if target.rare_code is not None:
-                wanted[target.rare_code] = True
+            if target.pool is not None:
+                wanted[target.pool] = True
+                allowed[target.pool] = True
             elif not wanted.any():
                 wanted = target.valid_codes()
-            if target.rare_code is not None:
-                allowed[target.rare_code] = True
             seen = [classes[c] for c in codes if c >= 0]
             fixes.append(Fix(target.col.name, seen=seen, unseen=unseen))
-            pool = "the pooled rare categories" if target.rare_code is not None else "any category"
+            pool = "the pooled rare categories" if target.pool is not None else "any category"
             notes.append(
                 f"{cond.text}: {', '.join(map(repr, unseen))} never seen in training: the model "
                 f"extrapolates, generating rows as for {pool} and writing the asked value"
@@ -812,9 +820,11 @@ def fill_constraints(
             seen = has & (codes >= 0)
             mask[seen] = False
             mask[np.flatnonzero(seen), codes[seen]] = True
-            if target.rare_code is not None and unseen.any():
+            if target.pool is not None and unseen.any():
                 mask[unseen] = False
-                mask[unseen, target.rare_code] = True
+                mask[unseen, target.pool] = True
+            elif target.rare_code is not None:  # the pool learned no row: as any category
+                mask[unseen, target.rare_code] = False
             out.allowed[target.value] = mask
             parsed = np.where(codes >= 0, codes, 0)
             cells.append((name, has, _filled(output_values(target, parsed[has], values[has]), has)))

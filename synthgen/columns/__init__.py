@@ -206,6 +206,12 @@ class TableEncoder:
             columns[col.name] = values
         return columns
 
+    def fit_context(self) -> Encoded | None:
+        """Parts of the training rows beside the encoded ones, that a rare category's stand-in
+        is matched on (`synthgen.columns.stand_ins`): none here (a rule encoder's columns that
+        rules decide)."""
+        return None
+
     def suppressed(self) -> dict[str, dict[str, int]]:
         """Per column, how many rare categories (and rows) or words were kept out of the output."""
         out = {}

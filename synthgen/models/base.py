@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 # Rows generated per random stream: row i always comes from stream (seed, i // BLOCK_ROWS), so the
 # output for a seed is the same however it is chunked.
 BLOCK_ROWS = 10_000
+# The key of the random stream that picks rare categories' stand-ins (synthgen.columns.stand_ins).
+_STAND_IN_STREAM = 0x57A1D
 
 
 def new_seed() -> int:
@@ -168,7 +170,12 @@ class Synthesizer:
     def _fit_table(self, table: pd.DataFrame, rng: np.random.Generator) -> None:
         """Learn from the table once schema and encoder are set; a model that needs the table
         itself rather than its encoded parts (an adapter for another library) overrides this."""
-        self._fit_encoded(self.encoder_.encode(table, rng), rng)
+        from synthgen.columns.stand_ins import stand_ins
+
+        # its own generator: a table with no rare category learns and draws the same rows
+        own = np.random.default_rng([self.seed_, _STAND_IN_STREAM])
+        data = self.encoder_.encode(table, rng)
+        self._fit_encoded(stand_ins(self.encoder_, data, own, self.encoder_.fit_context()), rng)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "encoder_"):

@@ -119,6 +119,7 @@ class RuleEncoder(TableEncoder):
         self._modelled: tuple[pd.DataFrame, pd.DataFrame] | None = None
         self._drew_nothing: dict[str, tuple[dict, list[np.ndarray]]] = {}
         self._known: dict[str, tuple[dict, list[np.ndarray]]] = {}
+        self._context: Encoded | None = None
 
     # ---- fitting ----------------------------------------------------------------------------
     def fit(
@@ -179,8 +180,17 @@ class RuleEncoder(TableEncoder):
         known.update(zip(others.schema.names, others.states))
         self.states = [known[c.name] for c in columns]
         self._modelled = (source, modelled)
+        if given is None:  # (a DP model learns no stand-ins: it draws its own rows)
+            gone = [c.name for c in self.inner.schema.columns if c.name not in self.schema.names]
+            self._context = _take(u, _part_index(self.inner, gone))
         self._bind()
         return self
+
+    def fit_context(self) -> Encoded | None:
+        """The rules space's parts of the training rows for the columns the model does not learn
+        as they are (a dependency's target, a combination's members), once (it is not kept)."""
+        out, self._context = self._context, None
+        return out
 
     def modelled_table(self, table: pd.DataFrame) -> pd.DataFrame:
         """The modelled table of the table this encoder was fitted on (once: it is not kept)."""
