@@ -213,7 +213,11 @@ def build(
             "column_pair_trends_score": summary["column_pair_trends"],
             "column_shapes": shapes,
             "column_pair_trends": pairs,
-            "detection": fidelity.detection(ref.real, s, seed),
+            "detection": {
+                **fidelity.detection(ref.real, s, seed),
+                "unwritten_rare": fidelity.unwritten_rare(ref.real, s, rare_rows),
+                "rare_rows": rare_rows,
+            },
             "ignored_columns": [
                 {"column": c.name, "kind": c.kind}
                 for c in schema.columns

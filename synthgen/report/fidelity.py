@@ -144,3 +144,34 @@ def detection(
         if drops[j] > 0
     ]
     return out
+
+
+def unwritten_rare(real: Prepared, synth: Prepared, rare_rows: int) -> float:
+    """The share of real rows holding a category seen in fewer than `rare_rows` real rows that
+    no synthetic row holds (synthgen's models never write one: it could single out a person).
+    A classifier tells those rows apart whatever else the model does, so C2ST stays under
+    about 1 minus this share (2 x (1 - AUC), the AUC at least 0.5 + share / 2).
+
+    Example:
+        >>> import pandas as pd
+        >>> from synthgen.compare.values import prepare
+        >>> from synthgen.schema import detect
+        >>> real = pd.DataFrame({"c": ["a"] * 90 + ["b"] * 6 + ["z", "y", "y", "x"]})
+        >>> r = prepare(real, detect(real), "real")
+        >>> unwritten_rare(r, prepare(real.head(96), detect(real), like=r), 5)
+        0.04
+    """
+    from synthgen.columns import KINDS
+
+    holds = np.zeros(real.n_rows, dtype=bool)
+    for name, v in real.items():
+        if v.codes is None or v.categories is None or KINDS[v.kind].rare_check != "codes":
+            continue
+        k = len(v.categories)
+        seen = v.codes >= 0
+        written = np.zeros(k, dtype=bool)
+        drawn = synth[name].codes
+        written[drawn[(drawn >= 0) & (drawn < k)]] = True
+        unwritten = (np.bincount(v.codes[seen], minlength=k) < rare_rows) & ~written
+        holds[seen] |= unwritten[v.codes[seen]]
+    return float(holds.mean()) if len(holds) else 0.0

@@ -516,6 +516,8 @@ def _key_legend() -> str:
 
 # Giveaway columns the terminal names, and the least AUC a column must cost to be named there.
 _GIVEAWAY_SHOWN, _GIVEAWAY_LEAST = 3, 0.01
+# The least share of real rows holding unwritten rare categories that the report mentions.
+_RARE_CEILING_LEAST = 0.01
 
 
 def _giveaways(detection: dict[str, Any]) -> list[dict[str, Any]]:
@@ -542,7 +544,22 @@ def _detection_line(detection: dict[str, Any]) -> Text:
             + "rows given away by: "
             + ", ".join(f"{g['column']} ({g['importance']:.2f} AUC)" for g in shown)
         )
+    ceiling = _rare_ceiling(detection)
+    if ceiling:
+        line.append("\n" + ceiling, style="dim")
     return line
+
+
+def _rare_ceiling(detection: dict[str, Any]) -> str | None:
+    """What the categories too rare to write cost detection, where it is at least 1% of rows."""
+    share = detection.get("unwritten_rare") or 0.0
+    if share < _RARE_CEILING_LEAST:
+        return None
+    return (
+        f"{share:.0%} of real rows hold categories seen in fewer than "
+        f"{detection.get('rare_rows')} rows, which no synthetic row holds (never written, for "
+        f"privacy): they alone keep C2ST under about {1 - share:.2f}"
+    )
 
 
 def _detection_section(detection: dict[str, Any]) -> str:
@@ -553,6 +570,9 @@ def _detection_section(detection: dict[str, Any]) -> str:
         f"0: always told apart), AUC {_fmt(detection.get('auc'))}: gradient boosting, "
         f"{detection.get('folds', '')} folds, {detection.get('rows', 0):,} rows of each side.</p>"
     ]
+    ceiling = _rare_ceiling(detection)
+    if ceiling:
+        out.append(f"<p>{_e(ceiling)}.</p>")
     giveaways = detection.get("giveaway_columns") or []
     if giveaways:
         out.append(
