@@ -535,3 +535,21 @@ def test_a_combination_every_member_of_which_one_column_decides_loads_back(tmp_p
     summary = loaded.encoder_.summary()
     (why,) = [e["why"] for e in summary["not_kept"]]
     assert "all decided from 'model'" in why
+
+
+@pytest.mark.parametrize("model_name", ["cart", "gaussian-copula"])
+def test_dates_missing_with_a_category_are_learned_completed_as_dates(model_name):
+    """A date column of pandas datetimes (no text format), missing exactly where a category is:
+    the model learns it completed, a null filled with a date it holds. The filled column came
+    back as objects, which a date column without a format could not read (found by the
+    property tests: fit refused the table)."""
+    rng = np.random.default_rng(0)
+    group = np.where(rng.random(300) < 0.4, None, rng.choice(["a", "b"], 300))
+    day = pd.Timestamp("1900-01-01") + pd.to_timedelta(rng.integers(0, 30, 300), unit="D")
+    real = pd.DataFrame(
+        {"group": pd.Series(group, dtype=object), "day": pd.Series(day).where(group != None)}  # noqa: E711
+    )
+    assert any(r.kind == "missing_together" for r in synthgen.detect(real).rules)
+    rows = synthgen.fit(real, model=model_name, seed=0).sample(400, seed=1)
+    assert (rows["group"].isna() == rows["day"].isna()).all()
+    assert rows["day"].dropna().between(real["day"].min(), real["day"].max()).all()

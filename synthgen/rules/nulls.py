@@ -71,8 +71,8 @@ class Completed(Keeper):
 
 
 def held_drawn(values: pd.Series, where: np.ndarray, rng: np.random.Generator) -> pd.Series:
-    """`values` (as objects) with the rows `where` says given values the column holds elsewhere,
-    each drawn at random (some must be held).
+    """`values` (as objects; dates as dates) with the rows `where` says given values the column
+    holds elsewhere, each drawn at random (some must be held).
 
     Example:
         >>> out = held_drawn(pd.Series([1.0, None, 3.0]), np.array([False, True, False]),
@@ -83,7 +83,9 @@ def held_drawn(values: pd.Series, where: np.ndarray, rng: np.random.Generator) -
     held = values[~values.isna().to_numpy()].to_numpy(dtype=object)
     filled = values.astype(object).to_numpy(copy=True)
     filled[where] = held[rng.integers(len(held), size=int(where.sum()))]
-    return pd.Series(filled, index=values.index, dtype=object)
+    out = pd.Series(filled, index=values.index, dtype=object)
+    # dates stay dates: a column read as datetime has no text format to parse objects by
+    return out.astype(values.dtype) if pd.api.types.is_datetime64_any_dtype(values.dtype) else out
 
 
 def _translation(enc: RuleEncoder, modelled: str, name: str) -> np.ndarray:
