@@ -37,13 +37,14 @@ Privacy by construction:
   with stand-ins, `synthgen.columns.stand_ins`);
 - synthetic rows identical to a training row that no other training row repeats (over the
   modelled columns, as they will be written) are drawn again, unless `allow_copies`. A row two or
-  more training rows hold is kept as drawn: it stays among the training rows whoever is taken out
-  of them, so writing it tells of no one's presence, and on a table of coarse columns new people
-  are such rows (fair: 23% of held-out rows repeat a training row; drawing them all again cost
-  C2ST 0.906 -> 0.714). The model file holds no exact fingerprint of a row for this: each unique
-  row leaves a hash of `ceil(log2(rows)) + 3` bits, so a stored hash matches about one possible
-  row in 8 to 16, and a row that matches one proves nothing (a redraw of that share of rows is
-  the price).
+  more training rows hold is kept as drawn, up to as many copies as the training rows repeat one
+  another (`copies_kept_`, the share of such draws kept, measured on 500 rows at fit;
+  `cart_copies`): it stays among the training rows whoever is taken out of them, so writing it
+  tells of no one's presence, and on a table of coarse columns new people are such rows (fair:
+  23% of held-out rows repeat a training row; drawing them all again cost C2ST 0.892 -> 0.714).
+  The model file holds no exact fingerprint of a row for this: each row leaves a hash of
+  `ceil(log2(rows)) + 3` bits, so a stored hash matches about one possible row in 8 to 16, and a
+  row that matches one proves nothing (a redraw of that share of rows is the price).
 
 Conditioning (`where`, `balance`, `fill`): rows are drawn along the trees as usual, but a
 conditioned part draws only from the allowed part of its leaf's pool; the row's weight is the
@@ -83,7 +84,7 @@ from synthgen.models.cart_blur import (
     leaf_gaps,
     nearness,
 )
-from synthgen.models.cart_copies import row_hashes, unique_rows
+from synthgen.models.cart_copies import common_rows, kept_share, matches, row_hashes, unique_rows
 from synthgen.models.cart_splits import code_ranks, pruned, ranked, ranks_fit, split_kept
 
 if TYPE_CHECKING:
@@ -517,7 +518,10 @@ class CART(Synthesizer):
         else:
             self.split_tests_ = EVERY_SPLIT
         self.hash_bits_ = int(np.ceil(np.log2(max(n, 2)))) + _HASH_SLACK
-        self.row_hashes_ = unique_rows(self._hashes(data, 64), self.hash_bits_)
+        full = self._hashes(data, 64)
+        self.row_hashes_ = unique_rows(full, self.hash_bits_)
+        self.common_hashes_ = common_rows(full, self.hash_bits_)
+        self.copies_kept_ = 1.0
         self.order_ = self._part_order()
         x = _stack(data, self.order_, self.encoder_)
         cards = _cardinalities(self.encoder_, self.order_)
@@ -546,6 +550,11 @@ class CART(Synthesizer):
             for j, source in enumerate(self.sources_)
         ]
         self.leaf_blur_ = self._blur_for_nearness(x, cards, seed)
+        if len(self.common_hashes_) and not self.allow_copies:
+            # its own draws (seed + 2): a table no row of which repeats draws the same rows
+            drawn = np.empty((CHECK_ROWS, len(self.order_)))
+            self._draw(drawn, np.ones_like(drawn), np.random.default_rng(seed + 2))
+            self.copies_kept_ = kept_share(full, self._hashes(self._encoded(drawn), 64))
 
     def _blur_for_nearness(self, x: np.ndarray, cards: list[int | None], seed: int) -> float:
         """The least leaf blur (0, then each of `cart_blur.BLURS`) at which rows drawn from
@@ -596,12 +605,21 @@ class CART(Synthesizer):
         """A `bits`-bit (default `hash_bits_`) hash of each row as it will be written."""
         return row_hashes(self.encoder_, data, bits or self.hash_bits_)
 
-    def _copies(self, data: Encoded) -> np.ndarray:
-        if self.allow_copies or not len(self.row_hashes_) or data.n_rows == 0 or not self.order_:
-            return np.zeros(data.n_rows, dtype=bool)  # (nothing modelled, or no unique row)
+    def _copies(self, data: Encoded, rng: np.random.Generator | None = None) -> np.ndarray:
+        """The rows to draw again: drawn the first time (`rng`), the copies of a unique
+        training row and those of a repeated one beyond `copies_kept_` of them; drawn again,
+        every copy (a row drawn again copies none, or copies would pass the training rows'
+        own share)."""
+        if self.allow_copies or data.n_rows == 0 or not self.order_:  # nothing modelled
+            return np.zeros(data.n_rows, dtype=bool)
         h = self._hashes(data)
-        pos = np.minimum(np.searchsorted(self.row_hashes_, h), len(self.row_hashes_) - 1)
-        return self.row_hashes_[pos] == h
+        again = matches(h, self.row_hashes_)
+        if rng is None or self.copies_kept_ < 1:
+            common = np.flatnonzero(~again & matches(h, self.common_hashes_))
+            if rng is not None:
+                common = common[rng.random(len(common)) >= self.copies_kept_]
+            again[common] = True
+        return again
 
     # ---- sampling ---------------------------------------------------------------------------
     def _draw(
@@ -647,7 +665,7 @@ class CART(Synthesizer):
         x = np.empty((n, len(self.order_)))
         shares = np.ones((n, len(self.order_)))
         self._draw(x, shares, rng, constraints, rows)
-        redo = np.flatnonzero(self._copies(self._encoded(x)))
+        redo = np.flatnonzero(self._copies(self._encoded(x), rng))
         last = len(self.order_) - 1
         for attempt in range(_COPY_ROUNDS):
             if not redo.size:
@@ -803,6 +821,8 @@ class CART(Synthesizer):
             "trees": [t.to_state() for t in self.trees_],
             "hash_bits": self.hash_bits_,
             "row_hashes": self.row_hashes_,
+            "common_hashes": self.common_hashes_,
+            "copies_kept": self.copies_kept_,
             "sources": np.array([-1 if i is None else i for i in self.sources_], dtype=np.int64),
         }
 
@@ -826,6 +846,11 @@ class CART(Synthesizer):
         ]
         self.hash_bits_ = int(state["hash_bits"])
         self.row_hashes_ = np.asarray(state["row_hashes"], dtype=np.uint64)
+        # files written before kept every copy of a repeated row out (all rows' hashes above)
+        self.common_hashes_ = np.asarray(state.get("common_hashes", []), dtype=np.uint64)
+        self.copies_kept_ = float(state.get("copies_kept", 1.0))
+        if not 0 <= self.copies_kept_ <= 1:
+            raise ValueError(f"a kept share of copies of {self.copies_kept_}")
         n_parts = len(self.encoder_.parts)
         sources = np.asarray(state.get("sources", np.full(n_parts, -1)), dtype=np.int64)
         if sources.shape != (n_parts,) or (sources >= np.arange(n_parts)).any():
@@ -849,10 +874,11 @@ class CART(Synthesizer):
             if tree.ranks is not None and not ranks_fit(tree.ranks, cards[:j]):
                 raise ValueError(f"tree {j}'s category ranks do not match the parts before it")
         top = np.uint64(2**self.hash_bits_ - 1) if self.hash_bits_ < 64 else None
-        if (self.row_hashes_[1:] <= self.row_hashes_[:-1]).any() or (
-            top is not None and len(self.row_hashes_) and self.row_hashes_[-1] > top
-        ):
-            raise ValueError(f"the row hashes are not sorted {self.hash_bits_}-bit hashes")
+        for hashes in (self.row_hashes_, self.common_hashes_):
+            if (hashes[1:] <= hashes[:-1]).any() or (
+                top is not None and len(hashes) and hashes[-1] > top
+            ):
+                raise ValueError(f"the row hashes are not sorted {self.hash_bits_}-bit hashes")
         if self.min_leaf_ < 1:
             raise ValueError(f"a least leaf size of {self.min_leaf_} rows")
 
@@ -867,7 +893,7 @@ class CART(Synthesizer):
             "split_alpha": self.split_alpha_,
             "split_tests": self.split_tests_,
             "leaf_blur": self.leaf_blur_,
-            "copies": "allowed" if self.allow_copies else "drawn again",
+            "copies": "allowed" if self.allow_copies else _copy_rule(self.copies_kept_),
             "order": [label[i] for i in self.order_],
             "leaves": [t.n_leaves for t in self.trees_],
             "looked_up": [
@@ -952,3 +978,10 @@ def _limits(constraints: Constraints | None, part: int, n_cont: int, rows):
     if mask is None:
         return None
     return (mask[0] if constraints.shared else pick(mask)), None, None
+
+
+def _copy_rule(kept: float) -> str:
+    """What cart does with a drawn row identical to a training row, in words."""
+    if kept >= 1:
+        return "drawn again, but of a row other training rows repeat"
+    return f"drawn again, but {kept:.0%} of those of a row other training rows repeat"

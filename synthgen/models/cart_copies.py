@@ -1,7 +1,8 @@
 """Which drawn rows of cart repeat a training row: a hash of each row as it will be written,
-and the hashes the model file keeps, of the training rows no other training row repeats (a row
-two or more training rows hold stays among them whoever is taken out, so writing it tells of no
-one's presence).
+and the hashes the model file keeps: of the training rows no other training row repeats, whose
+copies are drawn again, and of the repeated ones, whose copies are kept up to the share of
+training rows that repeat another (a row two or more training rows hold stays among them whoever
+is taken out, so writing it tells of no one's presence; new people repeat such rows as often).
 
 Example:
     >>> import numpy as np
@@ -31,6 +32,38 @@ def unique_rows(full: np.ndarray, bits: int) -> np.ndarray:
     """The sorted `bits`-bit hashes of the rows whose 64-bit hash (`full`) no other row has."""
     values, counts = np.unique(full, return_counts=True)
     return np.unique(values[counts == 1] >> np.uint64(64 - bits))
+
+
+def common_rows(full: np.ndarray, bits: int) -> np.ndarray:
+    """The sorted `bits`-bit hashes of the rows whose 64-bit hash (`full`) another row has."""
+    values, counts = np.unique(full, return_counts=True)
+    return np.unique(values[counts > 1] >> np.uint64(64 - bits))
+
+
+def matches(hashes: np.ndarray, sorted_hashes: np.ndarray) -> np.ndarray:
+    """Whether each of `hashes` is among `sorted_hashes`."""
+    if not len(sorted_hashes):
+        return np.zeros(len(hashes), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_hashes, hashes), len(sorted_hashes) - 1)
+    return sorted_hashes[at] == hashes
+
+
+def kept_share(train: np.ndarray, drawn: np.ndarray) -> float:
+    """The share of drawn copies of a repeated training row to keep, so that no more drawn rows
+    repeat a training row than training rows repeat one another (new people's rate: a
+    holdout's on coarse tables): `p` / `a`, with `a` the share of `drawn` rows (64-bit hashes)
+    copying a repeated row of `train` and `p` the training rows' own share; 1 where `a` <= `p`.
+    A copy not kept, and every copy of a unique row, is drawn again until it copies none.
+
+    Example:
+        >>> train = np.array([1, 1, 2, 3], dtype=np.uint64)  # half the rows repeat another
+        >>> kept_share(train, np.array([1, 1, 1, 4], dtype=np.uint64))  # 3 of 4 drawn copy one
+        0.6666666666666666
+    """
+    values, counts = np.unique(train, return_counts=True)
+    p = float(np.mean(counts[np.searchsorted(values, train)] > 1))
+    a = float(np.isin(drawn, values[counts > 1]).mean())
+    return 1.0 if a <= p else p / a
 
 
 def _row_keys(encoder, data: Encoded) -> list[np.ndarray]:
