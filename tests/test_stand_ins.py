@@ -83,16 +83,12 @@ def test_a_table_without_rare_categories_is_learned_as_it_is():
 
 
 def test_a_stand_in_is_the_nearest_shared_row_over_numbers_and_codes():
-    # numbers over their range: a gap between groups is kept (by ranks, row 2's nearest
-    # would be row 1, one rank away)
-    numbers = np.array([[0.0], [0.1], [0.9], [1.0]])
-    codes = np.array([[0], [0], [0], [1]])
-    got = nearest_codes(
-        numbers, np.array([2]), np.array([1, 3]), np.array([7, 8]), codes, np.random.default_rng(0)
-    )
+    # numbers over their range: a gap between groups is kept (by ranks, the rare row's nearest
+    # would be the row at 0.1, one rank away)
+    rare = (np.array([[0.9]]), np.array([[0]]))
+    shared = (np.array([[0.1], [1.0]]), np.array([[0], [1]]))
+    got = nearest_codes(rare, shared, np.array([7, 8]), np.random.default_rng(0))
     assert got.tolist() == [7]  # 0.8 + 0 (same code) beats 0.1 + 1 (another code)
-    codes[3] = 0
-    got = nearest_codes(
-        numbers, np.array([2]), np.array([1, 3]), np.array([7, 8]), codes, np.random.default_rng(0)
-    )
+    shared = (np.array([[0.1], [1.0]]), np.array([[0], [0]]))
+    got = nearest_codes(rare, shared, np.array([7, 8]), np.random.default_rng(0))
     assert got.tolist() == [8]

@@ -12,17 +12,18 @@ whose rows look like the rare row, so the row keeps every other value with a cat
 them, and no rare value is learned or written.
 
 "Most like" is the nearest row over the other parts of the modelled row (Gower's distance): a
-number by its difference over its range (0 to 1), a code by whether it differs (1); among at most `CANDIDATES` shared rows drawn at random
-(fewer where the rare rows are many), ties broken at random. Only training rows change: the fitted encoder, and so the model file,
-holds no stand-in and no rare value, only that the pool's rows took stand-ins (`pool_learned`):
-a condition on a value never seen then draws rows as for any category, not as the pool's.
+number by its difference over its range (0 to 1), a code by whether it differs (1); among at
+most `CANDIDATES` shared rows drawn at random (fewer where the rare rows are many), ties broken
+at random. Only training rows change: the fitted encoder, and so the model file, holds no
+stand-in and no rare value, only that the pool's rows took stand-ins (`pool_learned`): a
+condition on a value never seen then draws rows as for any category, not as the pool's.
 
 Example:
     >>> import numpy as np
-    >>> from synthgen.columns.stand_ins import nearest_codes
-    >>> context = np.array([[0.0], [1.0], [0.1], [0.9]])
-    >>> nearest_codes(context, np.array([0, 1]), np.array([2, 3]), np.array([5, 7]),
-    ...               np.zeros((4, 0), dtype=np.int64), np.random.default_rng(0)).tolist()
+    >>> none = np.zeros((2, 0), dtype=np.int64)
+    >>> rare = (np.array([[0.0], [1.0]]), none)  # two rare rows, by one number
+    >>> shared = (np.array([[0.1], [0.9]]), none)  # two shared rows, of categories 5 and 7
+    >>> nearest_codes(rare, shared, np.array([5, 7]), np.random.default_rng(0)).tolist()
     [5, 7]
 """
 
@@ -70,9 +71,11 @@ def stand_ins(
     if not pooled or not data.n_rows:
         return data
     discrete = data.discrete.copy()
-    numbers, more = _scaled(data.continuous), np.zeros((data.n_rows, 0), dtype=np.int64)
-    if context is not None:
-        numbers, more = np.hstack([numbers, _scaled(context.continuous)]), context.discrete
+    numbers = (
+        data.continuous if context is None else np.hstack([data.continuous, context.continuous])
+    )
+    more = context.discrete if context is not None else np.zeros((data.n_rows, 0), dtype=np.int64)
+    low, span = _range(numbers)
     for j, rare, shared, state in pooled:
         rows = np.flatnonzero(discrete[:, j] == rare)
         donors = np.flatnonzero(discrete[:, j] < shared)
@@ -81,43 +84,48 @@ def stand_ins(
         most = max(FEWEST, min(CANDIDATES, PAIRS // len(rows)))
         if len(donors) > most:
             donors = np.sort(rng.choice(donors, most, replace=False))
-        others = np.hstack([np.delete(discrete, j, axis=1), more])
-        discrete[rows, j] = nearest_codes(numbers, rows, donors, discrete[donors, j], others, rng)
+
+        def side(at: np.ndarray, j: int = j) -> tuple[np.ndarray, np.ndarray]:
+            # only the rows compared are copied (a table of millions pools few of them)
+            codes = np.hstack([np.delete(discrete[at], j, axis=1), more[at]])
+            return (numbers[at] - low) / span, codes
+
+        discrete[rows, j] = nearest_codes(side(rows), side(donors), discrete[donors, j], rng)
         state["stand_ins"] = True  # the model learns no row of the pool (see `pool_learned`)
     return Encoded(data.continuous, discrete, data.n_rows)
 
 
 def nearest_codes(
-    numbers: np.ndarray,
-    rows: np.ndarray,
-    donors: np.ndarray,
+    rows: tuple[np.ndarray, np.ndarray],
+    donors: tuple[np.ndarray, np.ndarray],
     codes: np.ndarray,
-    others: np.ndarray,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """For each of `rows`, the code of its nearest row among `donors` (`codes`: theirs): the
-    sum over parts of the difference of numbers (`numbers`: over their range) and of 1 per
-    differing code (`others`)."""
-    out = np.empty(len(rows), dtype=codes.dtype)
-    for lo in range(0, len(rows), CHUNK):
-        chunk = rows[lo : lo + CHUNK]
+    """For each row of `rows` (numbers over their range, codes), the code of its nearest row of
+    `donors` (`codes`: theirs): the sum over parts of the difference of numbers and of 1 per
+    differing code."""
+    (x, c), (dx, dc) = rows, donors
+    out = np.empty(len(x), dtype=codes.dtype)
+    for lo in range(0, len(x), CHUNK):
+        hi = min(lo + CHUNK, len(x))
         # a random fraction of the smallest step breaks ties without favouring any donor
-        dist = rng.random((len(chunk), len(donors))) * 1e-6
-        for p in range(numbers.shape[1]):
-            dist += np.abs(numbers[chunk, p][:, None] - numbers[donors, p][None, :])
-        for p in range(others.shape[1]):
-            dist += others[chunk, p][:, None] != others[donors, p][None, :]
-        out[lo : lo + CHUNK] = codes[dist.argmin(axis=1)]
+        dist = rng.random((hi - lo, len(dx))) * 1e-6
+        for p in range(x.shape[1]):
+            dist += np.abs(x[lo:hi, p][:, None] - dx[None, :, p])
+        for p in range(c.shape[1]):
+            dist += c[lo:hi, p][:, None] != dc[None, :, p]
+        out[lo:hi] = codes[dist.argmin(axis=1)]
     return out
 
 
-def _scaled(x: np.ndarray) -> np.ndarray:
-    """Each column's values over its range, 0 to 1 (Gower's distance: a gap between two groups
-    of values stays a gap, which ranks close up)."""
+def _range(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's least value and span (1 where it has one value): a number's distance is
+    its difference over the span (Gower's: a gap between two groups of values stays a gap,
+    which ranks close up)."""
     if not x.size:
-        return np.zeros(x.shape, dtype=float)
-    low, span = x.min(axis=0), np.ptp(x, axis=0)
-    return (x - low) / np.where(span > 0, span, 1.0)
+        return np.zeros(x.shape[1]), np.ones(x.shape[1])
+    span = np.ptp(x, axis=0)
+    return x.min(axis=0), np.where(span > 0, span, 1.0)
 
 
 def pool_learned(state: dict) -> bool:
