@@ -84,7 +84,7 @@ from synthgen.models.cart_blur import (
     leaf_gaps,
     nearness,
 )
-from synthgen.models.cart_copies import common_rows, kept_share, matches, row_hashes, unique_rows
+from synthgen.models.cart_copies import kept_share, matches, row_hashes, unique_and_common
 from synthgen.models.cart_splits import code_ranks, pruned, ranked, ranks_fit, split_kept
 
 if TYPE_CHECKING:
@@ -519,8 +519,7 @@ class CART(Synthesizer):
             self.split_tests_ = EVERY_SPLIT
         self.hash_bits_ = int(np.ceil(np.log2(max(n, 2)))) + _HASH_SLACK
         full = self._hashes(data, 64)
-        self.row_hashes_ = unique_rows(full, self.hash_bits_)
-        self.common_hashes_ = common_rows(full, self.hash_bits_)
+        self.row_hashes_, self.common_hashes_ = unique_and_common(full, self.hash_bits_)
         self.copies_kept_ = 1.0
         self.order_ = self._part_order()
         x = _stack(data, self.order_, self.encoder_)

@@ -6,8 +6,8 @@ is taken out, so writing it tells of no one's presence; new people repeat such r
 
 Example:
     >>> import numpy as np
-    >>> unique_rows(np.array([5, 9, 5, 2**63], dtype=np.uint64), 4).tolist()
-    [0, 8]
+    >>> [h.tolist() for h in unique_and_common(np.array([5, 9, 5, 2**63], dtype=np.uint64), 4)]
+    [[0, 8], [0]]
 """
 
 from __future__ import annotations
@@ -28,16 +28,12 @@ def row_hashes(encoder, data: Encoded, bits: int) -> np.ndarray:
     return h >> np.uint64(64 - bits)
 
 
-def unique_rows(full: np.ndarray, bits: int) -> np.ndarray:
-    """The sorted `bits`-bit hashes of the rows whose 64-bit hash (`full`) no other row has."""
+def unique_and_common(full: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted `bits`-bit hashes of the rows whose 64-bit hash (`full`) no other row has,
+    and of those another row has."""
     values, counts = np.unique(full, return_counts=True)
-    return np.unique(values[counts == 1] >> np.uint64(64 - bits))
-
-
-def common_rows(full: np.ndarray, bits: int) -> np.ndarray:
-    """The sorted `bits`-bit hashes of the rows whose 64-bit hash (`full`) another row has."""
-    values, counts = np.unique(full, return_counts=True)
-    return np.unique(values[counts > 1] >> np.uint64(64 - bits))
+    shift = np.uint64(64 - bits)
+    return np.unique(values[counts == 1] >> shift), np.unique(values[counts > 1] >> shift)
 
 
 def matches(hashes: np.ndarray, sorted_hashes: np.ndarray) -> np.ndarray:
