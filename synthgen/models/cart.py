@@ -982,5 +982,5 @@ def _limits(constraints: Constraints | None, part: int, n_cont: int, rows):
 def _copy_rule(kept: float) -> str:
     """What cart does with a drawn row identical to a training row, in words."""
     if kept >= 1:
-        return "drawn again, but of a row other training rows repeat"
-    return f"drawn again, but {kept:.0%} of those of a row other training rows repeat"
+        return "drawn again, unless of a row other training rows repeat"
+    return f"drawn again, unless of a row other training rows repeat ({kept:.0%} of those kept)"
