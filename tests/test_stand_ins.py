@@ -92,3 +92,15 @@ def test_a_stand_in_is_the_nearest_shared_row_over_numbers_and_codes():
     shared = (np.array([[0.1], [1.0]]), np.array([[0], [0]]))
     got = nearest_codes(rare, shared, np.array([7, 8]), np.random.default_rng(0))
     assert got.tolist() == [8]
+
+
+@pytest.mark.parametrize(
+    "model", ["cart", pytest.param("sdv-gaussian-copula", marks=pytest.mark.sdv)]
+)
+def test_a_fitted_model_keeps_no_training_rows_for_stand_ins(model):
+    """The columns a rule decides, read to match stand-ins at fit, are let go of with the
+    modelled table, whether the model asked for them (synthgen's) or not (an SDV peer's)."""
+    if model.startswith("sdv"):
+        pytest.importorskip("sdv")
+    fitted = synthgen.fit(leaders(0), model=model, seed=0)
+    assert hasattr(fitted.encoder_, "keepers") and fitted.encoder_.fit_context() is None

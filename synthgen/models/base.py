@@ -174,8 +174,9 @@ class Synthesizer:
 
         # its own generator: a table with no rare category learns and draws the same rows
         own = np.random.default_rng([self.seed_, _STAND_IN_STREAM])
+        context = self.encoder_.fit_context()  # (before encode, which lets go of it)
         data = self.encoder_.encode(table, rng)
-        self._fit_encoded(stand_ins(self.encoder_, data, own, self.encoder_.fit_context()), rng)
+        self._fit_encoded(stand_ins(self.encoder_, data, own, context), rng)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "encoder_"):

@@ -188,7 +188,8 @@ class RuleEncoder(TableEncoder):
 
     def fit_context(self) -> Encoded | None:
         """The rules space's parts of the training rows for the columns the model does not learn
-        as they are (a dependency's target, a combination's members), once (it is not kept)."""
+        as they are (a dependency's target, a combination's members), once, before `encode`
+        (which lets go of it, as of the modelled table)."""
         out, self._context = self._context, None
         return out
 
@@ -197,6 +198,7 @@ class RuleEncoder(TableEncoder):
         if self._modelled is None or self._modelled[0] is not table:
             raise ValueError("a rule encoder encodes only the table it was fitted on")
         out, self._modelled, self._drew_nothing = self._modelled[1], None, {}
+        self._context = None  # (taken before, by `fit_context`, or not wanted: an SDV peer's)
         return out
 
     def encode(self, table: pd.DataFrame, rng: np.random.Generator) -> Encoded:
