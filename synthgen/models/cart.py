@@ -442,8 +442,9 @@ class CART(Synthesizer):
         order: columns to synthesise first, in this order (the rest follow in the table's order).
         rare_threshold: categories seen in fewer rows are never written verbatim.
         split_alpha: the p-value a tree split must reach to be kept, tested as chosen
-            (`synthgen.models.cart_prune`; default 0.05 on tables under 600 rows, every split
-            kept on larger ones; 1 keeps every split).
+            (`synthgen.models.cart_splits`). Default: 0.05, for every split on a table under
+            600 rows and for the splits on a sparse category on a larger one; given, every
+            split is tested at it (1 keeps every split).
     """
 
     name = "cart"
