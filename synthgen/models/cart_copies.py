@@ -57,7 +57,7 @@ def kept_share(train: np.ndarray, drawn: np.ndarray) -> float:
         0.6666666666666666
     """
     values, counts = np.unique(train, return_counts=True)
-    p = float(np.mean(counts[np.searchsorted(values, train)] > 1))
+    p = float(counts[counts > 1].sum() / len(train))
     a = float(np.isin(drawn, values[counts > 1]).mean())
     return 1.0 if a <= p else p / a
 
