@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,15 @@ import numpy as np
 import pandas as pd
 
 from synthgen.rules.model import Rule
-from synthgen.rules.rows import _NUMBERS, Typed, broken_in, in_rules, role, validate
+from synthgen.rules.rows import (
+    _NUMBERS,
+    Typed,
+    broken_in,
+    in_rules,
+    product_of,
+    role,
+    validate,
+)
 
 if TYPE_CHECKING:
     from synthgen.schema import Schema
@@ -176,9 +185,7 @@ class Context:
         if exceptions > allowed(judged) or judged == 0:
             return None
         share = round(1 - exceptions / judged, 6)
-        return Rule(
-            rule.kind, rule.columns, rule.signs, rule.increasing, rule.values, share, exceptions
-        )
+        return dataclasses.replace(rule, share=share, exceptions=exceptions)
 
 
 def _missing_as_value(codes: np.ndarray, text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -207,10 +214,13 @@ def _not_judged(rule: Rule, typed: Typed) -> np.ndarray:
     """Rows a rule does not judge: a missing cell in a numeric rule's columns."""
     if rule.kind not in _NUMERIC_RULES:
         return np.zeros(len(typed), dtype=bool)
-    return np.logical_or.reduce([typed.missing(n) for n in rule.columns])
+    out = np.logical_or.reduce([typed.missing(n) for n in rule.columns])
+    if rule.kind == "product":  # a divisor of 0
+        out |= np.isnan(product_of(rule, [typed.numbers(n) for n in rule.sources]))
+    return out
 
 
-_NUMERIC_RULES = {"identity", "order", "monotone"}
+_NUMERIC_RULES = {"identity", "product", "order", "monotone"}
 
 
 def discover(
@@ -246,7 +256,7 @@ def _discover(ctx: Context) -> list[Rule]:
     together = _missing_together(ctx, reach)
     rules += together
     rules += _missing_when(ctx, reach, together)
-    rules += numbers.discover(ctx)
+    rules += numbers.discover(ctx, MIN_EVIDENCE)
     return rules
 
 

@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from synthgen.errors import SchemaError
 #: The kinds of rule, each with the least and most columns it names (None: no most).
 KINDS: dict[str, tuple[int, int | None]] = {
     "identity": (2, None),
+    "product": (3, 3),
     "order": (2, 3),
     "dependency": (2, 3),
     "combination": (2, 3),
@@ -27,18 +29,34 @@ KINDS: dict[str, tuple[int, int | None]] = {
     "missing_when": (2, 2),
 }
 # Kinds whose last column is computed from the others (an order's right side counts).
-_DERIVED = {"identity", "order", "dependency", "monotone", "missing_when"}
+_DERIVED = {"identity", "product", "order", "dependency", "monotone", "missing_when"}
 # Fields a rule's JSON may hold; "rule" is its text, written for reading and ignored on load.
 # Kinds that list values of their source.
 _LISTS_VALUES = {"missing_when"}
-_FIELDS = {"kind", "columns", "signs", "increasing", "values", "share", "exceptions", "rule"}
+# Kinds with signs: an identity's (+ or -), a product's (multiply or divide).
+_SIGNED = {"identity", "product"}
+# Kinds with a constant factor.
+_FACTORED = {"product"}
+_FIELDS = {
+    "kind",
+    "columns",
+    "signs",
+    "factor",
+    "increasing",
+    "values",
+    "share",
+    "exceptions",
+    "rule",
+}
 
 
 @dataclass(frozen=True)
 class Rule:
     """One rule over named columns; the derived column (if the kind has one) is last.
 
-    `signs` (identity only): target = sum(signs[i] * columns[i]) over the sources, each +1/-1.
+    `signs` (identity and product): an identity's target = sum(signs[i] * columns[i]) over the
+    sources, each +1/-1; a product's target = factor * prod(columns[i] ** signs[i]) (a source
+    multiplies or divides). `factor` (product only): its constant, 1 when not given.
     `increasing` (monotone only). `values` (missing_when only): the source's values for which
     the target is missing (None in it: a missing source). `share`: the share of real rows
     (where the rule is defined) that keep it; `exceptions`: real rows that break it.
@@ -51,6 +69,7 @@ class Rule:
     kind: str
     columns: tuple[str, ...]
     signs: tuple[int, ...] | None = None
+    factor: float | None = None
     increasing: bool | None = None
     values: tuple[Any, ...] | None = None
     share: float = 1.0
@@ -81,6 +100,8 @@ class Rule:
         }
         if self.signs is not None:
             out["signs"] = list(self.signs)
+        if self.factor is not None:
+            out["factor"] = self.factor
         if self.increasing is not None:
             out["increasing"] = self.increasing
         if self.values is not None:
@@ -119,6 +140,7 @@ class Rule:
             kind,
             tuple(columns),
             signs=_signs(data, kind, len(columns)),
+            factor=_factor(data, kind),
             increasing=_option(data, "increasing", kind, "monotone", bool, True),
             values=_values(data, kind),
             share=_share(data),
@@ -132,7 +154,8 @@ def _shown(data: dict[str, Any]) -> str:
 
 
 def _signs(data: dict[str, Any], kind: str, n: int) -> tuple[int, ...] | None:
-    signs = _option(data, "signs", kind, "identity", list, [1] * (n - 1))
+    owner = kind if kind in _SIGNED else "identity"
+    signs = _option(data, "signs", kind, owner, list, [1] * (n - 1))
     if signs is None:
         return None
     if len(signs) != n - 1 or any(s not in (1, -1) or isinstance(s, bool) for s in signs):
@@ -141,6 +164,20 @@ def _signs(data: dict[str, Any], kind: str, n: int) -> tuple[int, ...] | None:
             f"({n - 1} of them)"
         )
     return tuple(int(s) for s in signs)
+
+
+def _factor(data: dict[str, Any], kind: str) -> float | None:
+    factored = kind in _FACTORED
+    factor = data.get("factor", 1.0) if factored else data.get("factor")
+    if not factored:
+        if factor is not None:
+            raise SchemaError(f"rule {_shown(data)}: only a product rule has 'factor'")
+        return None
+    if isinstance(factor, bool) or not isinstance(factor, (int, float)):
+        raise SchemaError(f"rule {_shown(data)}: 'factor' is a number")
+    if not math.isfinite(factor) or factor == 0:
+        raise SchemaError(f"rule {_shown(data)}: 'factor' is a finite number other than 0")
+    return float(factor)
 
 
 def _option(data: dict[str, Any], key: str, kind: str, owner: str, typ: type, default: Any) -> Any:
@@ -195,6 +232,20 @@ def _sum(names: tuple[str, ...], signs: tuple[int, ...]) -> str:
     return out
 
 
+def _product(rule: Rule) -> str:
+    """ "percwhite = 100 * popwhite / poptotal"."""
+    signs = rule.signs or (1,) * len(rule.sources)
+    factor = 1.0 if rule.factor is None else rule.factor
+    top = [n for n, s in zip(rule.sources, signs) if s > 0]
+    if factor != 1 or not top:
+        top.insert(0, f"{factor:g}")
+    return (
+        f"{rule.derived} = "
+        + " * ".join(top)
+        + "".join(f" / {n}" for n, s in zip(rule.sources, signs) if s < 0)
+    )
+
+
 def _value_text(value: Any) -> str:
     return "missing" if value is None else str(value)
 
@@ -217,6 +268,7 @@ def _dependency(rule: Rule) -> str:
 
 _TEXT = {
     "identity": lambda r: f"{r.derived} = {_sum(r.sources, r.signs or (1,) * len(r.sources))}",
+    "product": _product,
     "order": lambda r: f"{_sum(r.sources, (1,) * len(r.sources))} <= {r.derived}",
     "dependency": _dependency,
     "combination": lambda r: f"({', '.join(r.columns)}) take only their real combinations",

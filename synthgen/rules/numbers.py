@@ -1,4 +1,5 @@
-"""Finding the numeric rules a table keeps: identities (`c = a + b - d`), monotone pairs (a number
+"""Finding the numeric rules a table keeps: identities (`c = a + b - d`), products and ratios
+(`synthgen.rules.products`), monotone pairs (a number
 that is a strictly monotone function of another) and orders (`a <= b`, `a + b <= c`, also
 between dates), as part of `synthgen.rules.discover`.
 
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from synthgen.rules import products
 from synthgen.rules.model import Rule
 from synthgen.rules.rows import half_units
 
@@ -60,14 +62,16 @@ _AMOUNTS = {"amount"}
 _TIMES = {"time"}
 
 
-def discover(ctx: Context) -> list[Rule]:
-    """The identities, monotone pairs and orders of the table behind `ctx`."""
+def discover(ctx: Context, evidence: int) -> list[Rule]:
+    """The identities, products, monotone pairs and orders of the table behind `ctx` (a
+    product's columns each with `evidence` rows off their commonest value)."""
     numbers = [n for n in ctx.names(_AMOUNTS) if ctx.distinct(n) >= 2]
     identities = _identities(ctx, numbers)
+    found = products.discover(ctx, numbers, evidence)
     monotone = _monotone(ctx, numbers, identities)
     orders = _orders(ctx, numbers, identities, monotone)
     orders += _orders(ctx, [n for n in ctx.names(_TIMES) if ctx.distinct(n) >= 2], [], [])
-    return identities + monotone + orders
+    return identities + found + monotone + orders
 
 
 def _matrix(ctx: Context, names: list[str], rows: np.ndarray | None = None) -> np.ndarray:

@@ -195,7 +195,11 @@ def validate(rules: Sequence[Rule], schema: Schema) -> None:
                     f"{rule.kind} rule compares {' or '.join(kinds)} columns"
                 )
         dated = [n for n, r in zip(rule.columns, roles) if r == "time"]
-        if rule.kind in _DATED and dated and (len(rule.columns) > 2 or len(dated) < len(rule.columns)):
+        if (
+            rule.kind in _DATED
+            and dated
+            and (len(rule.columns) > 2 or len(dated) < len(rule.columns))
+        ):
             raise SchemaError(
                 f"rule {rule.text()!r}: dates are compared with dates only, one on each side"
             )
@@ -207,6 +211,7 @@ _DATED = {"order"}
 # The roles of the columns (`InRules.role`) each kind of rule compares (one not listed takes any).
 _WANTED = {
     "identity": {"amount"},
+    "product": {"amount"},
     "order": _NUMBERS,
     "monotone": {"amount"},
     "combination": {"label", "single"},
@@ -225,6 +230,53 @@ def _identity(rule: Rule, rows: Typed, real: Typed) -> np.ndarray:
     size = np.abs(target) + sum(np.abs(x) for x in parts)
     slack = half_units([rows.column(n) for n in rule.columns]) + RELATIVE * size
     return np.abs(target - total) > slack  # NaN compares False: not judged
+
+
+#: A product's columns may be written to six significant digits, whatever their decimals (a
+#: float32, a figure printed with %g, 0.091398 stored as 0.09139800000000001): each value's own
+#: rounding, as a share of it (half a unit of the sixth digit is at most 5e-6 of the value).
+WRITTEN = 1e-5
+
+
+def product_of(rule: Rule, parts: Sequence[np.ndarray]) -> np.ndarray:
+    """A product rule's target computed from its sources' values (NaN where a divisor is 0 or
+    a source is missing: the row is not judged).
+
+    Example:
+        >>> r = Rule("product", ("pop", "total", "perc"), signs=(1, -1), factor=100.0)
+        >>> product_of(r, [np.array([5.0, 1.0]), np.array([20.0, 0.0])]).tolist()
+        [25.0, nan]
+    """
+    signs = rule.signs or (1,) * len(parts)
+    out = np.full(len(parts[0]), 1.0 if rule.factor is None else rule.factor)
+    for sign, x in zip(signs, parts):
+        out = out * x if sign > 0 else out / np.where(x == 0, np.nan, x)
+    return np.where(np.isfinite(out), out, np.nan)
+
+
+def product_parts(rule: Rule, rows: Typed) -> tuple[np.ndarray, ...]:
+    """A product rule over `rows`: the target, the product of the sources, the target's own
+    rounding and the rounding the product takes from its sources (each source's half unit
+    times how fast the product moves with it, and `WRITTEN` of each)."""
+    target = rows.numbers(rule.columns[-1])
+    parts = [rows.numbers(n) for n in rule.sources]
+    product = product_of(rule, parts)
+    own = half_units([rows.column(rule.columns[-1])]) + WRITTEN * np.abs(target)
+    inherited = len(parts) * WRITTEN * np.abs(product)
+    signs = rule.signs or (1,) * len(parts)
+    for i, (name, x) in enumerate(zip(rule.sources, parts)):
+        unit = half_units([rows.column(name)])
+        if unit:
+            others = [p if j != i else np.ones_like(p) for j, p in enumerate(parts)]
+            rest = np.abs(product_of(rule, others))  # the product without this source
+            inherited = inherited + unit * (rest if signs[i] > 0 else rest / x**2)
+    return target, product, own, inherited
+
+
+def _product(rule: Rule, rows: Typed, real: Typed) -> np.ndarray:
+    """Off by more than the target's rounding and what its sources' rounding moves it by."""
+    target, product, own, inherited = product_parts(rule, rows)
+    return np.abs(target - product) > own + inherited  # NaN compares False: not judged
 
 
 def _order(rule: Rule, rows: Typed, real: Typed) -> np.ndarray:
@@ -338,6 +390,7 @@ def _as_key(value: object, col: Column) -> object:
 
 _CHECKS: dict[str, Callable[[Rule, Typed, Typed], np.ndarray]] = {
     "identity": _identity,
+    "product": _product,
     "order": _order,
     "dependency": _dependency,
     "combination": _combination,
