@@ -40,7 +40,7 @@ from synthgen.conditions import (
 )
 from synthgen.errors import ConditionError, SynthgenWarning, option
 from synthgen.rules.categories import Combination, Dependency
-from synthgen.rules.keepers import Identity, Monotone, Order, on_grid
+from synthgen.rules.keepers import Identity, Monotone, Order, Product, on_grid
 from synthgen.rules.nulls import Completed, MissingTogether, MissingWhen
 
 if TYPE_CHECKING:
@@ -329,8 +329,24 @@ def _narrow_completed(k: Completed, enc: RuleEncoder, asks: _Asks) -> None:
             asks.allow(k.reads[0], np.where(there[:, None], ~k.listed[None, :], True))
 
 
+def _narrow_product(k: Product, enc: RuleEncoder, asks: _Asks) -> None:
+    """A ratio asked into [lo, hi], where the model learns it (`Product.ratio`), bounds that
+    column (a percent's rounding wider: the row's ratio is computed again from the rounded
+    numerator); rejection sees to the rest, and to a product computed from its sources."""
+    asked = asks.value(k.rule.columns[-1])
+    if asked is None or not k.ratio:
+        return
+    lo, hi = asked
+    with np.errstate(invalid="ignore"):
+        room = 0.01 * np.maximum(
+            np.abs(np.where(np.isfinite(lo), lo, 0)), np.abs(np.where(np.isfinite(hi), hi, 0))
+        )
+    _limit(asks.m, enc.m.at[k.learned].value, lo - room, hi + room)
+
+
 _NARROW = {
     Identity: _narrow_linear,
+    Product: _narrow_product,
     Order: _narrow_linear,
     Dependency: _narrow_dependency,
     Monotone: _narrow_monotone,
@@ -348,18 +364,28 @@ def solve(enc: RuleEncoder, m: Encoded, cu: Constraints, free: np.ndarray | dict
     Rules with one way to reach their point (a monotone source, a gap) go first, a sum
     after them; a cell one rule moved stays put for the next."""
     free = free if isinstance(free, dict) else {c: free for c in (*enc.m.at, *enc.u.at)}
+    for k in enc.keepers:  # a ratio the model learns: its asked point, as it learns it
+        if isinstance(k, Product) and k.ratio:
+            rows, point = _points(enc, cu, k.rule.columns[-1], m.n_rows)
+            if rows.any():
+                reach(enc, m, k.learned, point, rows, free)
     solvable = [k for k in enc.keepers if isinstance(k, Identity | Order | Monotone)]
     for k in sorted(solvable, key=lambda k: _SOLVE_FIRST.index(type(k))):
-        t = enc.u.at[k.writes[0]]
-        if t.value not in cu.intervals:
-            continue
-        lo, hi = (np.broadcast_to(b, (m.n_rows,)) for b in cu.intervals[t.value])
-        unit = enc.u.unit(k.writes[0])
-        with np.errstate(invalid="ignore"):  # a point: the values that round onto one value
-            rows = np.isfinite(lo) & np.isfinite(hi) & (hi - lo <= unit)
-            point = on_grid(np.where(rows, (lo + hi) / 2, 0.0), unit)
+        rows, point = _points(enc, cu, k.writes[0], m.n_rows)
         if rows.any():
             _REACH[type(k)](k, enc, m, enc.inverse(m), point, rows, free)
+
+
+def _points(enc: RuleEncoder, cu: Constraints, name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows where a decided column is asked to be one value, and that value."""
+    t = enc.u.at[name]
+    if t.value not in cu.intervals:
+        return np.zeros(n, dtype=bool), np.zeros(n)
+    lo, hi = (np.broadcast_to(b, (n,)) for b in cu.intervals[t.value])
+    unit = enc.u.unit(name)
+    with np.errstate(invalid="ignore"):  # a point: the values that round onto one value
+        rows = np.isfinite(lo) & np.isfinite(hi) & (hi - lo <= unit)
+        return rows, on_grid(np.where(rows, (lo + hi) / 2, 0.0), unit)
 
 
 def reach(

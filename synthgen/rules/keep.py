@@ -45,6 +45,7 @@ from synthgen.rules.keepers import (
     Keeper,
     Monotone,
     Order,
+    Product,
     Real,
     Space,
     on_grid,
@@ -411,6 +412,7 @@ class RuleEncoder(TableEncoder):
 
 KEEPERS: dict[str, type[Keeper]] = {
     "identity": Identity,
+    "product": Product,
     "order": Order,
     "dependency": Dependency,
     "monotone": Monotone,
@@ -421,7 +423,7 @@ KEEPERS: dict[str, type[Keeper]] = {
 #: Kinds that decide only where a column is missing: kept after the kinds that decide values.
 NULL_KINDS = ("missing_together", "missing_when")
 # The order rules claim their columns in: the exact and specific first, peers and nulls last.
-_PRIORITY = ("dependency", "identity", "monotone", "order", "combination", *NULL_KINDS)
+_PRIORITY = ("dependency", "identity", "product", "monotone", "order", "combination", *NULL_KINDS)
 _NULL_KEEPERS = (MissingTogether, MissingWhen)
 
 
@@ -491,6 +493,8 @@ def select(
     for i in value_first:
         rule = rules[i]
         k = keeper(rule, i)
+        if isinstance(k, Identity):
+            k.composition(_shares(rule, rules), space)
         if isinstance(k, MissingTogether):  # follow a column another rule decides
             k.lead(next((c for c in rule.columns if c in writer), rule.columns[0]))
         why = k.unkept(space)
@@ -530,7 +534,7 @@ def select(
             for pivot in k.pivots() or (None,):
                 if pivot is not None:
                     k.settle(pivot)
-                reasons.append(_clash(k, writer, protect))
+                reasons.append(_clash(k, writer, protect) or _base(k, accepted))
                 if reasons[-1] is None:
                     break
             why = reasons[-1] and reasons[0]
@@ -570,6 +574,32 @@ def _clash(k: Keeper, writer: dict[str, Keeper], protect: Sequence[str]) -> str 
         return f"{guarded[0]!r} is named by the model's --by or --order"
     loop = _cycle(k, writer)
     return None if loop is None else f"it would close a cycle with '{loop.rule.text()}'"
+
+
+def _base(k: Keeper, accepted: Sequence[Keeper]) -> str | None:
+    """Why a product can't decide a column: a sum whose terms are shares of its total keeps
+    that total modelled, the base of the shares (computed from another ratio, a county's
+    population from its density and area, it loses its own shape)."""
+    if not isinstance(k, Product):
+        return None
+    for o in accepted:
+        if isinstance(o, Identity) and o.first is not None and o.rule.columns[-1] in k.writes:
+            return f"{o.rule.columns[-1]!r} is the total whose shares '{o.rule.text()}' keeps"
+    return None
+
+
+def _shares(identity: Rule, rules: Sequence[Rule]) -> list[str]:
+    """The terms of a sum (`total = a + b + c`) that ratio rules make shares of its total
+    (`pa = 100 * a / total`)."""
+    total, terms = identity.columns[-1], identity.sources
+    return [
+        r.sources[0]
+        for r in rules
+        if KEEPERS[r.kind] is Product
+        and r.signs == (1, -1)
+        and r.sources[1] == total
+        and r.sources[0] in terms
+    ]
 
 
 def _cycle(k: Keeper, writer: dict[str, Keeper]) -> Keeper | None:

@@ -4,6 +4,7 @@ and how those columns are computed back from what it samples (see `synthgen.rule
 | kind | the model learns | the column comes back as |
 |---|---|---|
 | identity | the sources | their signed sum, on the target's decimals |
+| product | the sources | their product (times a factor), on the target's decimals |
 | order | the sources and the gap (target - sources, >= 0) | sources + gap, never below them |
 | dependency | the sources | the target of each real group of sources |
 | monotone | the source | the real curve through the source |
@@ -37,6 +38,7 @@ import pandas as pd
 from synthgen.columns import KINDS, Encoded
 from synthgen.conditions import targets
 from synthgen.rules.model import Rule
+from synthgen.rules.rows import product_of
 from synthgen.schema import Column, detect_column
 
 if TYPE_CHECKING:
@@ -354,7 +356,199 @@ class Linear(Keeper):
 
 
 class Identity(Linear):
-    """target = sum(sign * source): the decided column is not modelled."""
+    """target = sum(sign * source): the decided column is not modelled. A total whose terms
+    are shares of it (race counts and their percentages of the population) is modelled, and
+    its largest term decided as the rest (`composition`)."""
+
+    first: str | None = None
+
+    def composition(self, shares: list[str], space: Space) -> None:
+        """Where ratio rules make terms of this sum shares of its total: decide the largest
+        added term (by its real maximum) as the total less the others, so that the total and
+        the other terms' shares are what the model learns (each term the share times the
+        total: `Product`); the largest term's share is then computed."""
+        signs = self.rule.signs or (1,) * len(self.rule.sources)
+        added = [c for c, s in zip(self.rule.sources, signs) if s > 0]
+        if not shares or not all(space.continuous(c) for c in added):
+            return
+        self.first = max(added, key=lambda c: space.at[c].state["max"])
+        self.settle(self.first)
+
+    def pivots(self) -> tuple[str, ...]:
+        rest = super().pivots()
+        return rest if self.first is None else (self.first, *(c for c in rest if c != self.first))
+
+
+#: Significant digits a float holds (a column written to as many is not rounded by them).
+DIGITS = 15
+#: A computed column with a finer grid than this (its text has a float's noise: 17 decimals),
+#: or none, is written to its real values' significant digits (`written_digits`).
+FINE = 1e-10
+
+
+def significant(x: np.ndarray, digits: int | None) -> np.ndarray:
+    """`x` rounded to `digits` significant digits (None: as it is).
+
+    Example:
+        >>> significant(np.array([0.0913978494, 1270.961538, 0.0]), 6).tolist()
+        [0.0913978, 1270.96, 0.0]
+    """
+    if digits is None:
+        return x
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = 10.0 ** (digits - 1 - np.floor(np.log10(np.abs(x))))
+        out = np.round(x * scale) / scale
+    return np.where(np.isfinite(out), out, x)
+
+
+def written_digits(x: np.ndarray, share: float = 0.999) -> int | None:
+    """The fewest significant digits that write `share` of the values of `x` as they are (a
+    column printed to 6 digits: 0.091398), or None when it takes `DIGITS` or more.
+
+    Example:
+        >>> written_digits(np.array([0.091398, 12.5, 1270.96]))
+        6
+    """
+    x = x[np.isfinite(x) & (x != 0)]
+    for digits in range(1, DIGITS):
+        if not len(x) or np.mean(np.abs(significant(x, digits) - x) <= 2e-15 * np.abs(x)) >= share:
+            return digits
+    return None
+
+
+class Product(Keeper):
+    """target = factor * prod(source ** sign). What it decides, in order of preference:
+
+    - a ratio's numerator (`popwhite` of `percwhite = 100 * popwhite / poptotal`): the model
+      learns the ratio itself (as `percwhite<SEP>ratio`) and the other sources; the numerator
+      is the ratio times them, on its grid, and the target is then computed from the sources
+      as written, so that the row keeps the rule exactly. A ratio computed from two modelled
+      counts spreads wider than the real one (where the counts drift apart);
+    - the target, computed from the sources;
+    - where another rule decides the target (or the numerator would close a cycle), a source
+      solved for (`a = t / (factor * b)`), as `Linear` does.
+
+    A computed column is written as the real one is: on its decimals, or where those are a
+    float's noise, to the significant digits its real values are written to. Where a divisor is 0 or a source is missing the row
+    is not judged: the decided column is missing there unless real rows give such rows a value
+    (then the model learns it, as a residue)."""
+
+    def setup(self) -> None:
+        self.settle(self.rule.columns[-1])
+
+    def settle(self, pivot: str) -> None:
+        rule, factor = self.rule, self.rule.factor or 1.0
+        target = rule.columns[-1]
+        signs = dict(zip(rule.sources, rule.signs or (1,) * len(rule.sources)))
+        self.pivot = pivot
+        self.ratio = pivot != target and signs[pivot] > 0 and -1 in signs.values()
+        others = tuple(c for c in rule.columns if c != pivot)
+        self.reads = tuple(c for c in others if c != target) if self.ratio else others
+        self.writes = (pivot, target) if self.ratio else (pivot,)
+        if pivot == target:
+            self.form = rule
+            return
+        s = signs[pivot]  # pivot ** s = t * factor ** -1 * prod(x ** -sign)
+        self.form = Rule(
+            "product",
+            (*others, pivot),
+            signs=tuple(s if c == target else -signs[c] * s for c in others),
+            factor=factor**-s,
+        )
+
+    @property
+    def learned(self) -> str:
+        """The modelled column of the ratio where the numerator is decided."""
+        return f"{self.rule.columns[-1]}{SEP}ratio"
+
+    def pivots(self) -> tuple[str, ...]:
+        """A ratio's numerators, then its target, then its divisors; a product's target, then
+        its sources (from the last)."""
+        signs = self.rule.signs or (1,) * len(self.rule.sources)
+        up = [c for c, s in zip(self.rule.sources, signs) if s > 0][::-1]
+        down = [c for c, s in zip(self.rule.sources, signs) if s < 0][::-1]
+        if down:
+            return (*up, self.rule.columns[-1], *down)
+        return (self.rule.columns[-1], *up)
+
+    def _parts(self, u: Encoded, space: Space, ratio: np.ndarray | None) -> list[np.ndarray]:
+        """The values of the form's sources (the ratio's from `ratio` where it is learned)."""
+        target = self.rule.columns[-1]
+        return [
+            ratio if ratio is not None and c == target else space.numbers(u, c)
+            for c in self.form.sources
+        ]
+
+    def computed(self, u: Encoded, space: Space, ratio: np.ndarray | None = None) -> np.ndarray:
+        return product_of(self.form, self._parts(u, space, ratio))
+
+    def _real_ratio(self, real: Real) -> np.ndarray | None:
+        return real.space.numbers(real.u, self.rule.columns[-1]) if self.ratio else None
+
+    def judged(self, real: Real) -> np.ndarray:
+        """The rows whose sources are all there and whose divisors are not 0."""
+        return ~np.isnan(self.computed(real.u, real.space, self._real_ratio(real)))
+
+    def fit(self, real: Real) -> list[Added]:
+        self.residue = Residue(self.pivot)
+        self.digits = {}
+        for name in self.writes:
+            values = real.space.numbers(real.u, name)
+            # a column on a grid of decimals is written on it; one of a float's noise
+            # (0.09139800000000001) or of full precision, to its real values' digits
+            fine = real.space.unit(name) < FINE
+            self.digits[name] = written_digits(values) if fine else None
+            if name == self.pivot:
+                self.fallback = float(np.nanmedian(values)) if (~np.isnan(values)).any() else 0.0
+        self.residue.learn(real, self.judged(real), value_missing=True)
+        return self.added(real)
+
+    def added(self, real: Real) -> list[Added]:
+        out = self.residue.added(real, self.judged(real))
+        if self.ratio:
+            target = self.rule.columns[-1]
+            col = renamed(real.space.at[target].col, self.learned)
+            out.append((target, col, real.table[target].rename(self.learned)))
+        return out
+
+    def _written(self, x: np.ndarray, name: str, enc: RuleEncoder) -> np.ndarray:
+        return on_grid(significant(x, self.digits[name]), enc.u.unit(name))
+
+    def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
+        ratio = enc.m.numbers(m, self.learned, decoded=True) if self.ratio else None
+        raw = self.computed(u, enc.u, ratio)
+        x = self.residue.apply(self._written(raw, self.pivot, enc), ~np.isnan(raw), m, enc)
+        enc.u.put_numbers(u, self.pivot, x, self.fallback)
+        if self.ratio:  # the target from the sources as written
+            target = self.rule.columns[-1]
+            t = product_of(self.rule, [enc.u.numbers(u, c) for c in self.rule.sources])
+            t = np.where(np.isnan(t), ratio, self._written(t, target, enc))
+            enc.u.put_numbers(u, target, t, self.fallback)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            **self.residue.state(),
+            "fallback": self.fallback,
+            "pivot": self.pivot,
+            "digits": [self.digits[n] for n in self.writes],
+        }
+
+    def load(self, state: dict[str, Any], enc: RuleEncoder) -> None:
+        if state["pivot"] not in self.rule.columns:
+            raise ValueError("a rule's decided column is not one of its columns")
+        self.settle(str(state["pivot"]))
+        digits = state["digits"]
+        if not isinstance(digits, list) or len(digits) != len(self.writes):
+            raise ValueError("a product rule's significant digits are one per decided column")
+        for d in digits:
+            if d is not None and (isinstance(d, bool) or d not in range(1, DIGITS)):
+                raise ValueError(f"a product rule's significant digits are 1..{DIGITS - 1} or null")
+        if self.ratio and self.learned not in enc.m.at:
+            raise ValueError(f"a product rule's ratio column {self.learned!r} is not modelled")
+        self.digits = dict(zip(self.writes, digits))
+        self.residue = Residue(self.pivot)
+        self.residue.load(state, enc)
+        self.fallback = float(state["fallback"])
 
 
 # An order whose real gap is typically at least this share of its target's spread (median gap
