@@ -451,13 +451,19 @@ def _orders(
     sums = _sum_orders(ctx, names, holds, rows, (low, high))
     implied = {(a, r.derived) for r in sums for a in r.sources}
     paired = {frozenset(r.columns) for r in monotone}
+    at = {n: i for i, n in enumerate(names)}
+    after: dict[str, set[str]] = {}
+    before: dict[str, set[str]] = {}
+    for a, b in holds:
+        after.setdefault(a, set()).add(b)
+        before.setdefault(b, set()).add(a)
     singles = []
-    for a, b in sorted(holds, key=lambda e: (names.index(e[0]), names.index(e[1]))):
+    for a, b in sorted(holds, key=lambda e: (at[e[0]], at[e[1]])):
         if (a, b) in implied or frozenset((a, b)) in paired:
             continue
-        if any((a, m) in holds and (m, b) in holds for m in names):
+        if not after[a].isdisjoint(before[b]):
             continue  # a chain a <= m <= b gives it
-        i, j = names.index(a), names.index(b)
+        i, j = at[a], at[b]
         if high[i] <= low[j] or _surprise(sample[:, i], sample[:, j]) < ORDER_SURPRISE / 2:
             continue  # the ranges keep it, or nearly: no need to look at every row
         x, y = ctx.typed.numbers(a), ctx.typed.numbers(b)
