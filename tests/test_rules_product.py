@@ -274,3 +274,22 @@ def test_a_damaged_product_state_is_refused(real, damage, tmp_path):
     path.write_bytes(modelfile.dumps(state))
     with pytest.raises(ModelFileError):
         synthgen.load(str(path))
+
+
+@pytest.mark.parametrize("name", ["gaussian-copula", "gmm", "cart"])
+def test_a_ratio_missing_where_its_divisor_is_zero(name):
+    """A share missing where the whole is 0 (not judged there): where a model draws the
+    share's null beside a whole that is not 0, the part takes a value on its grid and the share
+    is computed from it, so the row still keeps the rule (a median part of 87.5 written as 88
+    broke it)."""
+    rng = np.random.default_rng(0)
+    whole = rng.integers(0, 500, 600).astype(float)
+    whole[:60] = 0
+    part = np.floor(whole * rng.uniform(0, 1, 600))
+    share = np.where(whole > 0, np.round(100 * part / np.where(whole > 0, whole, 1), 4), np.nan)
+    table = pd.DataFrame({"whole": whole, "part": part, "share": share})
+    schema = ruled(table, [SHARE])
+    model = synthgen.fit(table, model=name, schema=schema, seed=0)
+    rows = model.sample(1000, seed=1)
+    assert not broken(SHARE, rows, table, schema).any()
+    assert rows["share"].isna().any()  # a share is still missing where the model says so

@@ -518,7 +518,9 @@ class Product(Keeper):
         ratio = enc.m.numbers(m, self.learned, decoded=True) if self.ratio else None
         raw = self.computed(u, enc.u, ratio)
         x = self.residue.apply(self._written(raw, self.pivot, enc), ~np.isnan(raw), m, enc)
-        enc.u.put_numbers(u, self.pivot, x, self.fallback)
+        # (on the grid: the target is computed from the value written)
+        fallback = float(self._written(np.array([self.fallback]), self.pivot, enc)[0])
+        enc.u.put_numbers(u, self.pivot, x, fallback)
         if self.ratio:  # the target from the sources as written
             target = self.rule.columns[-1]
             t = product_of(self.rule, [enc.u.numbers(u, c) for c in self.rule.sources])
