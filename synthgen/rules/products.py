@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from synthgen.rules.model import Rule
-from synthgen.rules.rows import WRITTEN, half_units, product_parts
+from synthgen.rules.rows import WRITTEN, grid_half, product_parts
 
 if TYPE_CHECKING:
     from synthgen.rules.discover import Context
@@ -123,7 +123,7 @@ def _probes(ctx: Context, names: list[str]) -> tuple[np.ndarray, np.ndarray, np.
     rounding (half a unit over |x|) and the sign, NaN where a value is missing, 0 or imprecise."""
     rows = ctx.sample
     x = np.column_stack([ctx.typed.numbers(n)[rows] for n in names])
-    units = np.array([half_units([ctx.typed.column(n)]) for n in names])
+    units = np.array([grid_half(ctx.typed.column(n)) for n in names])
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = units / np.abs(x) + WRITTEN
     usable = np.isfinite(x) & (x != 0) & (rel <= PRECISE)

@@ -218,6 +218,17 @@ _WANTED = {
 }
 
 
+def grid_half(col: Column) -> float:
+    """Half the spacing of the values a column is written on (0.5 for whole numbers: a product
+    rounded to them), 0 for full precision.
+
+    Example:
+        >>> grid_half(Column("n", "numeric", decimals=0)), grid_half(Column("x", "numeric", decimals=2))
+        (0.5, 0.005)
+    """
+    return 0.5 * 10.0**-col.decimals if col.decimals is not None else 0.0
+
+
 def half_units(columns: Sequence[Column]) -> float:
     """Half a unit of the last decimal of each column written with decimals (0 for the rest)."""
     return sum(0.5 * 10.0**-c.decimals for c in columns if c.decimals)
@@ -256,12 +267,13 @@ def product_of(rule: Rule, parts: Sequence[np.ndarray]) -> np.ndarray:
 
 def product_parts(rule: Rule, rows: Typed) -> tuple[np.ndarray, ...]:
     """A product rule over `rows`: the target, the product of the sources, the target's own
-    rounding and the rounding the product takes from its sources (each source's half unit
-    times how fast the product moves with it, and `WRITTEN` of each)."""
+    rounding (half its grid, whole numbers too: a product rounded to them) and the rounding the
+    product takes from its sources (each source's half unit of its decimals times how fast the
+    product moves with it, and `WRITTEN` of each; a whole-number source counts as exact)."""
     target = rows.numbers(rule.columns[-1])
     parts = [rows.numbers(n) for n in rule.sources]
     product = product_of(rule, parts)
-    own = half_units([rows.column(rule.columns[-1])]) + WRITTEN * np.abs(target)
+    own = grid_half(rows.column(rule.columns[-1])) + WRITTEN * np.abs(target)
     inherited = len(parts) * WRITTEN * np.abs(product)
     signs = rule.signs or (1,) * len(parts)
     for i, (name, x) in enumerate(zip(rule.sources, parts)):
