@@ -675,10 +675,18 @@ def _constant(target, conds, allow_unseen, fixes, notes) -> None:
     value = str(target.col.value).strip().casefold()
     for cond in conds:
         same = [str(v).strip().casefold() == value for v in cond.values]
-        met = any(same) if cond.op in ("=", "in") else not any(same) if cond.op == "!=" else False
+        if cond.op in RANGE_OPERATORS:
+            met = _in_range(target.col.value, cond)
+        else:
+            met = any(same) if cond.op in ("=", "in") else not any(same) if cond.op == "!=" else False
         if met:
             continue
-        if not allow_unseen or cond.op not in ("=", "in"):
+        if cond.op not in ("=", "in"):  # no value to write instead
+            raise ConditionError(
+                f"{cond.text}: {target.col.name!r} is always {target.col.value!r} in training, "
+                "which does not meet it"
+            )
+        if not allow_unseen:
             raise ConditionError(
                 f"{cond.text}: {target.col.name!r} is always {target.col.value!r} in training; "
                 f"{_unseen_hint()}"
@@ -686,6 +694,24 @@ def _constant(target, conds, allow_unseen, fixes, notes) -> None:
         raw = pd.Series([cond.values[0]], dtype=object)
         fixes.append(Fix(target.col.name, pin=raw))
         notes.append(f"{cond.text}: writing {cond.values[0]!r} (never seen in training)")
+
+
+def _in_range(value: Any, cond: Condition) -> bool:
+    """Whether a constant column's value meets a range condition (a number against numbers;
+    anything else does not).
+
+    Example:
+        >>> _in_range(-0.0, Condition("t", ">=", ("0",), "t>=0")), _in_range(3, Condition("t", "between", ("4", "9"), ""))
+        (True, False)
+    """
+    try:
+        x, bounds = float(value), [float(v) for v in cond.values]
+    except (TypeError, ValueError):
+        return False
+    if cond.op == "between":
+        return min(bounds[:2]) <= x <= max(bounds[:2])
+    v = bounds[0]
+    return {">=": x >= v, ">": x > v, "<=": x <= v, "<": x < v}[cond.op]
 
 
 def balance_classes(encoder: TableEncoder, column: str) -> list[Condition]:

@@ -460,3 +460,16 @@ def test_fill_rows_follow_the_models_own_conditional(planted_table, seed):
         sd = ref[col].std()
         assert abs(out[col].mean() - ref[col].mean()) < 0.08 * sd, col
         assert abs(out[col].std() - sd) < 0.1 * sd, col
+
+
+def test_a_range_on_a_constant_column_is_met_or_refused_by_its_value():
+    """A column of one value (0.0, even -0.0) meets `t>=0` and `t<=5`: rows are drawn; `t>0`
+    is refused in one line, without the allow_unseen hint (there is no value to write)."""
+    table = pd.DataFrame({"a": np.arange(200.0), "t": np.full(200, -0.0)})
+    model = synthgen.fit(table, model="cart", seed=0)
+    assert len(model.sample(20, seed=1, where=["t>=0", "a>50"])) == 20
+    assert len(model.sample(20, seed=1, where=["t<=5"])) == 20
+    assert len(model.sample(20, seed=1, where=["t between -1 and 1"])) == 20
+    with pytest.raises(ConditionError, match="does not meet it") as err:
+        model.sample(20, seed=1, where=["t>0"], allow_unseen=True)
+    assert "allow_unseen" not in str(err.value)
