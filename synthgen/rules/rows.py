@@ -223,6 +223,7 @@ def grid_half(col: Column) -> float:
     rounded to them), 0 for full precision.
 
     Example:
+        >>> from synthgen.schema import Column
         >>> grid_half(Column("n", "numeric", decimals=0)), grid_half(Column("x", "numeric", decimals=2))
         (0.5, 0.005)
     """
