@@ -46,7 +46,8 @@ MIN_PROBES = 8
 PRECISE = 0.02
 #: Numbers searched at most.
 PRODUCT_COLUMNS = 60
-#: Candidates confirmed on all rows at most (each is one pass over the rows per factor tried).
+#: Relations (sets of three columns) confirmed on all rows at most (each form of one is a pass
+#: over the rows per factor tried).
 MAX_CANDIDATES = 200
 #: A product is not listed where a column of it takes fewer values than this many, or this
 #: share of the rows (`_lookup`).
@@ -77,8 +78,10 @@ def discover(ctx: Context, numbers: list[str], evidence: int) -> list[Rule]:
     order = {n: i for i, n in enumerate(ctx.schema.names)}
     rules: list[Rule] = []
     for group in list(forms.values())[:MAX_CANDIDATES]:
+        if any(_lookup(ctx, c) for c in group[0].columns):
+            continue
         held = [r for r in map(lambda r: _confirmed(ctx, r), group) if r is not None]
-        if held and not any(_lookup(ctx, c) for c in held[0].columns):
+        if held:
             rules.append(
                 min(
                     held,
