@@ -67,6 +67,7 @@ test-kernels: install
 
 lint: install
 	$(BIN)/ruff check synthgen tests benchmarks
+	$(BIN)/ruff format --check synthgen tests benchmarks
 
 bench: install
 	$(BIN)/python -m benchmarks --data $(DATA)

@@ -86,21 +86,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ablation", action="store_true", help="also the variants (see above)")
     args = parser.parse_args(argv)
     variants = VARIANTS if args.ablation else {"cart": VARIANTS["cart"]}
-    print("| table | variant | holdout | cart | ratio | closer share | copies | holdout copies "
-          "| privacy | fit s | sample s |")
+    print(
+        "| table | variant | holdout | cart | ratio | closer share | copies | holdout copies "
+        "| privacy | fit s | sample s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     ok = True
     for table in args.tables.split(","):
         for r in run_table(args.data / f"{table}.csv", variants):
-            print(f"| {r['table']} | {r['variant']} | {r['holdout']:.4f} | {r['score']:.4f} "
-                  f"| {r['ratio']:.3f} | {r['closer']:.3f} | {r['copies']:.4f} "
-                  f"| {r['holdout_copies']:.4f} | {r['verdict']} | {r['fit_s']:.2f} "
-                  f"| {r['sample_s']:.2f} |", flush=True)
+            print(
+                f"| {r['table']} | {r['variant']} | {r['holdout']:.4f} | {r['score']:.4f} "
+                f"| {r['ratio']:.3f} | {r['closer']:.3f} | {r['copies']:.4f} "
+                f"| {r['holdout_copies']:.4f} | {r['verdict']} | {r['fit_s']:.2f} "
+                f"| {r['sample_s']:.2f} |",
+                flush=True,
+            )
             if r["variant"] == "cart":
-                ok &= (r["ratio"] >= 0.97 and r["closer"] <= 0.55
-                       and r["copies"] <= r["holdout_copies"] and r["verdict"] == "pass")
-    print(f"\nevery table: ratio >= 0.97, closer share <= 0.55, copies <= holdout's, "
-          f"verdict pass: {'yes' if ok else 'NO'}")
+                ok &= (
+                    r["ratio"] >= 0.97
+                    and r["closer"] <= 0.55
+                    and r["copies"] <= r["holdout_copies"]
+                    and r["verdict"] == "pass"
+                )
+    print(
+        f"\nevery table: ratio >= 0.97, closer share <= 0.55, copies <= holdout's, "
+        f"verdict pass: {'yes' if ok else 'NO'}"
+    )
     return 0 if ok else 1
 
 

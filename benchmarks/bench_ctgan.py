@@ -52,15 +52,27 @@ def load(data: str, name: str) -> dict[str, Any]:
     train, holdout = split(read_table(Path(data) / f"{name}.csv"))
     schema = synthgen.detect(train)
     typed = typed_frame(train, schema)
-    return {"train": train, "typed": typed, "holdout_rows": len(holdout), "schema": schema,
-            "metadata": sdv_metadata(typed)}
+    return {
+        "train": train,
+        "typed": typed,
+        "holdout_rows": len(holdout),
+        "schema": schema,
+        "metadata": sdv_metadata(typed),
+    }
 
 
 def fit_ours(table: dict[str, Any], epochs: int, threads: int, **params: Any) -> Any:
     import synthgen
 
-    return synthgen.fit(table["train"], model="ctgan", schema=table["schema"], seed=SEED,
-                        epochs=epochs, threads=threads, **params)
+    return synthgen.fit(
+        table["train"],
+        model="ctgan",
+        schema=table["schema"],
+        seed=SEED,
+        epochs=epochs,
+        threads=threads,
+        **params,
+    )
 
 
 def fit_sdv(table: dict[str, Any], epochs: int) -> Any:
@@ -100,12 +112,15 @@ def speed(args: argparse.Namespace) -> None:
         t = {}
         for epochs in (args.short, args.long):
             if side == "synthgen":
-                t[epochs] = timed(fit_ours, table, epochs, args.threads, early_stop=False,
-                                  batch_size=BATCH)
+                t[epochs] = timed(
+                    fit_ours, table, epochs, args.threads, early_stop=False, batch_size=BATCH
+                )
             else:
                 t[epochs] = timed(fit_sdv, table, epochs)
-            print(f"{side} {epochs} epochs: {t[epochs][0]:.1f} s wall, {t[epochs][1]:.1f} s CPU",
-                  flush=True)
+            print(
+                f"{side} {epochs} epochs: {t[epochs][0]:.1f} s wall, {t[epochs][1]:.1f} s CPU",
+                flush=True,
+            )
         row: dict[str, Any] = {"side": side}
         for i, clock in enumerate(("wall", "cpu")):
             per_epoch = (t[args.long][i] - t[args.short][i]) / (args.long - args.short)
@@ -113,18 +128,33 @@ def speed(args: argparse.Namespace) -> None:
             row[f"preprocess_{clock}_s"] = t[args.short][i] - args.short * per_epoch
         rows.append(row)
     ours, sdv = rows
-    print(f"\n{args.table}: {len(table['train']):,} training rows, batch {BATCH}, "
-          f"torch threads {args.threads}\n")
+    print(
+        f"\n{args.table}: {len(table['train']):,} training rows, batch {BATCH}, "
+        f"torch threads {args.threads}\n"
+    )
     print("| | synthgen ctgan | SDV CTGANSynthesizer | ratio |")
     print("|---|---:|---:|---:|")
     for clock in ("wall", "cpu"):
         for key, label in (("per_epoch", "time per epoch"), ("preprocess", "preprocessing")):
             k = f"{key}_{clock}_s"
-            print(f"| {label}, {clock} (s) | {ours[k]:.2f} | {sdv[k]:.2f} | {ours[k] / sdv[k]:.3f} |")
+            print(
+                f"| {label}, {clock} (s) | {ours[k]:.2f} | {sdv[k]:.2f} | {ours[k] / sdv[k]:.3f} |"
+            )
     if args.out:
         with open(args.out, "a") as fh:
-            fh.write(json.dumps({"bench": "speed", "table": args.table, "threads": args.threads,
-                                 "short": args.short, "long": args.long, "rows": rows}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "bench": "speed",
+                        "table": args.table,
+                        "threads": args.threads,
+                        "short": args.short,
+                        "long": args.long,
+                        "rows": rows,
+                    }
+                )
+                + "\n"
+            )
 
 
 def collapse_verdict(table: dict[str, Any], synthetic: pd.DataFrame) -> dict[str, Any]:
@@ -154,17 +184,28 @@ def quality(args: argparse.Namespace) -> None:
                 fit_s = time.perf_counter() - start
                 synthetic = fitted.sample(table["holdout_rows"], seed=SEED)
                 info = fitted.describe()
-                extra = {"epochs_run": info["epochs_run"], "chosen_epoch": info["chosen_epoch"],
-                         "batch_size": info["batch_size"]}
+                extra = {
+                    "epochs_run": info["epochs_run"],
+                    "chosen_epoch": info["chosen_epoch"],
+                    "batch_size": info["batch_size"],
+                }
             else:
                 fitted = fit_sdv(table, args.epochs)
                 fit_s = time.perf_counter() - start
                 synthetic = fitted.sample(table["holdout_rows"])["table"]  # SDV 2.0: a dict
             synthetic = typed_frame(synthetic, table["schema"])
             score = sdmetrics_quality(table["typed"], synthetic, table["metadata"])["score"]
-            row = {"bench": "quality", "table": name, "model": model, "epochs": args.epochs,
-                   "threads": args.threads, "score": score, "fit_s": fit_s, **extra,
-                   "collapse": collapse_verdict(table, synthetic)}
+            row = {
+                "bench": "quality",
+                "table": name,
+                "model": model,
+                "epochs": args.epochs,
+                "threads": args.threads,
+                "score": score,
+                "fit_s": fit_s,
+                **extra,
+                "collapse": collapse_verdict(table, synthetic),
+            }
             print(json.dumps(row), flush=True)
             results.append(row)
             if args.out:
@@ -174,8 +215,10 @@ def quality(args: argparse.Namespace) -> None:
     print("|---|---|---|---:|---:|---|")
     for r in results:
         ep = f"{r['epochs_run']} / {r['chosen_epoch']}" if "epochs_run" in r else str(r["epochs"])
-        print(f"| {r['table']} | {r['model']} | {ep} | {r['fit_s']:.0f} | {r['score']:.3f} | "
-              f"{r['collapse']['verdict']} |")
+        print(
+            f"| {r['table']} | {r['model']} | {ep} | {r['fit_s']:.0f} | {r['score']:.3f} | "
+            f"{r['collapse']['verdict']} |"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -50,26 +50,36 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|")
     wins, fit_s = 0, {}
     for table in tables:
-        result = bench_table(args.data / f"{table}.csv", list(MODELS), None,
-                             isolate=not args.in_process)
+        result = bench_table(
+            args.data / f"{table}.csv", list(MODELS), None, isolate=not args.in_process
+        )
         runs = {e["model"]: e for e in result["models"]}
         cop, gmm = (runs[name] for name in MODELS)
         wins += gmm["sdmetrics"]["score"] > cop["sdmetrics"]["score"]
         fit_s[table] = gmm["fit_s"]
-        print(f"| {table} | {result['ceiling']['sdmetrics']['score']:.4f} "
-              f"| {cop['sdmetrics']['score']:.4f} | {gmm['sdmetrics']['score']:.4f} "
-              f"| {cop['fit_s']:.2f} | {gmm['fit_s']:.2f} |", flush=True)
-    print(f"\ngmm beats the copula on {wins} of {len(tables)} tables "
-          f"({'yes' if 2 * wins >= len(tables) else 'NO'}: at least half)")
+        print(
+            f"| {table} | {result['ceiling']['sdmetrics']['score']:.4f} "
+            f"| {cop['sdmetrics']['score']:.4f} | {gmm['sdmetrics']['score']:.4f} "
+            f"| {cop['fit_s']:.2f} | {gmm['fit_s']:.2f} |",
+            flush=True,
+        )
+    print(
+        f"\ngmm beats the copula on {wins} of {len(tables)} tables "
+        f"({'yes' if 2 * wins >= len(tables) else 'NO'}: at least half)"
+    )
     if "adult" in fit_s:
-        print(f"gmm fit on adult: {fit_s['adult']:.2f} s "
-              f"({'yes' if fit_s['adult'] <= 30 else 'NO'}: at most 30 s)")
+        print(
+            f"gmm fit on adult: {fit_s['adult']:.2f} s "
+            f"({'yes' if fit_s['adult'] <= 30 else 'NO'}: at most 30 s)"
+        )
     if args.speed_rows and "adult" in tables:
         speed = sampling_us_per_row(args.data / "adult.csv", args.speed_rows)
         ratio = speed["gmm"] / speed["gaussian-copula"]
-        print(f"sampling {args.speed_rows} adult rows: copula {speed['gaussian-copula']:.2f} us/row, "
-              f"gmm {speed['gmm']:.2f} us/row, ratio {ratio:.2f} "
-              f"({'yes' if ratio <= 2 else 'NO'}: within 2x)")
+        print(
+            f"sampling {args.speed_rows} adult rows: copula {speed['gaussian-copula']:.2f} us/row, "
+            f"gmm {speed['gmm']:.2f} us/row, ratio {ratio:.2f} "
+            f"({'yes' if ratio <= 2 else 'NO'}: within 2x)"
+        )
     return 0
 
 

@@ -678,7 +678,9 @@ def _constant(target, conds, allow_unseen, fixes, notes) -> None:
         if cond.op in RANGE_OPERATORS:
             met = _in_range(target.col.value, cond)
         else:
-            met = any(same) if cond.op in ("=", "in") else not any(same) if cond.op == "!=" else False
+            met = (
+                any(same) if cond.op in ("=", "in") else not any(same) if cond.op == "!=" else False
+            )
         if met:
             continue
         if cond.op not in ("=", "in"):  # no value to write instead

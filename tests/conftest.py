@@ -46,6 +46,7 @@ def unruled(table: pd.DataFrame) -> synthgen.Schema:
     schema.rules = []
     return schema
 
+
 def with_rejection(model):
     """The same fitted model, conditioning through the base class's default hook (bounded
     rejection from its unconditional draws): the yardstick a model's own conditioning is held

@@ -64,8 +64,10 @@ def report(path: str) -> str:
             for i in range(width)
         ]
         runs = len({(r["seed"], r["kernel"]) for r in records})
-        rows.append(f"{test}:{line} ({runs} runs, {len(records)} checks)\n"
-                    f"    {records[0]['assert']}\n    {'  '.join(spans)}")
+        rows.append(
+            f"{test}:{line} ({runs} runs, {len(records)} checks)\n"
+            f"    {records[0]['assert']}\n    {'  '.join(spans)}"
+        )
     return "\n".join(rows)
 
 

@@ -58,7 +58,11 @@ def test_class_shares_follow_the_table_rare_class_included(by_model, table, seed
     real = table["g"].value_counts(normalize=True)
     synth = out["g"].value_counts(normalize=True)
     for cls in ("a", "b", "r"):
-        assert abs(synth.get(cls, 0.0) - real[cls]) < 0.015, (cls, real[cls], synth.get(cls))  # <= 0.006
+        assert abs(synth.get(cls, 0.0) - real[cls]) < 0.015, (
+            cls,
+            real[cls],
+            synth.get(cls),
+        )  # <= 0.006
 
 
 @pytest.mark.trained

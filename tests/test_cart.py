@@ -106,7 +106,9 @@ def test_a_number_that_is_a_function_of_a_category_is_looked_up(tmp_path, seed):
     assert (out["num"] == out["cat"].str[1:].astype(int) * 3 + 1).all()
     assert set(out["cat"]) >= {"c0", "c1"}
     with pytest.warns(SynthgenWarning, match="order='num'"):  # c1 is 1% of the rows
-        where = model.sample(200, seed=seed + 2, where="num=4")  # a condition on the looked-up column
+        where = model.sample(
+            200, seed=seed + 2, where="num=4"
+        )  # a condition on the looked-up column
     assert (where["cat"] == "c1").all()
     path = tmp_path / "m.synthgen"
     model.save(str(path))

@@ -39,8 +39,9 @@ def torch():
 @pytest.fixture(scope="module")
 def fitted(torch, seed):
     table = planted(seed=seed)
-    return table, synthgen.fit(table, model="ctgan", seed=seed, epochs=30, batch_size=100,
-                               early_stop=False, **FAST)
+    return table, synthgen.fit(
+        table, model="ctgan", seed=seed, epochs=30, batch_size=100, early_stop=False, **FAST
+    )
 
 
 def raw_share(model, torch, where, steer=(), n: int = 4000, seed: int = 3) -> float:
@@ -59,8 +60,16 @@ def raw_share(model, torch, where, steer=(), n: int = 4000, seed: int = 3) -> fl
     for part, allowed in parts.items():
         frequencies[part] = model.category_counts_[part] * allowed
         frequencies[part] /= frequencies[part].sum()
-    rows = _generate(model, model._network(), model._layout(), n,
-                     torch.Generator().manual_seed(seed), frequencies, list(parts), ranges)
+    rows = _generate(
+        model,
+        model._network(),
+        model._layout(),
+        n,
+        torch.Generator().manual_seed(seed),
+        frequencies,
+        list(parts),
+        ranges,
+    )
     return float(wanted.matches(rows).mean())
 
 
@@ -107,8 +116,16 @@ def test_two_fits_on_two_threads_write_the_same_file(torch, seed, by, tmp_path):
     params = {**FAST, "generator_dim": (128, 128), "threads": 2}
     files = []
     for i in range(2):
-        model = synthgen.fit(table, model="ctgan", seed=seed, epochs=3, batch_size=300,
-                             early_stop=False, by=by, **params)
+        model = synthgen.fit(
+            table,
+            model="ctgan",
+            seed=seed,
+            epochs=3,
+            batch_size=300,
+            early_stop=False,
+            by=by,
+            **params,
+        )
         model.save(str(tmp_path / f"{i}.synthgen"))
         files.append((tmp_path / f"{i}.synthgen").read_bytes())
     assert files[0] == files[1]
@@ -151,8 +168,9 @@ def test_early_stopping_keeps_the_best_epoch(torch):
     seen = []
 
     def fit(epochs: int):
-        return synthgen.fit(table, model="ctgan", seed=0, epochs=epochs, batch_size=100,
-                            patience=3, **FAST)
+        return synthgen.fit(
+            table, model="ctgan", seed=0, epochs=epochs, batch_size=100, patience=3, **FAST
+        )
 
     from synthgen.models import create
 
@@ -162,8 +180,9 @@ def test_early_stopping_keeps_the_best_epoch(torch):
     info = model.describe()
     scores = {e: s["validation"] for e, _, s in seen if "validation" in s}
     assert [e for e, _, _ in seen] == list(range(1, info["epochs_run"] + 1))
-    assert all(total == 12 and {"generator", "discriminator"} <= set(losses)
-               for _, total, losses in seen)
+    assert all(
+        total == 12 and {"generator", "discriminator"} <= set(losses) for _, total, losses in seen
+    )
     assert scores and info["chosen_epoch"] == max(scores, key=scores.get)
     assert info["best_validation_score"] == round(max(scores.values()), 4)
     # a stop waits for `patience` epochs and for half the run without a better score, and
@@ -202,7 +221,10 @@ def test_rare_category_conditioned_through_the_conditional_vector(groups, torch,
     out = model.sample(500, seed=seed + 1, where="group=R")
     assert len(out) == 500 and (out["group"] == "R").all()
     # 0.997-1 of the steered draws, 0.007-0.015 of the others
-    steered, free = raw_share(model, torch, "group=R", ["group=R"]), raw_share(model, torch, "group=R")
+    steered, free = (
+        raw_share(model, torch, "group=R", ["group=R"]),
+        raw_share(model, torch, "group=R"),
+    )
     assert steered > 0.8 and free < 0.05, (steered, free)
     assert (model.sample(300, seed=seed + 2, where=["group=A", "flag=True"])["flag"]).all()
 
@@ -259,8 +281,16 @@ def test_zero_inflated_column_keeps_its_zeros_exact_and_its_tail(torch, seed):
     kind = rng.choice(["a", "b"], n)
     gain = np.where(rng.random(n) < 0.85, 0, np.round(rng.lognormal(8, 0.6, n)))
     table = pd.DataFrame({"kind": kind, "gain": gain})
-    model = synthgen.fit(table, schema=unruled(table), model="ctgan", seed=seed, epochs=30, batch_size=100,
-                         early_stop=False, **FAST)
+    model = synthgen.fit(
+        table,
+        schema=unruled(table),
+        model="ctgan",
+        seed=seed,
+        epochs=30,
+        batch_size=100,
+        early_stop=False,
+        **FAST,
+    )
     out = model.sample(4000, seed=seed + 1)["gain"]
     positive = gain[gain > 0]
     # No value between 0 and the smallest real positive one's half: the zeros are exact, not
@@ -295,10 +325,19 @@ def test_a_trip_ends_after_it_starts(torch, seed):
     n = 1500
     pickup = rng.uniform(1.55e9, 1.5526e9, n).round()
     duration = rng.exponential(600, n).round() + 60
-    table = pd.DataFrame({"pickup": pickup, "dropoff": pickup + duration,
-                          "kind": rng.choice(["a", "b"], n)})
-    model = synthgen.fit(table, schema=unruled(table), model="ctgan", seed=seed, epochs=30, batch_size=100,
-                         early_stop=False, **FAST)
+    table = pd.DataFrame(
+        {"pickup": pickup, "dropoff": pickup + duration, "kind": rng.choice(["a", "b"], n)}
+    )
+    model = synthgen.fit(
+        table,
+        schema=unruled(table),
+        model="ctgan",
+        seed=seed,
+        epochs=30,
+        batch_size=100,
+        early_stop=False,
+        **FAST,
+    )
     assert "difference from pickup" in model.describe()["continuous_columns"]["dropoff"]
     out = model.sample(3000, seed=seed + 1)
     gap = out["dropoff"] - out["pickup"]
@@ -360,7 +399,13 @@ def classes_table(n: int = 1500, seed: int = 0) -> pd.DataFrame:
 def by_model(torch, seed):
     table = classes_table(seed=seed)
     model = synthgen.fit(
-        table, model="ctgan", seed=seed, epochs=40, batch_size=100, early_stop=False, by="g",
+        table,
+        model="ctgan",
+        seed=seed,
+        epochs=40,
+        batch_size=100,
+        early_stop=False,
+        by="g",
         **FAST,
     )
     return table, model

@@ -178,4 +178,6 @@ def warn_lines(caught: list, quiet: bool) -> None:
         if issubclass(warning.category, SynthgenWarning):
             status(f"[yellow]warning:[/] {escape(str(warning.message))}", quiet)
         else:
-            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
