@@ -115,6 +115,11 @@ class Context:
             self._uniques[name] = np.asarray(uniques, dtype=object)
         return self._codes[name]
 
+    def off_mode(self, name: str) -> int:
+        """How many rows hold a value other than the column's commonest (missing is a value)."""
+        codes, k = self.codes(name)
+        return self.n - int(np.bincount(codes, minlength=k).max())
+
     def distinct(self, name: str) -> int:
         """How many distinct numbers an amount or a time holds (missing ones not counted)."""
         if name not in self._distinct:
@@ -281,10 +286,7 @@ def _dependency_edges(ctx: Context) -> dict[tuple[str, str], int]:
         if 2 <= ctx.codes(s)[1] <= n / 2 and _once(ctx.codes(s)[0]) <= DEPENDENCY_ONCE * n
     ]
     targets = [t for t in ctx.names(_TARGETS) if ctx.codes(t)[1] >= 2]
-    evidence = {}
-    for t in targets:
-        codes, k = ctx.codes(t)
-        evidence[t] = n - int(np.bincount(codes, minlength=k).max())  # rows off its mode
+    evidence = {t: ctx.off_mode(t) for t in targets}
     edges = {}
     sample = ctx.rows(len(sources) * len(targets))
     for s in sources:

@@ -60,7 +60,7 @@ SIGNIFICANT = 6
 def discover(ctx: Context, numbers: list[str], evidence: int) -> list[Rule]:
     """The products and ratios of three of `numbers` (each with at least `evidence` rows off its
     commonest value: a column that is all but constant makes any product of the rest)."""
-    names = [n for n in numbers if _off_mode(ctx, n) >= evidence]
+    names = [n for n in numbers if ctx.off_mode(n) >= evidence]
     if not 3 <= len(names) <= PRODUCT_COLUMNS:
         return []
     logs, tol, signs = _probes(ctx, names)
@@ -116,11 +116,6 @@ def _lookup(ctx: Context, name: str) -> bool:
     return ctx.distinct(name) < max(LOOKUP, LOOKUP_SHARE * ctx.n)
 
 
-def _off_mode(ctx: Context, name: str) -> int:
-    codes, k = ctx.codes(name)
-    return ctx.n - int(np.bincount(codes, minlength=k).max())
-
-
 def _probes(ctx: Context, names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """On the probe rows (those of the sample with the most precise values): log|x|, its
     rounding (half a unit over |x|) and the sign, NaN where a value is missing, 0 or imprecise."""
@@ -143,13 +138,19 @@ def _proportional(logs: np.ndarray, tol: np.ndarray) -> np.ndarray:
     out = np.zeros((logs.shape[1],) * 2, dtype=bool)
     for sign in (1, -1):
         r = logs[:, :, None] - sign * logs[:, None, :]
-        slack = tol[:, :, None] + tol[:, None, :]
-        with np.errstate(invalid="ignore"):
-            ok = np.sum(np.isfinite(r), axis=0) >= MIN_PROBES
-            spread = np.nanmax(np.where(ok, r, 0), axis=0) - np.nanmin(np.where(ok, r, 0), axis=0)
-            out |= ok & (spread <= 2 * np.nanmax(np.where(ok, slack, 0), axis=0) + 1e-12)
+        out |= _steady(r, tol[:, :, None] + tol[:, None, :])
     np.fill_diagonal(out, False)
     return out
+
+
+def _steady(r: np.ndarray, slack: np.ndarray) -> np.ndarray:
+    """Per cell of the last axes: whether the log-differences `r` (probe rows first) hold on at
+    least `MIN_PROBES` rows and spread no wider than twice their largest rounding `slack`: a
+    constant factor, up to rounding."""
+    with np.errstate(invalid="ignore"):
+        ok = np.sum(np.isfinite(r), axis=0) >= MIN_PROBES
+        spread = np.nanmax(np.where(ok, r, 0), axis=0) - np.nanmin(np.where(ok, r, 0), axis=0)
+        return ok & (spread <= 2 * np.nanmax(np.where(ok, slack, 0), axis=0) + 1e-12)
 
 
 def _candidates(
@@ -159,12 +160,7 @@ def _candidates(
     rounding (a product's sources in order, a < b)."""
     p = logs.shape[1]
     r = logs[:, t, None, None] - logs[:, :, None] - sign * logs[:, None, :]
-    slack = tol[:, t, None, None] + tol[:, :, None] + tol[:, None, :]
-    with np.errstate(invalid="ignore"):
-        count = np.sum(np.isfinite(r), axis=0)
-        ok = count >= MIN_PROBES
-        spread = np.nanmax(np.where(ok, r, 0), axis=0) - np.nanmin(np.where(ok, r, 0), axis=0)
-        ok &= spread <= 2 * np.nanmax(np.where(ok, slack, 0), axis=0) + 1e-12
+    ok = _steady(r, tol[:, t, None, None] + tol[:, :, None] + tol[:, None, :])
     ok[t, :] = ok[:, t] = False
     ok[np.arange(p), np.arange(p)] = False
     if sign > 0:
