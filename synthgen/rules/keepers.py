@@ -4,7 +4,7 @@ and how those columns are computed back from what it samples (see `synthgen.rule
 | kind | the model learns | the column comes back as |
 |---|---|---|
 | identity | the sources | their signed sum, on the target's decimals |
-| product | the sources | their product (times a factor), on the target's decimals |
+| product | the sources (a ratio and its divisor, for a ratio's numerator) | their product (times a factor), on the target's decimals (the numerator, then the ratio from it) |
 | order | the sources and the gap (target - sources, >= 0) | sources + gap, never below them |
 | dependency | the sources | the target of each real group of sources |
 | monotone | the source | the real curve through the source |
@@ -429,9 +429,9 @@ class Product(Keeper):
       solved for (`a = t / (factor * b)`), as `Linear` does.
 
     A computed column is written as the real one is: on its decimals, or where those are a
-    float's noise, to the significant digits its real values are written to. Where a divisor is 0 or a source is missing the row
-    is not judged: the decided column is missing there unless real rows give such rows a value
-    (then the model learns it, as a residue)."""
+    float's noise, to the significant digits its real values are written to. Where a divisor
+    is 0 or a source is missing the row is not judged: the decided column is missing there
+    unless real rows give such rows a value (then the model learns it, as a residue)."""
 
     def setup(self) -> None:
         self.settle(self.rule.columns[-1])

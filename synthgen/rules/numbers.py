@@ -1,7 +1,7 @@
 """Finding the numeric rules a table keeps: identities (`c = a + b - d`), products and ratios
-(`synthgen.rules.products`), monotone pairs (a number
-that is a strictly monotone function of another) and orders (`a <= b`, `a + b <= c`, also
-between dates), as part of `synthgen.rules.discover`.
+(`synthgen.rules.products`), monotone pairs (a number that is a strictly monotone function of
+another) and orders (`a <= b`, `a + b <= c`, also between dates), as part of
+`synthgen.rules.discover`.
 
 Identities are searched by meet-in-the-middle on fingerprints: each column is summarised by two
 random weighted sums of a few rows where every column is filled, so that an identity over the
