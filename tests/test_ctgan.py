@@ -36,12 +36,25 @@ def torch():
     return pytest.importorskip("torch")
 
 
+def short_fit(table: pd.DataFrame, seed: int, **options):
+    """ctgan trained as most tests here train it: 30 epochs of batches of 100, no early stop,
+    the small network of `FAST` (`options`: a schema)."""
+    return synthgen.fit(
+        table,
+        model="ctgan",
+        seed=seed,
+        epochs=30,
+        batch_size=100,
+        early_stop=False,
+        **FAST,
+        **options,
+    )
+
+
 @pytest.fixture(scope="module")
 def fitted(torch, seed):
     table = planted(seed=seed)
-    return table, synthgen.fit(
-        table, model="ctgan", seed=seed, epochs=30, batch_size=100, early_stop=False, **FAST
-    )
+    return table, short_fit(table, seed)
 
 
 def raw_share(model, torch, where, steer=(), n: int = 4000, seed: int = 3) -> float:
@@ -281,16 +294,7 @@ def test_zero_inflated_column_keeps_its_zeros_exact_and_its_tail(torch, seed):
     kind = rng.choice(["a", "b"], n)
     gain = np.where(rng.random(n) < 0.85, 0, np.round(rng.lognormal(8, 0.6, n)))
     table = pd.DataFrame({"kind": kind, "gain": gain})
-    model = synthgen.fit(
-        table,
-        schema=unruled(table),
-        model="ctgan",
-        seed=seed,
-        epochs=30,
-        batch_size=100,
-        early_stop=False,
-        **FAST,
-    )
+    model = short_fit(table, seed, schema=unruled(table))
     out = model.sample(4000, seed=seed + 1)["gain"]
     positive = gain[gain > 0]
     # No value between 0 and the smallest real positive one's half: the zeros are exact, not
@@ -328,16 +332,7 @@ def test_a_trip_ends_after_it_starts(torch, seed):
     table = pd.DataFrame(
         {"pickup": pickup, "dropoff": pickup + duration, "kind": rng.choice(["a", "b"], n)}
     )
-    model = synthgen.fit(
-        table,
-        schema=unruled(table),
-        model="ctgan",
-        seed=seed,
-        epochs=30,
-        batch_size=100,
-        early_stop=False,
-        **FAST,
-    )
+    model = short_fit(table, seed, schema=unruled(table))
     assert "difference from pickup" in model.describe()["continuous_columns"]["dropoff"]
     out = model.sample(3000, seed=seed + 1)
     gap = out["dropoff"] - out["pickup"]
