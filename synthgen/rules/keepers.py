@@ -155,11 +155,12 @@ class Keeper:
     def setup(self) -> None:
         self.reads, self.writes = tuple(self.rule.sources), (self.rule.derived,)
 
-    def pivots(self) -> tuple[str, ...]:
-        """The columns it may decide instead of its derived one (see `Linear`)."""
+    def pivots(self) -> tuple[Any, ...]:
+        """The columns it may decide instead of its derived one (see `Linear`), each as
+        `settle` takes it."""
         return ()
 
-    def settle(self, pivot: str) -> None:
+    def settle(self, pivot: Any) -> None:
         raise NotImplementedError
 
     def unkept(self, space: Space) -> str | None:
@@ -426,7 +427,9 @@ class Product(Keeper):
       counts spreads wider than the real one (where the counts drift apart);
     - the target, computed from the sources;
     - where another rule decides the target (or the numerator would close a cycle), a source
-      solved for (`a = t / (factor * b)`), as `Linear` does.
+      solved for (`a = t / (factor * b)`), as `Linear` does: a numerator first (from the
+      ratio as another rule decides it: star98's `PTRATIO_PCTAF = PCTAF * PTRATIO`, where
+      `PCTAF` and `PTRATIO` each come from a ratio of their own), then a divisor.
 
     A computed column is written as the real one is: on its decimals, or where those are a
     float's noise, to the significant digits its real values are written to. Where a divisor
@@ -436,12 +439,16 @@ class Product(Keeper):
     def setup(self) -> None:
         self.settle(self.rule.columns[-1])
 
-    def settle(self, pivot: str) -> None:
+    def settle(self, pivot: str | tuple[str, bool]) -> None:
+        """Decide `pivot` (a column, or (a column, whether the model learns the ratio): by
+        default a ratio's numerator learns it)."""
         rule, factor = self.rule, self.rule.factor or 1.0
         target = rule.columns[-1]
         signs = dict(zip(rule.sources, rule.signs or (1,) * len(rule.sources)))
+        pivot, learned = pivot if isinstance(pivot, tuple) else (pivot, None)
         self.pivot = pivot
-        self.ratio = pivot != target and signs[pivot] > 0 and -1 in signs.values()
+        numerator = pivot != target and signs[pivot] > 0 and -1 in signs.values()
+        self.ratio = numerator if learned is None else bool(learned) and numerator
         others = tuple(c for c in rule.columns if c != pivot)
         self.reads = tuple(c for c in others if c != target) if self.ratio else others
         self.writes = (pivot, target) if self.ratio else (pivot,)
@@ -461,14 +468,16 @@ class Product(Keeper):
         """The modelled column of the ratio where the numerator is decided."""
         return f"{self.rule.columns[-1]}{SEP}ratio"
 
-    def pivots(self) -> tuple[str, ...]:
-        """A ratio's numerators, then its target, then its divisors; a product's target, then
-        its sources (from the last)."""
+    def pivots(self) -> tuple[str | tuple[str, bool], ...]:
+        """A ratio's numerators (the model learning the ratio), then its target, then its
+        numerators solved for, then its divisors; a product's target, then its sources (from
+        the last)."""
         signs = self.rule.signs or (1,) * len(self.rule.sources)
         up = [c for c, s in zip(self.rule.sources, signs) if s > 0][::-1]
         down = [c for c, s in zip(self.rule.sources, signs) if s < 0][::-1]
         if down:
-            return (*up, self.rule.columns[-1], *down)
+            solved = [(c, False) for c in up]
+            return (*up, self.rule.columns[-1], *solved, *down)
         return (self.rule.columns[-1], *up)
 
     def _parts(self, u: Encoded, space: Space, ratio: np.ndarray | None) -> list[np.ndarray]:
@@ -532,13 +541,17 @@ class Product(Keeper):
             **self.residue.state(),
             "fallback": self.fallback,
             "pivot": self.pivot,
+            "ratio": self.ratio,
             "digits": [self.digits[n] for n in self.writes],
         }
 
     def load(self, state: dict[str, Any], enc: RuleEncoder) -> None:
         if state["pivot"] not in self.rule.columns:
             raise ValueError("a rule's decided column is not one of its columns")
-        self.settle(str(state["pivot"]))
+        learned = state.get("ratio")  # (files before it: a numerator learned the ratio)
+        if learned is not None and not isinstance(learned, bool):
+            raise ValueError("a product rule's 'ratio' is true or false")
+        self.settle((str(state["pivot"]), learned) if learned is not None else str(state["pivot"]))
         digits = state["digits"]
         if not isinstance(digits, list) or len(digits) != len(self.writes):
             raise ValueError("a product rule's significant digits are one per decided column")
