@@ -16,7 +16,9 @@ Privacy by construction:
 
 - every leaf holds at least `min_leaf` real rows (20 by default; a category of more than
   `_MANY_CODES` codes is drawn from leaves half as large again), so a value is always drawn from a
-  crowd;
+  crowd. Unless `min_leaf` is given, a tree whose column the earlier ones predict closely (a
+  series' value of its date) has leaves of half that (`cart_leaves`: where held-out rows say
+  half the crowd predicts clearly better);
 - a number fewer than `_CROWD` training rows hold in its column is moved by Gaussian noise of
   `smoothing` times half the span of its `_CROWD` nearest rows' values: isolated values (the
   tails, where a value can name a person) are blurred in proportion to their isolation, while
@@ -85,6 +87,7 @@ from synthgen.models.cart_blur import (
     nearness,
 )
 from synthgen.models.cart_copies import kept_share, matches, row_hashes, unique_and_common
+from synthgen.models.cart_leaves import guard, leaf_size
 from synthgen.models.cart_splits import code_ranks, pruned, ranked, ranks_fit, split_kept
 
 if TYPE_CHECKING:
@@ -210,6 +213,7 @@ class _Tree:
         cards: list[int | None] | None = None,
         alpha: float | None = None,
         tested: list[bool] | None = None,
+        choose_leaf: bool = False,
     ) -> _Tree:
         """The tree of part y on the parts before it (`x`, of cardinalities `cards`: None for a
         number); with `source`, a part y is a function of, on that part alone and down to pure
@@ -224,6 +228,8 @@ class _Tree:
         elif cards and any((k or 0) >= 3 for k in cards):
             ranks = code_ranks(x, y, cards, discrete)
             x = ranked(x, ranks)
+        size = leaf_size(x, y, discrete, min_leaf, seed) if source is None and choose_leaf else 0
+        halved, min_leaf = 0 < size < min_leaf, size or min_leaf
         if x.shape[1] == 0:  # the first part: one leaf holding every row
             node_of_row = np.zeros(len(y), dtype=np.int64)
             arrays: dict[str, Any] = {
@@ -269,7 +275,9 @@ class _Tree:
             offsets = np.concatenate([[0], np.cumsum(sizes)])
             values = y[order].astype(float)
             arrays.update(values=values, offsets=offsets)
-        return cls(arrays, smoothing, rare)
+        tree = cls(arrays, smoothing, rare)
+        tree.halved = halved  # (at fit only: `cart_leaves.guard` may refit it)
+        return tree
 
     def to_state(self) -> dict[str, np.ndarray]:
         out = {
@@ -534,21 +542,14 @@ class CART(Synthesizer):
             for card in cards
         ]
         rare = self._rare_codes()
-        self.trees_ = [
-            _Tree.fit(
-                x[:, :j],
-                x[:, j],
-                cards[j],
-                leaves[j],
-                self.smoothing,
-                seed + j,
-                source,
-                rare[j],
-                cards[:j],
-                *self._tests(n, cards[:j], leaves[j]),
-            )
-            for j, source in enumerate(self.sources_)
-        ]
+
+        def tree(j: int, choose: bool) -> _Tree:
+            source, tests = self.sources_[j], self._tests(n, cards[:j], leaves[j])
+            args = (cards[j], leaves[j], self.smoothing, seed + j, source, rare[j], cards[:j])
+            return _Tree.fit(x[:, :j], x[:, j], *args, *tests, choose_leaf=choose)
+
+        self.trees_ = [tree(j, self.min_leaf is None) for j in range(len(self.sources_))]
+        guard(self, lambda j: tree(j, False), full, seed)
         self.leaf_blur_ = self._blur_for_nearness(x, cards, seed)
         if len(self.common_hashes_) and not self.allow_copies:
             # its own draws (seed + 2): a table no row of which repeats draws the same rows
