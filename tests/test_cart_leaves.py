@@ -34,9 +34,11 @@ def pools(model: CART) -> dict[str, np.ndarray]:
 
 def test_a_column_on_a_curve_gets_half_the_leaf_and_noise_the_crowd():
     table = curve()
-    sizes = pools(CART().fit(table, schema=unruled(table), seed=0))
+    model = CART().fit(table, schema=unruled(table), seed=0)
+    sizes = pools(model)
     assert sizes["y"].min() >= 10 and (sizes["y"] < 20).any()
     assert sizes["z"].min() >= 20
+    assert model.describe()["half_leaves"] == ["y"]  # what `synthgen inspect` shows
 
 
 def test_a_given_min_leaf_holds_in_every_tree():

@@ -295,6 +295,11 @@ class _Tree:
             out.update(values=self.values, offsets=self.offsets)
         return out
 
+    def least_leaf(self) -> int:
+        """The fewest training rows a leaf holds."""
+        sizes = self.counts.sum(axis=1) if self.counts is not None else np.diff(self.offsets)
+        return int(sizes.min()) if len(sizes) else 0
+
     def widen(self, blur: float) -> None:
         """Blur each number fewer than `_CROWD` rows hold by at least `blur` (times
         `smoothing`) of its leaf's standard deviation times rows^-1/5 (Silverman's rate): set
@@ -897,6 +902,11 @@ class CART(Synthesizer):
             "copies": "allowed" if self.allow_copies else _copy_rule(self.copies_kept_),
             "order": [label[i] for i in self.order_],
             "leaves": [t.n_leaves for t in self.trees_],
+            "half_leaves": [  # trees whose column took half the crowd (`cart_leaves`)
+                label[self.order_[j]]
+                for j, t in enumerate(self.trees_)
+                if self.sources_[j] is None and 0 < t.least_leaf() < self.min_leaf_
+            ],
             "looked_up": [
                 f"{label[self.order_[j]]} from {label[self.order_[i]]}"
                 for j, i in enumerate(self.sources_)
