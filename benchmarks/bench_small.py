@@ -12,10 +12,11 @@ seed: split 80/20 with the seed (`benchmarks.run.split`), fit cart on the 80% wi
 as many rows as the 80% holds; C2ST as `benchmarks.field` (boosted trees at scikit-learn's
 defaults, 100 iterations of 31 leaves, 5 folds, 2 x (1 - AUC); until 2026-12-06 this took the
 report's lighter classifier, 30 iterations of 15 leaves, which told fewer rows apart); DCR
-share as `benchmarks.field` (the training rows drawn down to the holdout's size); membership AUC as the report's attack (`synthgen.report.attacks`); quality as the
-report's score (`synthgen.compare.fidelity.quality_score`, SDMetrics' definitions) against the
-training rows. A holdout of 30 to 70
-rows moves the DCR share of one seed by about 0.05: read the mean over seeds.
+share as `benchmarks.field` (the training rows drawn down to the holdout's size); membership
+AUC as the report's attack (`synthgen.report.attacks`); quality as the report's score
+(`synthgen.compare.fidelity.quality_score`, SDMetrics' definitions) against the training rows.
+A holdout of 30 to 70 rows moves the DCR share of one seed by about 0.05: read the mean over
+seeds.
 
 Example:
     >>> from benchmarks.bench_small import TABLES

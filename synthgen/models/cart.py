@@ -86,7 +86,7 @@ from synthgen.models.cart_blur import (
     leaf_gaps,
     nearness,
 )
-from synthgen.models.cart_copies import kept_share, matches, row_hashes, unique_and_common
+from synthgen.models.cart_copies import kept_copies, matches, row_hashes, unique_and_common
 from synthgen.models.cart_leaves import guard, leaf_size
 from synthgen.models.cart_splits import code_ranks, pruned, ranked, ranks_fit, split_kept
 
@@ -143,6 +143,7 @@ class _Tree:
                 raise ValueError("a tree's category ranks are not a table")
         checks.finite("cart: a tree's thresholds", self.threshold)
         checks.permutation("cart: a tree's leaf numbers", self.leaf[self.leaf >= 0], self.n_leaves)
+        self.halved = False  # fitted with half the least leaf (`cart_leaves.guard`, at fit)
         self.counts = arrays.get("counts")
         if self.counts is not None:
             self.counts = np.asarray(self.counts, dtype=np.int64).reshape(self.n_leaves, -1)
@@ -228,8 +229,8 @@ class _Tree:
         elif cards and any((k or 0) >= 3 for k in cards):
             ranks = code_ranks(x, y, cards, discrete)
             x = ranked(x, ranks)
-        size = leaf_size(x, y, discrete, min_leaf, seed) if source is None and choose_leaf else 0
-        halved, min_leaf = 0 < size < min_leaf, size or min_leaf
+        chosen = leaf_size(x, y, discrete, min_leaf, seed) if source is None and choose_leaf else 0
+        halved, min_leaf = 0 < chosen < min_leaf, chosen or min_leaf
         if x.shape[1] == 0:  # the first part: one leaf holding every row
             node_of_row = np.zeros(len(y), dtype=np.int64)
             arrays: dict[str, Any] = {
@@ -276,7 +277,7 @@ class _Tree:
             values = y[order].astype(float)
             arrays.update(values=values, offsets=offsets)
         tree = cls(arrays, smoothing, rare)
-        tree.halved = halved  # (at fit only: `cart_leaves.guard` may refit it)
+        tree.halved = halved
         return tree
 
     def to_state(self) -> dict[str, np.ndarray]:
@@ -558,9 +559,7 @@ class CART(Synthesizer):
         self.leaf_blur_ = self._blur_for_nearness(x, cards, seed)
         if len(self.common_hashes_) and not self.allow_copies:
             # its own draws (seed + 2): a table no row of which repeats draws the same rows
-            drawn = np.empty((CHECK_ROWS, len(self.order_)))
-            self._draw(drawn, np.ones_like(drawn), np.random.default_rng(seed + 2))
-            self.copies_kept_ = kept_share(full, self._hashes(self._encoded(drawn), 64))
+            self.copies_kept_ = kept_copies(self, full, seed + 2)
 
     def _blur_for_nearness(self, x: np.ndarray, cards: list[int | None], seed: int) -> float:
         """The least leaf blur (0, then each of `cart_blur.BLURS`) at which rows drawn from

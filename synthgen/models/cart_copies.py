@@ -12,10 +12,13 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from synthgen.columns import Encoded
 from synthgen.columns.base import _GOLDEN, _mix
+from synthgen.models.cart_blur import CHECK_ROWS
 
 
 def row_hashes(encoder, data: Encoded, bits: int) -> np.ndarray:
@@ -42,6 +45,19 @@ def matches(hashes: np.ndarray, sorted_hashes: np.ndarray) -> np.ndarray:
         return np.zeros(len(hashes), dtype=bool)
     at = np.minimum(np.searchsorted(sorted_hashes, hashes), len(sorted_hashes) - 1)
     return sorted_hashes[at] == hashes
+
+
+def drawn_hashes(model: Any, seed: int) -> np.ndarray:
+    """The 64-bit hashes of `CHECK_ROWS` rows a fitted cart (`model`) draws along its trees,
+    with a generator of their own (`seed`), as they will be written."""
+    drawn = np.empty((CHECK_ROWS, len(model.order_)))
+    model._draw(drawn, np.ones_like(drawn), np.random.default_rng(seed))
+    return model._hashes(model._encoded(drawn), 64)
+
+
+def kept_copies(model: Any, train: np.ndarray, seed: int) -> float:
+    """`kept_share` of the training rows' 64-bit hashes (`train`) and the model's own draws."""
+    return kept_share(train, drawn_hashes(model, seed))
 
 
 def kept_share(train: np.ndarray, drawn: np.ndarray) -> float:

@@ -14,7 +14,7 @@ docs/benchmarks.md ("cart's leaf sizes").
 
 On a table of coarse columns half a crowd can be the rows of one value of the columns before
 (12 training rows at each x of 0.00, 0.01, ...): a drawn row then takes the next column from a
-row that shares its x, and repeats a training row. So the fit draws `CHECK_ROWS` rows with the
+row that shares its x, and repeats a training row. So the fit draws 500 rows with the
 halved trees and with whole crowds (`guard`); where the halved ones copy a training row more
 often than both the whole crowds and the training rows themselves (a new row repeats one
 that often), every tree goes back to the whole crowd.
@@ -35,15 +35,16 @@ from typing import Any
 
 import numpy as np
 
+from synthgen.models.cart_copies import drawn_hashes
+
 #: The least share of held-out error a leaf half as large must save to be taken.
 GAIN = 0.05
 #: The most training rows the cross-validation reads (a random subset of a larger table).
 ROWS = 4_000
 #: The smallest least leaf that is ever halved (a leaf of 3 rows stays 3).
 SMALLEST = 4
-#: Rows drawn to compare the copies of halved trees and of whole crowds (`guard`), and the
-#: share of them by which the halved ones may copy more (the draws' noise).
-CHECK_ROWS = 500
+#: The share of the rows drawn to compare halved trees with whole crowds (`guard`,
+#: `cart_blur.CHECK_ROWS` of them) by which the halved ones may copy more (the draws' noise).
 SLACK = 0.02
 
 
@@ -103,9 +104,7 @@ def guard(model: Any, crowd: Callable[[int], Any], full: np.ndarray, seed: int) 
     repeated = float(counts[counts > 1].sum() / len(full))
 
     def copied() -> float:
-        drawn = np.empty((CHECK_ROWS, len(model.order_)))
-        model._draw(drawn, np.ones_like(drawn), np.random.default_rng(seed + 3))
-        return float(np.isin(model._hashes(model._encoded(drawn), 64), values).mean())
+        return float(np.isin(drawn_hashes(model, seed + 3), values).mean())
 
     half = copied()
     kept = {j: model.trees_[j] for j in halved}

@@ -440,8 +440,8 @@ class Product(Keeper):
         self.settle(self.rule.columns[-1])
 
     def settle(self, pivot: str | tuple[str, bool]) -> None:
-        """Decide `pivot` (a column, or (a column, whether the model learns the ratio): by
-        default a ratio's numerator learns it)."""
+        """Decide `pivot` (a column, or (a column, whether the model learns the ratio: None
+        or left out, a ratio's numerator learns it))."""
         rule, factor = self.rule, self.rule.factor or 1.0
         target = rule.columns[-1]
         signs = dict(zip(rule.sources, rule.signs or (1,) * len(rule.sources)))
@@ -551,7 +551,7 @@ class Product(Keeper):
         learned = state.get("ratio")  # (files before it: a numerator learned the ratio)
         if learned is not None and not isinstance(learned, bool):
             raise ValueError("a product rule's 'ratio' is true or false")
-        self.settle((str(state["pivot"]), learned) if learned is not None else str(state["pivot"]))
+        self.settle((str(state["pivot"]), learned))
         digits = state["digits"]
         if not isinstance(digits, list) or len(digits) != len(self.writes):
             raise ValueError("a product rule's significant digits are one per decided column")
