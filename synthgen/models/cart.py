@@ -448,7 +448,8 @@ class CART(Synthesizer):
     """Sequential decision trees over the columns, with leaves of at least `min_leaf` rows.
 
     Parameters:
-        min_leaf: the least training rows in a leaf (default: 20, or a tenth of a smaller table).
+        min_leaf: the least training rows in a leaf (default: 20, or a tenth of a smaller table;
+            half that in a tree whose column the earlier ones predict closely, `cart_leaves`).
         smoothing: the noise on numbers fewer than 5 training rows hold, in half-spans of their
             5 nearest rows' values (0 = real values only).
         allow_copies: keep synthetic rows identical to a training row (default: draw again
