@@ -55,3 +55,62 @@ def test_dates_outside_pandas_range_and_bad_text():
     ]
     with pytest.raises(InputError, match="'nope' does not match the date format"):
         dt.parse_text(pd.Series(["2020-01-01", "nope"], dtype=object), "%Y-%m-%d", "d")
+
+
+@pytest.mark.parametrize(
+    ("texts", "fmt"),
+    [
+        (["Jan 1 2000", "Feb 12 2000", "Mar 3 2001"], "%b %-d %Y"),
+        (["Jan 01 2000", "Feb 12 2000", "Mar 03 2001"], "%b %d %Y"),
+        (["January 5, 1999", "March 17, 2004", "May 1, 2010"], "%B %-d, %Y"),
+        (["5 January 1999", "17 March 2004", "1 May 2010"], "%d %B %Y".replace("%d", "%-d")),
+        (["3/7/2021", "12/25/2021", "1/31/2022"], "%-m/%-d/%Y"),
+        (["03/07/2021", "12/25/2021", "01/31/2022"], "%m/%d/%Y"),
+    ],
+)
+def test_dates_detected_and_written_as_read(texts, fmt):
+    """Month names with or without a comma, and days or months without their leading zero, are
+    dates whose format writes them back as they were read."""
+    from synthgen.schema import detect
+
+    table = pd.DataFrame({"when": texts * 10, "x": np.arange(30)})
+    col = detect(table).columns[0]
+    assert (col.kind, col.format) == ("datetime", fmt)
+    seconds = dt.parse_text(table["when"], col.format, "when")
+    micros = np.rint(seconds * 1e6).astype(np.int64)
+    assert dt.format_seconds(micros, col.format).tolist() == table["when"].tolist()
+    expected = [datetime.strptime(t, dt.reading(fmt)) for t in texts]
+    assert seconds[:3].tolist() == [(e - datetime(1970, 1, 1)).total_seconds() for e in expected]
+
+
+def test_mixed_padding_is_written_padded():
+    """Values that write a day both ways keep the padded format (no one spelling reads them
+    all back)."""
+    texts = pd.Series(["Jan 1 2000", "Jan 02 2000"])
+    assert dt.written_like(texts, "%b %d %Y") == "%b %d %Y"
+
+
+def test_unpadded_fields_written_bare():
+    stamps = [datetime(2021, 3, 7, 0, 5), datetime(2021, 11, 25, 13, 0), datetime(1969, 1, 1, 9)]
+    micros = np.array([int((s - datetime(1970, 1, 1)).total_seconds()) * 10**6 for s in stamps])
+    got = dt.format_seconds(micros, "%-m/%-d/%Y %-H:%M (%-I %p)").tolist()
+    bare = [
+        f"{s.month}/{s.day}/{s.year} {s.hour}:{s.minute:02d} ({(s.hour - 1) % 12 + 1} "
+        f"{'AM' if s.hour < 12 else 'PM'})"
+        for s in stamps
+    ]
+    assert got == bare
+
+
+def test_fitted_dates_come_back_in_their_spelling():
+    """A model's rows write a month-named, unpadded date column as the input did."""
+    import synthgen
+
+    rng = np.random.default_rng(0)
+    days = pd.Timestamp("2000-01-01") + pd.to_timedelta(rng.integers(0, 3000, 300), unit="D")
+    texts = [f"{d:%b} {d.day} {d.year}" for d in days]
+    table = pd.DataFrame({"when": texts, "price": rng.gamma(2.0, 10.0, 300)})
+    out = synthgen.fit(table, model="cart", seed=0).sample(200, seed=1)["when"]
+    assert out.str.fullmatch(r"[A-Z][a-z]{2} [1-9]\d? \d{4}").all()
+    read = pd.to_datetime(out, format="%b %d %Y")
+    assert read.min() >= days.min() and read.max() <= days.max()

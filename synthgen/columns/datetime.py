@@ -2,7 +2,9 @@
 back in the format they were read in, with their timezone.
 
 Detected from a datetime dtype, from text whose every value reads in one of `DATETIME_FORMATS`,
-or from integers written yyyymmdd. Encoded like a number (continuous part +
+or from integers written yyyymmdd. Text whose days, months or hours are written without a
+leading zero ("Jan 1 2000", "3/7/2021") keeps that spelling: its format says so with a `-`
+flag (`%b %-d %Y`, as glibc's strftime), which reading ignores (`reading`). Encoded like a number (continuous part +
 null indicator); decoding rounds to the column's resolution (days, seconds or microseconds) and
 formats with vectorised numpy string operations.
 """
@@ -57,9 +59,17 @@ DATETIME_FORMATS = (
     "%d/%m/%Y %H:%M",
     "%d-%b-%Y",
     "%b %d, %Y",
+    "%b %d %Y",
     "%d %b %Y",
+    "%B %d, %Y",
+    "%B %d %Y",
+    "%d %B %Y",
+    "%Y-%m",
     "%Y%m%d",
 )
+# Fields a format may write without their leading zero (`%-d`), and the flag's pattern.
+_UNPADDED = ("d", "m", "H", "I")
+_FLAG = re.compile(r"%-([dmHI])")
 _DIGIT = re.compile(r"\d")
 # Seconds since 1970 that datetime64[ns] can hold (about 1677-09-22 to 2262-04-11).
 _NS_SECONDS = (np.iinfo(np.int64).max // 10**9) - 1
@@ -85,8 +95,49 @@ _MONTHS_LONG = np.array(
 )
 
 
+def reading(fmt: str) -> str:
+    """The format strptime and pandas read by: without the `-` flags of unpadded fields, which
+    only writing needs (strptime reads `1` and `01` alike under `%d`).
+
+    Example:
+        >>> reading("%b %-d %Y")
+        '%b %d %Y'
+    """
+    return _FLAG.sub(r"%\1", fmt)
+
+
+def written_like(text: pd.Series, fmt: str) -> str:
+    """`fmt`, with those of its days, months and hours unpadded (`%-d`) that `text` writes
+    without a leading zero: the first spelling under which every value of a sample (500
+    distinct ones) reads back as written; `fmt` itself where none does (mixed spellings).
+
+    Example:
+        >>> written_like(pd.Series(["Jan 1 2000", "Feb 12 2000"]), "%b %d %Y")
+        '%b %-d %Y'
+        >>> written_like(pd.Series(["Jan 01 2000", "Feb 12 2000"]), "%b %d %Y")
+        '%b %d %Y'
+    """
+    from itertools import combinations
+
+    fields = [f for f in _UNPADDED if f"%{f}" in fmt]
+    sample = text.dropna().astype(str).str.strip().drop_duplicates().iloc[:500]
+    if not fields or not len(sample):
+        return fmt
+    micros = np.rint(parse_text(sample, fmt, "") * 1e6).astype(np.int64)
+    as_read = sample.to_numpy(dtype=str)
+    for size in range(len(fields) + 1):
+        for unpadded in combinations(fields, size):
+            trial = fmt
+            for f in unpadded:
+                trial = trial.replace(f"%{f}", f"%-{f}")
+            if (format_seconds(micros, trial) == as_read).all():
+                return trial
+    return fmt
+
+
 def parse_text(text: pd.Series, fmt: str, name: str) -> np.ndarray:
     """Seconds since 1970 for each text value (NaN for null); each distinct value parsed once."""
+    fmt = reading(fmt)
     codes, uniques = pd.factorize(text.to_numpy(dtype=object))  # -1: null, however spelt
     seconds = _parse_vectorised(uniques, fmt)
     if seconds is None:
@@ -97,7 +148,7 @@ def parse_text(text: pd.Series, fmt: str, name: str) -> np.ndarray:
 def _parse_one(value: Any, fmt: str, name: str) -> float:
     """Seconds since 1970 of one text by `datetime.strptime`."""
     try:
-        stamp = datetime.strptime(str(value).strip(), fmt)
+        stamp = datetime.strptime(str(value).strip(), reading(fmt))
     except ValueError:
         raise InputError(
             f"column {name!r}: {value!r} does not match the date format {fmt!r}"
@@ -132,6 +183,7 @@ def _offset(text: pd.Series, fmt: str) -> int:
     """The UTC offset (seconds) most values were written with; 0 for naive formats."""
     if "%z" not in fmt:
         return 0
+    fmt = reading(fmt)
     sample = text.dropna().astype(str).str.strip().iloc[:1000]
     offsets = [datetime.strptime(v, fmt).utcoffset().total_seconds() for v in sample]
     return int(pd.Series(offsets).mode().iloc[0]) if offsets else 0
@@ -202,7 +254,8 @@ def fill(col: Column, values: pd.Series, ev: Evidence) -> None:
     else:
         text = values.astype(str).str.strip()
         if col.format is None:
-            col.format = guess_format(text)
+            found = guess_format(text)
+            col.format = found and written_like(text, found)
         if col.format is None:
             raise SchemaError(
                 f"column {col.name!r} is datetime but its values match no known format; "
@@ -305,6 +358,8 @@ def format_seconds(micros: np.ndarray, fmt: str, offset: int = 0) -> np.ndarray:
         '01/01/1970 00:00'
         >>> format_seconds(np.array([], dtype=np.int64), "%d/%m/%Y").shape
         (0,)
+        >>> str(format_seconds(np.array([0]), "%b %-d %Y, %-I %p")[0])
+        'Jan 1 1970, 12 AM'
     """
     micros = np.asarray(micros, dtype=np.int64)
     seconds = np.floor_divide(micros, 1_000_000)
@@ -329,11 +384,23 @@ def format_seconds(micros: np.ndarray, fmt: str, offset: int = 0) -> np.ndarray:
         "z": lambda: np.full(len(micros), f"{sign}{hh:02d}{mm:02d}"),
         "%": lambda: np.full(len(micros), "%"),
     }
+    bare = {  # the fields a `-` flag writes without their leading zero (`_UNPADDED`)
+        "d": lambda: d,
+        "m": lambda: m,
+        "H": lambda: rest // 3600,
+        "I": lambda: (rest // 3600 - 1) % 12 + 1,
+    }
     out = np.full(len(micros), "", dtype="U1")
     i = 0
     literal = ""
     while i < len(fmt):
-        if fmt[i] == "%" and i + 1 < len(fmt) and fmt[i + 1] in fields:
+        if fmt[i] == "%" and fmt[i + 1 : i + 2] == "-" and fmt[i + 2 : i + 3] in _UNPADDED:
+            if literal:
+                out = np.char.add(out, literal)
+                literal = ""
+            out = np.char.add(out, bare[fmt[i + 2]]().astype(str))
+            i += 3
+        elif fmt[i] == "%" and i + 1 < len(fmt) and fmt[i + 1] in fields:
             if literal:
                 out = np.char.add(out, literal)
                 literal = ""
