@@ -6,8 +6,8 @@ on the values it already has, and takes the value of a real row of the leaf it l
 moved by a Gaussian kernel where few rows hold them, see below). Discrete parts (categories,
 booleans, null indicators) use a classification tree and the leaf's code counts; continuous parts
 a regression tree and the leaf's sorted values. A tree splits an earlier category of 3 or more
-codes in the order of its codes' mean target (`code_ranks`), not in code order. Trees are scikit-learn's, stored as their arrays
-(children, split feature, threshold) and the leaf pools, never as pickled objects.
+codes in the order of its codes' mean target (`code_ranks`), not in code order. Trees are
+scikit-learn's, stored as their arrays (children, split feature, threshold) and leaf pools.
 
 A part that is a function of an earlier category on the training rows (education-num of
 education; `_source`) is looked up: its tree splits on that category alone, down to pure leaves.
@@ -38,7 +38,7 @@ Privacy by construction:
 - categories seen in fewer than `rare_threshold` rows are never written (their rows are learned
   with stand-ins, `synthgen.columns.stand_ins`);
 - synthetic rows identical to a training row that no other training row repeats (over the
-  modelled columns, as they will be written) are drawn again, unless `allow_copies`. A row two or
+  columns as they will be written, those rules decide as computed) are drawn again, unless `allow_copies`. A row two or
   more training rows hold is kept as drawn, up to as many copies as the training rows repeat one
   another (`copies_kept_`, the share of such draws kept, measured on 500 rows at fit;
   `cart_copies`): it stays among the training rows whoever is taken out of them, so writing it
@@ -74,7 +74,7 @@ import numpy as np
 
 from synthgen.columns import Encoded
 from synthgen.errors import ConditionError, UsageError, option
-from synthgen.models import checks
+from synthgen.models import cart_copies, checks
 from synthgen.models.base import Synthesizer
 from synthgen.models.cart_blur import (
     BLURS,
@@ -86,7 +86,7 @@ from synthgen.models.cart_blur import (
     leaf_gaps,
     nearness,
 )
-from synthgen.models.cart_copies import kept_copies, matches, row_hashes, unique_and_common
+from synthgen.models.cart_copies import kept_copies, row_hashes, unique_and_common
 from synthgen.models.cart_leaves import guard, leaf_size
 from synthgen.models.cart_splits import code_ranks, pruned, ranked, ranks_fit, split_kept
 
@@ -534,8 +534,10 @@ class CART(Synthesizer):
         else:
             self.split_tests_ = EVERY_SPLIT
         self.hash_bits_ = int(np.ceil(np.log2(max(n, 2)))) + _HASH_SLACK
+        self.hashes_written_ = True  # of the user's columns as written (`cart_copies`)
         full = self._hashes(data, 64)
         self.row_hashes_, self.common_hashes_ = unique_and_common(full, self.hash_bits_)
+        self.repeats_ = cart_copies.repeat_share(full)
         self.copies_kept_ = 1.0
         self.order_ = self._part_order()
         x = _stack(data, self.order_, self.encoder_)
@@ -609,23 +611,7 @@ class CART(Synthesizer):
     # ---- copies -----------------------------------------------------------------------------
     def _hashes(self, data: Encoded, bits: int | None = None) -> np.ndarray:
         """A `bits`-bit (default `hash_bits_`) hash of each row as it will be written."""
-        return row_hashes(self.encoder_, data, bits or self.hash_bits_)
-
-    def _copies(self, data: Encoded, rng: np.random.Generator | None = None) -> np.ndarray:
-        """The rows to draw again: drawn the first time (`rng`), the copies of a unique
-        training row and those of a repeated one beyond `copies_kept_` of them; drawn again,
-        every copy (a row drawn again copies none, or copies would pass the training rows'
-        own share)."""
-        if self.allow_copies or data.n_rows == 0 or not self.order_:  # nothing modelled
-            return np.zeros(data.n_rows, dtype=bool)
-        h = self._hashes(data)
-        again = matches(h, self.row_hashes_)
-        if rng is None or self.copies_kept_ < 1:
-            common = np.flatnonzero(~again & matches(h, self.common_hashes_))
-            if rng is not None:
-                common = common[rng.random(len(common)) >= self.copies_kept_]
-            again[common] = True
-        return again
+        return row_hashes(self.encoder_, data, bits or self.hash_bits_, self.hashes_written_)
 
     # ---- sampling ---------------------------------------------------------------------------
     def _draw(
@@ -664,25 +650,24 @@ class CART(Synthesizer):
         rows: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """`n` rows in synthesis order and their weights (the product of their shares). A row
-        identical to a training row is drawn again from its end: its last part, after
-        `_COPY_ROUNDS // 2` tries its last two, so only the end of its conditional distribution
-        moves; a row still a copy after `_COPY_ROUNDS` lies where every likely row is a real one
-        (a dense table, where rows of new people are copies as often) and is kept."""
+        identical to a training row is drawn again from its end, further back as tries fail,
+        the whole row where more rows stay copies than training rows repeat one another
+        (`repeats_`; `cart_copies.redraw_from`); one still a copy after `_COPY_ROUNDS` is kept."""
         x = np.empty((n, len(self.order_)))
         shares = np.ones((n, len(self.order_)))
         self._draw(x, shares, rng, constraints, rows)
-        redo = np.flatnonzero(self._copies(self._encoded(x), rng))
-        last = len(self.order_) - 1
+        redo = np.flatnonzero(cart_copies.redrawn(self, self._encoded(x), rng))
+        last, allowed = len(self.order_) - 1, self.repeats_ * n
         for attempt in range(_COPY_ROUNDS):
             if not redo.size:
                 break
-            start = max(0, last - attempt // (_COPY_ROUNDS // 2))
+            start = cart_copies.redraw_from(attempt, last, _COPY_ROUNDS, len(redo) > allowed)
             tail, tail_shares = x[redo], shares[redo]
             self._draw(
                 tail, tail_shares, rng, constraints, None if rows is None else rows[redo], start
             )
             x[redo], shares[redo] = tail, tail_shares
-            redo = redo[self._copies(self._encoded(tail))]
+            redo = redo[cart_copies.redrawn(self, self._encoded(tail))]
         return x, shares.prod(axis=1)
 
     def _encoded(self, x: np.ndarray) -> Encoded:
@@ -829,6 +814,8 @@ class CART(Synthesizer):
             "row_hashes": self.row_hashes_,
             "common_hashes": self.common_hashes_,
             "copies_kept": self.copies_kept_,
+            "hashes_written": self.hashes_written_,
+            "repeats": self.repeats_,
             "sources": np.array([-1 if i is None else i for i in self.sources_], dtype=np.int64),
         }
 
@@ -843,8 +830,7 @@ class CART(Synthesizer):
             raise ValueError(f"split tests {self.split_tests_[:40]!r}")
         self.order_ = [int(i) for i in state["order"]]
         rare = self._rare_codes()
-        # files written before the check had no leaf blur
-        self.leaf_blur_ = float(state.get("leaf_blur", 0.0))
+        self.leaf_blur_ = float(state.get("leaf_blur", 0.0))  # older files: no blur
         if not 0 <= self.leaf_blur_ <= 10:
             raise ValueError(f"a leaf blur of {self.leaf_blur_}")
         self.trees_ = [
@@ -855,8 +841,10 @@ class CART(Synthesizer):
         # files written before kept every copy of a repeated row out (all rows' hashes above)
         self.common_hashes_ = np.asarray(state.get("common_hashes", []), dtype=np.uint64)
         self.copies_kept_ = float(state.get("copies_kept", 1.0))
-        if not 0 <= self.copies_kept_ <= 1:
-            raise ValueError(f"a kept share of copies of {self.copies_kept_}")
+        self.hashes_written_ = bool(state.get("hashes_written", False))  # older: modelled parts
+        self.repeats_ = float(state.get("repeats", 1.0))  # older files: no whole-row redraws
+        if not (0 <= self.copies_kept_ <= 1 and 0 <= self.repeats_ <= 1):
+            raise ValueError(f"a kept share of copies of {self.copies_kept_} or {self.repeats_}")
         n_parts = len(self.encoder_.parts)
         sources = np.asarray(state.get("sources", np.full(n_parts, -1)), dtype=np.int64)
         if sources.shape != (n_parts,) or (sources >= np.arange(n_parts)).any():

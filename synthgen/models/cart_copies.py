@@ -21,11 +21,11 @@ from synthgen.columns.base import _GOLDEN, _mix
 from synthgen.models.cart_blur import CHECK_ROWS
 
 
-def row_hashes(encoder, data: Encoded, bits: int) -> np.ndarray:
+def row_hashes(encoder, data: Encoded, bits: int, written: bool = True) -> np.ndarray:
     """A `bits`-bit hash of each row as it will be written (numbers on their grid, a null's
-    value left out)."""
+    value left out; `written`: see `_row_keys`)."""
     h = np.full(data.n_rows, np.uint64(0x243F6A8885A308D3))
-    for key in _row_keys(encoder, data):
+    for key in _row_keys(encoder, data, written):
         with np.errstate(over="ignore"):
             h = _mix((h ^ key) * _GOLDEN)
     return h >> np.uint64(64 - bits)
@@ -60,6 +60,56 @@ def kept_copies(model: Any, train: np.ndarray, seed: int) -> float:
     return kept_share(train, drawn_hashes(model, seed))
 
 
+def redraw_from(attempt: int, last: int, rounds: int, whole: bool = True) -> int:
+    """The first part (in synthesis order) that try `attempt` of `rounds` draws a copy's row
+    again from: its last part for the first half of the tries, so that only the end of its
+    conditional distribution moves; its last two after; for the last quarter, with `whole` (more
+    rows are still copies than training rows repeat one another), the whole row. A panel's rows
+    of a city's month with every figure missing (txhousing) are a real row whatever their last
+    parts: redrawn only there, 6.4% of cart's rows stayed copies of a training row where no
+    training row repeats another. A row whose whole redraws copy one too lies where every
+    likely row is a real one, and is kept.
+
+    Example:
+        >>> [redraw_from(a, 9, 20) for a in (0, 9, 10, 14, 15, 19)]
+        [9, 9, 8, 8, 0, 0]
+        >>> redraw_from(15, 9, 20, whole=False)
+        8
+    """
+    if attempt < rounds // 2:
+        return last
+    return 0 if whole and attempt >= 3 * rounds // 4 else max(0, last - 1)
+
+
+def repeat_share(full: np.ndarray) -> float:
+    """The share of rows whose hash (`full`, 64 bits) another row has: how often new people's
+    rows repeat a training row on a table of coarse columns.
+
+    Example:
+        >>> repeat_share(np.array([1, 1, 2, 3], dtype=np.uint64))
+        0.5
+    """
+    _, inverse, counts = np.unique(full, return_inverse=True, return_counts=True)
+    return float((counts[inverse] > 1).mean()) if len(full) else 0.0
+
+
+def redrawn(model: Any, data: Encoded, rng: np.random.Generator | None = None) -> np.ndarray:
+    """The rows of a cart `model` to draw again: drawn the first time (`rng`), the copies of a
+    unique training row and those of a repeated one beyond `copies_kept_` of them; drawn again,
+    every copy (a row drawn again copies none, or copies would pass the training rows' own
+    share)."""
+    if model.allow_copies or data.n_rows == 0 or not model.order_:  # nothing modelled
+        return np.zeros(data.n_rows, dtype=bool)
+    h = model._hashes(data)
+    again = matches(h, model.row_hashes_)
+    if rng is None or model.copies_kept_ < 1:
+        common = np.flatnonzero(~again & matches(h, model.common_hashes_))
+        if rng is not None:
+            common = common[rng.random(len(common)) >= model.copies_kept_]
+        again[common] = True
+    return again
+
+
 def kept_share(train: np.ndarray, drawn: np.ndarray) -> float:
     """The share of drawn copies of a repeated training row to keep, so that no more drawn rows
     repeat a training row than training rows repeat one another (new people's rate: a
@@ -78,13 +128,29 @@ def kept_share(train: np.ndarray, drawn: np.ndarray) -> float:
     return 1.0 if a <= p else p / a
 
 
-def _row_keys(encoder, data: Encoded) -> list[np.ndarray]:
-    """One uint64 array per modelled column: its value as written (a number on its grid, a
-    category's code), a fixed key where the cell is null."""
+def _row_keys(encoder, data: Encoded, written: bool = True) -> list[np.ndarray]:
+    """One uint64 array per column as written (a number on its grid, a category's code), a
+    fixed key where the cell is null. Under rules (`written`), the user's columns: those the
+    model learns as they are from its parts, those the rules decide as the rules compute them
+    (`RuleEncoder.inverse`), so that two rows differing only in what the rules mask or derive
+    (a missing-together group's completion, an order's gap) hash alike; else (a model file
+    written before 2026-12-06) every modelled column as it is."""
     from synthgen.conditions import targets
 
+    if not written or not getattr(encoder, "keepers", None):
+        return _keys(targets(encoder).values(), data)
+    kept = targets(encoder)
+    decided = targets(encoder.inner)
+    return [
+        *_keys([kept[name] for name in encoder.kept], data),
+        *_keys([decided[name] for name in encoder.decided], encoder.inverse(data)),
+    ]
+
+
+def _keys(found, data: Encoded) -> list[np.ndarray]:
+    """The keys of `found` columns' targets (`synthgen.conditions.targets`) over `data`."""
     out = []
-    for target in targets(encoder).values():
+    for target in found:
         if target.value is None and target.null is None:
             continue
         null = (
