@@ -15,7 +15,10 @@ The rule (README, `synthgen fit --help`):
    of a boosted classifier telling held-out rows from synthetic ones: 1 = indistinguishable)
    and its fidelity score (column shapes and pair trends); and against the 80% with the 20% as
    holdout: the report's privacy verdict (DCR, exact copies, membership and attribute
-   inference) and its rules verdict.
+   inference) and its rules verdict. Where a fold holds out fewer rows than the detection test
+   needs (20: a table under 100 rows), C2ST tells the rows the candidate fitted from its draw,
+   as the field's protocol does (before, C2ST was "nan" there and the first candidate within
+   the fidelity slack won unscored).
 4. Keep the candidates that pass the report's privacy and rules gates (`synthgen report
    --fail-on privacy,rules`: no `fail` verdict; a `warn` passes), or all of them when none
    does; among them those within `FIDELITY_SLACK` of the best fidelity; among those the
@@ -94,8 +97,9 @@ class Scored:
 
     @property
     def score(self) -> float:
-        """The mean of C2ST and fidelity: what ranks candidates of the same verdicts."""
-        return (self.c2st + self.fidelity) / 2
+        """The mean of C2ST and fidelity: what ranks candidates of the same verdicts (fidelity
+        alone where C2ST could not be computed: a table of no column it compares)."""
+        return self.fidelity if math.isnan(self.c2st) else (self.c2st + self.fidelity) / 2
 
     @property
     def passes(self) -> bool:
@@ -227,7 +231,7 @@ def score(
     worst = ("pass", "warn", "not checked", "fail")
     return Scored(
         name,
-        c2st=float(np.mean([s.c2st for s in each])),
+        c2st=_mean([s.c2st for s in each]),
         fidelity=float(np.mean([s.fidelity for s in each])),
         privacy=max((s.privacy for s in each), key=worst.index),
         rules=max((s.rules for s in each), key=worst.index),
@@ -269,9 +273,12 @@ def _score_one(
         out.fidelity = held.summary(synth_like_held)["score"]
         out.c2st = detection(held.real, synth_like_held, seed, repeats=0)["c2st"]
         train = prepare(fit_rows, schema, "real")
+        synth_like_train = prepare(synth, schema, like=train)
+        if math.isnan(out.c2st):  # too few held-out rows: the rows it fitted (step 3)
+            out.c2st = detection(train, synth_like_train, seed, repeats=0)["c2st"]
         found = privacy.assess(
             train,
-            prepare(synth, schema, like=train),
+            synth_like_train,
             prepare(held_out, schema, "holdout", like=train),
             Space(train),
             text=privacy.text_cells(fit_rows, synth, schema),
@@ -281,6 +288,12 @@ def _score_one(
     out.privacy = found["verdict"]
     out.rules = rules.assess(fit_rows, synth, held_out, schema)["verdict"]
     return out
+
+
+def _mean(values: list[float]) -> float:
+    """The mean of the folds' values that could be computed; NaN where none could."""
+    kept = [v for v in values if not math.isnan(v)]
+    return sum(kept) / len(kept) if kept else math.nan
 
 
 def _key(value: float) -> float:

@@ -119,6 +119,20 @@ def test_a_tiny_table_takes_the_first_candidate_unscored():
     assert all(np.isnan(s.c2st) for s in choice.candidates)
 
 
+def test_a_table_under_100_rows_is_scored_on_detection_too():
+    """80 rows: each fold holds out 16, fewer than the detection test needs (20), so C2ST tells
+    the rows each candidate fitted from its draw; before, every C2ST was nan and the first
+    candidate within the fidelity slack won, its mean of C2ST and fidelity unread."""
+    choice = select(striped(0, n=80), seed=0)
+    assert choice.folds == 5 and choice.held_out_rows == 16
+    assert all(0 <= s.c2st <= 1 for s in choice.candidates), choice.candidates
+    assert "nan" not in choice.why
+    chosen = next(s for s in choice.candidates if s.model == choice.model)
+    pool = [s for s in choice.candidates if s.passes] or choice.candidates
+    close = [s for s in pool if s.fidelity >= max(c.fidelity for c in pool) - 0.01]
+    assert chosen.score >= max(s.score for s in close) - 0.005
+
+
 def test_candidates_are_checked_before_any_fit():
     table = striped(0, n=100)
     with pytest.raises(UsageError, match="unknown model 'nope'"):

@@ -18,6 +18,7 @@ from synthgen.compare.values import prepare
 from synthgen.errors import GateFailed, UsageError
 from synthgen.report import build, collapse, privacy
 from synthgen.schema import detect
+from tests.test_cli import run_cli
 from tests.test_report_fidelity import split
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's; .ci/run installs it
@@ -249,6 +250,25 @@ def test_html_escapes_names():
     real = pd.DataFrame({"<b>x</b>": rng.normal(size=200), "c": rng.choice(["<i>", "&"], 200)})
     page = build(real, real.sample(frac=1, random_state=1)).to_html()
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+
+
+def test_a_table_of_free_text_only_reports_and_renders(tmp_path, capsys):
+    """No column the report compares (one free-text column: an R table read with the wrong
+    delimiter looks so): the privacy figures say nothing is a copy, and the HTML renders (it
+    raised on the copies' missing baseline)."""
+    rng = np.random.default_rng(0)
+    words = np.array(["red", "green", "blue", "north", "south", "east", "west", "old", "new"])
+    notes = [" ".join(rng.choice(words, 6)) + f" {i}" for i in range(120)]
+    path = tmp_path / "notes.csv"
+    pd.DataFrame({"note": notes}).to_csv(path, index=False)
+    built_report = build(pd.read_csv(path), pd.read_csv(path).sample(frac=1, random_state=1))
+    copies = built_report.to_dict()["privacy"]["exact_copies"]
+    assert copies["synthetic_share"] == 0.0 and copies["baseline"] == "no column compared"
+    assert "Exact copies" in built_report.to_html()
+    out = tmp_path / "out"
+    code, _, err = run_cli(["run", str(path), "-d", str(out), "--seed", "0"], capsys)
+    assert code == 0, err
+    assert (out / "report.html").exists() and (out / "synthetic.csv").exists()
 
 
 @pytest.fixture

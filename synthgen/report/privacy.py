@@ -180,7 +180,15 @@ def _row_hashes(table: Prepared) -> np.ndarray:
 def exact_copies(train: Prepared, synth: Prepared, holdout: Prepared | None) -> dict[str, Any]:
     """Synthetic rows equal to a training row on every compared column, with the baseline: the
     share of holdout rows equal to a training row, or without a holdout, of training rows equal
-    to another training row."""
+    to another training row. Without a compared column (a table of free text only) nothing is
+    said to be a copy."""
+    if not len(train) or not train.n_rows:
+        return {
+            "synthetic_rows": 0,
+            "synthetic_share": 0.0,
+            "baseline_share": 0.0,
+            "baseline": "no column compared" if not len(train) else "no training row",
+        }
     train_hashes = _row_hashes(train)
     seen = pd.Index(train_hashes).unique()
     in_train = seen.get_indexer(_row_hashes(synth)) >= 0 if synth.n_rows else np.zeros(0, bool)
