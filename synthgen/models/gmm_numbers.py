@@ -21,6 +21,10 @@ _KNOTS = 1001  # empirical quantiles kept per continuous part (as the copula's d
 _TAIL_KNOTS = 50  # the most extra knots inside each outermost interval
 _LINK_LEFT = 0.1  # a number is set from the earlier ones when they leave less of its variance
 _IRLS = 10  # reweighted least-squares passes of a link on values (least absolute deviations)
+#: A link's fit needs this many rows per coefficient: with as many coefficients as rows a fit
+#: explains any number (a fund table of 50 rows and 2,000 returns linked every column), and
+#: with half as many it leaves noise half its variance, five times `_LINK_LEFT`
+_LINK_ROWS = 2
 _GIBBS = 5  # sweeps over the bounded uniforms when more than one is bounded
 _GUIDE_CELLS = 4  # cells per knot of the look-up that replaces a search in `interpolate`
 _STEPS = 4  # knots a value steps past in its cell before its cell is searched (`search_sorted`)
@@ -161,11 +165,16 @@ def links(values: np.ndarray, scores: np.ndarray, categories: np.ndarray) -> lis
     least absolute deviations, so the exact terms of most rows win over a few odd ones) or on
     their normal scores ("scores", least squares: a diamond's size from its carats, its price
     from its carats, cut, colour and clarity), whichever leaves less. A link is [scale,
-    intercept, a coefficient per earlier number, a coefficient per category]."""
+    intercept, a coefficient per earlier number, a coefficient per category]. A fit of fewer
+    than `_LINK_ROWS` rows per coefficient is not tried: with many coefficients for its rows, a
+    fit explains noise."""
     n, p = values.shape
     out: list[Any] = [None] * p
     for j in range(p):
         best = None
+        width = 1 + j + categories.shape[1]
+        if n < _LINK_ROWS * width:
+            continue
         for scale, x in (("values", values), ("scores", scores)):
             target = x[:, j]
             if not target.std() > 0:

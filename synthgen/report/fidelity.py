@@ -96,7 +96,6 @@ def detection(
         >>> out["auc"] > 0.8, out["c2st"] < 0.4, out["giveaway_columns"][0]["column"]
         (True, True, 'y')
     """
-    from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
 
     from synthgen.report.utility import categorical_mask, features, learner, one_thread
@@ -128,14 +127,14 @@ def detection(
         ):
             model.fit(x[fit_rows], y[fit_rows])
             x_test, y_test = x[test_rows], y[test_rows]
-            auc = roc_auc_score(y_test, model.predict_proba(x_test)[:, 1])
+            auc = rank_auc(y_test, model.predict_proba(x_test)[:, 1])
             aucs.append(auc)
             for j in range(len(names)):
                 shuffled = x_test.copy()
                 for _ in range(repeats):
                     shuffled[:, j] = rng.permutation(x_test[:, j])
                     p = model.predict_proba(shuffled)[:, 1]
-                    drops[j] += (auc - roc_auc_score(y_test, p)) / (repeats * folds)
+                    drops[j] += (auc - rank_auc(y_test, p)) / (repeats * folds)
     out["auc"] = float(np.mean(aucs))
     out["c2st"] = c2st(out["auc"])
     out["giveaway_columns"] = [
@@ -144,6 +143,25 @@ def detection(
         if drops[j] > 0
     ]
     return out
+
+
+def rank_auc(y: np.ndarray, score: np.ndarray) -> float:
+    """The ROC AUC of `score` for labels `y` (0/1) by the rank-sum (Mann-Whitney) formula, ties
+    at their mean rank: scikit-learn's `roc_auc_score`, without its checks, which cost 5 ms a
+    call (the detection test's permutation importances make one per column, fold and repeat:
+    a table of 2,000 columns spent 100 s there).
+
+    Example:
+        >>> rank_auc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
+        0.75
+    """
+    from scipy.stats import rankdata
+
+    positive = y == 1
+    n1 = int(positive.sum())
+    n0 = len(y) - n1
+    ranks = rankdata(score)
+    return float((ranks[positive].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
 def unwritten_rare(real: Prepared, synth: Prepared, rare_rows: int) -> float:
