@@ -4,9 +4,9 @@ back in the format they were read in, with their timezone.
 Detected from a datetime dtype, from text whose every value reads in one of `DATETIME_FORMATS`,
 or from integers written yyyymmdd. Text whose days, months or hours are written without a
 leading zero ("Jan 1 2000", "3/7/2021") keeps that spelling: its format says so with a `-`
-flag (`%b %-d %Y`, as glibc's strftime), which reading ignores (`reading`). Encoded like a number (continuous part +
-null indicator); decoding rounds to the column's resolution (days, seconds or microseconds) and
-formats with vectorised numpy string operations.
+flag (`%b %-d %Y`, as glibc's strftime), which reading ignores (`reading`). Encoded like a
+number (continuous part + null indicator); decoding rounds to the column's resolution (days,
+seconds or microseconds) and formats with vectorised numpy string operations.
 """
 
 from __future__ import annotations

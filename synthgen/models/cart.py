@@ -38,12 +38,13 @@ Privacy by construction:
 - categories seen in fewer than `rare_threshold` rows are never written (their rows are learned
   with stand-ins, `synthgen.columns.stand_ins`);
 - synthetic rows identical to a training row that no other training row repeats (over the
-  columns as they will be written, those rules decide as computed) are drawn again, unless `allow_copies`. A row two or
-  more training rows hold is kept as drawn, up to as many copies as the training rows repeat one
-  another (`copies_kept_`, the share of such draws kept, measured on 500 rows at fit;
-  `cart_copies`): it stays among the training rows whoever is taken out of them, so writing it
-  tells of no one's presence, and on a table of coarse columns new people are such rows (fair:
-  23% of held-out rows repeat a training row; drawing them all again cost C2ST 0.892 -> 0.714).
+  columns as they will be written, those rules decide as computed) are drawn again, unless
+  `allow_copies`. A row two or more training rows hold is kept as drawn, up to as many copies
+  as the training rows repeat one another (`copies_kept_`, the share of such draws kept,
+  measured on 500 rows at fit; `cart_copies`): it stays among the training rows whoever is
+  taken out of them, so writing it tells of no one's presence, and on a table of coarse
+  columns new people are such rows (fair: 23% of held-out rows repeat a training row; drawing
+  them all again cost C2ST 0.892 -> 0.714).
   The model file holds no exact fingerprint of a row for this: each row leaves a hash of
   `ceil(log2(rows)) + 3` bits, so a stored hash matches about one possible row in 8 to 16, and a
   row that matches one proves nothing (a redraw of that share of rows is the price).

@@ -89,8 +89,8 @@ def repeat_share(full: np.ndarray) -> float:
         >>> repeat_share(np.array([1, 1, 2, 3], dtype=np.uint64))
         0.5
     """
-    _, inverse, counts = np.unique(full, return_inverse=True, return_counts=True)
-    return float((counts[inverse] > 1).mean()) if len(full) else 0.0
+    counts = np.unique(full, return_counts=True)[1]
+    return float(counts[counts > 1].sum() / len(full)) if len(full) else 0.0
 
 
 def redrawn(model: Any, data: Encoded, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -123,7 +123,7 @@ def kept_share(train: np.ndarray, drawn: np.ndarray) -> float:
         0.6666666666666666
     """
     values, counts = np.unique(train, return_counts=True)
-    p = float(counts[counts > 1].sum() / len(train))
+    p = repeat_share(train)
     a = float(np.isin(drawn, values[counts > 1]).mean())
     return 1.0 if a <= p else p / a
 

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from synthgen.models.cart_copies import drawn_hashes
+from synthgen.models.cart_copies import drawn_hashes, repeat_share
 
 #: The least share of held-out error a leaf half as large must save to be taken.
 GAIN = 0.05
@@ -100,8 +100,8 @@ def guard(model: Any, crowd: Callable[[int], Any], full: np.ndarray, seed: int) 
     halved = [j for j, tree in enumerate(model.trees_) if tree.halved]
     if not halved:
         return
-    values, counts = np.unique(full, return_counts=True)
-    repeated = float(counts[counts > 1].sum() / len(full))
+    values = np.unique(full)
+    repeated = repeat_share(full)
 
     def copied() -> float:
         return float(np.isin(drawn_hashes(model, seed + 3), values).mean())
