@@ -83,6 +83,15 @@ def test_dates_detected_and_written_as_read(texts, fmt):
     assert seconds[:3].tolist() == [(e - datetime(1970, 1, 1)).total_seconds() for e in expected]
 
 
+def test_seasons_are_not_months():
+    """`2001-02` ... `2010-11` read as year-month too; a table's seasons are no dates."""
+    from synthgen.schema import detect
+
+    seasons = [f"{y}-{(y + 1) % 100:02d}" for y in range(2001, 2011)]
+    col = detect(pd.DataFrame({"season": seasons * 5, "x": np.arange(50)})).columns[0]
+    assert col.kind != "datetime"
+
+
 def test_mixed_padding_is_written_padded():
     """Values that write a day both ways keep the padded format (no one spelling reads them
     all back)."""

@@ -64,7 +64,6 @@ DATETIME_FORMATS = (
     "%B %d, %Y",
     "%B %d %Y",
     "%d %B %Y",
-    "%Y-%m",
     "%Y%m%d",
 )
 # Fields a format may write without their leading zero (`%-d`), and the flag's pattern.
