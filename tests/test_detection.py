@@ -109,3 +109,40 @@ def test_rare_categories_never_written_cap_detection_and_the_report_says_so(seed
     # written rows of those categories lift the cap (another generator may write them)
     fake["c"] = np.resize(rare, n)
     assert synthgen.report(real, fake).to_dict()["fidelity"]["detection"]["unwritten_rare"] == 0
+
+
+def test_columns_no_tree_reads_are_skipped_without_changing_the_result(monkeypatch):
+    """The giveaway columns skip the predictions of columns no tree splits on (their shuffles
+    change no prediction); the result is the one of predicting every column. Many independent
+    noise columns and few rows (trees of at most 3 leaves) leave most columns unread."""
+    from synthgen.report import fidelity
+
+    rng = np.random.default_rng(0)
+    real = hub_table(rng, 90)
+    fake = hub_table(rng, 90, "hub")
+    noise = {f"n{k}": rng.normal(size=(2, 90)) for k in range(200)}
+    real = pd.concat([real, pd.DataFrame({k: v[0] for k, v in noise.items()})], axis=1)
+    fake = pd.concat([fake, pd.DataFrame({k: v[1] for k, v in noise.items()})], axis=1)
+    schema = detect(real)
+    r = prepare(real, schema, "real")
+    s = prepare(fake, schema, like=r)
+    seen: list[int] = []
+    split_columns = fidelity.split_columns
+
+    def counted(model, width):
+        used = split_columns(model, width)
+        seen.append(int(used.sum()))
+        return used
+
+    monkeypatch.setattr(fidelity, "split_columns", counted)
+    skipping = detection(r, s, 0)
+    assert seen and max(seen) < len(r)  # some columns were skipped
+    monkeypatch.setattr(fidelity, "split_columns", lambda model, width: np.ones(width, bool))
+    assert detection(r, s, 0) == skipping
+    assert skipping["giveaway_columns"]
+
+
+def test_a_model_that_hides_its_trees_has_every_column_predicted():
+    from synthgen.report.fidelity import split_columns
+
+    assert split_columns(object(), 4).tolist() == [True] * 4

@@ -436,3 +436,46 @@ def test_missing_column_is_one_line_error(files, tmp_path, capsys):
     pd.read_csv(files["synth"]).drop(columns=["island"]).to_csv(narrow, index=False)
     assert cli("report", str(files["train"]), str(narrow)) == 3
     assert "lacks column(s) ['island']" in capsys.readouterr().err
+
+
+def test_a_wide_table_lists_its_weakest_counted_pairs(monkeypatch):
+    """Past `LISTED_PAIRS` pairs the JSON lists the counted pairs only, weakest first (a table
+    of 2,000 columns has 2 million pairs); the scores, the heatmap and the text are those of a
+    report that lists every pair."""
+    import synthgen.report as report_module
+
+    rng = np.random.default_rng(0)
+    n = 400
+    base = rng.normal(size=(n, 3))
+    real = pd.DataFrame(
+        {f"x{k}": base[:, k % 3] + 0.5 * rng.normal(size=n) for k in range(9)}
+        | {"c": np.where(base[:, 0] > 0, "up", "down"), "free": rng.normal(size=n)}
+    )
+    synth = real.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    for name in ("x1", "x5", "c"):
+        synth[name] = rng.permutation(synth[name].to_numpy())
+    every = build(real, synth).to_dict()["fidelity"]
+    monkeypatch.setattr(report_module, "LISTED_PAIRS", 10)
+    wide = build(real, synth)
+    some = wide.to_dict()["fidelity"]
+    assert every["column_pair_trends_listed"] == {
+        "pairs": 55,
+        "counted": sum(p["counted"] for p in every["column_pair_trends"]),
+        "listed": 55,
+        "which": "all",
+    }
+    counted = sorted(
+        (p for p in every["column_pair_trends"] if p["counted"]), key=lambda p: p["score"]
+    )
+    assert len(counted) > 10
+    assert some["column_pair_trends_listed"] == {
+        "pairs": 55,
+        "counted": len(counted),
+        "listed": 10,
+        "which": "weakest counted",
+    }
+    assert some["column_pair_trends"] == counted[:10]
+    for key in ("score", "column_shapes_score", "column_pair_trends_score"):
+        assert some[key] == every[key]
+    assert wide.charts["associations"] == build(real, synth).charts["associations"]
+    assert "x1" in wide.to_html()

@@ -150,3 +150,44 @@ def test_missing_column_is_an_input_error(penguins):
 
     with pytest.raises(InputError, match="lacks column"):
         fidelity.quality_score(penguins, penguins.drop(columns=["island"]))
+
+
+def test_correlation_matrix_is_pearson_over_each_pairs_rows():
+    """The pair trends' Pearson r, all pairs in one matrix product, against scipy pair by pair
+    over the rows where both are present: nulls, a constant column, a column constant where
+    another is present, a column of large values, an empty one, one row in common."""
+    from scipy.stats import pearsonr
+
+    from synthgen.compare.fidelity import _pearson_matrix
+
+    rng = np.random.default_rng(0)
+    n = 200
+    base = rng.normal(size=n)
+    cols = {
+        "a": base,
+        "b": base * 3 + rng.normal(size=n),
+        "big": 1e9 + 1e3 * base + rng.normal(size=n),
+        "const": np.full(n, 2.5),
+        "holes": np.where(rng.random(n) < 0.3, np.nan, -base + rng.normal(size=n)),
+        "empty": np.full(n, np.nan),
+        "one": np.where(np.arange(n) == 7, 1.0, np.nan),
+        "flat_where_holes": np.where(np.isnan(np.where(rng.random(n) < 0.3, np.nan, 0)), 1.0, 0.0),
+    }
+    x = np.column_stack(list(cols.values()))
+    x[rng.random(x.shape) < 0.1] = np.nan
+    r = _pearson_matrix(x)
+    for i in range(x.shape[1]):
+        for j in range(x.shape[1]):
+            if i == j:
+                continue
+            keep = ~np.isnan(x[:, i]) & ~np.isnan(x[:, j])
+            a, b = x[keep, i], x[keep, j]
+            if len(a) < 2 or a.min() == a.max() or b.min() == b.max():
+                assert np.isnan(r[i, j]), (i, j)
+            else:
+                assert r[i, j] == pytest.approx(pearsonr(a, b)[0], abs=1e-9), (i, j)
+    assert np.isnan(_pearson_matrix(np.full((5, 2), 3.0))).all()
+    no_nulls = x[:, :3][~np.isnan(x[:, :3]).any(axis=1)]
+    assert _pearson_matrix(no_nulls)[0, 1] == pytest.approx(
+        pearsonr(no_nulls[:, 0], no_nulls[:, 1])[0]
+    )

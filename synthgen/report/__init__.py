@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from synthgen.errors import GateFailed, InputError, UsageError, option
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 2
 #: The checks `--fail-on` accepts.
 GATES = ("collapse", "privacy", "rules")
+#: Past this many column pairs (200 columns make 19,900), `fidelity.column_pair_trends` lists
+#: only the pairs that count, the weakest first, and no more than this many of them.
+LISTED_PAIRS = 20_000
 
 
 @dataclass
@@ -202,8 +206,8 @@ def build(
         if holdout is not None:
             h = prepare(holdout, schema, "holdout", like=ref.real)
         shapes = ref.column_shapes(s)
-        pairs = ref.column_pair_trends(s)
-        summary = fidelity.summarize(shapes, pairs)
+        trends, listed, chart_pairs, pairs_listed = _pair_trends(ref, s)
+        summary = fidelity.summarize(shapes, trends)
         space = Space(ref.real)
         text = privacy.text_cells(real, synth, schema)
         rare_rows = model.rare_threshold if model is not None else RARE_ROWS
@@ -212,7 +216,8 @@ def build(
             "column_shapes_score": summary["column_shapes"],
             "column_pair_trends_score": summary["column_pair_trends"],
             "column_shapes": shapes,
-            "column_pair_trends": pairs,
+            "column_pair_trends": listed,
+            "column_pair_trends_listed": pairs_listed,
             "detection": {
                 **fidelity.detection(ref.real, s, seed),
                 "unwritten_rare": fidelity.unwritten_rare(ref.real, s, rare_rows),
@@ -231,7 +236,7 @@ def build(
         privacy_out["guarantee"] = model.guarantee() if model is not None else None
         utility_out = utility.assess(ref.real, s, target, h, seed) if target else None
         rules_out = rules.assess(real, synth, holdout, schema)
-        charts = render.chart_data(ref.real, s, schema, pairs)
+        charts = render.chart_data(ref.real, s, schema, chart_pairs)
     tables = {
         "real": {"rows": len(real), "columns": len(real.columns)},
         "synthetic": {"rows": len(synth), "columns": len(synth.columns)},
@@ -250,6 +255,28 @@ def build(
         charts=charts,
         rules=rules_out,
     )
+
+
+def _pair_trends(ref: Any, s: Any) -> tuple[Any, list, list, dict[str, Any]]:
+    """Every pair's trend scores; the pairs the report lists (all of them up to `LISTED_PAIRS`,
+    past that the counted ones, weakest first: 2,000 columns make 2 million pairs, a JSON file
+    of half a gigabyte); the heatmap's pairs; and what was listed."""
+    from synthgen.report.render import HEATMAP_COLUMNS
+
+    i, j = ref.pair_positions()
+    heatmap = (i < HEATMAP_COLUMNS) & (j < HEATMAP_COLUMNS)
+    every = len(i) <= LISTED_PAIRS
+    trends = ref.pair_trends(s, full=True if every else heatmap)
+    which = range(len(i)) if every else trends.weakest_counted(LISTED_PAIRS)
+    listed = trends.rows(which)
+    chart_pairs = listed if every else trends.rows(np.flatnonzero(heatmap))
+    facts = {
+        "pairs": len(i),
+        "counted": int(trends.counted.sum()),
+        "listed": len(listed),
+        "which": "all" if every else "weakest counted",
+    }
+    return trends, listed, chart_pairs, facts
 
 
 def _model_facts(model: Synthesizer | None) -> dict[str, Any] | None:

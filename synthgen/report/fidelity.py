@@ -129,10 +129,13 @@ def detection(
             x_test, y_test = x[test_rows], y[test_rows]
             auc = rank_auc(y_test, model.predict_proba(x_test)[:, 1])
             aucs.append(auc)
+            split_on = split_columns(model, len(names))
             for j in range(len(names)):
                 shuffled = x_test.copy()
                 for _ in range(repeats):
                     shuffled[:, j] = rng.permutation(x_test[:, j])
+                    if not split_on[j]:
+                        continue  # no tree reads it: the predictions, and the AUC, stay
                     p = model.predict_proba(shuffled)[:, 1]
                     drops[j] += (auc - rank_auc(y_test, p)) / (repeats * folds)
     out["auc"] = float(np.mean(aucs))
@@ -143,6 +146,22 @@ def detection(
         if drops[j] > 0
     ]
     return out
+
+
+def split_columns(model: Any, width: int) -> np.ndarray:
+    """Which of `width` columns some tree of a fitted gradient boosting splits on; all of them
+    where the model does not show its trees. Shuffling a column no tree reads changes no
+    prediction: on 2,000 columns, 30 trees of 15 leaves read at most 420, and the detection
+    test skips the rest's predictions (16 s of its 17 on ISLP's Fund)."""
+    used = np.zeros(width, dtype=bool)
+    try:
+        for trees in model._predictors:
+            for tree in trees:
+                nodes = tree.nodes
+                used[nodes["feature_idx"][~nodes["is_leaf"].astype(bool)]] = True
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+        return np.ones(width, dtype=bool)
+    return used
 
 
 def rank_auc(y: np.ndarray, score: np.ndarray) -> float:
