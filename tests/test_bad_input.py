@@ -39,6 +39,12 @@ REFUSED = {
     "one-row": (b"a,b\n1,x\n", [], 3, ["only 1 row", "at least 2"]),  # `schema` reads it
     "duplicate-names": (table("a,b,a", ["1,2,3", "4,5,6"]), [], 3, ["duplicate", "'a'", "rename"]),
     "empty-name": (table("a,,c", ["1,2,3", "4,5,6"]), [], 3, ["column 2", "empty name", "give it"]),
+    "unnamed-first-column-repeats": (
+        table(",b", [f"{i % 5},{i}" for i in range(30)]),
+        [],
+        3,
+        ["column 1", "empty name", "row names only when", "all different"],
+    ),
     "ragged-row": (table("a,b", ["1,2", "3,4,5"]), [], 3, ["3 fields", "header has 2", "fix"]),
     "unclosed-quote": (table("a,b", ['1,"x', "2,y"]), [], 3, ["unclosed quote", "fix the quoting"]),
     "binary": (b"\x00\x01\x02\x03abc", [], 3, ["binary file"]),
@@ -95,6 +101,34 @@ def fit_and_sample(
 
 def numbers(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(values).to_numpy(dtype=float)
+
+
+@pytest.mark.parametrize(
+    "header, label",
+    [('"","x","g"', lambda i: f'"{i + 1}"'), (",x,g", str), ('"",x,g', lambda i: f"Person {i}")],
+)
+def test_row_names_are_left_out_and_said(header, label, tmp_path, capsys):
+    """R's write.csv (row names "1", "2", ... or its own: a person's name) and pandas' to_csv
+    (its index) leave the first column unnamed: read as the table's row names, left out of
+    the model and the written rows (they label real rows), with one warning line."""
+    rows = [f"{label(i)},{i * 1.5:.1f},{'pq'[i % 2]}" for i in range(40)]
+    data = write(tmp_path, "data.csv", table(header, rows))
+    code, _, err = run_cli(["fit", str(data), "-o", str(tmp_path / "first.synthgen")], capsys)
+    assert code == 0, err
+    warned = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert warned == [
+        f"warning: column 1 of {data} has no name: read as row names (as R's write.csv and "
+        "pandas' to_csv write them) and left out"
+    ]
+    schema, out = fit_and_sample(tmp_path, capsys, table(header, rows))
+    assert list(schema) == ["x", "g"] and list(out.columns) == ["x", "g"]
+    code, _, err = run_cli(["report", str(data), str(tmp_path / "out.csv"), "-q"], capsys)
+    assert code == 0 and "Traceback" not in err and "warning" not in err, err
+    code, _, err = run_cli(["report", str(data), str(tmp_path / "out.csv"), "--json", "-"], capsys)
+    assert code == 0 and err.count("warning: column 1") == 1, err
+    streamed = list(synthgen.io.iter_table_chunks(str(data), 7))
+    assert pd.concat(streamed).equals(read_table(str(data)))
+    assert list(streamed[1].columns) == ["x", "g"] and streamed[1].index[0] == 7
 
 
 def test_one_column(tmp_path, capsys):

@@ -97,12 +97,33 @@ def na_list(values: list[str] | None) -> list[str]:
     return out
 
 
-def read(path: str, na_values: list[str] | None, encoding: str | None, delimiter: str | None):
+def read(
+    path: str,
+    na_values: list[str] | None,
+    encoding: str | None,
+    delimiter: str | None,
+    quiet: bool = False,
+):
+    """The table at `path`, what reading it noticed said as `warning:` lines."""
     from synthgen.io import read_table
 
-    return read_table(
-        str(path), na_values=na_list(na_values), encoding=encoding, delimiter=delimiter
-    )
+    with caught_warnings(quiet):
+        return read_table(
+            str(path), na_values=na_list(na_values), encoding=encoding, delimiter=delimiter
+        )
+
+
+@contextlib.contextmanager
+def caught_warnings(quiet: bool) -> Iterator[None]:
+    """synthgen's warnings in the block as `warning:` lines when it ends (`warn_lines`)."""
+    import warnings
+
+    from synthgen.errors import SynthgenWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SynthgenWarning)
+        yield
+    warn_lines(caught, quiet)
 
 
 def display(path: str | Path) -> str:

@@ -17,6 +17,7 @@ from synthgen.cli.common import (
     Progress,
     Quiet,
     Seed,
+    caught_warnings,
     display,
     na_list,
     status,
@@ -259,7 +260,7 @@ def fit_table(
     else:
         cls = model_class(model)  # fail on an unknown model before reading a big file
     seed = new_seed() if seed is None else seed
-    with Progress(f"reading {display(data)}", total=None, quiet=quiet):
+    with caught_warnings(quiet), Progress(f"reading {display(data)}", total=None, quiet=quiet):
         rows = read_rows(
             data,
             max_rows=max_rows,

@@ -123,9 +123,9 @@ def report(
     for path in files.values():
         check_writable(path, force, inputs=inputs)
     fitted = load(str(model), trust_pickle=trust_pickle) if model is not None else None
-    real_table = read(str(real), na_values, encoding, delimiter)
-    synth_table = read(str(synth), na_values, encoding, delimiter)
-    holdout_table = read(str(holdout), na_values, encoding, delimiter) if holdout else None
+    real_table = read(str(real), na_values, encoding, delimiter, quiet)
+    synth_table = read(str(synth), na_values, encoding, delimiter, quiet)
+    holdout_table = read(str(holdout), na_values, encoding, delimiter, quiet) if holdout else None
     schema = fitted.schema_ if fitted is not None else None
     if schema_file is not None:
         schema = detect(real_table, Schema.load(schema_file), decimal=decimal)

@@ -16,6 +16,7 @@ import itertools
 import os
 import re
 import sys
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from synthgen.errors import InputError, UsageError, option
+from synthgen.errors import InputError, SynthgenWarning, UsageError, option
 from synthgen.io.common import _PARQUET_SUFFIXES, STDIO, _pyarrow
 
 #: Cell texts (after stripping whitespace) read as missing: pandas' defaults plus "?", which
@@ -250,11 +251,14 @@ def _na_set(na_values: Iterable[str]) -> frozenset[str]:
     return DEFAULT_NA_VALUES | {str(v).strip() for v in na_values}
 
 
-def _header_names(row: pd.Series, name: str) -> list[str]:
+def _header_names(row: pd.Series, name: str, row_names: bool = False) -> list[str]:
+    """The header's column names, checked. With `row_names`, a first name left empty (R's
+    `write.csv` and pandas' `to_csv` leave the row names' column unnamed) passes: the caller
+    decides from its values whether it is row names (`_row_names`)."""
     names = [str(v) for v in row.tolist()]
     seen: set[str] = set()
     for i, col in enumerate(names, start=1):
-        if not col.strip():
+        if not col.strip() and not (row_names and i == 1 and len(names) > 1):
             raise InputError(
                 f"column {i} of {name} has an empty name; give it a name in the header row"
             )
@@ -262,6 +266,30 @@ def _header_names(row: pd.Series, name: str) -> list[str]:
             raise InputError(f"duplicate column name {col!r} in {name}; rename it")
         seen.add(col)
     return names
+
+
+def _row_names(names: list[str], first: pd.Series, name: str) -> bool:
+    """Whether the first column is the table's row names, to leave out: its name is empty
+    and its values are all given and all different (R's `write.csv` writes "1", "2", ... or
+    the row names; pandas' `to_csv` its index). An unnamed first column that repeats a value
+    or misses one is data without a name, refused. Says so in a warning: the column holds
+    labels of real rows, which a synthetic table should not carry."""
+    if names[0].strip():
+        return False
+    values = pd.Series(first.to_numpy(dtype=object))
+    if not (values.map(lambda v: str(v).strip() != "").all() and values.is_unique):
+        raise InputError(
+            f"column 1 of {name} has an empty name; give it a name in the header row (an "
+            "unnamed first column is read as row names only when its values are all given "
+            "and all different)"
+        )
+    warnings.warn(
+        f"column 1 of {name} has no name: read as row names (as R's write.csv and pandas' "
+        "to_csv write them) and left out",
+        SynthgenWarning,
+        stacklevel=3,
+    )
+    return True
 
 
 def _nullify(df: pd.DataFrame, na_set: frozenset[str]) -> pd.DataFrame:
@@ -363,10 +391,13 @@ def _read_csv(
         raw = pd.read_csv(src.pandas_arg(), nrows=nrows, **kwargs)
     if raw.empty and raw.shape[1] == 0:
         raise InputError(f"{src.name} is empty")
-    names = _header_names(raw.iloc[0], src.name)
+    names = _header_names(raw.iloc[0], src.name, row_names=True)
     if len(raw) < 2:
         raise InputError(f"{src.name} has a header but no rows")
-    return _finish_chunk(raw.iloc[1:].copy(), names, _na_set(na_values), 0)
+    raw = raw.iloc[1:]
+    if _row_names(names, raw.iloc[:, 0], src.name):
+        raw, names = raw.iloc[:, 1:], names[1:]
+    return _finish_chunk(raw.copy(), names, _na_set(na_values), 0)
 
 
 def _parquet_frame(table: Any, name: str) -> pd.DataFrame:
@@ -511,8 +542,9 @@ def _iter_csv(
         head = pd.read_csv(src.pandas_arg(), nrows=1, **kwargs)
     if head.shape[1] == 0 or head.empty:
         raise InputError(f"{src.name} is empty")
-    names = _header_names(head.iloc[0], src.name)
+    names = _header_names(head.iloc[0], src.name, row_names=True)
     width = len(names)
+    skip = 0  # 1 where the first column is row names
     # pandas 2's C parser silently truncates a too-long row that starts a chunk (GH 11569,
     # fixed in pandas 3), so read one spare column: any text in it is a too-long row.
     with _csv_errors(src, kwargs, given, width):
@@ -534,13 +566,14 @@ def _iter_csv(
                 f"{src.name} line {line} has {width + 1} fields but the header has {width}; "
                 f"fix that row, or check {option('--delimiter', 'delimiter=')}"
             )
-        return _finish_chunk(raw.iloc[:, :width].copy(), names, na_set, start)
+        return _finish_chunk(raw.iloc[:, skip:width].copy(), names[skip:], na_set, start)
 
     try:
         with _csv_errors(src, kwargs, given, width):
             first = reader.get_chunk(chunk_rows + 1).iloc[1:]  # row 0 is the header
             if first.empty:
                 raise InputError(f"{src.name} has a header but no rows")
+            skip = int(_row_names(names, first.iloc[:, 0], src.name))  # the first chunk's
             first_chunk = finish(first, 0)
     except StopIteration:
         reader.close()
