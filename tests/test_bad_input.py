@@ -117,8 +117,8 @@ def test_row_names_are_left_out_and_said(header, label, tmp_path, capsys):
     assert code == 0, err
     warned = [line for line in err.splitlines() if line.startswith("warning:")]
     assert warned == [
-        f"warning: column 1 of {data} has no name: read as row names (as R's write.csv and "
-        "pandas' to_csv write them) and left out"
+        f"warning: column 1 of {data} has no name: read as row names (as R and pandas "
+        "write them) and left out"
     ]
     schema, out = fit_and_sample(tmp_path, capsys, table(header, rows))
     assert list(schema) == ["x", "g"] and list(out.columns) == ["x", "g"]
@@ -129,6 +129,54 @@ def test_row_names_are_left_out_and_said(header, label, tmp_path, capsys):
     streamed = list(synthgen.io.iter_table_chunks(str(data), 7))
     assert pd.concat(streamed).equals(read_table(str(data)))
     assert list(streamed[1].columns) == ["x", "g"] and streamed[1].index[0] == 7
+
+
+R_TABLE = [
+    f'"{name}" {i * 1.5:.1f} "{"pq"[i % 2]}" {"NA" if i % 7 == 0 else i}'
+    for i, name in enumerate(f"Area_{k}" for k in range(40))
+]
+
+
+@pytest.mark.parametrize(
+    "header, rows, named",
+    [
+        # write.table(df): a space between fields, names quoted, row names left out of the header
+        ('"x" "g" "n"', R_TABLE, False),
+        # write.table(df, row.names = FALSE)
+        ('"x" "g" "n"', [r.split(" ", 1)[1] for r in R_TABLE], True),
+        # write.table(df, sep = ","): the header one field short of the rows
+        ('"x","g","n"', [r.replace(" ", ",") for r in R_TABLE], False),
+    ],
+)
+def test_r_write_table_files_are_read(header, rows, named, tmp_path, capsys):
+    """R's write.table: fields split by one space (the default) or its `sep`, the row names
+    first in each row but not in the header. Read as the table's columns, the row names left
+    out with a warning; streaming reads the same rows."""
+    data = write(tmp_path, "data.csv", table(header, rows))
+    code, _, err = run_cli(["schema", str(data)], capsys)
+    assert code == 0 and ("row names" in err) != named, err
+    schema, out = fit_and_sample(tmp_path, capsys, table(header, rows))
+    assert list(schema) == ["x", "g", "n"] and list(out.columns) == ["x", "g", "n"]
+    assert schema["x"].kind == schema["n"].kind == "numeric" and schema["g"].kind == "categorical"
+    assert set(out["g"]) == {"p", "q"} and out["n"].isna().any()
+    read = read_table(str(data))
+    assert read["n"].isna().sum() == 6 and read.loc[1].tolist() == ["1.5", "q", "1"]
+    assert pd.concat(synthgen.io.iter_table_chunks(str(data), 9)).equals(read)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        table("full name", ["Ann Lee", "Bo Chan", "Cy Diaz"] * 10),  # one column of two words
+        table("a b,c", ["x y,1", "z w,2"] * 15),  # commas split it: spaces stay in the values
+    ],
+)
+def test_spaces_inside_values_are_not_a_delimiter(content, tmp_path):
+    read = read_table(str(write(tmp_path, "data.csv", content)))
+    first = content.splitlines()
+    assert list(read.columns) == first[0].split(",") and read.iloc[0].tolist() == first[1].split(
+        ","
+    )
 
 
 def test_one_column(tmp_path, capsys):

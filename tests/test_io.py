@@ -158,7 +158,7 @@ def test_max_rows_reads_a_prefix(tmp_path: Path) -> None:
         ("a,b,a\n1,2,3\n", "duplicate column name 'a'"),
         ("a,,c\n1,2,3\n", "column 2 .* empty name"),
         ("a,b\n1,2\n3,4,5\n", "line 3 has 3 fields but the header has 2"),
-        ("a,b\n1,2,3\n", "line 2 has 3 fields"),
+        ("a,b\n1,2,3\n4,5\n", "line 2 has 3 fields"),  # every row wider: row names (R)
         ('a,b\n1,"open\n', "unclosed quote"),
     ],
 )

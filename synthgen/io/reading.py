@@ -207,27 +207,60 @@ def _locate_decode_error(src: _Source, encoding: str) -> tuple[int, int, int] | 
             lines += block.count(b"\n")
 
 
+def _sniff_records(src: _Source, encoding: str, delim: str) -> list[list[str]]:
+    """The first records of the file split by `delim` (quotes respected; none on a quoting
+    error); the last one left out where the sample may cut it off."""
+    text = src.head.decode(_display_encoding(encoding), errors="replace").lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text), delimiter=delim, quotechar='"', doublequote=True)
+    try:
+        rows = [r for r in itertools.islice(reader, _SNIFF_RECORDS) if r]
+    except csv.Error:
+        return []
+    if len(src.head) >= _SNIFF_BYTES and 1 < len(rows) < _SNIFF_RECORDS:
+        rows = rows[:-1]  # the last record may be cut off mid-way
+    return rows
+
+
 def _sniff_delimiter(src: _Source, encoding: str) -> str:
     """Pick the candidate delimiter that splits the first records into the most consistent,
-    widest rows (quotes respected); ',' when nothing splits."""
-    text = src.head.decode(_display_encoding(encoding), errors="replace").lstrip("\ufeff")
-    truncated = len(src.head) >= _SNIFF_BYTES
+    widest rows (quotes respected). Where none splits the header, a single space that splits
+    every record alike (R's `write.table`, whose rows may hold one more field than the
+    header: their row names); ',' when nothing splits."""
     best, best_key = ",", (0.0, 1)
     for delim in _DELIMITERS:
-        reader = csv.reader(io.StringIO(text), delimiter=delim, quotechar='"', doublequote=True)
-        try:
-            rows = [r for r in itertools.islice(reader, _SNIFF_RECORDS) if r]
-        except csv.Error:
-            continue
-        if truncated and len(rows) > 1 and len(rows) < _SNIFF_RECORDS:
-            rows = rows[:-1]  # the last record may be cut off mid-way
+        rows = _sniff_records(src, encoding, delim)
         if not rows or len(rows[0]) < 2:
             continue
         width = len(rows[0])
         key = (sum(len(r) == width for r in rows) / len(rows), width)
         if key > best_key:
             best, best_key = delim, key
+    if best_key == (0.0, 1) and _spaced(src, encoding):
+        return " "
     return best
+
+
+def _spaced(src: _Source, encoding: str) -> bool:
+    """Whether the file reads as R's `write.table` writes: fields split by one space, every
+    record as wide as the header or each one wider (row names), and the header's names each
+    in quotes or the rows wider (a table of one column of words, "full name" over "Ann Lee",
+    splits alike but is neither)."""
+    rows = _sniff_records(src, encoding, " ")
+    if len(rows) < 2 or len(rows[0]) < 2:
+        return False
+    widths = {len(r) for r in rows[1:]}
+    if widths == {len(rows[0]) + 1}:
+        return True
+    text = src.head.decode(_display_encoding(encoding), errors="replace").lstrip("\ufeff")
+    first = text.split("\n", 1)[0].strip()
+    return widths == {len(rows[0])} and bool(re.fullmatch(r'"[^"]*"(?: "[^"]*")+', first))
+
+
+def _short_header(src: _Source, encoding: str, delim: str) -> bool:
+    """Whether every record sniffed after the header holds one field more than it: R's
+    `write.table` leaves the row names' column out of the header."""
+    rows = _sniff_records(src, encoding, delim)
+    return len(rows) > 1 and all(len(r) == len(rows[0]) + 1 for r in rows[1:])
 
 
 def _check_delimiter(delimiter: str | None) -> str | None:
@@ -284,8 +317,8 @@ def _row_names(names: list[str], first: pd.Series, name: str) -> bool:
             "and all different)"
         )
     warnings.warn(
-        f"column 1 of {name} has no name: read as row names (as R's write.csv and pandas' "
-        "to_csv write them) and left out",
+        f"column 1 of {name} has no name: read as row names (as R and pandas write "
+        "them) and left out",
         SynthgenWarning,
         stacklevel=3,
     )
@@ -329,7 +362,9 @@ def _parser_error(src: _Source, exc: Exception, width: int | None = None) -> Inp
 
 def _csv_reader_args(
     src: _Source, encoding: str | None, delimiter: str | None
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[dict[str, Any], bool, bool]:
+    """pandas' arguments, whether the encoding was given, and whether the header is one field
+    short of the rows (`_short_header`)."""
     given = encoding is not None
     if len(src.head) < _SNIFF_BYTES and not src.head.lstrip(codecs.BOM_UTF8).strip():
         raise InputError(f"{src.name} is empty")
@@ -349,7 +384,7 @@ def _csv_reader_args(
         "doublequote": True,
         "skip_blank_lines": True,
     }
-    return kwargs, given
+    return kwargs, given, _short_header(src, enc, sep)
 
 
 @contextlib.contextmanager
@@ -385,13 +420,20 @@ def _read_csv(
     delimiter: str | None,
     max_rows: int | None,
 ) -> pd.DataFrame:
-    kwargs, given = _csv_reader_args(src, encoding, delimiter)
+    kwargs, given, short = _csv_reader_args(src, encoding, delimiter)
     nrows = None if max_rows is None else max_rows + 1
+    if short:  # the header padded to the rows' width, its empty field moved first
+        kwargs["names"] = list(
+            range(len(_sniff_records(src, kwargs["encoding"], kwargs["sep"])[1]))
+        )
     with _csv_errors(src, kwargs, given):
         raw = pd.read_csv(src.pandas_arg(), nrows=nrows, **kwargs)
     if raw.empty and raw.shape[1] == 0:
         raise InputError(f"{src.name} is empty")
-    names = _header_names(raw.iloc[0], src.name, row_names=True)
+    header = raw.iloc[0]
+    if short:
+        header = pd.Series(["", *header.iloc[:-1].tolist()], dtype=object)
+    names = _header_names(header, src.name, row_names=True)
     if len(raw) < 2:
         raise InputError(f"{src.name} has a header but no rows")
     raw = raw.iloc[1:]
@@ -536,13 +578,16 @@ def _iter_csv(
     delimiter: str | None,
     max_rows: int | None,
 ) -> Iterator[pd.DataFrame]:
-    kwargs, given = _csv_reader_args(src, encoding, delimiter)
+    kwargs, given, short = _csv_reader_args(src, encoding, delimiter)
     na_set = _na_set(na_values)
     with _csv_errors(src, kwargs, given):
         head = pd.read_csv(src.pandas_arg(), nrows=1, **kwargs)
     if head.shape[1] == 0 or head.empty:
         raise InputError(f"{src.name} is empty")
-    names = _header_names(head.iloc[0], src.name, row_names=True)
+    header = head.iloc[0]
+    if short:
+        header = pd.Series(["", *header.tolist()], dtype=object)
+    names = _header_names(header, src.name, row_names=True)
     width = len(names)
     skip = 0  # 1 where the first column is row names
     # pandas 2's C parser silently truncates a too-long row that starts a chunk (GH 11569,
