@@ -178,6 +178,21 @@ INPUT_CASES: dict[str, Callable[[Path], list[Run]]] = {
     "one column": lambda t: [(_csv("a", [str(i) for i in range(40)]), [], "fit")],
     "duplicate column names": lambda t: [(_csv("a,b,a", ["1,2,3", "4,5,6"]), [], "schema")],
     "empty column name": lambda t: [(_csv("a,,c", ["1,2,3", "4,5,6"]), [], "schema")],
+    "the first column unnamed, its values all given and all different (R's `write.csv` row "
+    "names, pandas' `to_csv` index)": lambda t: [
+        (_csv('"",a,b', [f'"{i + 1}",{r}' for i, r in enumerate(_numbers())]), [], "fit")
+    ],
+    "the first column unnamed, a value repeated or missing": lambda t: [
+        (_csv(",a,b", [f"{i % 3},{r}" for i, r in enumerate(_numbers())]), [], "schema")
+    ],
+    "R's `write.table` files: fields split by one space, names quoted, and each row one field "
+    "wider than the header (its row names)": lambda t: [
+        (
+            _csv('"a" "b"', [f'"{i + 1}" {r.replace(",", " ")}' for i, r in enumerate(_numbers())]),
+            [],
+            "fit",
+        )
+    ],
     "a row with more fields than the header": lambda t: [
         (_csv("a,b", ["1,2", "3,4,5"]), [], "schema")
     ],
