@@ -205,6 +205,48 @@ def test_run_chooses_by_default_and_a_named_model_overrides(tmp_path, capsys):
     assert model.name == "gmm" and model.selection_ is None
 
 
+def test_run_holds_rows_out_so_the_report_checks_privacy(tmp_path, capsys):
+    """`synthgen run` keeps a fifth of the rows out of the fit (the same ones for the same
+    seed) and reports against them, so privacy is checked; it writes as many rows as it read.
+    `--holdout 0` fits every row and leaves privacy unchecked."""
+    table = synthgen.read_table(PENGUINS)
+    out = tmp_path / "out"
+    args = ["run", PENGUINS, "-d", str(out), "--seed", "3", "-m", "gmm"]
+    code, _, err = run_cli(args, capsys)
+    assert code == 0, err
+    held = round(0.2 * len(table))
+    assert f"holding {held} of {len(table)} rows (20%) out of the fit" in err
+    report = json.loads((out / "report.json").read_text())
+    assert report["tables"]["holdout"] == {"rows": held}
+    assert report["tables"]["real"]["rows"] == len(table) - held
+    assert report["privacy"]["verdict"] != "not checked" and report["privacy"]["dcr"]
+    assert synthgen.load(str(out / "model.synthgen")).training_rows_ == len(table) - held
+    assert len(synthgen.read_table(str(out / "synthetic.csv"))) == len(table)
+    again = tmp_path / "again"
+    assert run_cli(["run", PENGUINS, "-d", str(again), "--seed", "3", "-m", "gmm"], capsys)[0] == 0
+    assert (again / "synthetic.csv").read_bytes() == (out / "synthetic.csv").read_bytes()
+    every = tmp_path / "every"
+    code, _, err = run_cli([*args[:2], "-d", str(every), *args[4:], "--holdout", "0"], capsys)
+    assert code == 0 and "holding" not in err, err
+    report = json.loads((every / "report.json").read_text())
+    assert report["tables"]["holdout"] is None and report["privacy"]["verdict"] == "not checked"
+    assert synthgen.load(str(every / "model.synthgen")).training_rows_ == len(table)
+
+
+def test_run_holds_none_out_of_a_small_table_and_refuses_a_bad_share(tmp_path, capsys):
+    small = tmp_path / "small.csv"
+    synthgen.read_table(PENGUINS).head(80).to_csv(small, index=False)
+    out = tmp_path / "out"
+    code, _, err = run_cli(["run", str(small), "-d", str(out), "-m", "gmm", "--seed", "0"], capsys)
+    assert code == 0 and "holding out no rows: the table has 80, fewer than 100" in err, err
+    assert json.loads((out / "report.json").read_text())["tables"]["holdout"] is None
+    for share in ("0.7", "-0.1"):
+        bad = tmp_path / f"bad{share}"
+        code, _, err = run_cli(["run", PENGUINS, "-d", str(bad), "--holdout", share], capsys)
+        assert code == 2 and "--holdout must be between 0 and 0.5" in err
+        assert len(err.strip().splitlines()) == 1 and not bad.exists()
+
+
 def _with_selection(path, selection) -> bytes:
     """The model file at `path` with `selection` in its manifest, its checksum recomputed (as
     someone crafting a file can)."""

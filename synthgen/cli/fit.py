@@ -240,10 +240,12 @@ def fit_table(
     decimal: str | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
     candidates: str | None = None,
+    holdout: float = 0.0,
 ):
     """Read (streaming, sampling at most `max_rows` rows) and fit with the library
     (`synthgen.fitting`; `synthgen.choose` for auto), showing progress: what `fit` and `run`
-    share. Returns (model, the rows fitted on)."""
+    share. `holdout`: the share of the rows read to keep out of the fit (`hold_out`). Returns
+    (model, the rows fitted on, the rows held out or None)."""
     from synthgen import choose
     from synthgen.errors import SynthgenWarning, UsageError
     from synthgen.fitting import read_rows
@@ -252,6 +254,8 @@ def fit_table(
 
     if max_rows < 1:
         raise UsageError("--max-rows must be at least 1")
+    if not 0 <= holdout <= MAX_HOLDOUT:
+        raise UsageError(f"--holdout must be between 0 and {MAX_HOLDOUT} (got {holdout})")
     if model == "auto":  # unknown candidates or options fail before reading a big file
         names = choose.candidate_names(candidates)
         choose.check_params(names, params)
@@ -280,8 +284,9 @@ def fit_table(
             "rows",
             quiet,
         )
+    table, held = hold_out(table, holdout, seed, quiet)
     if model == "auto":
-        return _choose(table, rows, names, seed, params, quiet), table
+        return _choose(table, rows, names, seed, params, quiet), table, held
     try:
         synth = cls(**params)
     except TypeError:
@@ -314,7 +319,40 @@ def fit_table(
     )
     warn_lines(caught, quiet)
     _say_suppressed(synth, quiet)
-    return synth, table
+    return synth, table, held
+
+
+#: The largest share of rows `--holdout` may keep out of the fit.
+MAX_HOLDOUT = 0.5
+#: Tables of fewer rows hold none out: a fifth of 100 rows is the 20 rows the report's distance
+#: checks need at the least.
+HOLDOUT_MIN_ROWS = 100
+
+
+def hold_out(table, share: float, seed: int, quiet: bool):
+    """The rows to fit on and the rows kept out of the fit, a random `share` of them (the same
+    for the same seed), against which the report checks privacy; None held out where `share`
+    is 0 or the table has fewer than `HOLDOUT_MIN_ROWS` rows."""
+    import numpy as np
+
+    if not share:
+        return table, None
+    if len(table) < HOLDOUT_MIN_ROWS:
+        status(
+            f"holding out no rows: the table has {len(table):,}, fewer than "
+            f"{HOLDOUT_MIN_ROWS}; the report cannot check privacy (--holdout)",
+            quiet,
+        )
+        return table, None
+    held = max(1, round(share * len(table)))
+    order = np.random.default_rng([seed, 0x401D]).permutation(len(table))
+    status(
+        f"holding {held:,} of {len(table):,} rows ({held / len(table):.0%}) out of the fit: the "
+        "report checks privacy against them (--holdout 0 fits every row)",
+        quiet,
+    )
+    part = lambda rows: table.iloc[np.sort(rows)].reset_index(drop=True)  # noqa: E731
+    return part(order[held:]), part(order[:held])
 
 
 def _choose(table, rows, names: tuple[str, ...], seed: int, params: dict, quiet: bool):
@@ -423,7 +461,7 @@ def fit(
     output = output or default_model_path(data)
     check_writable(output, force, inputs=[data])  # fail before a long fit, not after
     params = model_params(locals())
-    synth, _ = fit_table(
+    synth, _, _ = fit_table(
         data,
         model,
         seed,

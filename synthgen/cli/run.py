@@ -42,7 +42,7 @@ from synthgen.cli.fit import (
     fit_table,
     model_params,
 )
-from synthgen.cli.sample import Rows, write_sample
+from synthgen.cli.sample import write_sample
 
 HELP = (
     "Fit, sample and report in one go: writes model.synthgen, synthetic.csv and the report "
@@ -58,7 +58,10 @@ def run(
         str, typer.Argument(help="The real table: CSV or Parquet path, or - for stdin.")
     ],
     model: Model = "auto",
-    rows: Rows = None,
+    rows: Annotated[
+        int | None,
+        typer.Option("--rows", "-n", help="How many rows (default: as many as were read)."),
+    ] = None,
     output_dir: Annotated[
         Path,
         typer.Option("--output-dir", "-d", help="Folder for the outputs (created if missing)."),
@@ -89,6 +92,15 @@ def run(
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write and show the quality report.")
     ] = True,
+    holdout: Annotated[
+        float,
+        typer.Option(
+            "--holdout",
+            help="Share of the rows kept out of the fit, against which the report checks "
+            "privacy (distances to the real rows, membership and attribute attacks); 0 fits "
+            "every row and leaves privacy unchecked. Tables under 100 rows hold none out.",
+        ),
+    ] = 0.2,
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:
@@ -112,7 +124,7 @@ def run(
         # every output is made in a temp file beside it, and all are put in place at the end
         with atomic_paths(paths, force) as temps:
             model_tmp, synthetic_tmp, *report_tmps = temps
-            synth, table = fit_table(
+            synth, table, held = fit_table(
                 data,
                 model,
                 seed,
@@ -125,15 +137,23 @@ def run(
                 decimal,
                 max_rows,
                 candidates,
+                holdout=holdout if report else 0.0,
             )
             synth.save(str(model_tmp), force=True)
+            if rows is None:  # as many rows as were read, the held-out ones too
+                rows = len(table) + (0 if held is None else len(held))
             written = write_sample(
                 synth, str(synthetic_tmp), rows, seed, "csv", True, 100_000, quiet
             )
             if report:
                 synthetic = read(str(synthetic_tmp), None, None, None)
                 built = build_report(
-                    table, synthetic, schema=synth.schema_, model=synth, quiet=quiet
+                    table,
+                    synthetic,
+                    schema=synth.schema_,
+                    model=synth,
+                    quiet=quiet,
+                    holdout=held,
                 )
                 write_report(built, *report_tmps)
     except BaseException:
