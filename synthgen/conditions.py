@@ -477,7 +477,24 @@ def _snap(value: float, unit: float, up: bool) -> float:
 
 
 def _asked_bounds(target: _Target, cond: Condition) -> tuple[float, float]:
-    """The asked values of a number/date condition as an inclusive range on the column's grid."""
+    """The asked values of a number/date condition as an inclusive range on the column's grid,
+    and on its lattice where it has one (a monthly series' dates: `Kind.settle`)."""
+    low, high = _grid_bounds(target, cond)
+
+    def settle(v: float, side: int) -> float:
+        if not math.isfinite(v):
+            return v
+        return float(target.kind.settle(np.array([v]), target.state, side)[0])
+
+    if cond.op == "=" and settle(low, 0) != low:
+        raise ConditionError(
+            f"{cond.text}: {target.col.name!r} only takes values on the calendar its rows keep "
+            f"(such as {target.show(settle(low, 0))})"
+        )
+    return settle(low, 1), settle(high, -1)
+
+
+def _grid_bounds(target: _Target, cond: Condition) -> tuple[float, float]:
     if cond.op in ("!=", "in"):
         raise ConditionError(
             f"{cond.text}: {target.col.name!r} is {target.col.kind}; use =, >=, >, <=, < or between"

@@ -195,6 +195,24 @@ ENCODER_CASES: dict[str, tuple[Callable[[dict], None], str]] = {
         lambda s: s["encoder"]["columns"][5].update(resolution=0.0),
         "resolution",
     ),
+    "date-lattice-step-zero": (
+        lambda s: s["encoder"]["columns"][5].update(
+            lattice={"unit": "months", "every": 0, "origin": 0, "end": False}
+        ),
+        "lattice",
+    ),
+    "date-lattice-unknown-unit": (
+        lambda s: s["encoder"]["columns"][5].update(
+            lattice={"unit": "fortnights", "every": 1, "origin": 0, "end": False}
+        ),
+        "lattice",
+    ),
+    "date-lattice-float-origin": (
+        lambda s: s["encoder"]["columns"][5].update(
+            lattice={"unit": "days", "every": 7, "origin": 1.5, "end": False}
+        ),
+        "lattice",
+    ),
 }
 
 

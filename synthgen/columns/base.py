@@ -367,6 +367,10 @@ def _no_grid(state: dict[str, Any]) -> float:
     return 0.0
 
 
+def _unsettled(x: np.ndarray, state: dict[str, Any], side: int = 0) -> np.ndarray:
+    return x
+
+
 def _number(value: float) -> str:
     return f"{value:g}"
 
@@ -463,6 +467,10 @@ class Kind:
     mistake, never an unseen value; None when any value may be asked."""
     grid: Callable[[dict[str, Any]], float] = _no_grid
     """The spacing of the values decoding writes (1 for integers); 0 for any float."""
+    settle: Callable[..., np.ndarray] = _unsettled
+    """(values on the grid, state, side=0) -> where decoding moves them past the grid (a date
+    of a monthly series to its month's first day: the nearest such value, or with `side` 1 or
+    -1 the nearest at or above, at or below); as they are for most kinds."""
     show: Callable[[float], str] = _number
     """A value of the continuous part as a message shows it."""
     written: Callable[[np.ndarray, pd.Series | None, Column, dict[str, Any]], pd.Series] = as_given

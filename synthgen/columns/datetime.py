@@ -291,6 +291,7 @@ def fit(
         "max": float(high),
         "has_nulls": has_nulls(values, counted),
         "resolution": _resolution(seconds),
+        "lattice": lattice(finite) if _resolution(seconds) == 86400.0 else None,
         "offset": _offset(values, col.format) if col.format else 0,
         "typed": col.format is None,
         "tz": str(dtype_tz) if dtype_tz is not None else col.timezone,
@@ -315,6 +316,7 @@ def decode(
     x, missing = numeric.decode_continuous(arrays, state)
     res = state["resolution"]
     x = np.round(x / res) * res
+    x = settle(x, state)
     micros = np.rint(x * 1e6).astype(np.int64)
     if state["typed"]:
         stamps = micros.astype("datetime64[us]")
@@ -341,6 +343,89 @@ def _civil(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     d = doy - (153 * mp + 2) // 5 + 1
     m = np.where(mp < 10, mp + 3, mp - 9)
     return y + (m <= 2), m, d
+
+
+def _days(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of year, month, day (proleptic Gregorian; `_civil` undone)."""
+    y = y - (m <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    doy = (153 * np.where(m > 2, m - 3, m + 9) + 2) // 5 + d - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+
+
+#: The fewest distinct dates that show a lattice of months, and of days (a chance lattice of
+#: even days among 20 dates: one in half a million).
+LATTICE_MONTHS = 12
+LATTICE_DAYS = 20
+
+
+def lattice(seconds: np.ndarray) -> dict[str, Any] | None:
+    """The calendar lattice the dates (whole days) lie on, which decoding keeps: the first or
+    the last day of every `every`th month from `origin` (a month count since year 0: monthly,
+    quarterly, yearly series), or every `every`th day from day `origin` (a weekly series);
+    None where they lie on none, or are too few to tell (`LATTICE_MONTHS`, `LATTICE_DAYS`).
+
+    Example:
+        >>> firsts = pd.date_range("2000-01-01", periods=24, freq="3MS")
+        >>> lattice(firsts.to_numpy().astype("datetime64[s]").astype(float))
+        {'unit': 'months', 'every': 3, 'origin': 0, 'end': False}
+    """
+    days = np.unique(np.floor_divide(seconds, 86400)).astype(np.int64)
+    if len(days) < LATTICE_MONTHS:
+        return None
+    for end in (False, True):
+        y, m, d = _civil(days + end)
+        if (d == 1).all():
+            months = y * 12 + m - 1
+            every = int(np.gcd.reduce(months - months[0]))
+            return {"unit": "months", "every": every, "origin": int(months[0] % every), "end": end}
+    every = int(np.gcd.reduce(days - days[0]))
+    if len(days) >= LATTICE_DAYS and every >= 2:
+        return {"unit": "days", "every": every, "origin": int(days[0] % every), "end": False}
+    return None
+
+
+def settle(x: np.ndarray, state: dict[str, Any], side: int = 0) -> np.ndarray:
+    """Dates on the column's lattice, if it has one (`lattice`): the nearest lattice date
+    within the column's bounds, or (`side` 1, -1) the nearest at or above, at or below."""
+    grid = state.get("lattice")
+    if not grid:  # None, or absent from model files before it
+        return x
+    y = on_lattice(x, grid)
+    if not side:
+        return np.clip(y, state["min"], state["max"])
+    step = grid["every"] * (31 if grid["unit"] == "months" else 1) * 86400.0
+    with np.errstate(invalid="ignore"):
+        past = y < x if side > 0 else y > x
+    return np.where(past, on_lattice(y + side * step, grid), y)
+
+
+def on_lattice(x: np.ndarray, grid: dict[str, Any]) -> np.ndarray:
+    """Seconds since 1970 moved to the nearest date of the `lattice` (NaN stays NaN).
+
+    Example:
+        >>> grid = {"unit": "months", "every": 1, "origin": 0, "end": False}
+        >>> days = np.array([10.0, 20.0, 44.0]) * 86400  # 1970-01-11, 01-21, 02-14
+        >>> (on_lattice(days, grid) / 86400).tolist()  # 01-01, 02-01, 02-01 (nearest)
+        [0.0, 31.0, 31.0]
+    """
+    every, origin = int(grid["every"]), int(grid["origin"])
+    t = x / 86400.0 + (1.0 if grid["end"] else 0.0)
+    given = np.isfinite(t)
+    out = np.full(len(t), np.nan)
+    t = t[given]
+    if grid["unit"] == "days":
+        k = np.round((t - origin) / every) * every + origin
+    else:
+        y, m, _ = _civil(np.floor(t).astype(np.int64))
+        start = _days(y, m, np.ones_like(m))
+        length = _days(y + (m == 12), m % 12 + 1, np.ones_like(m)) - start
+        months = y * 12 + m - 1 + (t - start) / length
+        k = (np.round((months - origin) / every) * every + origin).astype(np.int64)
+        k = _days(np.floor_divide(k, 12), k % 12 + 1, np.ones_like(k)).astype(float)
+    out[given] = (k - (1.0 if grid["end"] else 0.0)) * 86400.0
+    return out
 
 
 def _pad(values: np.ndarray, width: int) -> np.ndarray:
@@ -493,6 +578,7 @@ KIND = Kind(
     typed=typed,
     parse=parse_values,
     grid=grid,
+    settle=settle,
     show=show,
     written=written,
     shape="continuous",

@@ -122,5 +122,20 @@ def encoder(names: Sequence[str], states: Sequence[dict[str, Any]]) -> None:
             raise ValueError(f"{where} {decimals!r} decimals, not 0 to {MAX_DECIMALS}")
         if "resolution" in state and not float(state["resolution"]) > 0:
             raise ValueError(f"{where} a date resolution of {state['resolution']!r} seconds")
+        if state.get("lattice") is not None:
+            _lattice(where, state["lattice"])
         if "offset" in state and not abs(int(state["offset"])) < 86_400:
             raise ValueError(f"{where} a UTC offset of {state['offset']!r} seconds")
+
+
+def _lattice(where: str, grid: Any) -> None:
+    """A date lattice as `columns.datetime.lattice` writes it: months or days, a positive
+    step, an origin within one step, whether month ends."""
+    keys = {"unit", "every", "origin", "end"}
+    if not isinstance(grid, dict) or set(grid) != keys or grid["unit"] not in ("months", "days"):
+        raise ValueError(f"{where} a date lattice {grid!r}, not {sorted(keys)}")
+    every, origin = grid["every"], grid["origin"]
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (every, origin)):
+        raise ValueError(f"{where} a date lattice's step and origin must be integers")
+    if not (0 < every <= 1_000_000 and 0 <= origin < every) or not isinstance(grid["end"], bool):
+        raise ValueError(f"{where} a date lattice of every {every} from {origin}")

@@ -212,7 +212,7 @@ def narrowed(enc: RuleEncoder, cm: Constraints, cu: Constraints) -> Constraints:
         _limit(out, j, lo, hi)
     for j, mask in asks.m.allowed.items():
         _allow(out, j, mask)
-    for mi, ui, _, _, unit in enc.copies[0]:  # the model's own columns: the same values
+    for mi, ui, _, _, unit, _ in enc.copies[0]:  # the model's own columns: the same values
         if ui in asks.u.intervals:
             lo, hi = asks.u.intervals[ui]
             _limit(out, mi, lo - unit / 2, hi + unit / 2)

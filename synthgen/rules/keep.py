@@ -31,6 +31,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -249,8 +250,9 @@ class RuleEncoder(TableEncoder):
         self.decided = [c.name for c in self.user.columns if c.name in decided]
         self.kept_view = _sub_encoder(self, self.kept)
         self.kept_parts = _part_index(self, self.kept)
-        relaxed = [
+        relaxed = [  # nor moves them onto a date lattice: that could undo the rule
             {**state, "min": -np.inf, "max": np.inf}
+            | ({"lattice": None} if "lattice" in state else {})
             if col.name in decided and "min" in state and self._computed(col.name)
             else state
             for col, state in zip(self.inner.schema.columns, self.inner.states)
@@ -299,8 +301,8 @@ class RuleEncoder(TableEncoder):
             np.zeros((n, len(self.inner.discrete_parts)), dtype=np.int64),
             n,
         )
-        for mi, ui, low, high, unit in self.copies[0]:
-            u.continuous[:, ui] = on_grid(np.clip(m.continuous[:, mi], low, high), unit)
+        for mi, ui, low, high, unit, settle in self.copies[0]:
+            u.continuous[:, ui] = settle(on_grid(np.clip(m.continuous[:, mi], low, high), unit))
         for mi, ui in self.copies[1]:
             u.discrete[:, ui] = m.discrete[:, mi]
         for k in self.keepers:
@@ -677,7 +679,10 @@ def _copies(m: Space, u: Space, names: Sequence[str]) -> tuple[list, list]:
     for name in names:
         mt, ut = m.at[name], u.at[name]
         if mt.value is not None and not mt.discrete:
-            values.append((mt.value, ut.value, mt.state["min"], mt.state["max"], m.unit(name)))
+            settle = partial(KINDS[mt.col.kind].settle, state=mt.state)
+            values.append(
+                (mt.value, ut.value, mt.state["min"], mt.state["max"], m.unit(name), settle)
+            )
         elif mt.value is not None:
             codes.append((mt.value, ut.value))
         if mt.null is not None:

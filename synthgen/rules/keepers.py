@@ -89,6 +89,7 @@ class Space:
         x = np.array(enc.continuous[:, t.value], dtype=float)
         if decoded:
             x = on_grid(np.clip(x, t.state["min"], t.state["max"]), self.unit(name))
+            x = KINDS[t.col.kind].settle(x, t.state)
         if t.null is not None:
             x[enc.discrete[:, t.null] == 1] = np.nan
         return x
