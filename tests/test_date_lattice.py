@@ -103,3 +103,18 @@ def test_a_model_file_without_a_lattice_writes_as_before():
     old = {k: v for k, v in state.items() if k != "lattice"}
     assert dt.settle(np.array([5.0 * 86400]), old)[0] == 5.0 * 86400
 
+
+@pytest.mark.parametrize("fmt", ["%Y/%m/%d %H:%M", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S"])
+def test_hourly_readings_are_dates_written_on_the_hour(fmt):
+    """vega_datasets' seattle-temps (`2010/01/01 00:00`, one reading an hour) was read as free
+    text; its times are now dates, and written on the hour as read."""
+    from synthgen.schema import detect
+
+    hours = pd.date_range("2010-01-01", periods=600, freq="h")
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"time": hours.strftime(fmt), "temp": rng.normal(40, 5, 600).round(1)})
+    col = detect(real).columns[0]
+    assert (col.kind, col.format) == ("datetime", fmt)
+    synth = synthgen.fit(real, model="gmm", seed=0).sample(600, seed=0)
+    written = pd.to_datetime(synth["time"], format=fmt)
+    assert (written.dt.minute == 0).all() and written.nunique() > 100

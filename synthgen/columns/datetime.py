@@ -50,9 +50,12 @@ DATETIME_FORMATS = (
     "%Y-%m-%dT%H:%M:%S.%f%z",
     "%Y/%m/%d",
     "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
     "%d/%m/%Y",
     "%m/%d/%Y",
     "%d.%m.%Y",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
     "%m/%d/%Y %H:%M:%S",
     "%d/%m/%Y %H:%M:%S",
     "%m/%d/%Y %H:%M",
@@ -270,6 +273,8 @@ def _resolution(seconds: np.ndarray) -> float:
     if not len(finite) or np.all(finite % 86400 == 0):
         return 86400.0
     if np.all(finite % 1 == 0):
+        if np.all(finite % 3600 == 0):
+            return 3600.0
         return 60.0 if np.all(finite % 60 == 0) else 1.0
     return 1e-6
 
