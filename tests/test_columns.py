@@ -314,3 +314,45 @@ def test_a_new_kind_takes_part_in_rules_by_declaring_its_role(percent_registered
         PERCENT, rules=InRules("amount", values=lambda values, col: _percent(values))
     )
     assert [r.text() for r in discover(table, schema)] == ["low <= high"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_free_text_never_writes_a_value_few_rows_hold(seed):
+    """Full names of common first names and surnames: each word is in many rows, most full
+    names in one to four, and a few rows hold a common word alone. No written value is a whole
+    value fewer than 5 rows hold (before, 2-6% of written rows were); words go only where such
+    values need it: notes whose rare values each hold a word of their own keep every word."""
+    from synthgen.columns import text
+    from synthgen.schema import Column
+
+    rng = np.random.default_rng(seed)
+    first = [f"F{i}" for i in rng.zipf(1.5, 600) % 40]
+    last = [f"L{i}" for i in rng.zipf(1.3, 600) % 90]
+    names = pd.Series([f"{a} {b}" for a, b in zip(first, last)] + ["F1"] * 3 + ["L2"] * 7)
+    col = Column(name="name", kind="text")
+    state = text.fit(names, col, rare_threshold=5)
+    written = text.decode([], col, state, RowRandom(seed, 0, 5000))
+    counts = names.value_counts()
+    rare = set(counts.index[counts < 5])
+    words = names.str.split().map(set).explode().value_counts()
+    assert len(state["words"]) >= 3 and set(state["words"]) <= set(words.index[words >= 5])
+    assert written.notna().all() and not set(written) & rare
+    before = text.decode(
+        [],
+        col,
+        {
+            **state,
+            "words": list(words.index[words >= 5]),
+            "word_probabilities": list(words[words >= 5] / words[words >= 5].sum()),
+        },
+        RowRandom(seed, 0, 5000),
+    )
+    assert set(before) & rare  # the case arises without the pruning
+    notes = pd.Series(
+        [
+            f"call back {w} about the {d}"
+            for w, d in zip(range(300), rng.choice(["bill", "fee"], 300))
+        ]
+    )
+    kept = text.fit(notes, col, rare_threshold=5)["words"]
+    assert sorted(kept) == sorted(["call", "back", "about", "the", "bill", "fee"])

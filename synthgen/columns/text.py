@@ -1,8 +1,9 @@
 """Free text: new text from the words many rows share, never a real row's text.
 
 Only words that occur in at least `rare_threshold` rows are kept (a name or an address written once
-is never reproduced); each synthetic value takes a word count drawn from the real ones and words
-drawn by their frequency. The column is generated on its own, outside the model's dependence.
+is never reproduced), less one word of each value fewer rows hold that those words could write
+whole; each synthetic value takes a word count drawn from the real ones and words drawn by their
+frequency. The column is generated on its own, outside the model's dependence.
 Detected last: text that no other kind claims (words with spaces, long values).
 """
 
@@ -46,6 +47,7 @@ def fit(
     # rows per word, so that a word repeated within one row does not count as common
     per_row = words.map(lambda ws: sorted(set(ws))).explode().value_counts()
     kept = per_row[per_row >= max(rare_threshold, 1)]
+    kept = kept[kept.index.isin(_kept_apart(words, kept, rare_threshold))]
     # ties in the order of the words themselves, not of a set's hashing (PYTHONHASHSEED)
     order = sorted(range(len(kept)), key=lambda i: (-int(kept.iloc[i]), str(kept.index[i])))
     kept = kept.iloc[order]
@@ -58,6 +60,32 @@ def fit(
         "length_probabilities": (length_counts / length_counts.sum()).tolist(),
         "suppressed_words": int(len(per_row) - len(kept)),
     }
+
+
+def _kept_apart(words: pd.Series, kept: pd.Series, rare_threshold: int) -> set[str]:
+    """The common words (`kept`: rows per word) less as few as a greedy choice finds that
+    leave no whole value held by fewer than `rare_threshold` rows made of common words only:
+    none can then be written whole. Each step drops the word in the most such values (the
+    less common first on ties): of full names made of common first names and surnames, it
+    drops one side's names, not both. midwest's county keeps one word of five rows, `LAKE`,
+    which four rows hold alone: written alone in most rows it repeated theirs."""
+    allowed = {str(w) for w in kept.index}
+    cells = words.map(tuple).value_counts()
+    rare = [set(c) for c in cells.index[cells < rare_threshold] if c and set(c) <= allowed]
+    holding: dict[str, set[int]] = {}
+    for i, cell in enumerate(rare):
+        for w in cell:
+            holding.setdefault(w, set()).add(i)
+    while holding:
+        worst = max(holding, key=lambda w: (len(holding[w]) / int(kept[w]), -int(kept[w]), w))
+        allowed.discard(worst)
+        for i in holding.pop(worst):
+            for w in rare[i] - {worst}:
+                if w in holding:
+                    holding[w].discard(i)
+                    if not holding[w]:
+                        del holding[w]
+    return allowed
 
 
 def parts(name: str, state: dict[str, Any]) -> list[Part]:
