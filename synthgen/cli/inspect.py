@@ -34,6 +34,15 @@ def summary(path: str, trust_pickle: bool = False) -> dict:
     else:
         model = load(path, trust_pickle=trust_pickle)
         details, name = model.describe(), model.name
+        if model.guards_copies:  # `synthgen.models.copy_guard`
+            guard = model.copy_guard_
+            details["copies"] = (
+                "kept (a file from before the copy guard)"
+                if guard is None
+                else "drawn again, unless of a row other training rows repeat"
+                if len(guard.unique)
+                else "none in 10,000 rows drawn at fit: not guarded"
+            )
     fitted = state.get("fitted")
     return {
         "file": path,

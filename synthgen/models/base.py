@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 BLOCK_ROWS = 10_000
 # The key of the random stream that picks rare categories' stand-ins (synthgen.columns.stand_ins).
 _STAND_IN_STREAM = 0x57A1D
+_PROBE_STREAM = 0xC0B1E  # the copy guard's trial draws
 
 
 def new_seed() -> int:
@@ -75,6 +76,10 @@ class Synthesizer:
     params: dict[str, Any]
     # how `--model auto` chose this model (`synthgen.choose.Choice.record`); None when named
     selection_: dict[str, Any] | None = None
+    # True for a model that draws whole rows and redraws copies of unique training rows
+    # (`synthgen.models.copy_guard`); its guard, fitted (None for a file from before it)
+    guards_copies: ClassVar[bool] = False
+    copy_guard_: Any = None
 
     def __init__(self, *, rare_threshold: int = 5, **params: Any):
         self.rare_threshold = rare_threshold
@@ -176,7 +181,16 @@ class Synthesizer:
         own = np.random.default_rng([self.seed_, _STAND_IN_STREAM])
         context = self.encoder_.fit_context()  # (before encode, which lets go of it)
         data = self.encoder_.encode(table, rng)
+        if self.guards_copies:  # the training rows as written (`synthgen.models.copy_guard`)
+            from synthgen.models.copy_guard import PROBE_ROWS, CopyGuard, row_hashes
+
+            full = row_hashes(self.encoder_, data, 64)
         self._fit_encoded(stand_ins(self.encoder_, data, own, context), rng)
+        if self.guards_copies:
+            probe = np.random.default_rng([self.seed_, _PROBE_STREAM])
+            self.copy_guard_ = CopyGuard.fit(
+                full, self.encoder_, self._sample_encoded(PROBE_ROWS, probe)
+            )
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "encoder_"):
@@ -303,7 +317,12 @@ class Synthesizer:
         end): drawn from its own random stream (seed, block). A model that draws rows in its
         own way (an adapter for another library) overrides this."""
         rows = _block_rows(block, n)
-        encoded = self._sample_encoded(BLOCK_ROWS, np.random.default_rng([seed, block]))
+        rng = np.random.default_rng([seed, block])
+        encoded = self._sample_encoded(BLOCK_ROWS, rng)
+        if self.copy_guard_ is not None:
+            encoded = self.copy_guard_.redraw(
+                self.encoder_, encoded, lambda k: self._sample_encoded(k, rng)
+            )
         if rows < BLOCK_ROWS:
             encoded = Encoded(encoded.continuous[:rows], encoded.discrete[:rows], rows)
         return encoded
@@ -412,6 +431,7 @@ class Synthesizer:
             "encoder": self.encoder_.to_state(),
             "fitted": self._get_state(),
             **({"selection": self.selection_} if self.selection_ else {}),
+            **({"copy_guard": self.copy_guard_.to_state()} if self.copy_guard_ else {}),
         }
 
     @classmethod
@@ -428,6 +448,12 @@ class Synthesizer:
             model.source_rows_ = int(state.get("source_rows", model.training_rows_))
             model.whole_table_marginals_ = bool(state.get("whole_table_marginals", False))
             model.selection_ = _selection(state.get("selection"))
+            if model.guards_copies:  # files from before the guard have none
+                from synthgen.models.copy_guard import CopyGuard
+
+                model.copy_guard_ = CopyGuard.from_state(state.get("copy_guard"))
+            elif "copy_guard" in state:
+                raise ValueError(f"a {model.name} model has no copy guard")
             from synthgen.rules.keep import encoder_from_state
 
             model.encoder_ = encoder_from_state(model.schema_, state["encoder"])

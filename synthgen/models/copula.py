@@ -206,6 +206,7 @@ class GaussianCopula(Synthesizer):
     """
 
     name = "gaussian-copula"
+    guards_copies = True  # `synthgen.models.copy_guard`
 
     def __init__(self, *, knots: int = 10001, rare_threshold: int = 5, by: str | None = None):
         super().__init__(rare_threshold=rare_threshold, knots=knots, **by_params(by))

@@ -240,6 +240,7 @@ class GaussianMixture(Synthesizer):
     """
 
     name = "gmm"
+    guards_copies = True  # `synthgen.models.copy_guard`
 
     def __init__(
         self,

@@ -333,6 +333,7 @@ class GaussianMixtureFull(Synthesizer):
     """
 
     name = "gmm-gaussian"
+    guards_copies = True  # `synthgen.models.copy_guard`
 
     def __init__(
         self,
