@@ -502,7 +502,10 @@ def select(
         why = k.unkept(space)
         target = writer.get(rule.columns[-1])
         if why is None and isinstance(k, Order) and isinstance(target, Order):
-            if target.writes[0] == rule.columns[-1] and _cycle(k, writer) is None:
+            # an order that decides this target as its own target (not as its lower side:
+            # `vacdays <= annbens` decides vacdays where a product decides annbens)
+            onto = target.writes[0] == rule.columns[-1] == target.rule.columns[-1]
+            if onto and _cycle(k, writer) is None:
                 target.absorb(rule, i)  # one more sum below the same target
                 continue
         joint = next(

@@ -619,12 +619,12 @@ class Order(Linear):
     def fit(self, real: Real) -> list[Added]:
         left = self.lower(lambda c: real.space.numbers(real.u, c))
         right = real.space.numbers(real.u, self.rule.columns[-1])
-        if self.writes[0] == self.rule.columns[-1] and (~np.isnan(right - left)).any():
-            quarters = np.nanpercentile(right, [25, 75])
+        if (~np.isnan(right - left)).any():  # against the spread of the column it decides
+            quarters = np.nanpercentile(real.space.numbers(real.u, self.writes[0]), [25, 75])
             spread = quarters[1] - quarters[0]
             self.loose = bool(spread > 0 and np.nanmedian(right - left) >= LOOSE * spread)
-        if self.loose:
-            self.fallback = float(np.nanmedian(right))
+        if self.loose:  # the decided column's own median
+            self.fallback = float(np.nanmedian(real.space.numbers(real.u, self.writes[0])))
         elif not self.more:
             self.learn(real)
         else:
@@ -648,9 +648,46 @@ class Order(Linear):
     def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
         if not self.more and not self.loose:
             super().inverse(m, u, enc)
+        elif self.loose and self.writes[0] != self.rule.columns[-1]:
+            self._below(m, u, enc)
         else:
             self._above(m, u, enc)
+        self._above_the_floor(u, enc)
         self._below_the_top(u, enc)
+
+    def _below(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
+        """A source a loose order decides (its target decided by another rule), learned as it
+        is and reflected below the room its target leaves where it passes it: `vserat <=
+        vacdays` (a share of pay against days' pay) or `sicklve <= annbens` (one benefit of
+        four), where the target less a gap drawn for another row was noise around a small
+        value, and a chain of such differences wrote pensions from it."""
+        pivot = self.writes[0]
+        room = enc.u.numbers(u, self.rule.columns[-1]) - sum(
+            enc.u.numbers(u, c) for c in self.rule.columns[:-1] if c != pivot
+        )
+        unit = enc.u.unit(pivot)
+        raw = enc.m.numbers(m, self.raw, decoded=True)
+        with np.errstate(invalid="ignore"):  # above the room: as far below it
+            x = on_grid(np.where(raw > room, 2 * room - raw, raw), unit)
+            x = np.where(x > room, x - unit, x) if unit else np.minimum(x, room)
+        enc.u.put_numbers(u, pivot, np.where(np.isnan(room), raw, x), self.fallback)
+
+    def _above_the_floor(self, u: Encoded, enc: RuleEncoder) -> None:
+        """A source the order decides (its target decided by another rule: `sicklve <=
+        annbens`, annbens a product) no lower than its real minimum where the target leaves
+        room: the target less a gap drawn for another row went below it (a sick-leave value
+        of -1,909 where every real one is at least 0)."""
+        pivot, target = self.writes[0], self.rule.columns[-1]
+        if pivot == target:
+            return
+        x = enc.u.numbers(u, pivot)
+        room = enc.u.numbers(u, target) - sum(
+            enc.u.numbers(u, c) for c in self.rule.columns[:-1] if c != pivot
+        )
+        low = float(enc.u.at[pivot].state["min"])
+        with np.errstate(invalid="ignore"):
+            raised = np.where(x < low, np.fmin(np.fmax(room, x), low), x)
+        enc.u.put_numbers(u, pivot, raised, self.fallback)
 
     def _below_the_top(self, u: Encoded, enc: RuleEncoder) -> None:
         """A decided target no higher than its real maximum where its sources leave room (a
