@@ -241,3 +241,21 @@ def test_identity_solved_for_a_free_column_not_for_a_list(rng):
     assert texts(table) == ["markup = -base + price"]
     # every column free (as many values as the freest, near enough): the largest, as before
     assert texts(taxi(rng)) == ["total = fare + tip + tolls"]
+
+
+def test_an_identity_beside_a_one_hot_group(rng):
+    """Thirteen 0/1 columns of two one-hot groups are zero on most fingerprint rows; their
+    signed sums coincide there, and every target passed `MAX_MATCHES` unsearched
+    (linearmodels' fringe lost its benefits' total)."""
+    n = 600
+    parts = {f"p{i}": rng.uniform(0, 900, n).round(2) for i in range(4)}
+    table = pd.DataFrame(parts)
+    table["total"] = table.sum(axis=1).round(2)
+    for group, k in (("ind", 9), ("region", 4)):
+        pick = rng.integers(0, k, n)
+        for j in range(k):
+            table[f"{group}{j}"] = (pick == j).astype(int)
+    for i in range(20):  # amounts of no identity, so that halves of three columns are searched
+        table[f"x{i}"] = rng.normal(50, 10, n).round(1)
+    found = texts(table)
+    assert "total = p0 + p1 + p2 + p3" in found
