@@ -99,12 +99,15 @@ def check_column(name: str, kind: str, real: pd.Series, synth: pd.Series) -> Non
     elif kind in ("categorical", "text"):
         per_row = real.dropna().str.split().map(set).explode()  # a word counts once per row
         kept = _kept(real) if kind == "categorical" else _kept(per_row)
-        if kept:
+        whole = real.dropna().str.split().map(" ".join)
+        if kind == "categorical" and kept or kind == "text" and _kept(whole):
             assert not synth.isna().any() or had_nulls, name
-        else:
+        elif not kept:
             assert values.empty, name  # every value was rare: nothing is safe to write
         words = values if kind == "categorical" else values.str.split().explode()
         assert set(words) <= kept, name
+        if kind == "text":  # no value few rows hold is written whole
+            assert not set(values) & (set(whole) - _kept(whole)), name
     elif kind in ("boolean", "constant"):
         assert not synth.isna().any() or had_nulls, name
         assert set(values) <= set(real.dropna()), name

@@ -3,7 +3,8 @@
 Only words that occur in at least `rare_threshold` rows are kept (a name or an address written once
 is never reproduced), less one word of each value fewer rows hold that those words could write
 whole; each synthetic value takes a word count drawn from the real ones and words drawn by their
-frequency. The column is generated on its own, outside the model's dependence.
+frequency. Where no word is left, the values many rows hold whole are drawn (a column of a few
+colours, each written in many rows, and of rare combinations of them). The column is generated on its own, outside the model's dependence.
 Detected last: text that no other kind claims (words with spaces, long values).
 """
 
@@ -52,7 +53,7 @@ def fit(
     order = sorted(range(len(kept)), key=lambda i: (-int(kept.iloc[i]), str(kept.index[i])))
     kept = kept.iloc[order]
     length_counts = counts.value_counts().sort_index()
-    return {
+    state = {
         "has_nulls": has_nulls(values, counted),
         "words": [str(w) for w in kept.index],
         "word_probabilities": (kept / kept.sum()).tolist() if len(kept) else [],
@@ -60,6 +61,14 @@ def fit(
         "length_probabilities": (length_counts / length_counts.sum()).tolist(),
         "suppressed_words": int(len(per_row) - len(kept)),
     }
+    if not len(kept):  # no word left to write: the values many rows hold whole, if any
+        whole = words.map(" ".join).value_counts()
+        whole = whole[whole >= max(rare_threshold, 1)].sort_index(kind="stable")
+        whole = whole.iloc[np.argsort(-whole.to_numpy(), kind="stable")]
+        if len(whole):
+            state["values"] = [str(v) for v in whole.index]
+            state["value_probabilities"] = (whole / whole.sum()).tolist()
+    return state
 
 
 def _kept_apart(words: pd.Series, kept: pd.Series, rare_threshold: int) -> set[str]:
@@ -106,8 +115,13 @@ def decode(
     n = rows.n
     missing = arrays[0].astype(bool) if state["has_nulls"] else np.zeros(n, dtype=bool)
     words = np.array(state["words"], dtype=object)
-    if not len(words):
-        return pd.Series(np.full(n, None, dtype=object), dtype=object)
+    if not len(words):  # the values many rows hold whole (`fit`), else nothing to write
+        out = np.full(n, None, dtype=object)
+        if state.get("values"):
+            drawn = rows.child(2).choice(state["value_probabilities"])
+            out = np.array(state["values"], dtype=object)[drawn]
+            out[missing] = None
+        return pd.Series(out, dtype=object)
     lengths = np.asarray(state["lengths"])[rows.child(0).choice(state["length_probabilities"])]
     width = max(int(lengths.max(initial=0)), 1)
     drawn = words[rows.child(1).choice(state["word_probabilities"], width=width)]
