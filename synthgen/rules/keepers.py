@@ -692,15 +692,21 @@ class Order(Linear):
     def _below_the_top(self, u: Encoded, enc: RuleEncoder) -> None:
         """A decided target no higher than its real maximum where its sources leave room (a
         gap drawn on top of a high source passed it: values stay inside the real bounds), never
-        below its sources (every real row had max(target) >= the sums below it)."""
+        below its sources (every real row had max(target) >= the sums below it), and no lower
+        than its real minimum."""
         target = self.writes[0]
         if target != self.rule.columns[-1]:
             return
         x = enc.u.numbers(u, target)
         left = self.lower(lambda c: enc.u.numbers(u, c))
+        state = enc.u.at[target].state
         with np.errstate(invalid="ignore"):
-            top = np.fmax(float(enc.u.at[target].state["max"]), left)
-            enc.u.put_numbers(u, target, np.where(x > top, top, x), self.fallback)
+            top = np.fmax(float(state["max"]), left)
+            x = np.where(x > top, top, x)
+            # nor below its real minimum: raising a target keeps it above its sources (a
+            # source at its own minimum and a gap of 0 wrote a date before every real one)
+            x = np.where(x < float(state["min"]), float(state["min"]), x)
+            enc.u.put_numbers(u, target, x, self.fallback)
 
     def _above(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
         """The target of a loose order, or of several orders joined, above its sums."""
