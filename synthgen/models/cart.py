@@ -110,7 +110,6 @@ _MANY_CODES = 20  # a category of more codes is drawn from leaves of 1.5 x min_l
 _CROWD = 5  # a number at least this many training rows hold is drawn exact
 _DERIVE_ROWS = 20  # a looked-up part's source has at least this many rows per category
 _COPY_ROUNDS = 20  # redraws of rows that copy a training row before they are kept as they are
-_HASH_SLACK = 3  # a stored row hash has ceil(log2(rows)) + this many bits
 _SLOW_ACCEPTANCE = 0.2  # below this share of rows kept, a conditional sample suggests --order
 _FILL_DRAWS = 32  # candidates per row to fill
 _FILL_RETRY = 256  # more candidates for a row whose first ones all miss its given cells
@@ -534,7 +533,7 @@ class CART(Synthesizer):
             self.split_tests_ = SPARSE_CATEGORIES
         else:
             self.split_tests_ = EVERY_SPLIT
-        self.hash_bits_ = int(np.ceil(np.log2(max(n, 2)))) + _HASH_SLACK
+        self.hash_bits_ = cart_copies.hash_bits(n)
         self.hashes_written_ = True  # of the user's columns as written (`cart_copies`)
         full = self._hashes(data, 64)
         self.row_hashes_, self.common_hashes_ = unique_and_common(full, self.hash_bits_)
@@ -868,12 +867,8 @@ class CART(Synthesizer):
                 raise ValueError(f"tree {j} does not match its part")
             if tree.ranks is not None and not ranks_fit(tree.ranks, cards[:j]):
                 raise ValueError(f"tree {j}'s category ranks do not match the parts before it")
-        top = np.uint64(2**self.hash_bits_ - 1) if self.hash_bits_ < 64 else None
         for hashes in (self.row_hashes_, self.common_hashes_):
-            if (hashes[1:] <= hashes[:-1]).any() or (
-                top is not None and len(hashes) and hashes[-1] > top
-            ):
-                raise ValueError(f"the row hashes are not sorted {self.hash_bits_}-bit hashes")
+            cart_copies.check_hashes(hashes, self.hash_bits_)
         if self.min_leaf_ < 1:
             raise ValueError(f"a least leaf size of {self.min_leaf_} rows")
 

@@ -6,13 +6,12 @@ presence. A model that draws whole rows from a density learned on few-valued col
 such rows by chance (gmm on lifelines' kidney_transplant: 3.2% of written rows, against 0.6%
 of holdout rows). cart has its own guard (`cart_copies`), which redraws a row from its last
 parts. This one keeps, as cart's does, a short hash of each unique training row as written
-(`cart_copies.row_hashes`: numbers on their grid, dates on their calendar, the rules' columns
-as they compute them), ceil(log2(rows)) + 3 bits long, so that a stored hash matches many rows
-that could be written and names none. Rows two training rows or more hold are not guarded:
-new people repeat them too. A model that drew no copy in `PROBE_ROWS` rows at fit keeps no
-hash. A drawn row whose hash matches is drawn again, up to `ROUNDS`
-times (a hash shared by chance moves a row the model drew as likely as any other: the rows
-kept are the model's own, thinned at random). Differentially private models have no guard: it
+(`cart_copies.row_hashes`: numbers on their grid, the rules' columns as they compute them),
+`cart_copies.hash_bits` long, so that a stored hash matches many rows that could be written
+and names none. Rows two training rows or more hold are not guarded: new people repeat them
+too. A model that drew no copy in `PROBE_ROWS` rows at fit keeps no hash. A drawn row whose
+hash matches is drawn again, up to `ROUNDS` times (a hash shared by chance moves a row the
+model drew as likely as any other: the rows kept are the model's own, thinned at random). Differentially private models have no guard: it
 would read the training rows at sampling time.
 
 Example:
@@ -31,10 +30,15 @@ from typing import Any
 import numpy as np
 
 from synthgen.columns import Encoded
-from synthgen.models.cart_copies import matches, row_hashes, unique_and_common
+from synthgen.models.cart_copies import (
+    HASH_SLACK,
+    check_hashes,
+    hash_bits,
+    matches,
+    row_hashes,
+    unique_and_common,
+)
 
-#: Hash bits beyond ceil(log2(training rows)), as cart's.
-SLACK = 3
 #: The most times a copy is drawn again; one still a copy after them is kept.
 ROUNDS = 8
 #: Rows the fitted model draws to see whether it copies at all (`CopyGuard.fit`).
@@ -56,7 +60,7 @@ class CopyGuard:
         (by the full hash), the model copies fewer than 3 rows in 10,000 (95%), and the
         guard holds no hash and costs nothing (gmm on adult: 1,000,000 rows took 1 s more to
         sample with it, 2.2 s without)."""
-        bits = int(np.ceil(np.log2(max(len(full), 2)))) + SLACK
+        bits = hash_bits(len(full))
         values, counts = np.unique(full, return_counts=True)
         if not np.isin(row_hashes(encoder, probe, 64), values[counts == 1]).any():
             return cls(bits, np.array([], dtype=np.uint64))
@@ -93,14 +97,11 @@ class CopyGuard:
         if not isinstance(state, dict) or set(state) != {"bits", "unique"}:
             raise ValueError("a copy guard must hold its hash bits and hashes")
         bits = state["bits"]
-        if isinstance(bits, bool) or not isinstance(bits, int) or not SLACK < bits <= 64:
+        if isinstance(bits, bool) or not isinstance(bits, int) or not HASH_SLACK < bits <= 64:
             raise ValueError(f"a copy guard of {bits!r} hash bits")
         unique = np.asarray(state["unique"])
         if unique.ndim != 1 or (len(unique) and unique.dtype.kind not in "ui"):
             raise ValueError("a copy guard's hashes must be a list of integers")
         unique = unique.astype(np.uint64)
-        if (unique[1:] <= unique[:-1]).any() or (
-            len(unique) and bits < 64 and int(unique[-1]) >> bits
-        ):
-            raise ValueError(f"the copy guard's hashes are not sorted {bits}-bit hashes")
+        check_hashes(unique, bits, "copy guard's hashes")
         return cls(bits, unique)
