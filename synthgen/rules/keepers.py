@@ -662,9 +662,7 @@ class Order(Linear):
         four), where the target less a gap drawn for another row was noise around a small
         value, and a chain of such differences wrote pensions from it."""
         pivot = self.writes[0]
-        room = enc.u.numbers(u, self.rule.columns[-1]) - sum(
-            enc.u.numbers(u, c) for c in self.rule.columns[:-1] if c != pivot
-        )
+        room = self._room(u, enc)
         unit = enc.u.unit(pivot)
         raw = enc.m.numbers(m, self.raw, decoded=True)
         with np.errstate(invalid="ignore"):  # above the room: as far below it
@@ -677,17 +675,22 @@ class Order(Linear):
         annbens`, annbens a product) no lower than its real minimum where the target leaves
         room: the target less a gap drawn for another row went below it (a sick-leave value
         of -1,909 where every real one is at least 0)."""
-        pivot, target = self.writes[0], self.rule.columns[-1]
-        if pivot == target:
+        pivot = self.writes[0]
+        if pivot == self.rule.columns[-1]:
             return
         x = enc.u.numbers(u, pivot)
-        room = enc.u.numbers(u, target) - sum(
-            enc.u.numbers(u, c) for c in self.rule.columns[:-1] if c != pivot
-        )
+        room = self._room(u, enc)
         low = float(enc.u.at[pivot].state["min"])
         with np.errstate(invalid="ignore"):
             raised = np.where(x < low, np.fmin(np.fmax(room, x), low), x)
         enc.u.put_numbers(u, pivot, raised, self.fallback)
+
+    def _room(self, u: Encoded, enc: RuleEncoder) -> np.ndarray:
+        """The most the source the order decides may be: its target less its other sources."""
+        pivot = self.writes[0]
+        return enc.u.numbers(u, self.rule.columns[-1]) - sum(
+            enc.u.numbers(u, c) for c in self.rule.columns[:-1] if c != pivot
+        )
 
     def _below_the_top(self, u: Encoded, enc: RuleEncoder) -> None:
         """A decided target no higher than its real maximum where its sources leave room (a
