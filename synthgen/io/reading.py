@@ -207,11 +207,17 @@ def _locate_decode_error(src: _Source, encoding: str) -> tuple[int, int, int] | 
             lines += block.count(b"\n")
 
 
+def _head_text(src: _Source, encoding: str) -> str:
+    """The file's first bytes as text (the sniffers' sample)."""
+    return src.head.decode(_display_encoding(encoding), errors="replace").lstrip("\ufeff")
+
+
 def _sniff_records(src: _Source, encoding: str, delim: str) -> list[list[str]]:
     """The first records of the file split by `delim` (quotes respected; none on a quoting
     error); the last one left out where the sample may cut it off."""
-    text = src.head.decode(_display_encoding(encoding), errors="replace").lstrip("\ufeff")
-    reader = csv.reader(io.StringIO(text), delimiter=delim, quotechar='"', doublequote=True)
+    reader = csv.reader(
+        io.StringIO(_head_text(src, encoding)), delimiter=delim, quotechar='"', doublequote=True
+    )
     try:
         rows = [r for r in itertools.islice(reader, _SNIFF_RECORDS) if r]
     except csv.Error:
@@ -251,16 +257,16 @@ def _spaced(src: _Source, encoding: str) -> bool:
     widths = {len(r) for r in rows[1:]}
     if widths == {len(rows[0]) + 1}:
         return True
-    text = src.head.decode(_display_encoding(encoding), errors="replace").lstrip("\ufeff")
-    first = text.split("\n", 1)[0].strip()
+    first = _head_text(src, encoding).split("\n", 1)[0].strip()
     return widths == {len(rows[0])} and bool(re.fullmatch(r'"[^"]*"(?: "[^"]*")+', first))
 
 
-def _short_header(src: _Source, encoding: str, delim: str) -> bool:
-    """Whether every record sniffed after the header holds one field more than it: R's
-    `write.table` leaves the row names' column out of the header."""
+def _short_header(src: _Source, encoding: str, delim: str) -> int:
+    """The rows' width where every record sniffed after the header holds one field more than
+    it (R's `write.table` leaves the row names' column out of the header), else 0."""
     rows = _sniff_records(src, encoding, delim)
-    return len(rows) > 1 and all(len(r) == len(rows[0]) + 1 for r in rows[1:])
+    short = len(rows) > 1 and all(len(r) == len(rows[0]) + 1 for r in rows[1:])
+    return len(rows[0]) + 1 if short else 0
 
 
 def _check_delimiter(delimiter: str | None) -> str | None:
@@ -362,9 +368,9 @@ def _parser_error(src: _Source, exc: Exception, width: int | None = None) -> Inp
 
 def _csv_reader_args(
     src: _Source, encoding: str | None, delimiter: str | None
-) -> tuple[dict[str, Any], bool, bool]:
-    """pandas' arguments, whether the encoding was given, and whether the header is one field
-    short of the rows (`_short_header`)."""
+) -> tuple[dict[str, Any], bool, int]:
+    """pandas' arguments, whether the encoding was given, and the rows' width where the header
+    is one field short of them, else 0 (`_short_header`)."""
     given = encoding is not None
     if len(src.head) < _SNIFF_BYTES and not src.head.lstrip(codecs.BOM_UTF8).strip():
         raise InputError(f"{src.name} is empty")
@@ -423,9 +429,7 @@ def _read_csv(
     kwargs, given, short = _csv_reader_args(src, encoding, delimiter)
     nrows = None if max_rows is None else max_rows + 1
     if short:  # the header padded to the rows' width, its empty field moved first
-        kwargs["names"] = list(
-            range(len(_sniff_records(src, kwargs["encoding"], kwargs["sep"])[1]))
-        )
+        kwargs["names"] = list(range(short))
     with _csv_errors(src, kwargs, given):
         raw = pd.read_csv(src.pandas_arg(), nrows=nrows, **kwargs)
     if raw.empty and raw.shape[1] == 0:
