@@ -291,12 +291,13 @@ def fit(
     dtype_tz = getattr(values.dtype, "tz", None)
     low = col.min if col.min is not None else (finite.min() if len(finite) else 0.0)
     high = col.max if col.max is not None else (finite.max() if len(finite) else 0.0)
+    resolution = _resolution(seconds)
     return {
         "min": float(low),
         "max": float(high),
         "has_nulls": has_nulls(values, counted),
-        "resolution": _resolution(seconds),
-        "lattice": lattice(finite) if _resolution(seconds) == 86400.0 else None,
+        "resolution": resolution,
+        "lattice": lattice(finite) if resolution == 86400.0 else None,
         "offset": _offset(values, col.format) if col.format else 0,
         "typed": col.format is None,
         "tz": str(dtype_tz) if dtype_tz is not None else col.timezone,
