@@ -4,8 +4,9 @@ Only words that occur in at least `rare_threshold` rows are kept (a name or an a
 is never reproduced), less one word of each value fewer rows hold that those words could write
 whole; each synthetic value takes a word count drawn from the real ones and words drawn by their
 frequency. Where no word is left, the values many rows hold whole are drawn (a column of a few
-colours, each written in many rows, and of rare combinations of them). The column is generated on its own, outside the model's dependence.
-Detected last: text that no other kind claims (words with spaces, long values).
+colours, each written in many rows, and of rare combinations of them). The column is generated
+on its own, outside the model's dependence. Detected last: text that no other kind claims (words
+with spaces, long values).
 """
 
 from __future__ import annotations
@@ -72,12 +73,13 @@ def fit(
 
 
 def _kept_apart(words: pd.Series, kept: pd.Series, rare_threshold: int) -> set[str]:
-    """The common words (`kept`: rows per word) less as few as a greedy choice finds that
-    leave no whole value held by fewer than `rare_threshold` rows made of common words only:
-    none can then be written whole. Each step drops the word in the most such values (the
-    less common first on ties): of full names made of common first names and surnames, it
-    drops one side's names, not both. midwest's county keeps one word of five rows, `LAKE`,
-    which four rows hold alone: written alone in most rows it repeated theirs."""
+    """The common words (`kept`: rows per word) less those a greedy cover drops so that no
+    whole value held by fewer than `rare_threshold` rows is made of common words only: none
+    can then be written whole. Each step drops the word in the most such values for the rows
+    it holds (the less common first on ties), so the commonest words stay (Auto's `ford`, in
+    many rare model names; an unweighted cover dropped it first). midwest's county kept one
+    word of five rows, `LAKE`, which four rows hold alone: written alone in most rows it
+    repeated theirs."""
     allowed = {str(w) for w in kept.index}
     cells = words.map(tuple).value_counts()
     rare = [set(c) for c in cells.index[cells < rare_threshold] if c and set(c) <= allowed]
