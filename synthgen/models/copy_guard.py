@@ -11,8 +11,8 @@ parts. This one keeps, as cart's does, a short hash of each unique training row 
 and names none. Rows two training rows or more hold are not guarded: new people repeat them
 too. A model that drew no copy in `PROBE_ROWS` rows at fit keeps no hash. A drawn row whose
 hash matches is drawn again, up to `ROUNDS` times (a hash shared by chance moves a row the
-model drew as likely as any other: the rows kept are the model's own, thinned at random). Differentially private models have no guard: it
-would read the training rows at sampling time.
+model drew as likely as any other: the rows kept are the model's own, thinned at random).
+Differentially private models have no guard: it would read the training rows at sampling time.
 
 Example:
     >>> import numpy as np, pandas as pd, synthgen
