@@ -427,6 +427,7 @@ NULL_KINDS = ("missing_together", "missing_when")
 # The order rules claim their columns in: the exact and specific first, peers and nulls last.
 _PRIORITY = ("dependency", "identity", "product", "monotone", "order", "combination", *NULL_KINDS)
 _NULL_KEEPERS = (MissingTogether, MissingWhen)
+_EQUALITIES = (Identity, Product)
 
 
 # the null rules drawn rows are made to keep (`nulls_kept`), in the order they are applied
@@ -492,6 +493,7 @@ def select(
     writer: dict[str, Keeper] = {}
     accepted: list[Keeper] = []
     dropped: list[tuple[int, str]] = []
+    chosen: dict[int, Any] = {}  # the pivot each kept equality decides, by id
     for i in value_first:
         rule = rules[i]
         k = keeper(rule, i)
@@ -541,8 +543,11 @@ def select(
                     k.settle(pivot)
                 reasons.append(_clash(k, writer, protect) or _base(k, accepted))
                 if reasons[-1] is None:
+                    chosen[id(k)] = pivot
                     break
             why = reasons[-1] and reasons[0]
+            if why is not None and _repivot(k, writer, accepted, protect, chosen):
+                why = None
         if why is not None:
             dropped.append((i, why))
             continue
@@ -562,6 +567,50 @@ def select(
     for k in accepted:
         visit(k)
     return ordered, dropped
+
+
+def _repivot(
+    k: Keeper,
+    writer: dict[str, Keeper],
+    accepted: Sequence[Keeper],
+    protect: Sequence[str],
+    chosen: dict[int, Any],
+) -> bool:
+    """Make room for an equality `k` that no column is left for: where one of its pivots is
+    taken by a single kept equality, that one decides another of its columns instead, if one
+    is free and no cycle closes (fringe's `hrbens = hrearn * beratio` decides beratio, so
+    that `hrbens = annbens / annhrs` decides hrbens beside the sum deciding annbens). Only
+    equalities move, while only equalities are kept (they come first): nothing else has read
+    who decides what. True, with `k` and the other settled and `writer` updated, where it
+    made room; else everything is as it was."""
+    if not isinstance(k, _EQUALITIES):
+        return False
+    for pivot in k.pivots():
+        k.settle(pivot)
+        owners = {id(writer[c]): writer[c] for c in k.writes if c in writer}
+        if len(owners) != 1 or any(c in protect for c in k.writes):
+            continue
+        other = next(iter(owners.values()))
+        if not isinstance(other, _EQUALITIES) or id(other) not in chosen:
+            continue
+        old = chosen[id(other)]
+        for c in other.writes:
+            del writer[c]
+        for alternative in other.pivots():
+            if alternative == old:
+                continue
+            other.settle(alternative)
+            if _clash(other, writer, protect) or _base(other, accepted):
+                continue
+            writer.update(dict.fromkeys(other.writes, other))
+            if _clash(k, writer, protect) is None and _base(k, accepted) is None:
+                chosen[id(other)], chosen[id(k)] = alternative, pivot
+                return True
+            for c in other.writes:
+                del writer[c]
+        other.settle(old)
+        writer.update(dict.fromkeys(other.writes, other))
+    return False
 
 
 def _numbers(k: Keeper) -> list[int]:
