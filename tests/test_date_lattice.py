@@ -118,3 +118,23 @@ def test_hourly_readings_are_dates_written_on_the_hour(fmt):
     synth = synthgen.fit(real, model="gmm", seed=0).sample(600, seed=0)
     written = pd.to_datetime(synth["time"], format=fmt)
     assert (written.dt.minute == 0).all() and written.nunique() > 100
+
+
+def test_the_copy_check_hashes_dates_on_their_lattice():
+    """A row drawn mid-month is written on the month's first day, so the copy guards
+    (`cart_copies.row_hashes`, cart's and the copula's and gmm's) hash it there: as the
+    training row it copies once written (before, they hashed the drawn day and missed it)."""
+    from synthgen.conditions import targets
+    from synthgen.models.cart_copies import row_hashes
+
+    months = pd.date_range("2001-01-01", periods=60, freq="MS")
+    real = pd.DataFrame({"month": months.strftime("%Y-%m-%d"), "n": np.arange(60) % 7})
+    model = synthgen.fit(real, model="cart", seed=0)
+    enc = model.encoder_
+    data = enc.encode(real, np.random.default_rng(0))
+    before = row_hashes(enc, data, 64)
+    part = targets(enc)["month"].value
+    x = data.continuous[:, part]
+    days = np.random.default_rng(1).integers(-13, 14, len(real)) * 86400.0
+    data.continuous[:, part] = np.clip(x + days, x.min(), x.max())
+    assert (row_hashes(enc, data, 64) == before).all()

@@ -185,7 +185,10 @@ def _keys(found, data: Encoded) -> list[np.ndarray]:
         elif target.discrete:
             key = data.discrete[:, target.value].astype(np.uint64)
         else:
+            # on the column's calendar, as it will be written (a monthly date drawn mid-month
+            # is written on the first, where a training row may be)
             x = np.clip(data.continuous[:, target.value], *target.real_range())
+            x = target.kind.settle(x, target.state)
             unit = target.grid()
             if unit:
                 steps = np.rint(x / unit)
