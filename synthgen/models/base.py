@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -26,7 +27,7 @@ import pandas as pd
 
 from synthgen.blas import one_thread
 from synthgen.columns import Encoded
-from synthgen.errors import MissingDependencyError, SynthgenError, UsageError
+from synthgen.errors import ConditionError, MissingDependencyError, SynthgenError, UsageError
 from synthgen.models import checks
 from synthgen.schema import Schema, detect, validate
 
@@ -321,7 +322,7 @@ class Synthesizer:
         encoded = self._sample_encoded(BLOCK_ROWS, rng)
         if self.copy_guard_ is not None:
             encoded = self.copy_guard_.redraw(
-                self.encoder_, encoded, lambda k: self._sample_encoded(k, rng)
+                self.encoder_, encoded, lambda rows: self._sample_encoded(len(rows), rng)
             )
         if rows < BLOCK_ROWS:
             encoded = Encoded(encoded.continuous[:rows], encoded.discrete[:rows], rows)
@@ -332,11 +333,30 @@ class Synthesizer:
         them. Rows to fill go in one call, each leaving free the parts it does not constrain."""
         constraints = constraints.trimmed()
         if n == 0 or constraints.empty:
-            return self._sample_encoded(n, rng)
-        encoded = self._sample_conditional(n, constraints, rng)
+            encoded = self._sample_encoded(n, rng)
+        else:
+            encoded = self._sample_conditional(n, constraints, rng)
+        if self.copy_guard_ is not None:  # conditional rows are guarded as the others are
+            encoded = self.copy_guard_.redraw(
+                self.encoder_, encoded, partial(self._again, constraints, encoded, rng)
+            )
         if encoded.n_rows != n or not constraints.matches(encoded).all():
             raise RuntimeError(f"the {self.name} model broke a condition: {constraints.label}")
         return encoded
+
+    def _again(
+        self, constraints: Constraints, drawn: Encoded, rng: np.random.Generator, rows: np.ndarray
+    ) -> Encoded:
+        """Fresh rows in place of `drawn`'s `rows` (copies), each meeting its constraints; where
+        a condition is too rare to draw so few rows again, the rows as they were."""
+        from synthgen.conditions import take_rows
+
+        if constraints.empty:
+            return self._sample_encoded(len(rows), rng)
+        try:
+            return self._sample_conditional(len(rows), constraints.take(rows), rng)
+        except ConditionError:
+            return take_rows(drawn, rows)
 
     def sample(
         self,

@@ -72,14 +72,17 @@ class CopyGuard:
             return np.zeros(data.n_rows, dtype=bool)
         return matches(row_hashes(encoder, data, self.bits), self.unique)
 
-    def redraw(self, encoder: Any, data: Encoded, draw: Callable[[int], Encoded]) -> Encoded:
-        """`data` with its copies drawn again (`draw(k)`: k fresh rows), in place; only the
-        rows drawn again are looked at again."""
+    def redraw(
+        self, encoder: Any, data: Encoded, draw: Callable[[np.ndarray], Encoded]
+    ) -> Encoded:
+        """`data` with its copies drawn again (`draw(rows)`: fresh rows in place of the rows
+        `rows` of `data`, each meeting that row's conditions, if any), in place; only the rows
+        drawn again are looked at again."""
         rows = np.flatnonzero(self.copies(encoder, data))
         for _ in range(ROUNDS):
             if not len(rows):
                 break
-            fresh = draw(len(rows))
+            fresh = draw(rows)
             data.continuous[rows] = fresh.continuous
             data.discrete[rows] = fresh.discrete
             rows = rows[self.copies(encoder, fresh)]

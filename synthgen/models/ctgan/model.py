@@ -142,6 +142,7 @@ class CTGAN(Synthesizer):
     """
 
     name = "ctgan"
+    guards_copies = True  # `synthgen.models.copy_guard`
 
     def __init__(
         self,
