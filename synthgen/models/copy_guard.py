@@ -72,9 +72,7 @@ class CopyGuard:
             return np.zeros(data.n_rows, dtype=bool)
         return matches(row_hashes(encoder, data, self.bits), self.unique)
 
-    def redraw(
-        self, encoder: Any, data: Encoded, draw: Callable[[np.ndarray], Encoded]
-    ) -> Encoded:
+    def redraw(self, encoder: Any, data: Encoded, draw: Callable[[np.ndarray], Encoded]) -> Encoded:
         """`data` with its copies drawn again (`draw(rows)`: fresh rows in place of the rows
         `rows` of `data`, each meeting that row's conditions, if any), in place; only the rows
         drawn again are looked at again."""
