@@ -337,11 +337,16 @@ def test_free_text_never_writes_a_value_few_rows_hold(seed):
     words = names.str.split().map(set).explode().value_counts()
     assert len(state["words"]) >= 3 and set(state["words"]) <= set(words.index[words >= 5])
     assert written.notna().all() and not set(written) & rare
+    unpruned = {
+        k: v
+        for k, v in state.items()
+        if not k.endswith(("first_probabilities", "last_probabilities", "alone_probabilities"))
+    }
     before = text.decode(
         [],
         col,
         {
-            **state,
+            **unpruned,
             "words": list(words.index[words >= 5]),
             "word_probabilities": list(words[words >= 5] / words[words >= 5].sum()),
         },
@@ -356,3 +361,31 @@ def test_free_text_never_writes_a_value_few_rows_hold(seed):
     )
     kept = text.fit(notes, col, rare_threshold=5)["words"]
     assert sorted(kept) == sorted(["call", "back", "about", "the", "bill", "fee"])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_free_text_opens_and_closes_values_with_words_that_do(seed):
+    """Place names of a first word, a connective and a second ("Barrow & Furness"), and some
+    of one word: a connective is never written alone nor at either end, a one-word value is a
+    word rows hold alone; a state from before (no such lists) draws as it did, connectives
+    anywhere (UK House of Commons' constituencies came out as `&` alone)."""
+    from synthgen.columns import text
+    from synthgen.schema import Column
+
+    rng = np.random.default_rng(seed)
+    heads, tails = [f"H{i}" for i in range(3)], [f"T{i}" for i in range(3)]
+    two = [f"{a} & {b}" for a, b in zip(rng.choice(heads, 500), rng.choice(tails, 500))]
+    one = list(rng.choice(["Vale", "Moor"], 100))
+    col = Column(name="place", kind="text")
+    state = text.fit(pd.Series(two + one), col, rare_threshold=5)
+    written = text.decode([], col, state, RowRandom(seed, 0, 4000)).str.split()
+    assert not written.map(lambda ws: ws[0] == "&" or ws[-1] == "&").any()
+    alone = written[written.map(len) == 1].map(lambda ws: ws[0])
+    assert len(alone) > 100 and set(alone) <= {"Vale", "Moor"}
+    old = {
+        k: v
+        for k, v in state.items()
+        if not k.endswith(("first_probabilities", "last_probabilities", "alone_probabilities"))
+    }
+    before = text.decode([], col, old, RowRandom(seed, 0, 4000)).str.split()
+    assert before.map(lambda ws: ws[0] == "&" or ws[-1] == "&").mean() > 0.1

@@ -345,3 +345,52 @@ def test_the_untouched_ctgan_state_still_loads(ctgan_state, tmp_path):
     path = tmp_path / "m.synthgen"
     path.write_bytes(crafted(ctgan_state, lambda fitted: None))
     assert len(synthgen.load(str(path)).sample(5, seed=1)) == 5
+
+
+@pytest.fixture(scope="module")
+def text_state(tmp_path_factory) -> dict:
+    """The state of a copula fitted on a table with a free-text column."""
+    rng = np.random.default_rng(0)
+    places = [
+        f"{a} {n} {b}"
+        for a, b, n in zip(
+            rng.choice(["North", "South", "East", "West"], 300),
+            rng.choice(["Vale", "& Hill", "Bridge", "Park"], 300),
+            range(300),
+        )
+    ]
+    table = pd.DataFrame({"place": places, "x": rng.normal(size=300)})
+    path = tmp_path_factory.mktemp("text") / "m.synthgen"
+    synthgen.fit(table, seed=0).save(str(path))
+    state = modelfile.read_state(path)
+    assert "first_probabilities" in state["encoder"]["columns"][0]
+    return state
+
+
+@pytest.mark.parametrize(
+    "key, value, words",
+    [
+        ("word_probabilities", [1.0], "word_probabilities for"),
+        ("first_probabilities", [0.5, 0.5], "first_probabilities for"),
+        ("last_probabilities", "negative", "probability outside [0, 1]"),
+        ("alone_probabilities", "doubled", "sum to 2"),
+        ("lengths", [-1], "length_probabilities for"),
+    ],
+)
+def test_a_crafted_text_state_is_refused(key, value, words, text_state, tmp_path, capsys):
+    """Free text's draws index its words by their probabilities: lists of another length, or
+    that are no distribution, are refused at load (they drew past the words, or nonsense)."""
+
+    state = copy.deepcopy(text_state)
+    column = state["encoder"]["columns"][0]
+    if value == "negative":
+        probs = list(column[key])
+        probs[0], probs[1] = -0.5, probs[1] + probs[0] + 0.5
+        column[key] = probs
+    elif value == "doubled":
+        column[key] = [2 * p for p in column.get(key) or column["first_probabilities"]]
+    else:
+        column[key] = value
+
+    body = {k: v for k, v in state.items() if k not in _FILE_KEYS}
+    _refused(modelfile.dumps(body), tmp_path, capsys, words, "gaussian-copula")

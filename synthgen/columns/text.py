@@ -3,7 +3,10 @@
 Only words that occur in at least `rare_threshold` rows are kept (a name or an address written once
 is never reproduced), less one word of each value fewer rows hold that those words could write
 whole; each synthetic value takes a word count drawn from the real ones and words drawn by their
-frequency. Where no word is left, the values many rows hold whole are drawn (a column of a few
+frequency: its first word among the words that open values, its last among those that close
+them, a one-word value among the words rows hold alone, each as often as it does so where at
+least `rare_threshold` rows do, so that a connective (`&`, `of`) is never written alone nor
+at an end ("Barrow & Furness": before, `&` alone). Where no word is left, the values many rows hold whole are drawn (a column of a few
 colours, each written in many rows, and of rare combinations of them). The column is generated
 on its own, outside the model's dependence. Detected last: text that no other kind claims (words
 with spaces, long values).
@@ -62,6 +65,17 @@ def fit(
         "length_probabilities": (length_counts / length_counts.sum()).tolist(),
         "suppressed_words": int(len(per_row) - len(kept)),
     }
+    if len(kept):  # the words that open, close or make values, where enough rows share them
+        ends_of = {
+            "first_probabilities": words[words.map(len) > 0].map(lambda ws: ws[0]),
+            "last_probabilities": words[words.map(len) > 1].map(lambda ws: ws[-1]),
+            "alone_probabilities": words[words.map(len) == 1].map(lambda ws: ws[0]),
+        }
+        for key, at_end in ends_of.items():
+            ends = at_end.value_counts().reindex(kept.index, fill_value=0)
+            ends = ends.where(ends >= max(rare_threshold, 1), 0)
+            if ends.sum():
+                state[key] = (ends / ends.sum()).tolist()
     if not len(kept):  # no word left to write: the values many rows hold whole, if any
         whole = words.map(" ".join).value_counts()
         whole = whole[whole >= max(rare_threshold, 1)].sort_index(kind="stable")
@@ -127,6 +141,15 @@ def decode(
     lengths = np.asarray(state["lengths"])[rows.child(0).choice(state["length_probabilities"])]
     width = max(int(lengths.max(initial=0)), 1)
     drawn = words[rows.child(1).choice(state["word_probabilities"], width=width)]
+    if "last_probabilities" in state:  # a value's last word, of those that close values
+        last = words[rows.child(4).choice(state["last_probabilities"])]
+        at = np.clip(lengths - 1, 0, width - 1)
+        drawn[np.arange(n), at] = np.where(lengths > 1, last, drawn[np.arange(n), at])
+    if "first_probabilities" in state:  # its first word, of those that open values
+        drawn[:, 0] = words[rows.child(3).choice(state["first_probabilities"])]
+    if "alone_probabilities" in state:  # a one-word value, of the words rows hold alone
+        alone = words[rows.child(5).choice(state["alone_probabilities"])]
+        drawn[:, 0] = np.where(lengths == 1, alone, drawn[:, 0])
     out = drawn[:, 0].astype(object)
     for j in range(1, width):
         out = np.where(lengths > j, out + " " + drawn[:, j], out)

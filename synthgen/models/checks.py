@@ -124,8 +124,33 @@ def encoder(names: Sequence[str], states: Sequence[dict[str, Any]]) -> None:
             raise ValueError(f"{where} a date resolution of {state['resolution']!r} seconds")
         if state.get("lattice") is not None:
             _lattice(where, state["lattice"])
+        if "words" in state:
+            _text(where, state)
         if "offset" in state and not abs(int(state["offset"])) < 86_400:
             raise ValueError(f"{where} a UTC offset of {state['offset']!r} seconds")
+
+
+def _text(where: str, state: dict[str, Any]) -> None:
+    """Free text's draws: each list of probabilities one per word (or length, or value)."""
+    pairs = [
+        ("words", "word_probabilities"),
+        ("words", "first_probabilities"),
+        ("words", "last_probabilities"),
+        ("words", "alone_probabilities"),
+        ("lengths", "length_probabilities"),
+        ("values", "value_probabilities"),
+    ]
+    for items, key in pairs:
+        if key not in state:
+            continue
+        if len(state[key]) != len(state.get(items) or ()):
+            raise ValueError(
+                f"{where} {len(state[key])} {key} for {len(state.get(items) or ())} {items}"
+            )
+        if len(state[key]):
+            distribution(f"{where} {key.replace('_', ' ')}", state[key])
+    if any(int(v) < 0 for v in state.get("lengths", ())):
+        raise ValueError(f"{where} a text of fewer than 0 words")
 
 
 def _lattice(where: str, grid: Any) -> None:
