@@ -579,10 +579,11 @@ def _repivot(
     """Make room for an equality `k` that no column is left for: where one of its pivots is
     taken by a single kept equality, that one decides another of its columns instead, if one
     is free and no cycle closes (fringe's `hrbens = hrearn * beratio` decides beratio, so
-    that `hrbens = annbens / annhrs` decides hrbens beside the sum deciding annbens). Only
-    equalities move, while only equalities are kept (they come first): nothing else has read
-    who decides what. True, with `k` and the other settled and `writer` updated, where it
-    made room; else everything is as it was."""
+    that `hrbens = annbens / annhrs` decides hrbens beside the sum deciding annbens). This
+    runs while the equalities are chosen, before any rule that reads who decides what (orders,
+    combinations, nulls) is kept. A sum that decides its largest term so that ratio rules keep
+    its total (`Identity.first`) stays as it is. True, with `k` and the other settled and
+    `writer` updated, where it made room; else everything is as it was."""
     if not isinstance(k, _EQUALITIES):
         return False
     for pivot in k.pivots():
@@ -592,6 +593,8 @@ def _repivot(
             continue
         other = next(iter(owners.values()))
         if not isinstance(other, _EQUALITIES) or id(other) not in chosen:
+            continue
+        if getattr(other, "first", None) is not None:
             continue
         old = chosen[id(other)]
         for c in other.writes:
