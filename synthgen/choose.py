@@ -13,9 +13,10 @@ The rule (README, `synthgen fit --help`):
    model only when named) on the 80% and draw as many rows.
 3. Score the draw against the held-out 20%: the report's detection test (C2ST, 2 x (1 - AUC)
    of a boosted classifier telling held-out rows from synthetic ones: 1 = indistinguishable)
-   and its fidelity score (column shapes and pair trends); and against the 80% with the 20% as
-   holdout: the report's privacy verdict (DCR, exact copies, membership and attribute
-   inference) and its rules verdict. Where a fold holds out fewer rows than the detection test
+   and its fidelity score (column shapes and pair trends; the held-out rows' numbers binned on
+   the range of the rows fitted on, as the report will bin those); and against the 80%
+   with the 20% as holdout: the report's privacy verdict (DCR, exact copies, membership and
+   attribute inference) and its rules verdict. Where a fold holds out fewer rows than the detection test
    needs (20: a table under 100 rows), C2ST tells the rows the candidate fitted from its draw,
    as the field's protocol does (before, C2ST was "nan" there and the first candidate within
    the fidelity slack won unscored).
@@ -249,7 +250,7 @@ def _score_one(
 ) -> Scored:
     """Fit `name` on `fit_rows`, draw as many rows, and score them (see the module's rule);
     a candidate that fails to fit or sample is returned with its `error`."""
-    from synthgen.compare.fidelity import Reference
+    from synthgen.compare.fidelity import Reference, spans
     from synthgen.compare.values import prepare
     from synthgen.models.registry import create
     from synthgen.report import privacy, rules
@@ -268,11 +269,14 @@ def _score_one(
         out.error = f"{type(exc).__name__}: {reason[0][:200]}" if reason else type(exc).__name__
         return out
     with one_thread():
-        held = Reference(held_out, schema)
+        # the held-out rows' numbers binned on the range of the rows fitted on, as the report
+        # will bin those (its real rows): a draw that reaches their extremes is not marked down
+        # for passing the held-out rows' narrower range
+        train = prepare(fit_rows, schema, "real")
+        held = Reference(held_out, schema, spans=spans(train))
         synth_like_held = held.prepare(synth)
         out.fidelity = held.summary(synth_like_held)["score"]
         out.c2st = detection(held.real, synth_like_held, seed, repeats=0)["c2st"]
-        train = prepare(fit_rows, schema, "real")
         synth_like_train = prepare(synth, schema, like=train)
         if math.isnan(out.c2st):  # too few held-out rows: the rows it fitted (step 3)
             out.c2st = detection(train, synth_like_train, seed, repeats=0)["c2st"]

@@ -191,3 +191,28 @@ def test_correlation_matrix_is_pearson_over_each_pairs_rows():
     assert _pearson_matrix(no_nulls)[0, 1] == pytest.approx(
         pearsonr(no_nulls[:, 0], no_nulls[:, 1])[0]
     )
+
+
+def test_a_sample_binned_on_the_whole_tables_range():
+    """`--model auto` scores a draw against held-out rows, whose range is narrower than the
+    table's: binned on their own range (SDMetrics' way, right for a whole table) a draw that
+    reaches the table's extremes is marked down for it, even real rows of that table (0.54 on
+    the pair here); binned on the whole table's range (`spans`) they score as they should."""
+    from synthgen.compare.fidelity import Reference, spans
+    from synthgen.compare.values import prepare
+
+    rng = np.random.default_rng(0)
+    x = np.round(rng.lognormal(0, 1.0, 2000), 2)
+    table = pd.DataFrame({"x": x, "c": np.where(x > np.median(x), "hi", "lo")})
+    schema = detect(table)
+    held = table[table.x < np.quantile(x, 0.97)].sample(400, random_state=0)
+    rows = table.sample(1600, random_state=1)  # real rows, the extremes among them
+    own = Reference(held.reset_index(drop=True), schema)
+    whole = Reference(held.reset_index(drop=True), schema, spans=spans(prepare(table, schema)))
+    assert own.summary(rows)["column_pair_trends"] < 0.7
+    assert whole.summary(rows)["column_pair_trends"] > 0.85
+    # a table scored against itself is binned as before
+    assert spans(prepare(table, schema)) == {"x": (float(x.min()), float(x.max()))}
+    assert Reference(table, schema, spans=spans(prepare(table, schema))).summary(rows) == (
+        Reference(table, schema).summary(rows)
+    )

@@ -115,11 +115,14 @@ def _pair_codes(v: Values) -> np.ndarray:
     return codes
 
 
-def _binned(x: np.ndarray) -> np.ndarray:
+def _binned(x: np.ndarray, span: tuple[float, float] | None = None) -> np.ndarray:
     """SDMetrics' discretisation: 10 equal bins of the column's own range (np.digitize codes
-    0..11; the maximum and nulls share code 11, as they do there)."""
-    edges = np.histogram_bin_edges(x[~np.isnan(x)])
-    return np.digitize(x, edges).astype(np.int64)
+    0..11; the maximum and nulls share code 11, as they do there), or of `span` (values
+    beyond it counted at its ends)."""
+    if span is None:
+        return np.digitize(x, np.histogram_bin_edges(x[~np.isnan(x)])).astype(np.int64)
+    edges = np.histogram_bin_edges([], bins=10, range=span)
+    return np.digitize(np.clip(x, *span), edges).astype(np.int64)
 
 
 _BINS = 12
@@ -226,6 +229,15 @@ class PairTrends:
         return counted[order[:limit]]
 
 
+def spans(table: Prepared) -> dict[str, tuple[float, float]]:
+    """Each continuous column's range (min, max) in a prepared table: `Reference`'s `spans`."""
+    out = {}
+    for name, v in table.items():
+        if v.shape == "continuous" and (~np.isnan(v.x)).any():
+            out[name] = (float(np.nanmin(v.x)), float(np.nanmax(v.x)))
+    return out
+
+
 class Reference:
     """The real table prepared once; scores any number of synthetic tables against it.
 
@@ -237,15 +249,27 @@ class Reference:
         1.0
     """
 
-    def __init__(self, real: pd.DataFrame, schema: Schema | None = None):
+    def __init__(
+        self,
+        real: pd.DataFrame,
+        schema: Schema | None = None,
+        *,
+        spans: dict[str, tuple[float, float]] | None = None,
+    ):
+        """`spans`: per continuous column, the range its real values are binned on for pair
+        trends (default: their own, as SDMetrics does; values beyond it count at its ends): a
+        sample of rows scored in place of others (`--model auto`'s held-out rows, in place of
+        the rows the candidate was fitted on, which the report will compare with) bins on the
+        others' range."""
         self.schema = schema if schema is not None else detect(real)
         self.real = prepare(real, self.schema, role="real")
         self._sorted: dict[str, np.ndarray] = {}
         self._pair_codes: dict[str, tuple[np.ndarray, int]] = {}
+        spans = spans or {}
         for name, v in self.real.items():
             if v.shape == "continuous":
                 self._sorted[name] = np.sort(np.round(v.x[~np.isnan(v.x)], _KS_DECIMALS))
-                self._pair_codes[name] = (_binned(v.x), _BINS)
+                self._pair_codes[name] = (_binned(v.x, spans.get(name)), _BINS)
             else:
                 self._pair_codes[name] = (_pair_codes(v), len(v.categories) + 2)
         names = list(self.real)
