@@ -83,6 +83,68 @@ def test_dates_detected_and_written_as_read(texts, fmt):
     assert seconds[:3].tolist() == [(e - datetime(1970, 1, 1)).total_seconds() for e in expected]
 
 
+@pytest.mark.parametrize(
+    ("texts", "fmt"),
+    [
+        (["1949-01", "1949-02", "1960-12"], "%Y-%m"),
+        (["1977-Jan", "1977-Feb", "2015-Dec"], "%Y-%b"),
+        (["Jan 2020", "Feb 2020", "Dec 2021"], "%b %Y"),
+        (["January 2020", "March 2021", "May 1999"], "%B %Y"),
+        (["Jan-2020", "Feb-2020", "Dec-2021"], "%b-%Y"),
+        (["01/2020", "02/2020", "12/2021"], "%m/%Y"),
+        (["2020/01", "2020/02", "2021/12"], "%Y/%m"),
+    ],
+)
+def test_months_without_a_day_are_dates_on_the_first(texts, fmt):
+    """A monthly series written without its day (river's airline passengers: `1949-01`,
+    `1977-Jan`) is a date column, each value its month's first day, written back as read and
+    kept on its months by every model (before: a key column, written `0000-00`, `7930-07`)."""
+    import synthgen
+    from synthgen.schema import detect
+
+    table = pd.DataFrame({"month": texts * 10, "x": np.arange(30)})
+    col = detect(table).columns[0]
+    assert (col.kind, col.format) == ("datetime", fmt)
+    seconds = dt.parse_text(table["month"], col.format, "month")
+    micros = np.rint(seconds * 1e6).astype(np.int64)
+    assert dt.format_seconds(micros, col.format).tolist() == table["month"].tolist()
+    assert (pd.to_datetime(seconds, unit="s").day == 1).all()
+    series = pd.DataFrame(
+        {
+            "month": dt.format_seconds(
+                (pd.date_range("1990-01-01", periods=120, freq="MS").asi8 // 1000), fmt
+            ),
+            "y": np.arange(120) % 17,
+        }
+    )
+    out = synthgen.fit(series, model="gmm", seed=0).sample(300, seed=1)["month"]
+    assert out.isin(set(series["month"])).all()
+
+
+@pytest.mark.parametrize("codes", [["1001-01", "1002-02", "1003-03"], ["0001/2020", "0002/2020"]])
+def test_codes_shaped_like_months_are_not_dates(codes):
+    from synthgen.schema import detect
+
+    col = detect(pd.DataFrame({"code": codes * 10, "x": np.arange(len(codes) * 10)})).columns[0]
+    assert col.kind != "datetime"
+
+
+def test_an_offset_written_with_a_colon_is_written_so():
+    """ISO 8601's `+01:00` (river's water flow) is written back with its colon (`%:z`), and
+    `+0100` without."""
+    import synthgen
+
+    stamps = pd.date_range("2022-03-20 11:00", periods=200, freq="h")
+    for offset, fmt in (("+01:00", "%Y-%m-%dT%H:%M:%S%:z"), ("+0100", "%Y-%m-%dT%H:%M:%S%z")):
+        table = pd.DataFrame({"t": [f"{s:%Y-%m-%dT%H:%M:%S}{offset}" for s in stamps]})
+        table["flow"] = np.arange(200) % 13
+        model = synthgen.fit(table, seed=0)
+        assert model.schema_.columns[0].format == fmt
+        out = model.sample(50, seed=1)["t"]
+        assert out.str.endswith(offset).all()
+        assert dt.parse_text(out, fmt, "t").min() >= dt.parse_text(table["t"], fmt, "t").min()
+
+
 def test_seasons_are_not_months():
     """`2001-02` ... `2010-11` read as year-month too; a table's seasons are no dates."""
     from synthgen.schema import detect

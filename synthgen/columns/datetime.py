@@ -68,7 +68,17 @@ DATETIME_FORMATS = (
     "%B %d %Y",
     "%d %B %Y",
     "%Y%m%d",
+    # months without a day (a monthly series: `1949-01`, `Jan 2020`), read as their first day
+    "%Y-%m",
+    "%Y/%m",
+    "%b %Y",
+    "%B %Y",
+    "%b-%Y",
+    "%Y-%b",
+    "%m/%Y",
 )
+# A format without a day reads years from 1500 to 2199 only (a code such as `1001-01` is none).
+_MONTH_YEARS = (1500, 2199)
 # Fields a format may write without their leading zero (`%-d`), and the flag's pattern.
 _UNPADDED = ("d", "m", "H", "I")
 _FLAG = re.compile(r"%-([dmHI])")
@@ -105,7 +115,7 @@ def reading(fmt: str) -> str:
         >>> reading("%b %-d %Y")
         '%b %d %Y'
     """
-    return _FLAG.sub(r"%\1", fmt)
+    return _FLAG.sub(r"%\1", fmt).replace("%:z", "%z")
 
 
 def written_like(text: pd.Series, fmt: str) -> str:
@@ -135,6 +145,20 @@ def written_like(text: pd.Series, fmt: str) -> str:
             if (format_seconds(micros, trial) == as_read).all():
                 return trial
     return fmt
+
+
+def _colon(text: pd.Series, fmt: str) -> str:
+    """`fmt` with its UTC offset written `+01:00` (`%:z`, as ISO 8601 and Python 3.12's strftime
+    spell it) where most values are written so, else `+0100` (`%z`).
+
+    Example:
+        >>> _colon(pd.Series(["2022-03-20T11:00:00+01:00"]), "%Y-%m-%dT%H:%M:%S%z")
+        '%Y-%m-%dT%H:%M:%S%:z'
+    """
+    if "%z" not in fmt:
+        return fmt
+    sample = text.dropna().astype(str).str.strip().iloc[:500]
+    return fmt.replace("%z", "%:z") if sample.str.contains(r"[+-]\d\d:\d\d$").mean() > 0.5 else fmt
 
 
 def parse_text(text: pd.Series, fmt: str, name: str) -> np.ndarray:
@@ -183,9 +207,9 @@ def _parse_vectorised(uniques: np.ndarray, fmt: str) -> np.ndarray | None:
 
 def _offset(text: pd.Series, fmt: str) -> int:
     """The UTC offset (seconds) most values were written with; 0 for naive formats."""
+    fmt = reading(fmt)
     if "%z" not in fmt:
         return 0
-    fmt = reading(fmt)
     sample = text.dropna().astype(str).str.strip().iloc[:1000]
     offsets = [datetime.strptime(v, fmt).utcoffset().total_seconds() for v in sample]
     return int(pd.Series(offsets).mode().iloc[0]) if offsets else 0
@@ -218,12 +242,23 @@ def guess_format(text: pd.Series) -> str | None:
         if fmt == "%Y%m%d" and not sample.str.match(r"^(1[5-9]|2[01])\d{2}[01]\d[0-3]\d$").all():
             continue
         try:
-            for value in sample:
-                datetime.strptime(value, fmt)
+            read = [datetime.strptime(value, fmt) for value in sample]
         except ValueError:
+            continue
+        if "%d" not in fmt and not _month_like(read):
             continue
         return fmt
     return None
+
+
+def _month_like(read: list[datetime]) -> bool:
+    """Whether dates read without a day are months: years from 1500 to 2199 (a code such as
+    `1001-01` is none), and not seasons (`2001-02` ... `2010-11`: every "month" the year's next
+    one)."""
+    years = [d.year for d in read]
+    if not _MONTH_YEARS[0] <= min(years) <= max(years) <= _MONTH_YEARS[1]:
+        return False
+    return not all(d.month == (d.year + 1) % 100 for d in read)
 
 
 def _yyyymmdd(text: list[str]) -> bool:
@@ -257,7 +292,7 @@ def fill(col: Column, values: pd.Series, ev: Evidence) -> None:
         text = values.astype(str).str.strip()
         if col.format is None:
             found = guess_format(text)
-            col.format = found and written_like(text, found)
+            col.format = found and _colon(text, written_like(text, found))
         if col.format is None:
             raise SchemaError(
                 f"column {col.name!r} is datetime but its values match no known format; "
@@ -472,6 +507,7 @@ def format_seconds(micros: np.ndarray, fmt: str, offset: int = 0) -> np.ndarray:
         "b": lambda: _MONTHS[m - 1],
         "B": lambda: _MONTHS_LONG[m - 1],
         "z": lambda: np.full(len(micros), f"{sign}{hh:02d}{mm:02d}"),
+        ":": lambda: np.full(len(micros), f"{sign}{hh:02d}:{mm:02d}"),  # `%:z`
         "%": lambda: np.full(len(micros), "%"),
     }
     bare = {  # the fields a `-` flag writes without their leading zero (`_UNPADDED`)
@@ -490,7 +526,13 @@ def format_seconds(micros: np.ndarray, fmt: str, offset: int = 0) -> np.ndarray:
                 literal = ""
             out = np.char.add(out, bare[fmt[i + 2]]().astype(str))
             i += 3
-        elif fmt[i] == "%" and i + 1 < len(fmt) and fmt[i + 1] in fields:
+        elif fmt[i : i + 3] == "%:z":
+            if literal:
+                out = np.char.add(out, literal)
+                literal = ""
+            out = np.char.add(out, fields[":"]())
+            i += 3
+        elif fmt[i] == "%" and i + 1 < len(fmt) and fmt[i + 1] in fields and fmt[i + 1] != ":":
             if literal:
                 out = np.char.add(out, literal)
                 literal = ""
