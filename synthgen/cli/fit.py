@@ -35,7 +35,8 @@ Model = Annotated[
         "-m",
         help="Model name (see `synthgen models`), or auto: fit each of --candidates on 80% of "
         "the rows (of at most 25,000; 5 times, each row held out once, up to 5,000 rows), score "
-        "it on the other 20%, keep the best and refit it on every row. Best: passing the "
+        "its fidelity and privacy on the other 20% and its detection C2ST against the 80%, "
+        "keep the best and refit it on every row. Best: passing the "
         "report's privacy and rules gates (no fail verdict), then within 0.01 of the best "
         "fidelity, then the highest mean of detection C2ST and fidelity (within 0.005 a tie, "
         "won by the first listed).",

@@ -122,7 +122,7 @@ def inspect(
 
 
 def _show_selection(selection: dict, console) -> None:
-    """How `--model auto` chose the model: why, and each candidate's held-out scores."""
+    """How `--model auto` chose the model: why, and each candidate's scores."""
     from rich.table import Table
     from rich.text import Text
 
