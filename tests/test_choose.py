@@ -101,15 +101,17 @@ def striped(seed: int, n: int = 1500) -> pd.DataFrame:
 
 
 @pytest.mark.trained
-def test_selection_picks_the_model_whose_held_out_scores_are_best(seed):
+def test_selection_picks_the_model_whose_scores_are_best(seed):
     choice = select(striped(seed), candidates="gaussian-copula,cart", seed=seed)
     copula, cart = choice.candidates
     assert choice.model == "cart", choice.why
-    # what the stripes give, seeds 0-9: C2ST copula 0.49-0.65, cart 0.86-0.95 (cart ahead by
-    # 0.28-0.44); fidelity cart ahead by 0.061-0.087. Values are rounded so that each is shared
-    # by rows: with unique values cart's rows sit close to training rows and its privacy warns;
-    # 61% of the training rows repeat another, and cart keeps no more copies than that share
-    assert cart.c2st > copula.c2st + 0.07 and cart.fidelity > copula.fidelity + 0.03
+    # what the stripes give, seeds 0-9: C2ST (against the rows fitted on) copula 0.38-0.43, cart
+    # 0.98-1.00 (cart ahead by 0.56-0.62; on the held-out fifth, before session 16, by
+    # 0.28-0.44); held-out fidelity cart ahead by 0.081-0.111. Values are rounded so that each
+    # is shared by rows: with unique values cart's rows sit close to training rows and its
+    # privacy warns; 61% of the training rows repeat another, and cart keeps no more copies
+    # than that share
+    assert cart.c2st > copula.c2st + 0.3 and cart.fidelity > copula.fidelity + 0.05
     assert (choice.fit_rows, choice.held_out_rows) == (1200, 300)
 
 
@@ -120,9 +122,10 @@ def test_a_tiny_table_takes_the_first_candidate_unscored():
 
 
 def test_a_table_under_100_rows_is_scored_on_detection_too():
-    """80 rows: each fold holds out 16, fewer than the detection test needs (20), so C2ST tells
-    the rows each candidate fitted from its draw; before, every C2ST was nan and the first
-    candidate within the fidelity slack won, its mean of C2ST and fidelity unread."""
+    """80 rows: each fold holds out 16, fewer than the detection test needs (20); C2ST tells the
+    rows each candidate fitted from its draw (on every table since session 16); before session
+    15, every C2ST was nan here and the first candidate within the fidelity slack won, its mean
+    of C2ST and fidelity unread."""
     choice = select(striped(0, n=80), seed=0)
     assert choice.folds == 5 and choice.held_out_rows == 16
     assert all(0 <= s.c2st <= 1 for s in choice.candidates), choice.candidates
