@@ -57,6 +57,20 @@ def test_dates_outside_pandas_range_and_bad_text():
         dt.parse_text(pd.Series(["2020-01-01", "nope"], dtype=object), "%Y-%m-%d", "d")
 
 
+def detected_and_written_as_read(texts: list[str], fmt: str) -> np.ndarray:
+    """Seconds of `texts` (ten times each) read as a date column of format `fmt`, which writes
+    them back as they were."""
+    from synthgen.schema import detect
+
+    table = pd.DataFrame({"when": texts * 10, "x": np.arange(len(texts) * 10)})
+    col = detect(table).columns[0]
+    assert (col.kind, col.format) == ("datetime", fmt)
+    seconds = dt.parse_text(table["when"], col.format, "when")
+    micros = np.rint(seconds * 1e6).astype(np.int64)
+    assert dt.format_seconds(micros, col.format).tolist() == table["when"].tolist()
+    return seconds
+
+
 @pytest.mark.parametrize(
     ("texts", "fmt"),
     [
@@ -71,14 +85,7 @@ def test_dates_outside_pandas_range_and_bad_text():
 def test_dates_detected_and_written_as_read(texts, fmt):
     """Month names with or without a comma, and days or months without their leading zero, are
     dates whose format writes them back as they were read."""
-    from synthgen.schema import detect
-
-    table = pd.DataFrame({"when": texts * 10, "x": np.arange(30)})
-    col = detect(table).columns[0]
-    assert (col.kind, col.format) == ("datetime", fmt)
-    seconds = dt.parse_text(table["when"], col.format, "when")
-    micros = np.rint(seconds * 1e6).astype(np.int64)
-    assert dt.format_seconds(micros, col.format).tolist() == table["when"].tolist()
+    seconds = detected_and_written_as_read(texts, fmt)
     expected = [datetime.strptime(t, dt.reading(fmt)) for t in texts]
     assert seconds[:3].tolist() == [(e - datetime(1970, 1, 1)).total_seconds() for e in expected]
 
@@ -98,16 +105,10 @@ def test_dates_detected_and_written_as_read(texts, fmt):
 def test_months_without_a_day_are_dates_on_the_first(texts, fmt):
     """A monthly series written without its day (river's airline passengers: `1949-01`,
     `1977-Jan`) is a date column, each value its month's first day, written back as read and
-    kept on its months by every model (before: a key column, written `0000-00`, `7930-07`)."""
+    kept on its months by a model (before: a key column, written `0000-00`, `7930-07`)."""
     import synthgen
-    from synthgen.schema import detect
 
-    table = pd.DataFrame({"month": texts * 10, "x": np.arange(30)})
-    col = detect(table).columns[0]
-    assert (col.kind, col.format) == ("datetime", fmt)
-    seconds = dt.parse_text(table["month"], col.format, "month")
-    micros = np.rint(seconds * 1e6).astype(np.int64)
-    assert dt.format_seconds(micros, col.format).tolist() == table["month"].tolist()
+    seconds = detected_and_written_as_read(texts, fmt)
     assert (pd.to_datetime(seconds, unit="s").day == 1).all()
     series = pd.DataFrame(
         {
