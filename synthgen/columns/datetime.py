@@ -507,7 +507,6 @@ def format_seconds(micros: np.ndarray, fmt: str, offset: int = 0) -> np.ndarray:
         "b": lambda: _MONTHS[m - 1],
         "B": lambda: _MONTHS_LONG[m - 1],
         "z": lambda: np.full(len(micros), f"{sign}{hh:02d}{mm:02d}"),
-        ":": lambda: np.full(len(micros), f"{sign}{hh:02d}:{mm:02d}"),  # `%:z`
         "%": lambda: np.full(len(micros), "%"),
     }
     bare = {  # the fields a `-` flag writes without their leading zero (`_UNPADDED`)
@@ -526,13 +525,13 @@ def format_seconds(micros: np.ndarray, fmt: str, offset: int = 0) -> np.ndarray:
                 literal = ""
             out = np.char.add(out, bare[fmt[i + 2]]().astype(str))
             i += 3
-        elif fmt[i : i + 3] == "%:z":
+        elif fmt[i : i + 3] == "%:z":  # the offset with a colon, as ISO 8601 writes it
             if literal:
                 out = np.char.add(out, literal)
                 literal = ""
-            out = np.char.add(out, fields[":"]())
+            out = np.char.add(out, np.full(len(micros), f"{sign}{hh:02d}:{mm:02d}"))
             i += 3
-        elif fmt[i] == "%" and i + 1 < len(fmt) and fmt[i + 1] in fields and fmt[i + 1] != ":":
+        elif fmt[i] == "%" and i + 1 < len(fmt) and fmt[i + 1] in fields:
             if literal:
                 out = np.char.add(out, literal)
                 literal = ""

@@ -5,11 +5,11 @@ is never reproduced), less one word of each value fewer rows hold that those wor
 whole; each synthetic value takes a word count drawn from the real ones and words drawn by their
 frequency: its first word among the words that open values, its last among those that close
 them, a one-word value among the words rows hold alone, each as often as it does so where at
-least `rare_threshold` rows do, so that a connective (`&`, `of`) is never written alone nor
-at an end ("Barrow & Furness": before, `&` alone). Where no word is left, the values many rows hold whole are drawn (a column of a few
-colours, each written in many rows, and of rare combinations of them). The column is generated
-on its own, outside the model's dependence. Detected last: text that no other kind claims (words
-with spaces, long values).
+least `rare_threshold` rows do, so that a connective (`&`, `of`) is never written alone nor at
+an end ("Barrow & Furness": before, `&` alone). Where no word is left, the values many rows
+hold whole are drawn (a column of a few colours, each written in many rows, and of rare
+combinations of them). The column is generated on its own, outside the model's dependence.
+Detected last: text that no other kind claims (words with spaces, long values).
 """
 
 from __future__ import annotations
@@ -66,17 +66,18 @@ def fit(
         "suppressed_words": int(len(per_row) - len(kept)),
     }
     if len(kept):  # the words that open, close or make values, where enough rows share them
+        n_words = words.map(len)
         ends_of = {
-            "first_probabilities": words[words.map(len) > 0].map(lambda ws: ws[0]),
-            "last_probabilities": words[words.map(len) > 1].map(lambda ws: ws[-1]),
-            "alone_probabilities": words[words.map(len) == 1].map(lambda ws: ws[0]),
+            "first_probabilities": words[n_words > 0].map(lambda ws: ws[0]),
+            "last_probabilities": words[n_words > 1].map(lambda ws: ws[-1]),
+            "alone_probabilities": words[n_words == 1].map(lambda ws: ws[0]),
         }
         for key, at_end in ends_of.items():
             ends = at_end.value_counts().reindex(kept.index, fill_value=0)
             ends = ends.where(ends >= max(rare_threshold, 1), 0)
             if ends.sum():
                 state[key] = (ends / ends.sum()).tolist()
-    if not len(kept):  # no word left to write: the values many rows hold whole, if any
+    else:  # no word left to write: the values many rows hold whole, if any
         whole = words.map(" ".join).value_counts()
         whole = whole[whole >= max(rare_threshold, 1)].sort_index(kind="stable")
         whole = whole.iloc[np.argsort(-whole.to_numpy(), kind="stable")]

@@ -119,10 +119,8 @@ def _binned(x: np.ndarray, span: tuple[float, float] | None = None) -> np.ndarra
     """SDMetrics' discretisation: 10 equal bins of the column's own range (np.digitize codes
     0..11; the maximum and nulls share code 11, as they do there), or of `span` (values
     beyond it counted at its ends)."""
-    if span is None:
-        return np.digitize(x, np.histogram_bin_edges(x[~np.isnan(x)])).astype(np.int64)
-    edges = np.histogram_bin_edges([], bins=10, range=span)
-    return np.digitize(np.clip(x, *span), edges).astype(np.int64)
+    edges = np.histogram_bin_edges(x[~np.isnan(x)], range=span)
+    return np.digitize(x if span is None else np.clip(x, *span), edges).astype(np.int64)
 
 
 _BINS = 12

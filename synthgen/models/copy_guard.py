@@ -1,5 +1,7 @@
-"""The copy guard of the models that draw whole rows (the Gaussian copula, gmm): a drawn row
-written exactly as a training row no other training row repeats is drawn again.
+"""The copy guard of the models that draw whole rows (the Gaussian copula, the gmms, ctgan): a
+drawn row written exactly as a training row no other training row repeats is drawn again, in
+an unconditional sample and under `--where`, `--balance` or `--from-rows` alike
+(`Synthesizer._conditional`).
 
 A row that only one training row holds is that person's row; writing it tells of their
 presence. A model that draws whole rows from a density learned on few-valued columns lands on
