@@ -78,7 +78,7 @@ def test_field_protocol_samples_the_training_size_and_writes_its_figures(tmp_pat
     [table] = json.loads((out / "field.json").read_text())["tables"]
     [entry] = table["models"]
     assert "error" not in entry, entry.get("error")
-    for key in ("shape", "trend", "c2st", "coverage", "recall", "dcr_share"):
+    for key in ("shape", "trend", "c2st", "coverage", "recall", "dcr_share", "copies"):
         assert 0 <= entry[key] <= 1, key
     assert entry["c2st"] == pytest.approx(min(1.0, 2 * (1 - entry["auc"])))
     assert entry["fit_s"] > 0 and entry["sample_s"] > 0
@@ -101,6 +101,32 @@ def test_auto_is_run_and_held_to_the_best_core_model():
     near, far = _auto_versus_core(tables)[-2:]
     assert near.startswith("| near | cart |") and near.endswith("| gmm | 0.900 | +0.005 | yes |")
     assert far.endswith("| gmm | 0.900 | +0.020 | NO |")
+
+
+def test_more_seeds_give_a_mean_and_auto_is_held_to_it_too():
+    from benchmarks.run import _auto_versus_core, _more_seeds
+
+    scores = {"gmm": [0.90, 0.86, 0.88], "cart": [0.88, 0.89, 0.90], "auto": [0.90, 0.89, 0.90]}
+    chose = {"gmm": None, "cart": None, "auto": ["gmm", "cart", "cart"]}
+    entries = []
+    for model, each in scores.items():
+        picks = chose[model] or [None] * 3
+        entry = {"model": model, "chose": picks[0], "sdmetrics": {"score": each[0]}}
+
+        def draw(seed, model=model, picks=picks):
+            return {"model": model, "chose": picks[seed]}, pd.DataFrame({"seed": [seed]})
+
+        def score(rows, each=each):
+            return {"score": each[int(rows["seed"].iloc[0])]}
+
+        _more_seeds(entry, 3, draw, score)
+        assert [d["seed"] for d in entry["by_seed"]] == [0, 1, 2]
+        assert entry["mean"] == pytest.approx(sum(each) / 3)
+        entries.append(entry)
+    [row] = _auto_versus_core([{"table": "t", "models": entries}])[-1:]
+    # seed 0: gmm 0.900 is the best, auto 0.900; by the mean cart 0.890 is, auto 0.8967
+    assert row.startswith("| t | gmm; over 3 seeds 2 cart, 1 gmm | 0.900 | gmm | 0.900 | +0.000 |")
+    assert row.endswith("| 0.897 | cart | 0.890 | -0.007 | yes |")
 
 
 def test_rules_cost_benchmark_times_each_stage(capsys):
