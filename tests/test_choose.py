@@ -62,11 +62,20 @@ def test_a_candidate_far_below_the_best_fidelity_is_not_chosen_for_its_c2st():
     assert rank([near, scored("faithful", 0.40, 0.95)])[0] == "near"
 
 
-def test_a_tie_goes_to_the_first_listed_and_a_failed_fit_is_skipped():
+def test_a_tie_goes_to_the_higher_fidelity_then_the_first_listed_and_a_failed_fit_is_skipped():
     first, second = scored("first", 0.70, 0.90), scored("second", 0.70 + TIE, 0.90)
     assert rank([first, second])[0] == "first"
     assert rank([second, first])[0] == "second"
     assert rank([Scored("broken", error="ValueError: no"), second])[0] == "second"
+    # a mean just within the tie, but the higher fidelity: the bar's own measure decides
+    detected, faithful = scored("detected", 1.0, 0.820), scored("faithful", 0.99, 0.826)
+    assert faithful.score < detected.score <= faithful.score + TIE
+    chosen, why = rank([detected, faithful])
+    assert chosen == "faithful" and "within" in why and "detected, of lower fidelity" in why
+    # beyond the tie the mean decides, even at a lower fidelity
+    plain = scored("plain", 1.0 - 4 * TIE, 0.826)
+    assert detected.score > plain.score + TIE
+    assert rank([plain, detected])[0] == "detected"
 
 
 def test_the_split_holds_out_a_fifth_of_at_most_select_rows_rows():

@@ -39,7 +39,7 @@ Model = Annotated[
         "keep the best and refit it on every row. Best: passing the "
         "report's privacy and rules gates (no fail verdict), then within 0.01 of the best "
         "fidelity, then the highest mean of detection C2ST and fidelity (within 0.005 a tie, "
-        "won by the first listed).",
+        "won by the higher fidelity, then the first listed).",
     ),
 ]
 Candidates = Annotated[
