@@ -77,13 +77,15 @@ def load(name: str, data: Path | None = None) -> pd.DataFrame:
 def measure(
     table: pd.DataFrame, seed: int, params: dict[str, Any], model_name: str = "cart"
 ) -> dict[str, Any]:
-    """C2ST, DCR share, membership AUC and synthgen's quality score (against the training
-    rows) of a model (cart) on one split of `table`."""
+    """C2ST, DCR share, membership AUC, exact copies (beside the holdout's own share) and
+    synthgen's quality score (against the training rows) of a model (cart) on one split of
+    `table`."""
     import synthgen
     from synthgen.compare.fidelity import quality_score
     from synthgen.compare.values import prepare
     from synthgen.report import attacks
     from synthgen.report.fidelity import detection
+    from synthgen.report.privacy import exact_copies
     from synthgen.report.space import Space, nearest
     from synthgen.report.utility import one_thread
 
@@ -103,11 +105,15 @@ def measure(
         some = r[np.sort(np.random.default_rng(0).choice(len(r), len(h), replace=False))]
         d_train, d_holdout = nearest(s, some, 1)[:, 0], nearest(s, h, 1)[:, 0]
     attack = attacks.assess(real, fake, held, space, seed=0)["membership_inference"]
+    copies = exact_copies(real, fake, held)
     return {
         "train_rows": len(train),
         "c2st": c2st,
         "dcr_share": float(np.mean(d_train < d_holdout) + 0.5 * np.mean(d_train == d_holdout)),
         "membership_auc": attack.get("auc", float("nan")),
+        # shares of synthetic and of holdout rows equal to a training row (issue 21's third bar)
+        "copies": copies["synthetic_share"],
+        "holdout_copies": copies["baseline_share"],
         "quality": quality_score(train, synth, schema),
         "fit_s": fit_s,
     }
@@ -135,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(entry)
     summary = pd.DataFrame(rows).groupby("table", sort=False)
     print(
-        summary[["train_rows", "c2st", "dcr_share", "membership_auc", "quality"]]
+        summary[["train_rows", "c2st", "dcr_share", "membership_auc", "quality", "copies"]]
         .mean()
         .round(3)
         .to_string()

@@ -152,6 +152,7 @@ def test_small_tables_benchmark_measures_each_seed(capsys):
     assert all(0 <= e["c2st"] <= 1 and 0 <= e["dcr_share"] <= 1 for e in lines)
     assert all(0 <= e["membership_auc"] <= 1 and e["train_rows"] == 275 for e in lines)
     assert all(0.5 < e["quality"] <= 1 for e in lines)
+    assert all(0 <= e["copies"] <= 1 and 0 <= e["holdout_copies"] <= 1 for e in lines)
 
 
 def test_unseen_tables_are_written_as_shipped_or_without_an_index(tmp_path):
