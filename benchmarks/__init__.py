@@ -13,6 +13,9 @@ sample are timed, and their peak resident memory is read from Linux's /proc (`Vm
 before the fit), beside the memory the process held before fitting (interpreter, libraries,
 data). SDV's models and synthgen's see the same frames.
 
+`--seeds N` also fits and samples every model with seeds 1 .. N-1 on the same split and reports
+SDMetrics quality's mean and standard deviation beside seed 0's (auto's bar read on both).
+
 `--protocol field` measures instead what the field publishes (sample the training set's size;
 shape, trend, C2ST, coverage, DCR share: see `benchmarks.field`).
 

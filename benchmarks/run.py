@@ -401,19 +401,25 @@ def _choice(entry: dict[str, Any]) -> str:
 def _auto_versus_core(tables: list[dict[str, Any]]) -> list[str]:
     """Issue 21: auto's SDMetrics quality is never below the best core model's by more than
     AUTO_SLACK: on seed 0's draw, and on the mean over seeds where there are several."""
-    rows, means = [], False
+    compared = []
     for table in tables:
         by_name = {e["model"]: e for e in table["models"] if "error" not in e}
         core = [by_name[n] for n in CORE if n in by_name]
-        if AUTO not in by_name or not core:
-            continue
-        auto = by_name[AUTO]
-        row = f"| {table['table']} | {_choice(auto)} "
+        if AUTO in by_name and core:
+            compared.append((table["table"], by_name[AUTO], core))
+    if not compared:
+        return []
+    means = any("mean" in auto for _, auto, _ in compared)
+    rows = []
+    for name, auto, core in compared:
+        row = f"| {name} | {_choice(auto)} "
         reads = [lambda e: e["sdmetrics"]["score"]]
-        if all("mean" in e for e in [auto, *core]):
-            means = True
-            reads.append(lambda e: e["mean"])
+        if means:
+            reads.append(lambda e: e.get("mean"))
         for read in reads:
+            if any(read(e) is None for e in [auto, *core]):  # a seed failed: no mean
+                row += "| | | | | "
+                continue
             best = max(core, key=read)
             gap = read(best) - read(auto)
             row += (
@@ -421,8 +427,6 @@ def _auto_versus_core(tables: list[dict[str, Any]]) -> list[str]:
                 f"| {'yes' if gap <= AUTO_SLACK else 'NO'} "
             )
         rows.append(row + "|")
-    if not rows:
-        return []
     header = "| table | auto chose | auto | best core model | its score | best - auto | within "
     rule = "|---|---|---|---|---|---|---"
     if means:

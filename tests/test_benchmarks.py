@@ -123,10 +123,14 @@ def test_more_seeds_give_a_mean_and_auto_is_held_to_it_too():
         assert [d["seed"] for d in entry["by_seed"]] == [0, 1, 2]
         assert entry["mean"] == pytest.approx(sum(each) / 3)
         entries.append(entry)
-    [row] = _auto_versus_core([{"table": "t", "models": entries}])[-1:]
+    failed = [{k: v for k, v in e.items() if k not in ("mean", "by_seed")} for e in entries]
+    table, other = {"table": "t", "models": entries}, {"table": "u", "models": failed}
+    row, no_mean = _auto_versus_core([table, other])[-2:]
     # seed 0: gmm 0.900 is the best, auto 0.900; by the mean cart 0.890 is, auto 0.8967
     assert row.startswith("| t | gmm; over 3 seeds 2 cart, 1 gmm | 0.900 | gmm | 0.900 | +0.000 |")
     assert row.endswith("| 0.897 | cart | 0.890 | -0.007 | yes |")
+    # a table a later seed failed on has no mean: its row leaves those cells empty
+    assert no_mean.endswith("| +0.000 | yes | | | | | |")
 
 
 def test_rules_cost_benchmark_times_each_stage(capsys):
