@@ -98,6 +98,13 @@ def test_dates_detected_and_written_as_read(texts, fmt):
         (["Jan 2020", "Feb 2020", "Dec 2021"], "%b %Y"),
         (["January 2020", "March 2021", "May 1999"], "%B %Y"),
         (["Jan-2020", "Feb-2020", "Dec-2021"], "%b-%Y"),
+        (["1991 Jul", "1991 Aug", "2008 Jun"], "%Y %b"),
+        (["1991 July", "1991 August", "2008 June"], "%Y %B"),
+        (["1970 Q1", "1970 Q2", "2016 Q4"], "%Y Q%q"),
+        (["1970Q1", "1970Q3", "2016Q4"], "%YQ%q"),
+        (["1970-Q1", "1970-Q3", "2016-Q4"], "%Y-Q%q"),
+        (["Q1 1970", "Q2 1970", "Q4 2016"], "Q%q %Y"),
+        (["Q1-1970", "Q2-1970", "Q4-2016"], "Q%q-%Y"),
         (["01/2020", "02/2020", "12/2021"], "%m/%Y"),
         (["2020/01", "2020/02", "2021/12"], "%Y/%m"),
     ],
@@ -110,6 +117,8 @@ def test_months_without_a_day_are_dates_on_the_first(texts, fmt):
 
     seconds = detected_and_written_as_read(texts, fmt)
     assert (pd.to_datetime(seconds, unit="s").day == 1).all()
+    if "%q" in fmt:  # a quarter is its first month's first day
+        assert set(pd.to_datetime(seconds, unit="s").month) <= {1, 4, 7, 10}
     series = pd.DataFrame(
         {
             "month": dt.format_seconds(

@@ -75,8 +75,19 @@ DATETIME_FORMATS = (
     "%B %Y",
     "%b-%Y",
     "%Y-%b",
+    "%Y %b",
+    "%Y %B",
     "%m/%Y",
+    # quarters (`1970 Q1`), read as their first month's first day; `%q` is synthgen's (1-4)
+    "%Y Q%q",
+    "%YQ%q",
+    "%Y-Q%q",
+    "Q%q %Y",
+    "Q%q-%Y",
 )
+# A quarter's number as written (`Q1`), which no strptime field reads: it is read as the
+# quarter's first month (`Q01`, `Q04`...) under `%m` where a format has `%q`.
+_QUARTER = re.compile(r"Q([1-4])")
 # A format without a day reads years from 1500 to 2199 only (a code such as `1001-01` is none).
 _MONTH_YEARS = (1500, 2199)
 # Fields a format may write without their leading zero (`%-d`), and the flag's pattern.
@@ -115,7 +126,25 @@ def reading(fmt: str) -> str:
         >>> reading("%b %-d %Y")
         '%b %d %Y'
     """
-    return _FLAG.sub(r"%\1", fmt).replace("%:z", "%z")
+    return _FLAG.sub(r"%\1", fmt).replace("%:z", "%z").replace("%q", "%m")
+
+
+def _as_months(value: str, fmt: str) -> str:
+    """A quarter written as its first month (`1970 Q2` -> `1970 Q04`), for `reading(fmt)`,
+    where `fmt` has a quarter (`%q`); the value itself otherwise.
+
+    Example:
+        >>> _as_months("1970 Q2", "%Y Q%q"), _as_months("1970-02", "%Y-%m")
+        ('1970 Q04', '1970-02')
+    """
+    if "%q" not in fmt:
+        return value
+    return _QUARTER.sub(lambda q: f"Q{3 * int(q.group(1)) - 2:02d}", value)
+
+
+def _strptime(value: str, fmt: str) -> datetime:
+    """`datetime.strptime` by `fmt`, quarters (`%q`) and synthgen's flags included."""
+    return datetime.strptime(_as_months(value, fmt), reading(fmt))
 
 
 def written_like(text: pd.Series, fmt: str) -> str:
@@ -163,8 +192,10 @@ def _colon(text: pd.Series, fmt: str) -> str:
 
 def parse_text(text: pd.Series, fmt: str, name: str) -> np.ndarray:
     """Seconds since 1970 for each text value (NaN for null); each distinct value parsed once."""
-    fmt = reading(fmt)
     codes, uniques = pd.factorize(text.to_numpy(dtype=object))  # -1: null, however spelt
+    if "%q" in fmt:
+        uniques = np.array([_as_months(str(v), fmt) for v in uniques], dtype=object)
+    fmt = reading(fmt)
     seconds = _parse_vectorised(uniques, fmt)
     if seconds is None:
         seconds = np.array([_parse_one(value, fmt, name) for value in uniques], dtype=float)
@@ -242,7 +273,7 @@ def guess_format(text: pd.Series) -> str | None:
         if fmt == "%Y%m%d" and not sample.str.match(r"^(1[5-9]|2[01])\d{2}[01]\d[0-3]\d$").all():
             continue
         try:
-            read = [datetime.strptime(value, fmt) for value in sample]
+            read = [_strptime(value, fmt) for value in sample]
         except ValueError:
             continue
         if "%d" not in fmt and not _month_like(read):
@@ -504,6 +535,7 @@ def format_seconds(micros: np.ndarray, fmt: str, offset: int = 0) -> np.ndarray:
         "M": lambda: _pad(rest // 60 % 60, 2),
         "S": lambda: _pad(rest % 60, 2),
         "f": lambda: _pad(micros - seconds * 1_000_000, 6),
+        "q": lambda: ((m - 1) // 3 + 1).astype(str),
         "b": lambda: _MONTHS[m - 1],
         "B": lambda: _MONTHS_LONG[m - 1],
         "z": lambda: np.full(len(micros), f"{sign}{hh:02d}{mm:02d}"),
