@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import synthgen
+from synthgen.errors import SynthgenWarning
 from synthgen.io import read_table
 from tests.test_cli import run_cli
 
@@ -101,6 +102,27 @@ def fit_and_sample(
 
 def numbers(values: pd.Series) -> np.ndarray:
     return pd.to_numeric(values).to_numpy(dtype=float)
+
+
+def test_a_header_of_numbers_is_read_as_names_and_said(tmp_path, capsys):
+    """A file without a header row (mlxtend's boston_housing: `6.32e-03,1.8e+01,...`): its
+    first row is read as the column names, as every CSV reader does, with one warning line
+    that says so; a header with one name among numbers (years) is not warned of."""
+    rows = [f"{i * 0.5:.3e},{i % 7},{i * 1.25}" for i in range(40)]
+    data = write(tmp_path, "data.csv", table(rows[0], rows[1:]))
+    code, _, err = run_cli(["fit", str(data), "-o", str(tmp_path / "m.synthgen")], capsys)
+    assert code == 0, err
+    warned = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert warned == [
+        f"warning: every name in the header row of {data} is a number (0.000e+00, 0, 0.0): "
+        "read as column names; if the file has no header row, add one"
+    ]
+    with pytest.warns(SynthgenWarning, match="every name in the header row"):
+        streamed = list(synthgen.io.iter_table_chunks(str(data), 7))
+    assert len(pd.concat(streamed)) == 39
+    years = write(tmp_path, "years.csv", table("country,2019,2020", ["a,1,2", "b,3,4"] * 30))
+    code, _, err = run_cli(["schema", str(years)], capsys)
+    assert code == 0 and "warning" not in err, err
 
 
 @pytest.mark.parametrize(

@@ -307,6 +307,25 @@ def _header_names(row: pd.Series, name: str, row_names: bool = False) -> list[st
     return names
 
 
+def _numeric_header(names: list[str], name: str) -> None:
+    """Warn where every name of the header row is a number (`6.32e-03,18,2.31`): most likely a
+    file without a header, whose first row of data is then read as the column names."""
+    given = [n.strip() for n in names if n.strip()]
+    if len(given) < 2:
+        return
+    try:
+        [float(n) for n in given]
+    except ValueError:
+        return
+    shown = ", ".join(given[:3]) + (", ..." if len(given) > 3 else "")
+    warnings.warn(
+        f"every name in the header row of {name} is a number ({shown}): read as column names; "
+        "if the file has no header row, add one",
+        SynthgenWarning,
+        stacklevel=3,
+    )
+
+
 def _row_names(names: list[str], first: pd.Series, name: str) -> bool:
     """Whether the first column is the table's row names, to leave out: its name is empty
     and its values are all given and all different (R's `write.csv` writes "1", "2", ... or
@@ -438,6 +457,7 @@ def _read_csv(
     if short:
         header = pd.Series(["", *header.iloc[:-1].tolist()], dtype=object)
     names = _header_names(header, src.name, row_names=True)
+    _numeric_header(names, src.name)
     if len(raw) < 2:
         raise InputError(f"{src.name} has a header but no rows")
     raw = raw.iloc[1:]
@@ -592,6 +612,7 @@ def _iter_csv(
     if short:
         header = pd.Series(["", *header.tolist()], dtype=object)
     names = _header_names(header, src.name, row_names=True)
+    _numeric_header(names, src.name)
     width = len(names)
     skip = 0  # 1 where the first column is row names
     # pandas 2's C parser silently truncates a too-long row that starts a chunk (GH 11569,
