@@ -182,6 +182,10 @@ INPUT_CASES: dict[str, Callable[[Path], list[Run]]] = {
     "names, pandas' `to_csv` index)": lambda t: [
         (_csv('"",a,b', [f'"{i + 1}",{r}' for i, r in enumerate(_numbers())]), [], "fit")
     ],
+    "every name of the header row a number (`6.32e-03,18,2.31`: most likely a file without a "
+    "header row, as mlxtend's boston_housing ships)": lambda t: [
+        (_csv("6.32e-03,18,2.31", [f"{i / 7:.3f},{i % 5},{i * 0.5}" for i in range(40)]), [], "fit")
+    ],
     "the first column unnamed, a value repeated or missing": lambda t: [
         (_csv(",a,b", [f"{i % 3},{r}" for i, r in enumerate(_numbers())]), [], "schema")
     ],

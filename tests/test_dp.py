@@ -372,3 +372,24 @@ def test_public_date_bounds_and_null_rules_an_order_overrides_are_kept():
     low, high = pd.to_datetime(table["start_date"].dropna()).agg(["min", "max"])
     assert len(dates) and dates.min() >= low and dates.max() <= high
     assert _shares(rows, public) == {r.text(): 0.0 for r in public.rules}
+
+
+def test_a_private_model_keeps_no_hash_of_the_real_keys(tmp_path):
+    """The other models keep a short hash of each real key of a shaped key column, so that no
+    drawn key spells a real one; those hashes are the data's, without noise, so a private
+    model's file holds none (its keys are drawn at random in the shape, as before)."""
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(
+        {
+            "ticket": [f"AB{i:03d}" for i in range(400)],
+            "g": rng.choice(["a", "b"], 400),
+            "h": rng.choice(["x", "y", "z"], 400),
+        }
+    )
+    assert "taken" in synthgen.fit(table, seed=0).encoder_.states[0]
+    model = create("mst", epsilon=1.0, iters=50).fit(table, seed=0)
+    path = tmp_path / "m.synthgen"
+    model.save(str(path))
+    again = synthgen.load(str(path))
+    assert not any("taken" in s for s in again.encoder_.states)
+    assert again.sample(50, seed=1)["ticket"].is_unique

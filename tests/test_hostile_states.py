@@ -394,3 +394,41 @@ def test_a_crafted_text_state_is_refused(key, value, words, text_state, tmp_path
 
     body = {k: v for k, v in state.items() if k not in _FILE_KEYS}
     _refused(modelfile.dumps(body), tmp_path, capsys, words, "gaussian-copula")
+
+
+@pytest.fixture(scope="module")
+def keys_state(tmp_path_factory) -> dict:
+    """The state of a copula fitted on a table with a key column of a shape (AB123)."""
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"ticket": [f"AB{i:03d}" for i in range(300)], "x": rng.normal(size=300)})
+    path = tmp_path_factory.mktemp("keys") / "m.synthgen"
+    synthgen.fit(table, seed=0).save(str(path))
+    state = modelfile.read_state(path)
+    assert len(state["encoder"]["columns"][0]["taken"]) > 250
+    return state
+
+
+@pytest.mark.parametrize(
+    "key, value, words",
+    [
+        ("taken_bits", 2, "keys' hashes of 2 bits"),
+        ("taken_bits", True, "keys' hashes of True bits"),
+        ("taken", "reversed", "keys' hashes are not sorted"),
+        ("taken", "too wide", "keys' hashes are not sorted"),
+        ("taken", ["1", "2"], "keys' hashes must be a list of integers"),
+    ],
+)
+def test_a_crafted_key_state_is_refused(key, value, words, keys_state, tmp_path, capsys):
+    """The real keys' short hashes, which drawn keys must miss: hashes that are not sorted
+    distinct values of their bits (a search among them would miss), or bits out of range, are
+    refused at load."""
+    state = copy.deepcopy(keys_state)
+    column = state["encoder"]["columns"][0]
+    if value == "reversed":
+        column[key] = column[key][::-1]
+    elif value == "too wide":
+        column[key] = [*column[key], 2 ** column["taken_bits"]]
+    else:
+        column[key] = value
+    body = {k: v for k, v in state.items() if k not in _FILE_KEYS}
+    _refused(modelfile.dumps(body), tmp_path, capsys, words, "gaussian-copula")

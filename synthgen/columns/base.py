@@ -63,6 +63,37 @@ def _mix(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
+#: A stored row hash has ceil(log2(rows)) + this many bits: it matches about one possible row
+#: in 8 to 16, so that it names none.
+HASH_SLACK = 3
+
+
+def hash_bits(rows: int) -> int:
+    """The bits of the hashes stored of `rows` training rows.
+
+    Example:
+        >>> hash_bits(200)
+        11
+    """
+    return int(np.ceil(np.log2(max(rows, 2)))) + HASH_SLACK
+
+
+def check_hashes(hashes: np.ndarray, bits: int, what: str = "row hashes") -> None:
+    """Refuse stored hashes (uint64) that are not sorted, distinct `bits`-bit values (a crafted
+    or damaged model file)."""
+    top = np.uint64(2**bits - 1) if bits < 64 else None
+    if (hashes[1:] <= hashes[:-1]).any() or (top is not None and len(hashes) and hashes[-1] > top):
+        raise ValueError(f"the {what} are not sorted {bits}-bit hashes")
+
+
+def matches(hashes: np.ndarray, sorted_hashes: np.ndarray) -> np.ndarray:
+    """Whether each of `hashes` is among `sorted_hashes`."""
+    if not len(sorted_hashes):
+        return np.zeros(len(hashes), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_hashes, hashes), len(sorted_hashes) - 1)
+    return sorted_hashes[at] == hashes
+
+
 class RowRandom:
     """Random numbers tied to row numbers: row i gets the same draws however rows are chunked.
 

@@ -5,6 +5,10 @@ text without spaces that is neither numbers, dates nor categories. Integer keys 
 real maximum. Text keys follow the most common shape of the real
 ones ("AB-1234" -> "AA-9999": A letter, 9 digit, other characters kept), drawn through a bijection
 of the row number, so they are unique across chunks and reproducible without storing real keys.
+A drawn text key could still spell a real one (20,000 keys of shape AA999 drew 598 real ones):
+the model keeps a short hash of each real key (`hash_bits` long, so that each names many
+possible keys, not one), and a drawn key whose hash is among them is drawn again, up to
+`KEY_TRIES` times, then made one digit longer than the shape (which no key of the shape is).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import pandas as pd
 
 from synthgen.columns import numeric
 from synthgen.columns.base import (
+    _GOLDEN,
     NULL_SUFFIX,
     Column,
     Counted,
@@ -25,9 +30,13 @@ from synthgen.columns.base import (
     Kind,
     Part,
     RowRandom,
+    _mix,
     as_given,
+    check_hashes,
     has_nulls,
+    hash_bits,
     is_text,
+    matches,
     null_mask,
 )
 
@@ -42,6 +51,10 @@ _LOWER = np.array(list("abcdefghijklmnopqrstuvwxyz"))
 _HEX = np.array(list("0123456789abcdef"))
 _ALPHABETS = {"9": _DIGITS, "A": _UPPER, "a": _LOWER}
 _UUID_GROUPS = ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32))
+#: Draws of a text key whose hash is a real key's, each a code no other row's draws take; a row
+#: still unlucky after them gets a key one digit longer (the shape's space holds at least
+#: 10 codes per row, so every try stays within it).
+KEY_TRIES = 8
 
 
 def shape_of(values: pd.Series) -> str:
@@ -101,7 +114,40 @@ def fit(
     rare_threshold: int = 0,
     counted: Counted | None = None,
 ) -> dict[str, Any]:
-    return {"has_nulls": has_nulls(values, counted), "typed": not is_text(values)}
+    state = {"has_nulls": has_nulls(values, counted), "typed": not is_text(values)}
+    if col.pattern not in (None, "integer", "uuid"):  # keys drawn in the shape of real ones
+        real = values[~null_mask(values)].astype(str).str.strip().unique()
+        bits = hash_bits(len(real))
+        state["taken_bits"] = bits
+        state["taken"] = np.unique(key_hashes(real, bits)).tolist()
+    return state
+
+
+def key_hashes(keys: Any, bits: int) -> np.ndarray:
+    """A `bits`-bit hash of each key as written (uint64).
+
+    Example:
+        >>> key_hashes(["AB123", "AB123", "ZZ999"], 12).tolist()[0] == key_hashes(["AB123"], 12)[0]
+        True
+    """
+    h = pd.util.hash_array(np.asarray(keys, dtype=object), categorize=False)
+    return h >> np.uint64(64 - bits)
+
+
+def check(state: dict[str, Any], where: str) -> None:
+    """The real keys' hashes of a loaded state: `taken_bits` from 4 to 64, sorted distinct
+    hashes of that many bits (a crafted file is refused)."""
+    if "taken" not in state:
+        return
+    bits = state.get("taken_bits")
+    if isinstance(bits, bool) or not isinstance(bits, int) or not 3 < bits <= 64:
+        raise ValueError(f"{where} keys' hashes of {bits!r} bits")
+    taken = state["taken"]
+    if not isinstance(taken, list) or not all(
+        isinstance(h, int) and not isinstance(h, bool) and 0 <= h < 2**64 for h in taken
+    ):
+        raise ValueError(f"{where} keys' hashes must be a list of integers")
+    check_hashes(np.array(taken, dtype=np.uint64), bits, f"{where} keys' hashes")
 
 
 def parts(name: str, state: dict[str, Any]) -> list[Part]:
@@ -120,8 +166,11 @@ def _permute(index: np.ndarray, space: int, salt: int) -> np.ndarray:
     return (index.astype(object) * multiplier + salt) % space
 
 
-def generate(col: Column, rows: RowRandom) -> np.ndarray:
-    """New keys for rows `rows.start` .. `rows.start + rows.n - 1`."""
+def generate(
+    col: Column, rows: RowRandom, taken: tuple[int, np.ndarray] | None = None
+) -> np.ndarray:
+    """New keys for rows `rows.start` .. `rows.start + rows.n - 1`; `taken`: the bits and sorted
+    hashes of the real keys, which no text key drawn may have (see the module)."""
     start, n = rows.start, rows.n
     index = np.arange(start, start + n, dtype=np.int64)
     pattern = col.pattern or "integer"
@@ -138,15 +187,38 @@ def generate(col: Column, rows: RowRandom) -> np.ndarray:
             out = np.char.add(np.char.add(out, "-"), group)
         return out.astype(object)
     alphabets = [_ALPHABETS.get(ch) for ch in pattern]
-    radices = [len(a) for a in alphabets if a is not None]
-    space = math.prod(radices)
+    space = math.prod(len(a) for a in alphabets if a is not None)
     # too few shapes for unique keys: widen with digits. Decided by the whole sample's size,
     # never the chunk's, so a row's key does not depend on how the sample is chunked.
     if space < 10 * rows.total:
         pattern = pattern + "9" * max(1, len(str(rows.total)))
-        return generate(Column(name=col.name, kind="id", pattern=pattern), rows)
-    codes = _permute(index, space, (rows.seed * 7919) % space)
-    out = np.full(n, "", dtype=object)
+        return generate(Column(name=col.name, kind="id", pattern=pattern), rows, taken)
+    # the salt: the seed's hash (seed 0 would start every sample at AA-0000)
+    with np.errstate(over="ignore"):
+        mixed = _mix(np.array([rows.seed % 2**64], dtype=np.uint64) + _GOLDEN)[0]
+    salt = int(mixed) % space
+    out = _spelt(_permute(index, space, salt), pattern, alphabets)
+    if taken is None or not len(taken[1]):
+        return out
+    bits, hashes = taken
+    real = matches(key_hashes(out, bits), hashes)
+    for attempt in range(1, KEY_TRIES + 1):
+        if not real.any():
+            return out
+        # codes of indices past every row's earlier tries: unique whatever the chunking
+        again = _permute(index[real] + attempt * rows.total, space, salt)
+        out[real] = _spelt(again, pattern, alphabets)
+        real[real] = matches(key_hashes(out[real], bits), hashes)
+    if real.any():  # one digit longer than the shape: no key of the shape, and unique
+        longer = Column(name=col.name, kind="id", pattern=pattern + "9")
+        out[real] = generate(longer, rows, taken)[real]
+    return out
+
+
+def _spelt(codes: np.ndarray, pattern: str, alphabets: list[Any]) -> np.ndarray:
+    """Each code spelt in the pattern: its digits in the alphabets' mixed radix, the
+    pattern's other characters kept."""
+    out = np.full(len(codes), "", dtype=object)
     pieces = []
     for alphabet in reversed(alphabets):
         if alphabet is None:
@@ -167,7 +239,10 @@ def decode(
     rows: RowRandom,
     as_category: bool = False,
 ) -> pd.Series:
-    keys = generate(col, rows)
+    taken = None
+    if "taken" in state:
+        taken = (int(state["taken_bits"]), np.array(state["taken"], dtype=np.uint64))
+    keys = generate(col, rows, taken)
     missing = arrays[0].astype(bool) if state["has_nulls"] else np.zeros(rows.n, dtype=bool)
     if col.pattern == "integer":
         if state["typed"] or state["has_nulls"]:  # one dtype for every chunk

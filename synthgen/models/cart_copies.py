@@ -17,30 +17,15 @@ from typing import Any
 import numpy as np
 
 from synthgen.columns import Encoded
-from synthgen.columns.base import _GOLDEN, _mix
+from synthgen.columns.base import (  # noqa: F401 (re-exported: cart and the copy guard import them from here)
+    _GOLDEN,
+    HASH_SLACK,
+    _mix,
+    check_hashes,
+    hash_bits,
+    matches,
+)
 from synthgen.models.cart_blur import CHECK_ROWS
-
-#: A stored row hash has ceil(log2(rows)) + this many bits: it matches about one possible row
-#: in 8 to 16, so that it names none.
-HASH_SLACK = 3
-
-
-def hash_bits(rows: int) -> int:
-    """The bits of the hashes stored of `rows` training rows.
-
-    Example:
-        >>> hash_bits(200)
-        11
-    """
-    return int(np.ceil(np.log2(max(rows, 2)))) + HASH_SLACK
-
-
-def check_hashes(hashes: np.ndarray, bits: int, what: str = "row hashes") -> None:
-    """Refuse stored hashes (uint64) that are not sorted, distinct `bits`-bit values (a crafted
-    or damaged model file)."""
-    top = np.uint64(2**bits - 1) if bits < 64 else None
-    if (hashes[1:] <= hashes[:-1]).any() or (top is not None and len(hashes) and hashes[-1] > top):
-        raise ValueError(f"the {what} are not sorted {bits}-bit hashes")
 
 
 def row_hashes(encoder, data: Encoded, bits: int, written: bool = True) -> np.ndarray:
@@ -59,14 +44,6 @@ def unique_and_common(full: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarr
     values, counts = np.unique(full, return_counts=True)
     shift = np.uint64(64 - bits)
     return np.unique(values[counts == 1] >> shift), np.unique(values[counts > 1] >> shift)
-
-
-def matches(hashes: np.ndarray, sorted_hashes: np.ndarray) -> np.ndarray:
-    """Whether each of `hashes` is among `sorted_hashes`."""
-    if not len(sorted_hashes):
-        return np.zeros(len(hashes), dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_hashes, hashes), len(sorted_hashes) - 1)
-    return sorted_hashes[at] == hashes
 
 
 def drawn_hashes(model: Any, seed: int) -> np.ndarray:

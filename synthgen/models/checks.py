@@ -126,6 +126,10 @@ def encoder(names: Sequence[str], states: Sequence[dict[str, Any]]) -> None:
             _lattice(where, state["lattice"])
         if "words" in state:
             _text(where, state)
+        if "taken" in state:
+            from synthgen.columns.identifier import check as keys_check
+
+            keys_check(state, where)
         if "offset" in state and not abs(int(state["offset"])) < 86_400:
             raise ValueError(f"{where} a UTC offset of {state['offset']!r} seconds")
 

@@ -269,6 +269,9 @@ class DPSynthesizer(Synthesizer):
                 domain["codes"] = kind.encode(shown, col, states[i], rng)[0].tolist()
             state = states[i]
             state["has_nulls"] = bool(domain["nulls"])
+            if domain["role"] == "made":  # the real keys' hashes are the data's, not private
+                state.pop("taken", None)
+                state.pop("taken_bits", None)
             if domain["role"] == "number":
                 lo, hi = domain["lo"][0], domain["hi"][-1]
                 low = np.floor(lo) + 1 if domain["integer"] else (hi if domain["point"][0] else lo)
