@@ -161,31 +161,48 @@ def encode(values: pd.Series, col: Column, state: dict[str, Any], rng: np.random
     return [null_mask(values).astype(np.int64)] if state["has_nulls"] else []
 
 
-def _permute(index: np.ndarray, space: int, salt: int) -> np.ndarray:
-    """A bijection of [0, space), keyed by `salt`: a Feistel network of `_ROUNDS` rounds on the
-    smallest even number of bits that holds the space, walked again (cycle walking) while a code
-    falls past it, so that consecutive rows get unrelated keys (an affine map wrote them in
-    steps: `FP007`, `LE014`, `KT021`). Spaces past 2**62 keep the affine map.
+def _permute(index: np.ndarray, radices: list[int], salt: int) -> np.ndarray:
+    """Codes of the mixed-radix space of `radices` (the shape's alphabets), one per index and
+    distinct for distinct indices, keyed by `salt`: a Feistel network of `_ROUNDS` rounds on
+    the smallest even number of bits that holds the space, walked again (cycle walking) while
+    a code falls past it, so that consecutive rows get unrelated keys (an affine map wrote them
+    in steps: `FP007`, `LE014`, `KT021`). A space past 2**62 (a URL's shape): the network on
+    its last digits, as many as 2**62 holds, and the digits before them from a hash of the
+    index (they had all been the alphabet's first: `aaaa://aaa.aaaaaaaaa.aaa/...`).
 
     Example:
-        >>> codes = _permute(np.arange(1000), 1000, 7)
+        >>> codes = _permute(np.arange(1000), [10, 10, 10], 7)
         >>> sorted(codes.tolist()) == list(range(1000)), codes[:3].tolist() != [7, 8, 9]
         (True, True)
     """
-    if space > 2**62:
-        multiplier = 6364136223846793005 % space or 1
-        while math.gcd(multiplier, space) != 1:  # Python ints: spaces beyond int64 happen
-            multiplier += 1
-        return (index.astype(object) * multiplier + salt) % space
+    low, k = 1, len(radices)
+    while k and low * radices[k - 1] <= 2**62:
+        low, k = low * radices[k - 1], k - 1
+    codes = _walk(np.asarray(index, dtype=np.uint64), low, salt)
+    if k == 0:
+        return codes.astype(np.int64)
+    high_space = math.prod(radices[:k])
+    high = np.zeros(len(codes), dtype=object)
+    h = np.asarray(index, dtype=np.uint64)
+    for _ in range(high_space.bit_length() // 64 + 2):  # 64 bits of hash at a time
+        with np.errstate(over="ignore"):
+            h = _mix(h + _GOLDEN + np.uint64(salt % 2**64))
+        high = high * 2**64 + h.astype(object)
+    return (high % high_space) * low + codes.astype(object)
+
+
+def _walk(codes: np.ndarray, space: int, salt: int) -> np.ndarray:
+    """The Feistel network's bijection of [0, space) (see `_permute`), uint64."""
     half = max(1, (int(space - 1).bit_length() + 1) // 2)
     mask = np.uint64(2**half - 1)
-    keys = _mix(np.uint64(salt % 2**64) + _GOLDEN * np.arange(1, _ROUNDS + 1, dtype=np.uint64))
-    codes = np.asarray(index, dtype=np.uint64) % np.uint64(space)
+    with np.errstate(over="ignore"):
+        keys = _mix(np.uint64(salt % 2**64) + _GOLDEN * np.arange(1, _ROUNDS + 1, dtype=np.uint64))
+    codes = codes % np.uint64(space)
     outside = np.ones(len(codes), dtype=bool)
     while outside.any():  # each walk maps a code past the space to the next one the network gives
         codes[outside] = _feistel(codes[outside], half, mask, keys)
         outside = codes >= np.uint64(space)
-    return codes.astype(np.int64)
+    return codes
 
 
 def _feistel(codes: np.ndarray, half: int, mask: np.uint64, keys: np.ndarray) -> np.ndarray:
@@ -218,7 +235,8 @@ def generate(
             out = np.char.add(np.char.add(out, "-"), group)
         return out.astype(object)
     alphabets = [_ALPHABETS.get(ch) for ch in pattern]
-    space = math.prod(len(a) for a in alphabets if a is not None)
+    radices = [len(a) for a in alphabets if a is not None]
+    space = math.prod(radices)
     # too few shapes for unique keys: widen with digits. Decided by the whole sample's size,
     # never the chunk's, so a row's key does not depend on how the sample is chunked.
     if space < 10 * rows.total:
@@ -228,7 +246,7 @@ def generate(
     with np.errstate(over="ignore"):
         mixed = _mix(np.array([rows.seed % 2**64], dtype=np.uint64) + _GOLDEN)[0]
     salt = int(mixed) % space
-    out = _spelt(_permute(index, space, salt), pattern, alphabets)
+    out = _spelt(_permute(index, radices, salt), pattern, alphabets)
     if taken is None or not len(taken[1]):
         return out
     bits, hashes = taken
@@ -237,7 +255,7 @@ def generate(
         if not real.any():
             return out
         # codes of indices past every row's earlier tries: unique whatever the chunking
-        again = _permute(index[real] + attempt * rows.total, space, salt)
+        again = _permute(index[real] + attempt * rows.total, radices, salt)
         out[real] = _spelt(again, pattern, alphabets)
         real[real] = matches(key_hashes(out[real], bits), hashes)
     if real.any():  # one digit longer than the shape: no key of the shape, and unique
