@@ -91,6 +91,28 @@ def test_bimodal_column_around_one_mode_is_collapsed(world):
     assert all(c["verdict"] == "none" for c in others)
 
 
+def test_a_rare_indicator_a_little_short_is_no_collapse_but_a_squeezed_number_is():
+    """A 0/1 column is judged value by value: its 1s at 1.0% of the synthetic rows where the
+    real rows hold 2.5% (survival's cgd: 2 rows of 203) are no collapse. Its central 98% had
+    lost the 1s, which read as a span of 0% of the real one: collapsed. A number of many values
+    squeezed into a fifth of its span still is."""
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"flag": (np.arange(400) % 40 == 0).astype(int), "x": rng.normal(size=400)})
+    synth = real.copy()
+    synth["flag"] = (np.arange(400) % 100 == 0).astype(int)
+    synth["x"] = rng.normal(size=400)
+    schema = detect(real)
+    prepared = prepare(real, schema, "real")
+    result = collapse.assess(prepared, prepare(synth, schema, like=prepared))
+    flag = next(c for c in result["columns"] if c["column"] == "flag")
+    assert (real["flag"].mean(), synth["flag"].mean()) == (0.025, 0.01)
+    assert flag["verdict"] == "none" and result["verdict"] == "none", flag["reasons"]
+    synth["x"] = synth["x"] / 8
+    result = collapse.assess(prepared, prepare(synth, schema, like=prepared))
+    x = next(c for c in result["columns"] if c["column"] == "x")
+    assert x["verdict"] == "collapsed" and "central 98%" in x["reasons"][0], x["reasons"]
+
+
 def test_only_one_cluster_reproduced_is_collapsed(world):
     fresh, k = clusters(6000, 2)
     synth = fresh[k == 0].iloc[:1000].reset_index(drop=True)  # new rows, one cluster only
