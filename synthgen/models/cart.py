@@ -74,6 +74,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from synthgen.columns import Encoded
+from synthgen.columns.base import check_hashes, hash_bits
 from synthgen.errors import ConditionError, UsageError, option
 from synthgen.models import cart_copies, checks
 from synthgen.models.base import Synthesizer
@@ -533,7 +534,7 @@ class CART(Synthesizer):
             self.split_tests_ = SPARSE_CATEGORIES
         else:
             self.split_tests_ = EVERY_SPLIT
-        self.hash_bits_ = cart_copies.hash_bits(n)
+        self.hash_bits_ = hash_bits(n)
         self.hashes_written_ = True  # of the user's columns as written (`cart_copies`)
         full = self._hashes(data, 64)
         self.row_hashes_, self.common_hashes_ = unique_and_common(full, self.hash_bits_)
@@ -868,7 +869,7 @@ class CART(Synthesizer):
             if tree.ranks is not None and not ranks_fit(tree.ranks, cards[:j]):
                 raise ValueError(f"tree {j}'s category ranks do not match the parts before it")
         for hashes in (self.row_hashes_, self.common_hashes_):
-            cart_copies.check_hashes(hashes, self.hash_bits_)
+            check_hashes(hashes, self.hash_bits_)
         if self.min_leaf_ < 1:
             raise ValueError(f"a least leaf size of {self.min_leaf_} rows")
 

@@ -17,14 +17,7 @@ from typing import Any
 import numpy as np
 
 from synthgen.columns import Encoded
-from synthgen.columns.base import (  # noqa: F401 (re-exported: cart and the copy guard import them from here)
-    _GOLDEN,
-    HASH_SLACK,
-    _mix,
-    check_hashes,
-    hash_bits,
-    matches,
-)
+from synthgen.columns.base import _GOLDEN, _mix, matches
 from synthgen.models.cart_blur import CHECK_ROWS
 
 

@@ -9,7 +9,7 @@ such rows by chance (gmm on lifelines' kidney_transplant: 3.2% of written rows, 
 of holdout rows). cart has its own guard (`cart_copies`), which redraws a row from its last
 parts. This one keeps, as cart's does, a short hash of each unique training row as written
 (`cart_copies.row_hashes`: numbers on their grid, the rules' columns as they compute them),
-`cart_copies.hash_bits` long, so that a stored hash matches many rows that could be written
+`columns.base.hash_bits` long, so that a stored hash matches many rows that could be written
 and names none. Rows two training rows or more hold are not guarded: new people repeat them
 too. A model that drew no copy in `PROBE_ROWS` rows at fit keeps no hash. A drawn row whose
 hash matches is drawn again, up to `ROUNDS` times (a hash shared by chance moves a row the
@@ -32,14 +32,8 @@ from typing import Any
 import numpy as np
 
 from synthgen.columns import Encoded
-from synthgen.models.cart_copies import (
-    HASH_SLACK,
-    check_hashes,
-    hash_bits,
-    matches,
-    row_hashes,
-    unique_and_common,
-)
+from synthgen.columns.base import HASH_SLACK, check_hashes, hash_bits, matches
+from synthgen.models.cart_copies import row_hashes, unique_and_common
 
 #: The most times a copy is drawn again; one still a copy after them is kept.
 ROUNDS = 8
