@@ -269,8 +269,9 @@ def bench_table(
         return sdmetrics_quality(typed_train, typed_frame(synthetic, schema), metadata)
 
     for name in models:
-        _log(f"{path.stem}: {name} {model_params(name, epochs) or ''}")
-        entry, synthetic = run_model(name, model_params(name, epochs), train, len(holdout), isolate)
+        params = model_params(name, epochs)
+        _log(f"{path.stem}: {name} {params or ''}")
+        entry, synthetic = run_model(name, params, train, len(holdout), isolate)
         result["models"].append(entry)
         if synthetic is None:
             continue
@@ -281,7 +282,6 @@ def bench_table(
             f"SDMetrics {entry['sdmetrics']['score']:.3f}"
         )
         if seeds > 1:
-            params = model_params(name, epochs)
             draw = functools.partial(run_model, name, params, train, len(holdout), isolate)
             _more_seeds(entry, seeds, draw, score)
     return result
