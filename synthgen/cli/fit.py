@@ -47,7 +47,8 @@ Candidates = Annotated[
     typer.Option(
         "--candidates",
         help="With --model auto: the models to choose from, comma-separated, in order of "
-        "preference on a tie (default gaussian-copula,gmm,cart; ctgan is slow and needs torch).",
+        "preference where two tie on both their mean and their fidelity (default "
+        "gaussian-copula,gmm,cart; ctgan is slow and needs torch).",
     ),
 ]
 RareThreshold = Annotated[
