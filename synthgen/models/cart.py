@@ -89,7 +89,7 @@ from synthgen.models.cart_blur import (
     nearness,
 )
 from synthgen.models.cart_copies import kept_copies, row_hashes, unique_and_common
-from synthgen.models.cart_leaves import guard, leaf_size
+from synthgen.models.cart_leaves import fitted, guard, leaf_size
 from synthgen.models.cart_splits import code_ranks, pruned, ranked, ranks_fit, split_kept
 
 if TYPE_CHECKING:
@@ -244,7 +244,7 @@ class _Tree:
             est = (DecisionTreeClassifier if discrete else DecisionTreeRegressor)(
                 min_samples_leaf=min_leaf, random_state=seed
             )
-            est.fit(x, y)
+            fitted(est, x, y)
             t = est.tree_
             arrays = {
                 "left": t.children_left.astype(np.int64),

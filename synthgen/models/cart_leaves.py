@@ -80,7 +80,7 @@ def _error(
     for fit, held in (folds, folds[::-1]):
         if discrete:
             tree = DecisionTreeClassifier(min_samples_leaf=size, random_state=seed)
-            tree.fit(x[fit], y[fit])
+            fitted(tree, x[fit], y[fit])
             p = np.zeros((len(held), discrete))
             p[:, tree.classes_.astype(np.int64)] = tree.predict_proba(x[held])
             p[np.arange(len(held)), y[held].astype(np.int64)] -= 1.0
@@ -90,6 +90,17 @@ def _error(
             tree.fit(x[fit], y[fit])
             total += float(((tree.predict(x[held]) - y[held]) ** 2).mean())
     return total
+
+
+def fitted(tree: Any, x: np.ndarray, y: np.ndarray) -> Any:
+    """`tree.fit(x, y)`, quiet about codes that are mostly one-offs: a tree that looks a key's
+    attributes up (`source`) has as many classes as rows, and sklearn's UserWarning ("`y` could
+    represent a regression problem") is no news to the user, who would read it on stderr."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "The number of unique classes", UserWarning)
+        return tree.fit(x, y)
 
 
 def guard(model: Any, crowd: Callable[[int], Any], full: np.ndarray, seed: int) -> None:
