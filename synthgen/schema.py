@@ -142,6 +142,10 @@ def detect(
     from synthgen.rules.discover import table_rules
 
     schema.rules = table_rules(table, schema, overrides, read)
+    if overrides is None:  # (a schema given is the user's choice of kinds and rules)
+        from synthgen.rules.entities import warn_repeated_ids
+
+        warn_repeated_ids(table, schema)
     return schema
 
 
