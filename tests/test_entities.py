@@ -66,6 +66,21 @@ def test_an_id_named_so_is_warned_about_whatever_its_values(name):
     assert len(warned(table)) == 1
 
 
+def test_a_running_code_is_warned_about_whatever_its_name():
+    table = visits(name="record")  # P0000 .. P0119: 120 codes of 4 digits
+    assert len(warned(table)) == 1
+
+
+def test_grades_are_not_warned_about():
+    """35 sub-grades (A1 .. G5), each 40 rows, that determine their grade: codes of one digit."""
+    rng = np.random.default_rng(0)
+    subs = np.repeat([f"{g}{k}" for g in "ABCDEFG" for k in range(1, 6)], 40)
+    table = pd.DataFrame({"sub_grade": subs, "rate": rng.normal(10, 2, len(subs))})
+    table["grade"] = table["sub_grade"].str[0]
+    assert any(r.columns == ("sub_grade", "grade") for r in detect(table).rules)
+    assert warned(table) == []
+
+
 def test_names_and_groups_are_not_warned_about():
     table = visits(name="town")
     table["town"] = (

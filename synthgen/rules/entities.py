@@ -13,17 +13,17 @@ kind "id" in the schema, which writes new keys (one per row) and keeps no rule o
 
 A column is warned about when it is a category that determines another column, of at least
 `MIN_IDS` values that mostly repeat (at least 2 rows each on the median), and that looks like an
-id: named like one (`patient`, `subject_id`, `pid`, ...) or with a digit in nearly every value
-and no spaces (`P0012`, `S-07`). Country or product names that determine a region or a brand
-are not warned about; a column of codes such as zip codes is (the warning says "if it names
-people").
+id: named like one (`patient`, `subject_id`, `pid`, ...) or a running code (at least 50 values,
+nearly all with 3 digits and no spaces: `P0012`, `S-107`). Country or product names that
+determine a region or a brand, and grades (`B3` determines `B`), are not warned about; a column
+of 5-digit zip codes is (the warning says "if it names people").
 
 Example:
     >>> import pandas as pd
     >>> from synthgen.schema import detect
-    >>> ids = [f"P{i:03d}" for i in range(30) for _ in range(5)]
+    >>> ids = [f"P{i:03d}" for i in range(60) for _ in range(5)]
     >>> table = pd.DataFrame({"pid": ids, "sex": [("F", "M")[int(i[1:]) % 2] for i in ids],
-    ...                       "visit": [1, 2, 3, 4, 5] * 30})
+    ...                       "visit": [1, 2, 3, 4, 5] * 60})
     >>> [(name, targets) for name, targets, _ in repeated_ids(table, detect(table))]
     [('pid', ['sex'])]
 """
@@ -40,7 +40,11 @@ if TYPE_CHECKING:
 
 #: Fewer distinct values than this read as groups, not subjects.
 MIN_IDS = 20
-#: Share of distinct values that must hold a digit (and no space) for values to look like ids.
+#: An id not named like one must look like a running code: at least `CODED_IDS` values, and
+#: `DIGIT_SHARE` of them with `CODE_DIGITS` digits and no space (a sub-grade `B3` or a diagnosis
+#: `I10` is a category that determines others, not a subject).
+CODED_IDS = 50
+CODE_DIGITS = 3
 DIGIT_SHARE = 0.9
 _DETERMINES = ("dependency",)
 _NAMES = re.compile(
@@ -71,9 +75,12 @@ def repeated_ids(table: pd.DataFrame, schema: Schema) -> list[tuple[str, list[st
 
 
 def _coded(values: pd.Index) -> bool:
-    """A digit in nearly every value, and no spaces: codes, not names."""
+    """At least `CODED_IDS` values, nearly every one with `CODE_DIGITS` digits and no spaces:
+    running codes (`P0012`, `10234`), not names or grades (`A1` .. `G5`, `I10`)."""
+    if len(values) < CODED_IDS:
+        return False
     text = pd.Series(values, dtype=object).astype(str)
-    coded = text.str.contains(r"\d") & ~text.str.contains(r"\s")
+    coded = (text.str.count(r"\d") >= CODE_DIGITS) & ~text.str.contains(r"\s")
     return bool(coded.mean() >= DIGIT_SHARE)
 
 
