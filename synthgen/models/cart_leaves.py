@@ -93,9 +93,9 @@ def _error(
 
 
 def fitted(tree: Any, x: np.ndarray, y: np.ndarray) -> Any:
-    """`tree.fit(x, y)`, quiet about codes that are mostly one-offs: a tree that looks a key's
-    attributes up (`source`) has as many classes as rows, and sklearn's UserWarning ("`y` could
-    represent a regression problem") is no news to the user, who would read it on stderr."""
+    """`tree.fit(x, y)`, quiet about codes of many classes: a code column with more classes
+    than half the rows a tree is fitted on (a county's code, a lookup of a key's values) is no
+    regression in disguise, and sklearn's UserWarning saying it may be would reach stderr."""
     import warnings
 
     with warnings.catch_warnings():
