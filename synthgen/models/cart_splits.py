@@ -95,7 +95,8 @@ def split_kept(
             g = (
                 0.0
                 if sse[node] <= 1e-12
-                else n[node] * np.log(sse[node] / max(sse[a] + sse[b], 1e-300))
+                # a difference of logs: a split into pure leaves would overflow the ratio
+                else n[node] * (np.log(sse[node]) - np.log(max(sse[a] + sse[b], 1e-300)))
             )
             p[node] = _threshold_p(g, 1, n[node], min_leaf, stats)
     keep = inner & (p <= alpha)
