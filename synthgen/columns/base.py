@@ -78,6 +78,12 @@ def hash_bits(rows: int) -> int:
     return int(np.ceil(np.log2(max(rows, 2)))) + HASH_SLACK
 
 
+def hash_bits_valid(bits: object) -> bool:
+    """Whether a model file's hash width is one `hash_bits` can give: an integer (not a bool)
+    above `HASH_SLACK` and at most 64."""
+    return not isinstance(bits, bool) and isinstance(bits, int) and HASH_SLACK < bits <= 64
+
+
 def check_hashes(hashes: np.ndarray, bits: int, what: str = "row hashes") -> None:
     """Refuse stored hashes (uint64) that are not sorted, distinct `bits`-bit values (a crafted
     or damaged model file)."""

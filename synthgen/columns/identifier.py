@@ -35,6 +35,7 @@ from synthgen.columns.base import (
     check_hashes,
     has_nulls,
     hash_bits,
+    hash_bits_valid,
     is_text,
     matches,
     null_mask,
@@ -138,12 +139,12 @@ def key_hashes(keys: Any, bits: int) -> np.ndarray:
 
 
 def check(state: dict[str, Any], where: str) -> None:
-    """The real keys' hashes of a loaded state: `taken_bits` from 4 to 64, sorted distinct
+    """The real keys' hashes of a loaded state: `taken_bits` as `hash_bits` gives, sorted distinct
     hashes of that many bits (a crafted file is refused)."""
     if "taken" not in state:
         return
     bits = state.get("taken_bits")
-    if isinstance(bits, bool) or not isinstance(bits, int) or not 3 < bits <= 64:
+    if not hash_bits_valid(bits):
         raise ValueError(f"{where} keys' hashes of {bits!r} bits")
     taken = state["taken"]
     if not isinstance(taken, list) or not all(

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from synthgen.columns import Encoded
-from synthgen.columns.base import HASH_SLACK, check_hashes, hash_bits, matches
+from synthgen.columns.base import check_hashes, hash_bits, hash_bits_valid, matches
 from synthgen.models.cart_copies import row_hashes, unique_and_common
 
 #: The most times a copy is drawn again; one still a copy after them is kept.
@@ -94,7 +94,7 @@ class CopyGuard:
         if not isinstance(state, dict) or set(state) != {"bits", "unique"}:
             raise ValueError("a copy guard must hold its hash bits and hashes")
         bits = state["bits"]
-        if isinstance(bits, bool) or not isinstance(bits, int) or not HASH_SLACK < bits <= 64:
+        if not hash_bits_valid(bits):
             raise ValueError(f"a copy guard of {bits!r} hash bits")
         unique = np.asarray(state["unique"])
         if unique.ndim != 1 or (len(unique) and unique.dtype.kind not in "ui"):
