@@ -269,7 +269,8 @@ class DPSynthesizer(Synthesizer):
                 domain["codes"] = kind.encode(shown, col, states[i], rng)[0].tolist()
             state = states[i]
             state["has_nulls"] = bool(domain["nulls"])
-            if domain["role"] == "made":  # the real keys' hashes are the data's, not private
+            # the real keys' hashes are read off the data, outside the private release
+            if domain["role"] == "made":
                 state.pop("taken", None)
                 state.pop("taken_bits", None)
             if domain["role"] == "number":
