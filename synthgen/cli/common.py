@@ -16,7 +16,8 @@ NaValues = Annotated[
     typer.Option(
         "--na-values",
         help='Extra text that marks a missing value (repeatable, or comma separated), e.g. "?". '
-        "Empty cells, NA, N/A, null, NaN and ? are missing by default.",
+        "Empty cells, NA, N/A, null, NaN, None, ? and . (Stata's and SAS's mark) are missing "
+        "by default.",
     ),
 ]
 Encoding = Annotated[
