@@ -218,3 +218,13 @@ def test_a_found_missing_together_rule_over_dates_and_numbers_reads_back(tmp_pat
     validate(loaded.rules, loaded)  # refused before
     with pytest.raises(SchemaError, match="dates are compared with dates only"):
         validate([Rule("order", ("salary", "start_date"))], loaded)
+
+
+def test_discover_imports_from_the_package_in_a_fresh_interpreter():
+    import subprocess
+    import sys
+
+    code = "from synthgen.rules import discover, table_rules; print(callable(table_rules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-500:]  # it recursed without end before
+    assert out.stdout.strip() == "True"

@@ -31,9 +31,9 @@ def __getattr__(name: str) -> Any:
 
         return broken
     if name in ("discover", "table_rules"):
-        from synthgen.rules import discover
+        import importlib  # (`from synthgen.rules import discover` would ask this again)
 
-        return getattr(discover, name)
+        return getattr(importlib.import_module("synthgen.rules.discover"), name)
     raise AttributeError(f"module 'synthgen.rules' has no attribute {name!r}")
 
 
