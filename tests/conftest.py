@@ -31,6 +31,22 @@ FAST_PARAMS: dict[str, dict] = {
 }
 
 
+# The core models, ctgan with a few epochs: keeping a rule is the transform's work, not the
+# network's (the rules' tests).
+CORE = ("gaussian-copula", "gmm", "cart", "ctgan")
+RULE_PARAMS = {**FAST_PARAMS, "ctgan": {**FAST_PARAMS["ctgan"], "epochs": 3}}
+
+
+def fit_core(table: pd.DataFrame, schema: synthgen.Schema | None = None) -> dict:
+    """One model of `table` per core model (ctgan only where torch is installed), seed 0."""
+    out = {}
+    for name in CORE:
+        if name == "ctgan" and not REGISTRY["ctgan"].available():
+            continue
+        out[name] = synthgen.fit(table, model=name, schema=schema, seed=0, **RULE_PARAMS[name])
+    return out
+
+
 @pytest.fixture(scope="session")
 def seed() -> int:
     """The seed of the trained-model tests (marked `trained`): their tables, fits and samples

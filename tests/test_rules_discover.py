@@ -121,7 +121,39 @@ def test_dependency_category_to_category_and_to_number(rng):
             "education_num": edu + 1,
         }
     )
-    assert texts(table) == ["sub_grade determines grade", "education determines education_num"]
+    found = ["sub_grade determines grade", "education determines education_num"]
+    assert sorted(texts(table)) == sorted(found)
+    # the number first in the table: the label still determines it (a model learns a
+    # category better as itself than as the number that codes it)
+    assert sorted(texts(table[["education_num", "education"]])) == [found[1]]
+
+
+def test_a_number_that_codes_groups_determines_by_value(rng):
+    year = rng.choice([1981, 1983, 1985, 1987], N)
+    store = rng.choice([1, 2, 3, 4, 7], N)
+    hours = np.where(rng.random(N) < 0.3, 0, rng.integers(10, 60, N))
+    table = pd.DataFrame(
+        {
+            "year": year,
+            "y85": (year == 1985).astype(int),  # a dummy of one year
+            "store": store,
+            "store7": np.where(store == 7, "Yes", "No"),
+            "hours": hours,
+            "works": np.where(hours > 0, "yes", "no"),  # a step of a number
+            "noise": rng.choice(["a", "b"], N),
+        }
+    )
+    assert sorted(texts(table)) == sorted(
+        ["year determines y85", "store determines store7", "hours determines works"]
+    )
+    table.loc[: LIMIT + 1, "y85"] = 1 - table.loc[: LIMIT + 1, "y85"]  # past the tolerance
+    assert "year determines y85" not in texts(table)
+
+
+def test_a_number_that_rises_with_another_is_no_dependency(rng):
+    exper = rng.integers(0, 30, N)
+    table = pd.DataFrame({"exper": exper, "expersq": exper**2})
+    assert not any("determines" in t for t in texts(table))  # a monotone rule's to keep
 
 
 def test_dependency_with_missing_as_a_value(rng):
@@ -275,3 +307,30 @@ def test_two_parts_never_present_together_are_searched_without_numpys_warnings()
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         assert texts(table) == ["a <= c", "b <= c"]
+
+
+def test_a_number_grouping_rows_as_another_does_is_not_a_second_source(rng):
+    state = rng.integers(0, 40, N)  # a state-level table: each state's tax and region
+    tax = np.round(np.linspace(1, 3, 40), 3)[state]
+    table = pd.DataFrame({"tax": tax, "taxsq": tax**2, "region": rng.integers(1, 5, 40)[state]})
+    found = texts(table)
+    assert "tax determines region" in found
+    assert not any(t.startswith("taxsq determines") for t in found)  # tax says it already
+    # a measurement of each state (40 values), not a code: a coincidence of a few entities
+    table["unemrate"] = np.round(rng.uniform(3, 9, 40), 1)[state]
+    assert "tax determines unemrate" not in texts(table)
+
+
+def test_a_flag_or_a_change_missing_in_a_first_year_determines_nothing(rng):
+    year = rng.choice([1992, 1993], N)
+    table = pd.DataFrame(
+        {
+            "year": year,
+            "y93": (year == 1993).astype(int),  # a flag of a flag: a pair any model learns
+            "change": np.where(year == 1993, rng.integers(0, 20, N), np.nan),  # says by missing
+        }
+    )
+    assert not any("determines" in t for t in texts(table))
+    table["year"] = rng.choice([1991, 1992, 1993], N)  # a third year: year decides its flag
+    table["y93"] = (table["year"] == 1993).astype(int)
+    assert "year determines y93" in texts(table)

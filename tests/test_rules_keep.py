@@ -16,11 +16,10 @@ from synthgen.errors import ConditionError, ModelFileError
 from synthgen.rules.check import broken
 from synthgen.rules.keep import RuleEncoder
 from synthgen.rules.model import Rule
-from tests.conftest import FAST_PARAMS
+from tests.conftest import FAST_PARAMS, RULE_PARAMS, fit_core
 
 MODELS = ["gaussian-copula", "gmm", "cart", pytest.param("ctgan", marks=pytest.mark.torch)]
-# a few epochs: keeping a rule is the transform's work, not the network's
-PARAMS = {**FAST_PARAMS, "ctgan": {**FAST_PARAMS["ctgan"], "epochs": 3}}
+PARAMS = RULE_PARAMS
 
 
 def loans(n: int = 1500, seed: int = 0) -> pd.DataFrame:
@@ -89,12 +88,7 @@ def broken_shares(rows: pd.DataFrame, real: pd.DataFrame, schema, rules=RULES) -
 @pytest.fixture(scope="module")
 def fitted(real) -> dict:
     """One fitted model per core model (ctgan only where torch is installed)."""
-    out = {}
-    for name in ["gaussian-copula", "gmm", "cart", "ctgan"]:
-        if name == "ctgan" and not synthgen.models.REGISTRY["ctgan"].available():
-            continue
-        out[name] = synthgen.fit(real, model=name, schema=ruled(real), seed=0, **PARAMS[name])
-    return out
+    return fit_core(real, ruled(real))
 
 
 def test_every_rule_holds_on_every_real_row(real):

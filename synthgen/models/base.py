@@ -81,6 +81,10 @@ class Synthesizer:
     # (`synthgen.models.copy_guard`); its guard, fitted (None for a file from before it)
     guards_copies: ClassVar[bool] = False
     copy_guard_: Any = None
+    # True for a model that draws each column given the ones drawn before it (cart): it learns
+    # a column a number decides by value as it is too, so that the later columns follow it
+    # (`synthgen.rules.categories.Dependency`); a joint model learns it through the number
+    learns_decided_codes: ClassVar[bool] = False
 
     def __init__(self, *, rare_threshold: int = 5, **params: Any):
         self.rare_threshold = rare_threshold
@@ -162,9 +166,9 @@ class Synthesizer:
 
         # a rule may not decide a column the model is told to split by (--by) or to draw first
         named = [getattr(self, "by", None), *(getattr(self, "order", None) or [])]
-        self.encoder_ = table_encoder(schema, self.rare_threshold, self.seed_, named).fit(
-            table, rng, stream
-        )
+        self.encoder_ = table_encoder(
+            schema, self.rare_threshold, self.seed_, named, self.learns_decided_codes
+        ).fit(table, rng, stream)
         self.training_rows_ = len(table)
         self.source_rows_ = len(table) if stream is None else stream.rows
         self._fit_table(table, rng)

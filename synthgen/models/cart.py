@@ -464,6 +464,9 @@ class CART(Synthesizer):
     """
 
     name = "cart"
+    learns_decided_codes = (
+        True  # (measured: the working day a job-training table's outcome follows)
+    )
 
     def __init__(
         self,

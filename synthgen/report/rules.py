@@ -10,7 +10,9 @@ handful of new rows at most), and a table where 5% of the rows break a rule fail
 Example:
     >>> import pandas as pd
     >>> from synthgen.schema import detect
-    >>> real = pd.DataFrame({"start": [1.5, 2.0, 3.25, 4.0] * 25, "end": [2.0, 4.5, 3.5, 9.0] * 25})
+    >>> start = [1.5 + i / 100 for i in range(100)]
+    >>> ends = [s + d for s, d in zip(start, [0.5, 3.0, 0.25, 5.0] * 25)]
+    >>> real = pd.DataFrame({"start": start, "end": ends})
     >>> schema = detect(real)
     >>> synth = real.assign(end=[1.0] * 10 + [9.5] * 90)
     >>> out = assess(real, synth, None, schema)

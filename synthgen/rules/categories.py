@@ -16,11 +16,26 @@ import numpy as np
 import pandas as pd
 
 from synthgen.columns import Encoded
-from synthgen.rules.keepers import SEP, Added, Keeper, Real, Space, codes_within, need, state_array
+from synthgen.rules.keepers import (
+    SEP,
+    Added,
+    Keeper,
+    Real,
+    Space,
+    codes_within,
+    need,
+    renamed,
+    state_array,
+)
 from synthgen.schema import detect_column
 
 if TYPE_CHECKING:
     from synthgen.rules.keep import RuleEncoder
+
+
+#: A target a number looks up that changes more often than this along the number's values is
+#: learned by the model too (see `Dependency`).
+RUNS = 8
 
 
 class Dependency(Keeper):
@@ -29,15 +44,36 @@ class Dependency(Keeper):
     category, or a number at least that many rows share), then the first source's commonest
     target, then the table's. From rows a model drew, a group's target is the one it holds
     most beyond that target's share of all rows (noise spreads a small group over the table's
-    commonest targets: adult's DP rows gave Preschool the commonest education-num, 9, not 1)."""
+    commonest targets: adult's DP rows gave Preschool the commonest education-num, 9, not 1).
+
+    A single source of numbers (a code such as a store number or a year, read as a number) is
+    looked up by value (`by_number`): the real values at least rare-threshold rows share are
+    the *points*, each with its group's target; a drawn value takes its nearest point's (a
+    step function, such as hours worked deciding "in the labour force"), and a missing one the
+    target of the rows missing it. Where the target changes more than `RUNS` times along the
+    points, or the model draws each column given those before it (cart: `Real.learn_codes`),
+    the model still learns the target as it is (`drawn_name`), so that the columns it draws
+    after it follow it (casual riders follow the working day, which a tree's splits on the day
+    of the year cannot say; a job-training table's outcome follows its treatment flag); the
+    lookup then writes it. A joint model (gmm, the copula) learns a step or a few codes (a
+    year's dummy, hours worked deciding "in the labour force") through the number."""
+
+    by_number = False
+    modelled = False
 
     def setup(self) -> None:
         super().setup()
         self.codes_read = self.reads
 
+    def number_source(self, space: Space) -> None:
+        """Whether the source is one column of numbers in `space` (looked up by value)."""
+        self.by_number = len(self.reads) == 1 and space.continuous(self.reads[0])
+        self.codes_read = () if self.by_number else self.reads
+
     def unkept(self, space: Space) -> str | None:
+        self.number_source(space)
         return (
-            need(space, self.reads, space.discrete, "categories")
+            (None if self.by_number else need(space, self.reads, space.discrete, "categories"))
             or need(space, self.writes, lambda n: space.at[n].value is not None, "values")
             or _empty(space, (*self.reads, *self.writes))
         )
@@ -51,11 +87,15 @@ class Dependency(Keeper):
     def fit(self, real: Real) -> list[Added]:
         space, target = real.space, self.writes[0]
         self.numeric = space.continuous(target)
+        self.number_source(space)
         if self.numeric:
             values, self.table = pd.factorize(space.numbers(real.u, target), use_na_sentinel=False)
             self.table = np.asarray(self.table, dtype=float)
         else:
             values = space.codes(real.u, target)
+        if self.by_number:
+            self._fit_points(real, values)
+            return self.added(real)
         group, first = self._keys(real.u, space), space.codes(real.u, self.reads[0])
         if real.drawn:  # a drawn null where its column has no null code (-1) tells no target
             seen = values >= 0
@@ -85,7 +125,57 @@ class Dependency(Keeper):
             self.fallback = self.table[self.fallback]
         return []
 
+    def _fit_points(self, real: Real, values: np.ndarray) -> None:
+        """The points and their targets (see the class), from the real rows' numbers (a
+        drawn row's missing target tells none)."""
+        x = real.space.numbers(real.u, self.reads[0])
+        told = values >= 0
+        there = ~np.isnan(x) & told
+        points, at = np.unique(x[there], return_inverse=True)
+        keys, sizes, best = _commonest(at.astype(np.int64), values[there], real.drawn)
+        # a point is a value many rows share: a rare real value is not written into the state
+        shared = sizes >= real.rare_threshold
+        self.points, self.values = points[keys[shared]], best[shared]
+        whole = int(np.bincount(values[told]).argmax()) if told.any() else 0
+        gone = np.isnan(x) & told
+        self.missing = whole
+        if gone.any():
+            _, size, most = _commonest(np.zeros(int(gone.sum()), np.int64), values[gone])
+            common = np.bincount(values[told])[most[0]] >= real.rare_threshold
+            if size[0] >= real.rare_threshold or not self.numeric or common:
+                self.missing = int(most[0])
+        if not len(self.points):  # no value shared by enough rows: the commonest target
+            self.points, self.values = np.zeros(1), np.array([whole])
+        self.modelled = real.learn_codes or int((np.diff(self.values) != 0).sum()) > RUNS
+        if self.numeric:
+            self.values = self.table[self.values]
+            self.missing = float(self.table[self.missing]) if len(self.table) else 0.0
+
+    @property
+    def drawn_name(self) -> str:
+        return f"{self.writes[0]}{SEP}drawn"
+
+    def added(self, real: Real) -> list[Added]:
+        if not (self.by_number and self.modelled):
+            return []
+        target = self.writes[0]
+        col = renamed(real.space.at[target].col, self.drawn_name)
+        return [(target, col, real.table[target].rename(self.drawn_name))]
+
+    def looked_up(self, x: np.ndarray) -> np.ndarray:
+        """The target of each number of the source (NaN: missing), by its nearest point."""
+        cells = np.searchsorted((self.points[1:] + self.points[:-1]) / 2, x)
+        found = self.values[np.minimum(cells, len(self.values) - 1)]
+        return np.where(np.isnan(x), self.missing, found)
+
     def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
+        if self.by_number:
+            out = self.looked_up(enc.u.numbers(u, self.reads[0]))
+            if self.numeric:
+                enc.u.put_numbers(u, self.writes[0], out.astype(float), 0.0)
+            else:
+                enc.u.put_codes(u, self.writes[0], out.astype(np.int64))
+            return
         keys = self._keys(u, enc.u)
         at = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
         found = self.keys[at] == keys if len(self.keys) else np.zeros(len(keys), dtype=bool)
@@ -97,12 +187,27 @@ class Dependency(Keeper):
             enc.u.put_codes(u, self.writes[0], out)
 
     def state(self) -> dict[str, Any]:
+        if self.by_number:
+            return {"points": self.points, "values": self.values, "missing": [self.missing]}
         return {"keys": self.keys, "values": self.values, "fallback": self.fallback}
 
     def load(self, state: dict[str, Any], enc: RuleEncoder) -> None:
         target = enc.u.at[self.writes[0]]
         self.numeric = enc.u.continuous(self.writes[0])
         kind = float if self.numeric else np.int64
+        self.number_source(enc.u)
+        if self.by_number:
+            self.points = state_array(state, "points", float)
+            self.values = state_array(state, "values", kind, len(self.points))
+            self.missing = state_array(state, "missing", kind, 1)[0]
+            if not len(self.points) or not np.isfinite(self.points).all():
+                raise ValueError("a dependency's points are not finite numbers")
+            if np.any(np.diff(self.points) <= 0):
+                raise ValueError("a dependency's points are not sorted")
+            self.modelled = self.drawn_name in enc.m.at
+            if not self.numeric:
+                codes_within(np.r_[self.values, self.missing], target.cardinality, "values")
+            return
         self.keys = state_array(state, "keys", np.int64)
         self.values = state_array(state, "values", kind, len(self.keys))
         self.fallback = state_array(state, "fallback", kind, enc.u.at[self.reads[0]].cardinality)

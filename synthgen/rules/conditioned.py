@@ -3,7 +3,8 @@ for a model whose encoder keeps rules (`synthgen.rules.keep.RuleEncoder`).
 
 A condition on a column the model learns as it is goes to the model as always. A condition on
 a column a rule decides is met through what decides it where that is exact and cheap: a
-dependency's target through the source categories that map to the asked values, a member of a
+dependency's target through the source categories that map to the asked values (a source of
+numbers: the span of its values that do, rejection seeing to any between), a member of a
 combination through the joint categories that hold it, a monotone target through the source
 range that maps into the asked one, a completed column through its model column (and its
 leader present, or its source off the rule's values); an order's target bounds its source.
@@ -231,6 +232,9 @@ def _narrow_dependency(k: Dependency, enc: RuleEncoder, asks: _Asks) -> None:
     asked = asks.value(k.writes[0])
     if asked is None or len(k.reads) != 1:
         return
+    if k.by_number:
+        _narrow_points(k, asked, asks)
+        return
     image = np.asarray(k.fallback).copy()  # each source code's target
     image[k.keys] = k.values
     if k.numeric:
@@ -242,6 +246,27 @@ def _narrow_dependency(k: Dependency, enc: RuleEncoder, asks: _Asks) -> None:
     if rare is not None:
         mask[:, rare] = False  # a pooled category comes back as any shared one
     asks.allow(k.reads[0], mask)
+
+
+def _narrow_points(k: Dependency, asked: Any, asks: _Asks) -> None:
+    """A target looked up from a number's nearest point: the source between the cells of the
+    lowest and the highest point whose target is asked (rejection sees to points between them
+    that are not; a row that asks only the missing source's target is left to it)."""
+    if k.numeric:
+        lo, hi = asked
+        ok = (k.values[None, :] >= lo[:, None]) & (k.values[None, :] <= hi[:, None])
+        blank = (k.missing >= lo) & (k.missing <= hi)
+    else:
+        ok, blank = asked[:, k.values], asked[:, k.missing]
+    middles = (k.points[1:] + k.points[:-1]) / 2
+    starts, ends = np.r_[-np.inf, middles], np.r_[middles, np.inf]
+    some = ok.any(axis=1)
+    first = np.argmax(ok, axis=1)
+    last = ok.shape[1] - 1 - np.argmax(ok[:, ::-1], axis=1)
+    low = np.where(some, starts[first], np.inf)
+    high = np.where(some, ends[last], -np.inf)
+    free = ~some & blank  # only a missing source gives the target: its rows are not bounded
+    asks.limit(k.reads[0], np.where(free, -np.inf, low), np.where(free, np.inf, high))
 
 
 def _narrow_combination(k: Combination, enc: RuleEncoder, asks: _Asks) -> None:

@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,11 @@ RARE_ROWS = 5
 # dependencies may target.
 _LABELS = {"label"}
 _TARGETS = {"label", "amount"}
+# Roles of columns that may be a dependency's source by value (`_step_exceptions`): a code read
+# as numbers (a store number, a year).
+_BY_VALUE = {"amount"}
+#: A number such a source determines holds at most this many values (a code, a dummy, a month).
+CODED_VALUES = 12
 # Roles with nothing to say in a rule over values (missing kinds take any column but these).
 _SKIPPED = {"single"}
 
@@ -149,6 +155,10 @@ class Context:
             self._ranks[name] = dense[codes], values[first]
         return self._ranks[name]
 
+    def by_value(self, name: str) -> bool:
+        """Whether a dependency with this source looks its target up by value (a number)."""
+        return role(self.typed.column(name)) in _BY_VALUE
+
     def value(self, name: str, code: int) -> object:
         """The key a code of `codes(name)` stands for (None: missing), as a plain value."""
         self.codes(name)
@@ -179,7 +189,10 @@ class Context:
         if rule.kind == "combination":
             return 0
         if rule.kind == "dependency" and len(rule.sources) == 1:
-            return _fd_exceptions(*self.codes(rule.sources[0]), *self.codes(rule.columns[-1]))
+            source, target = rule.sources[0], rule.columns[-1]
+            if self.by_value(source):
+                return _step_exceptions(self, source, target)
+            return _fd_exceptions(*self.codes(source), *self.codes(target))
         return int(broken_in(rule, self.typed, self.typed).sum())
 
     def finish(self, rule: Rule) -> Rule | None:
@@ -241,9 +254,13 @@ def discover(
 
     Example:
         >>> from synthgen.schema import detect
-        >>> t = pd.DataFrame({"a": [1.0, 2.5, 3.0, 4.0] * 10, "b": [2.0, 2.5, 9.0, 4.5] * 10})
+        >>> a = [1.0, 2.5, 3.0, 4.0] * 10
+        >>> t = pd.DataFrame({"a": a, "b": [x + 1 + i / 100 for i, x in enumerate(a)]})
         >>> [r.text() for r in discover(t, detect(t))]
         ['a <= b']
+        >>> t["b"] = [2.0, 2.5, 9.0, 4.5] * 10  # a code read as numbers: by value
+        >>> [r.text() for r in discover(t, detect(t))]
+        ['a determines b', 'a <= b']
     """
     if len(table) < 2:
         return []
@@ -277,13 +294,87 @@ def _fd_exceptions(source: np.ndarray, ks: int, target: np.ndarray, kt: int) -> 
     return int(len(source) - best.sum())
 
 
+def _step_exceptions(ctx: Context, source: str, target: str) -> int:
+    """The rows off the target a number decides by value (how `Dependency` keeps it): a value
+    `RARE_ROWS` rows share (a point) gives its rows' commonest target, any other value its
+    nearest point's, missing the commonest target of the rows missing it. Every row breaks it
+    when the shared values all give one target (fewer than two of them, say).
+
+    Example:
+        >>> from synthgen.schema import detect
+        >>> t = pd.DataFrame({"hours": [0] * 6 + [30] * 6 + [41], "works": [0] * 6 + [1] * 7})
+        >>> ctx = Context(t, detect(t))
+        >>> _step_exceptions(ctx, "hours", "works"), _step_exceptions(ctx, "works", "hours")
+        (0, 1)
+    """
+    (cs, ks), (ct, kt) = ctx.codes(source), ctx.codes(target)
+    pairs, counts = np.unique(cs * kt + ct, return_counts=True)
+    group, value = pairs // kt, pairs % kt
+    sizes = np.bincount(group, weights=counts, minlength=ks)
+    order = np.lexsort((-counts, group))  # each group's commonest target first
+    heads = order[np.unique(group[order], return_index=True)[1]]
+    best = np.zeros(ks, dtype=np.int64)
+    best[group[heads]] = value[heads]
+    keys = np.asarray(ctx._uniques[source], dtype=float)
+    shared = np.flatnonzero((sizes >= RARE_ROWS) & ~np.isnan(keys))
+    if not len(shared):
+        return ctx.n
+    order = shared[np.argsort(keys[shared])]
+    if len(np.unique(best[order])) < 2:  # one target for every value: only a missing one says
+        return ctx.n  # something (a change missing in a panel's first year), and no value does
+    points = keys[order]
+    cells = np.searchsorted((points[1:] + points[:-1]) / 2, keys)
+    predicted = np.where(np.isnan(keys), best, best[order][np.minimum(cells, len(order) - 1)])
+    kept = counts[predicted[group] == value].sum()
+    return int(ctx.n - kept)
+
+
+def _measured(ctx: Context, target: str) -> bool:
+    """Whether a number's target is a measurement (more than `CODED_VALUES` numbers): a city's
+    population keyed by a team's payroll, a coincidence of a few entities, not a code."""
+    return ctx.by_value(target) and ctx.distinct(target) > CODED_VALUES
+
+
+def _monotone_values(ctx: Context, source: str, target: str) -> bool:
+    """Whether a number's target of numbers (three or more values) rises or falls with it, as
+    its shared values give it: a monotone rule's to keep (it draws between them)."""
+    if not ctx.by_value(target) or ctx.distinct(target) < 3:
+        return False
+    x, y = ctx.typed.numbers(source), ctx.typed.numbers(target)
+    there = ~(np.isnan(x) | np.isnan(y))
+    order = np.lexsort((y[there], x[there]))
+    steps = np.diff(y[there][order])
+    return bool((steps >= 0).all() or (steps <= 0).all())
+
+
+def _distinct_numbers(ctx: Context, sources: list[str]) -> list[str]:
+    """`sources` less each number whose values group the rows exactly as an earlier source's
+    do (age and age squared, a store number and its label): what it determines, that one does
+    (through the rule between the two, or a monotone one where the two rise together)."""
+    out: list[str] = []
+    seen: set[bytes] = set()
+    for s in sources:
+        # codes number values in the order they first appear: one grouping, one array
+        grouping = hashlib.sha1(ctx.codes(s)[0].tobytes()).digest()
+        if not (grouping in seen and ctx.by_value(s)):
+            out.append(s)
+        seen.add(grouping)
+    return out
+
+
 def _dependency_edges(ctx: Context) -> dict[tuple[str, str], int]:
-    """Every (source, target) where the source determines the target within the tolerance."""
+    """Every (source, target) where the source determines the target within the tolerance (a
+    number of three values or more by value, `_step_exceptions`; not a target of numbers that
+    rises or falls with it, nor one of many numbers: `_measured`)."""
     n, limit = ctx.n, allowed(ctx.n)
     sources = [
         s
-        for s in ctx.names(_LABELS)
+        for s in ctx.names(_LABELS | _BY_VALUE)
         if 2 <= ctx.codes(s)[1] <= n / 2 and _once(ctx.codes(s)[0]) <= DEPENDENCY_ONCE * n
+    ]
+    # a number of two values is a flag: what it determines, a model learns as a pair
+    sources = [
+        s for s in _distinct_numbers(ctx, sources) if not ctx.by_value(s) or ctx.distinct(s) >= 3
     ]
     targets = [t for t in ctx.names(_TARGETS) if ctx.codes(t)[1] >= 2]
     evidence = {t: ctx.off_mode(t) for t in targets}
@@ -298,7 +389,12 @@ def _dependency_edges(ctx: Context) -> dict[tuple[str, str], int]:
             if len(sample) < n:
                 if _fd_exceptions(cs[sample], ks, ct[sample], kt) > ctx.sample_allowed(sample):
                     continue
-            exceptions = _fd_exceptions(cs, ks, ct, kt)
+            if ctx.by_value(s):
+                if _monotone_values(ctx, s, t) or _measured(ctx, t):
+                    continue
+                exceptions = _step_exceptions(ctx, s, t)
+            else:
+                exceptions = _fd_exceptions(cs, ks, ct, kt)
             if exceptions <= min(limit, 0.01 * evidence[t]):
                 edges[(s, t)] = exceptions
     return edges
@@ -307,12 +403,14 @@ def _dependency_edges(ctx: Context) -> dict[tuple[str, str], int]:
 def _reduced_dependencies(ctx: Context, edges: dict[tuple[str, str], int]) -> list[Rule]:
     """The dependencies that no other found one implies: of columns that determine each other,
     the first in the table determines the rest; between such groups, an edge a path of other
-    edges already gives is left out."""
+    edges already gives is left out. A group's first is its first label where it has one (a
+    model learns a category better as itself than as a number that codes it)."""
     order = {name: i for i, name in enumerate(ctx.schema.names)}
+    rank = {name: (ctx.by_value(name), i) for name, i in order.items()}
     group = {name: name for edge in edges for name in edge}
     for s, t in sorted(edges, key=lambda e: (order[e[0]], order[e[1]])):
         if (t, s) in edges:  # equivalent: both join the group of the earlier one
-            first, second = sorted((group[s], group[t]), key=order.__getitem__)
+            first, second = sorted((group[s], group[t]), key=rank.__getitem__)
             for name, g in group.items():
                 if g == second:
                     group[name] = first

@@ -11,12 +11,13 @@ rare threshold counts rows, not subjects, and does not stop it: a subject of 5 v
 Until there is a model of entities, `detect` warns about such a column, naming the remedy:
 kind "id" in the schema, which writes new keys (one per row) and keeps no rule over it.
 
-A column is warned about when it is a category that determines another column, of at least
-`MIN_IDS` values that mostly repeat (at least 2 rows each on the median), and that looks like an
-id: named like one (`patient`, `subject_id`, `pid`, ...) or a running code (at least 50 values,
-nearly all with 3 digits and no spaces: `P0012`, `S-107`). Country or product names that
-determine a region or a brand, and grades (`B3` determines `B`), are not warned about; a column
-of 5-digit zip codes is (the warning says "if it names people").
+A column is warned about when it determines another column, has at least `MIN_IDS` values that
+mostly repeat (at least 2 rows each on the median), and looks like an id: named like one
+(`patient`, `subject_id`, `pid`, ...) or, a category, a running code (at least 50 values, nearly
+all with 3 digits and no spaces: `P0012`, `S-107`). Country or product names that determine a
+region or a brand, grades (`B3` determines `B`) and numbers not named like ids (hours worked
+deciding "in the labour force") are not warned about; a column of 5-digit zip codes is (the
+warning says "if it names people").
 
 Example:
     >>> import pandas as pd
@@ -34,6 +35,8 @@ import re
 from typing import TYPE_CHECKING
 
 import pandas as pd
+
+from synthgen.rules.rows import role
 
 if TYPE_CHECKING:
     from synthgen.schema import Schema
@@ -59,7 +62,7 @@ def repeated_ids(table: pd.DataFrame, schema: Schema) -> list[tuple[str, list[st
     """(column, the columns it determines, a few words on its rows) for each column of `schema`
     that looks like a repeated id (see the module)."""
     targets: dict[str, list[str]] = {}
-    for rule in schema.rules:  # (a dependency's source is a label: categories)
+    for rule in schema.rules:  # (a label, or a number looked up by value)
         if rule.kind in _DETERMINES and len(rule.sources) == 1:
             targets.setdefault(rule.sources[0], []).append(rule.columns[-1])
     out = []
@@ -67,7 +70,9 @@ def repeated_ids(table: pd.DataFrame, schema: Schema) -> list[tuple[str, list[st
         counts = table[name].dropna().astype(str).value_counts()
         if len(counts) < MIN_IDS or counts.median() < 2:
             continue
-        if not (_NAMES.search(name) or _coded(counts.index)):
+        # numbers (hours, prices) are held to the name: their digits say nothing of a code
+        coded = role(schema[name]) == "label" and _coded(counts.index)
+        if not (_NAMES.search(name) or coded):
             continue
         rows = f"{len(counts):,} values, {int(counts.median())} rows each on the median"
         out.append((name, determined, rows))

@@ -65,13 +65,21 @@ _RESOLVE_KEY = 0x72756C65
 
 
 def table_encoder(
-    schema: Schema, rare_threshold: int = 5, seed: int = 0, protect: Sequence[str] = ()
+    schema: Schema,
+    rare_threshold: int = 5,
+    seed: int = 0,
+    protect: Sequence[str] = (),
+    learn_codes: bool = False,
 ) -> TableEncoder:
     """The encoder a model learns through: a `RuleEncoder` when the schema has rules, else the
-    plain `TableEncoder`. `protect`: columns no rule may decide (a model's --by or --order)."""
+    plain `TableEncoder`. `protect`: columns no rule may decide (a model's --by or --order);
+    `learn_codes`: the model learns a column a number decides by value as it is too
+    (`Real.learn_codes`)."""
     if not getattr(schema, "rules", None):
         return TableEncoder(schema, rare_threshold)
-    return RuleEncoder(schema, rare_threshold, seed, tuple(c for c in protect if c))
+    enc = RuleEncoder(schema, rare_threshold, seed, tuple(c for c in protect if c))
+    enc.learn_codes = learn_codes
+    return enc
 
 
 def encoder_from_state(schema: Schema, state: dict[str, Any]) -> TableEncoder:
@@ -122,6 +130,7 @@ class RuleEncoder(TableEncoder):
         self._drew_nothing: dict[str, tuple[dict, list[np.ndarray]]] = {}
         self._known: dict[str, tuple[dict, list[np.ndarray]]] = {}
         self._context: Encoded | None = None
+        self.learn_codes = False  # (see `table_encoder`)
 
     # ---- fitting ----------------------------------------------------------------------------
     def fit(
@@ -152,6 +161,7 @@ class RuleEncoder(TableEncoder):
         private = np.random.default_rng([self.seed, _FIT_STREAM])
         u, self._drew_nothing = _encode_noting(self.inner, table, private)
         real = Real(table, u, self.u, self.rare_threshold, private, drawn=given is not None)
+        real.learn_codes = self.learn_codes
         added: dict[str, list] = {}
         for k in self.keepers:
             for anchor, col, values in k.fit(real):
@@ -524,7 +534,11 @@ def select(
         if why is None and isinstance(k, Combination):
             for member in rule.columns:  # a member a dependency decides: its sources join
                 other = writer.get(member)
-                if isinstance(other, Dependency) and not any(s in writer for s in other.reads):
+                if (
+                    isinstance(other, Dependency)
+                    and not other.by_number  # (a joint category holds no number)
+                    and not any(s in writer for s in other.reads)
+                ):
                     k.substitute(member, other.reads)
             if len(k.members) < 2:  # every member decided from one column: its rules keep it
                 source = k.members[0] if k.members else "one column"

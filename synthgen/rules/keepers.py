@@ -6,7 +6,7 @@ and how those columns are computed back from what it samples (see `synthgen.rule
 | identity | the sources | their signed sum, on the target's decimals |
 | product | the sources (a ratio and its divisor, for a ratio's numerator) | their product (times a factor), on the target's decimals (the numerator, then the ratio from it) |
 | order | the sources and the gap (target - sources, >= 0) | sources + gap, never below them |
-| dependency | the sources | the target of each real group of sources |
+| dependency | the sources | the target of each real group of sources (of a number: of the nearest value many rows share) |
 | monotone | the source | the real curve through the source |
 | combination | one joint category of the real combinations | that combination's members |
 | missing_together | the first column; the others completed | the others missing where it is |
@@ -129,6 +129,9 @@ class Real:
     rng: np.random.Generator
     # rows a model drew (a DP model's), not real ones: their pairs of values are noisy
     drawn: bool = False
+    # the model learns a column a number decides by value as it is too (a model that draws
+    # each column given those before it: `synthgen.rules.categories.Dependency`)
+    learn_codes: bool = False
 
 
 # A modelled column a keeper adds: (the user column whose place it takes, its schema, values).

@@ -7,7 +7,7 @@ Sampling, conditional sampling and early stopping's validation samples all draw 
 
 Example:
     >>> import pandas as pd, synthgen, torch
-    >>> table = pd.DataFrame({"c": ["a", "b"] * 100, "x": [1.0, 5.0, 3.0, 2.0] * 50})
+    >>> table = pd.DataFrame({"c": ["a", "b"] * 100, "x": [1.0, 5.0, 3.0, 2.0, 4.0] * 40})
     >>> m = synthgen.fit(table, model="ctgan", seed=0, epochs=2, batch_size=50)
     >>> rows = generate(m, m._network(), m._layout(), 7, torch.Generator().manual_seed(0),
     ...                 [c / c.sum() for c in m.category_counts_])
