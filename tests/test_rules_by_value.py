@@ -171,3 +171,28 @@ def test_a_joint_model_learns_a_step_through_the_number_and_cart_learns_it_too(f
     keepers = by_number(fitted["cart"])  # it draws each column given those before it
     assert keepers and all(k.modelled for k in keepers)
     assert {k.drawn_name for k in keepers} <= set(fitted["cart"].encoder_.schema.names)
+
+
+@pytest.mark.parametrize("name", ["gmm", "cart"])
+def test_a_condition_on_it_reaches_the_target_the_model_learns_too(name, seed):
+    rng = np.random.default_rng(seed)
+    day = np.repeat(np.arange(1, 120), 12)
+    weekday = (day + 3) % 7
+    table = pd.DataFrame(
+        {
+            "day": day,
+            "weekday": weekday,
+            "working": np.where(weekday >= 5, "no", "yes"),
+            "riders": np.round(rng.gamma(2, np.where(weekday >= 5, 40, 10))),
+        }
+    )
+    model = synthgen.fit(table, model=name, seed=seed)
+    riders = {}
+    for working in ("no", "yes"):
+        rows = model.sample(500, seed=2, where=f"working={working}")
+        assert (rows["working"] == working).all()
+        riders[working] = rows["riders"].mean()
+    # the weekday the model draws is asked too, so the riders follow the condition (real: 4
+    # times as many; measured 3.7-4.2 over seeds 0-3; 1.3 for gmm, 2.5 for cart when only the day
+    # was asked)
+    assert riders["no"] > 2.5 * riders["yes"]

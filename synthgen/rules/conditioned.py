@@ -267,6 +267,22 @@ def _narrow_points(k: Dependency, asked: Any, asks: _Asks) -> None:
     high = np.where(some, ends[last], -np.inf)
     free = ~some & blank  # only a missing source gives the target: its rows are not bounded
     asks.limit(k.reads[0], np.where(free, -np.inf, low), np.where(free, np.inf, high))
+    if k.modelled:  # the target the model learns too: the columns drawn after it follow it
+        _ask_modelled(asks, k.writes[0], k.drawn_name, asked, k.numeric)
+
+
+def _ask_modelled(asks: _Asks, name: str, modelled: str, asked: Any, numeric: bool) -> None:
+    """Ask of a model column that copies the rules space's `name` what is asked of `name`
+    (a category's mask only where the two hold the same categories in the same order)."""
+    enc = asks.enc
+    t = enc.m.at[modelled]
+    if numeric and not t.discrete:
+        _limit(asks.m, t.value, *asked)
+    elif not numeric and t.discrete:
+        mine, its = (list(s.get("categories") or []) for s in (enc.u.at[name].state, t.state))
+        same = len(mine) == len(its) and all(a == b for a, b in zip(mine, its))
+        if same and asked.shape[1] == t.cardinality:
+            _allow(asks.m, t.value, asked)
 
 
 def _narrow_combination(k: Combination, enc: RuleEncoder, asks: _Asks) -> None:
