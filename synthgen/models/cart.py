@@ -464,9 +464,9 @@ class CART(Synthesizer):
     """
 
     name = "cart"
-    learns_decided_codes = (
-        True  # (measured: the working day a job-training table's outcome follows)
-    )
+    # it draws each column given those before it (measured: a job-training table's outcome
+    # follows its treatment flag only when the flag is learned too)
+    learns_decided_codes = True
 
     def __init__(
         self,

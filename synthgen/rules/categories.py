@@ -27,6 +27,7 @@ from synthgen.rules.keepers import (
     renamed,
     state_array,
 )
+from synthgen.rules.rows import nearest
 from synthgen.schema import detect_column
 
 if TYPE_CHECKING:
@@ -164,9 +165,7 @@ class Dependency(Keeper):
 
     def looked_up(self, x: np.ndarray) -> np.ndarray:
         """The target of each number of the source (NaN: missing), by its nearest point."""
-        cells = np.searchsorted((self.points[1:] + self.points[:-1]) / 2, x)
-        found = self.values[np.minimum(cells, len(self.values) - 1)]
-        return np.where(np.isnan(x), self.missing, found)
+        return np.where(np.isnan(x), self.missing, self.values[nearest(self.points, x)])
 
     def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
         if self.by_number:

@@ -32,6 +32,7 @@ from synthgen.rules.rows import (
     Typed,
     broken_in,
     in_rules,
+    nearest,
     product_of,
     role,
     validate,
@@ -322,9 +323,7 @@ def _step_exceptions(ctx: Context, source: str, target: str) -> int:
     order = shared[np.argsort(keys[shared])]
     if len(np.unique(best[order])) < 2:  # one target for every value: only a missing one says
         return ctx.n  # something (a change missing in a panel's first year), and no value does
-    points = keys[order]
-    cells = np.searchsorted((points[1:] + points[:-1]) / 2, keys)
-    predicted = np.where(np.isnan(keys), best, best[order][np.minimum(cells, len(order) - 1)])
+    predicted = np.where(np.isnan(keys), best, best[order][nearest(keys[order], keys)])
     kept = counts[predicted[group] == value].sum()
     return int(ctx.n - kept)
 
@@ -386,11 +385,13 @@ def _dependency_edges(ctx: Context) -> dict[tuple[str, str], int]:
             ct, kt = ctx.codes(t)
             if t == s or kt > ks + limit or evidence[t] < MIN_EVIDENCE:
                 continue  # a function of ks values takes at most ks values
+            if ctx.by_value(s) and _measured(ctx, t):
+                continue
             if len(sample) < n:
                 if _fd_exceptions(cs[sample], ks, ct[sample], kt) > ctx.sample_allowed(sample):
                     continue
             if ctx.by_value(s):
-                if _monotone_values(ctx, s, t) or _measured(ctx, t):
+                if _monotone_values(ctx, s, t):
                     continue
                 exceptions = _step_exceptions(ctx, s, t)
             else:

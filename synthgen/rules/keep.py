@@ -77,9 +77,7 @@ def table_encoder(
     (`Real.learn_codes`)."""
     if not getattr(schema, "rules", None):
         return TableEncoder(schema, rare_threshold)
-    enc = RuleEncoder(schema, rare_threshold, seed, tuple(c for c in protect if c))
-    enc.learn_codes = learn_codes
-    return enc
+    return RuleEncoder(schema, rare_threshold, seed, tuple(c for c in protect if c), learn_codes)
 
 
 def encoder_from_state(schema: Schema, state: dict[str, Any]) -> TableEncoder:
@@ -121,16 +119,23 @@ class RuleEncoder(TableEncoder):
     keepers compute); `keepers`: the kept rules in the order they are computed; `dropped`:
     (rule number, why) of the rules it can't keep."""
 
-    def __init__(self, schema: Schema, rare_threshold: int = 5, seed: int = 0, protect: tuple = ()):
+    def __init__(
+        self,
+        schema: Schema,
+        rare_threshold: int = 5,
+        seed: int = 0,
+        protect: tuple = (),
+        learn_codes: bool = False,
+    ):
         super().__init__(schema, rare_threshold)
         self.user, self.seed, self.protect = schema, seed, protect
+        self.learn_codes = learn_codes  # (see `table_encoder`)
         self.keepers: list[Keeper] = []
         self.dropped: list[tuple[int, str]] = []
         self._modelled: tuple[pd.DataFrame, pd.DataFrame] | None = None
         self._drew_nothing: dict[str, tuple[dict, list[np.ndarray]]] = {}
         self._known: dict[str, tuple[dict, list[np.ndarray]]] = {}
         self._context: Encoded | None = None
-        self.learn_codes = False  # (see `table_encoder`)
 
     # ---- fitting ----------------------------------------------------------------------------
     def fit(
@@ -160,8 +165,9 @@ class RuleEncoder(TableEncoder):
         self.u = Space(self.inner)
         private = np.random.default_rng([self.seed, _FIT_STREAM])
         u, self._drew_nothing = _encode_noting(self.inner, table, private)
-        real = Real(table, u, self.u, self.rare_threshold, private, drawn=given is not None)
-        real.learn_codes = self.learn_codes
+        real = Real(
+            table, u, self.u, self.rare_threshold, private, given is not None, self.learn_codes
+        )
         added: dict[str, list] = {}
         for k in self.keepers:
             for anchor, col, values in k.fit(real):

@@ -300,6 +300,17 @@ def _order(rule: Rule, rows: Typed, real: Typed) -> np.ndarray:
     return left > right + slack + RELATIVE * (np.abs(left) + np.abs(right))
 
 
+def nearest(points: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Per value of `x`, the index of its nearest point (`points` sorted; the lower one on a
+    tie, the last for NaN): how a number decides a dependency's target by value.
+
+    Example:
+        >>> nearest(np.array([0.0, 10.0, 11.0]), np.array([4.0, 5.0, 6.0, 99.0])).tolist()
+        [0, 0, 1, 2]
+    """
+    return np.searchsorted((points[1:] + points[:-1]) / 2, x)
+
+
 def joint_codes(names: Sequence[str], *tables: Typed) -> list[np.ndarray]:
     """One code per row for the combination of `names`' keys, shared across `tables` (missing
     is a value).
