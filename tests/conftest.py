@@ -47,6 +47,26 @@ def fit_core(table: pd.DataFrame, schema: synthgen.Schema | None = None) -> dict
     return out
 
 
+def reloads_alike(model, path: Path) -> None:
+    """`model` saved to `path` and loaded back samples exactly as it does."""
+    model.save(str(path))
+    loaded = synthgen.load(str(path))
+    pd.testing.assert_frame_equal(loaded.sample(300, seed=7), model.sample(300, seed=7))
+
+
+def refused_when_damaged(model, damage, path: Path) -> None:
+    """A model file of `model` whose encoder state `damage` changed (in place) is refused
+    with `ModelFileError`, not loaded."""
+    from synthgen import modelfile
+    from synthgen.errors import ModelFileError
+
+    state = model.to_state()
+    damage(state["encoder"])
+    path.write_bytes(modelfile.dumps(state))
+    with pytest.raises(ModelFileError):
+        synthgen.load(str(path))
+
+
 @pytest.fixture(scope="session")
 def seed() -> int:
     """The seed of the trained-model tests (marked `trained`): their tables, fits and samples

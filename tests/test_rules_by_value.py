@@ -10,10 +10,8 @@ import pandas as pd
 import pytest
 
 import synthgen
-from synthgen import modelfile
-from synthgen.errors import ModelFileError
 from synthgen.rules.check import broken
-from tests.conftest import fit_core
+from tests.conftest import fit_core, refused_when_damaged, reloads_alike
 
 MODELS = ["gaussian-copula", "gmm", "cart", pytest.param("ctgan", marks=pytest.mark.torch)]
 FOUND = ["year determines y85", "store determines store7", "hours determines works"]
@@ -104,10 +102,7 @@ def test_fill_keeps_given_decided_cells(fitted, real):
 
 
 def test_the_model_file_keeps_them(fitted, tmp_path):
-    path = tmp_path / "coded.synthgen"
-    fitted["gmm"].save(str(path))
-    loaded = synthgen.load(str(path))
-    pd.testing.assert_frame_equal(loaded.sample(300, seed=7), fitted["gmm"].sample(300, seed=7))
+    reloads_alike(fitted["gmm"], tmp_path / "coded.synthgen")
 
 
 def _points(state: dict) -> dict:
@@ -128,12 +123,7 @@ def _points(state: dict) -> dict:
     ],
 )
 def test_a_damaged_state_is_refused_cleanly(fitted, damage, tmp_path):
-    state = fitted["cart"].to_state()
-    damage(_points(state["encoder"]))
-    path = tmp_path / "bad.synthgen"
-    path.write_bytes(modelfile.dumps(state))
-    with pytest.raises(ModelFileError):
-        synthgen.load(str(path))
+    refused_when_damaged(fitted["cart"], lambda e: damage(_points(e)), tmp_path / "bad.synthgen")
 
 
 def riders(seed: int = 0) -> pd.DataFrame:

@@ -255,12 +255,59 @@ def _commonest(
     return pairs[first] // width, sizes.astype(np.int64), pairs[first] % width
 
 
+def row_ids(codes: np.ndarray) -> np.ndarray:
+    """One id per row of codes (rows x columns), the same for equal rows, in the order rows first
+    appear (any number of columns: the ids are factorised column by column).
+
+    Example:
+        >>> row_ids(np.array([[1, 0], [0, 1], [1, 0]])).tolist()
+        [0, 1, 0]
+    """
+    ids = np.zeros(len(codes), dtype=np.int64)
+    for j in range(codes.shape[1]):
+        column = codes[:, j].astype(np.int64) + 1  # (a drawn null may read -1)
+        ids = pd.factorize(ids * (int(column.max(initial=0)) + 1) + column)[0]
+    return ids.astype(np.int64)
+
+
+def flag(space: Space, name: str) -> bool:
+    """Whether a column of the rules space is a flag: a whole number of two values one apart,
+    never missing (0/1, a 1/2 code). A combination holds it by its value's code (0: the lower).
+
+    Example:
+        >>> from synthgen.columns import TableEncoder
+        >>> from synthgen.schema import detect
+        >>> t = pd.DataFrame({"south": [0, 1, 0], "n": [0, 2, 1]})
+        >>> space = Space(TableEncoder(detect(t)).fit(t, np.random.default_rng(0)))
+        >>> flag(space, "south"), flag(space, "n")
+        (True, False)
+    """
+    t = space.at[name]
+    if not space.continuous(name) or t.null is not None or not t.state.get("integer"):
+        return False
+    return float(t.state["max"]) - float(t.state["min"]) == 1
+
+
+def member_codes(space: Space, enc: Encoded, name: str) -> np.ndarray:
+    """A combination member's codes: a category's, or a flag's 0 (lower value) and 1."""
+    if space.discrete(name):
+        return space.codes(enc, name)
+    low = float(space.at[name].state["min"])
+    return (space.numbers(enc, name) - low >= 0.5).astype(np.int64)
+
+
+def member_cardinality(space: Space, name: str) -> int:
+    return space.at[name].cardinality if space.discrete(name) else 2
+
+
 class Combination(Keeper):
     """The members' combinations as one joint category the model learns: each real
     combination of at least rare-threshold rows is a category; the others (and rows with a
-    rare member) are pooled as rare, and come back as a shared combination. A member another
-    rule derives from categories (a dependency) is replaced by that rule's sources
-    (`substitute`): their real combinations keep the member's too."""
+    rare member) are pooled as rare, and come back as a shared combination. Members are
+    categories or flags (`flag`: a group of 0/1 columns of which at most one is 1 becomes
+    one category of which one is). A member another rule derives from categories (a
+    dependency) is replaced by that rule's sources (`substitute`): their real combinations
+    keep the member's too."""
 
     def setup(self) -> None:
         self.members = tuple(self.rule.columns)
@@ -304,19 +351,21 @@ class Combination(Keeper):
         return SEP.join(self.members) + f"{SEP}combination"
 
     def unkept(self, space: Space) -> str | None:
-        return need(space, self.writes, space.discrete, "categories") or _empty(space, self.writes)
+        def member(name: str) -> bool:
+            return space.discrete(name) or flag(space, name)
 
-    def _key(self, codes: np.ndarray, space: Space) -> np.ndarray:
-        """One number per row of members' codes (a row each)."""
-        key = np.zeros(len(codes), dtype=np.int64)
-        for j, name in enumerate(self.writes):
-            key = key * space.at[name].cardinality + codes[:, j]
-        return key
+        return need(
+            space, self.writes, member, "categories or flags (two whole numbers, never missing)"
+        ) or _empty(space, self.writes)
+
+    def _codes(self, space: Space, u: Encoded) -> np.ndarray:
+        return np.stack([member_codes(space, u, n) for n in self.writes], axis=1)
 
     def fit(self, real: Real) -> list[Added]:
         space = real.space
-        codes = np.stack([space.codes(real.u, n) for n in self.writes], axis=1)
-        ids, firsts = pd.factorize(self._key(codes, space))
+        codes = self._codes(space, real.u)
+        ids = row_ids(codes)
+        seen = int(ids.max(initial=-1)) + 1
         rare = np.zeros(len(codes), dtype=bool)
         for j, name in enumerate(self.writes):
             code = space.at[name].rare_code
@@ -327,7 +376,7 @@ class Combination(Keeper):
             count = sum(space.missing(real.u, c).astype(np.int64) for c in group)
             rare |= (count > 0) & (count < len(group))  # drawn, it is no combination to keep
         # a row with a pooled member is a combination no one may see: an id of its own
-        ids = np.where(rare, len(firsts) + np.arange(len(ids)), ids)
+        ids = np.where(rare, seen + np.arange(len(ids)), ids)
         first_row = np.unique(ids, return_index=True)[1]
         self._members = {int(ids[r]): codes[r] for r in first_row if not rare[r]}
         # ids as text: a category to every reader of the modelled table (SDV's too)
@@ -340,8 +389,8 @@ class Combination(Keeper):
         drawn by its frequency, as a pooled rare one is when decoded."""
         joint = self.joint_state
         ids = np.array(joint["categories"], dtype=object)
-        codes = np.stack([real.space.codes(real.u, n) for n in self.writes], axis=1)
-        key, known = self._key(codes, real.space), self._key(self.table, real.space)
+        codes = self._codes(real.space, real.u)
+        known, key = np.split(row_ids(np.concatenate([self.table, codes])), [len(self.table)])
         order = np.argsort(known, kind="stable")
         at = np.minimum(np.searchsorted(known[order], key), max(len(known) - 1, 0))
         pick = order[at] if len(ids) else np.zeros(len(key), dtype=np.int64)
@@ -370,7 +419,11 @@ class Combination(Keeper):
     def inverse(self, m: Encoded, u: Encoded, enc: RuleEncoder) -> None:
         joint = np.minimum(enc.m.codes(m, self.joint), len(self.table) - 1)
         for j, name in enumerate(self.writes):
-            enc.u.put_codes(u, name, self.table[joint, j])
+            if enc.u.discrete(name):
+                enc.u.put_codes(u, name, self.table[joint, j])
+            else:  # a flag: its lower value, or one more
+                low = float(enc.u.at[name].state["min"])
+                enc.u.put_numbers(u, name, low + self.table[joint, j], low)
 
     def state(self) -> dict[str, Any]:
         return {"table": self.table, "members": list(self.members), "also": list(self.also)}
@@ -387,10 +440,13 @@ class Combination(Keeper):
         if len(set(self.members)) != len(self.members) or len(self.members) < 2:
             raise ValueError("a combination's members repeat")
         self.setup_members()
+        why = self.unkept(enc.u)
+        if why is not None:
+            raise ValueError(f"a combination can't hold its members: {why}")
         if self.joint not in enc.m.at:
             raise ValueError(f"a combination's joint column {self.joint!r} is not modelled")
         self.table = state_array(state, "table", np.int64).reshape(-1, len(self.writes))
         if len(self.table) != max(1, len(enc.m.at[self.joint].state["categories"])):
             raise ValueError("a combination's table disagrees with its joint column")
         for j, name in enumerate(self.writes):
-            codes_within(self.table[:, j], enc.u.at[name].cardinality, "table")
+            codes_within(self.table[:, j], member_cardinality(enc.u, name), "table")

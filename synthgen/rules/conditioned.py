@@ -290,9 +290,15 @@ def _narrow_combination(k: Combination, enc: RuleEncoder, asks: _Asks) -> None:
     mask = None
     for j, name in enumerate(k.writes):
         asked = asks.value(name)
-        if asked is not None:
+        if asked is None:
+            continue
+        if enc.u.discrete(name):
             member = asked[:, k.table[:, j]]
-            mask = member if mask is None else mask & member
+        else:  # a flag: its value in each combination within the asked range
+            value = float(enc.u.at[name].state["min"]) + k.table[:, j]
+            lo, hi = asked
+            member = (value[None, :] >= lo[:, None]) & (value[None, :] <= hi[:, None])
+        mask = member if mask is None else mask & member
     if mask is not None:
         full = np.zeros((len(mask), t.cardinality), dtype=bool)
         full[:, : mask.shape[1]] = mask

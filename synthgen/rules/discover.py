@@ -52,7 +52,8 @@ WORK = 50_000_000
 #: A dependency's target needs this many rows off its commonest value (else it is all but constant).
 MIN_EVIDENCE = 5
 #: A combination rule needs the combinations the table never has to be ones independence
-#: would fill: each seen at least `COMBINATION_EXPECTED` times, together `COMBINATION_MASS` of rows.
+#: would fill: each seen at least `COMBINATION_EXPECTED` times, together `COMBINATION_MASS` of rows
+#: (of two flags, `COMBINATION_EXPECTED` rows are enough: a row with two regions is wrong).
 COMBINATION_EXPECTED = 10
 COMBINATION_MASS = 0.02
 #: ... and few combinations seen once: their share of the rows estimates the share of new rows
@@ -159,6 +160,16 @@ class Context:
     def by_value(self, name: str) -> bool:
         """Whether a dependency with this source looks its target up by value (a number)."""
         return role(self.typed.column(name)) in _BY_VALUE
+
+    def flag(self, name: str) -> bool:
+        """Whether an amount is a flag (`synthgen.rules.categories.flag`): two whole numbers one
+        apart, never missing."""
+        if self.by_value(name) and self.distinct(name) == 2:
+            x = self.typed.numbers(name)
+            if not np.isnan(x).any():
+                low, high = np.unique(x)
+                return bool(high - low == 1 and low == np.floor(low))
+        return False
 
     def value(self, name: str, code: int) -> object:
         """The key a code of `codes(name)` stands for (None: missing), as a plain value."""
@@ -275,12 +286,29 @@ def _discover(ctx: Context) -> list[Rule]:
     edges = _dependency_edges(ctx)
     reach = _closure(edges)
     rules = _reduced_dependencies(ctx, edges)
-    rules += _combinations(ctx, reach)
+    rules += _combinations(ctx, reach, rules)
     together = _missing_together(ctx, reach)
     rules += together
     rules += _missing_when(ctx, reach, together)
-    rules += numbers.discover(ctx, MIN_EVIDENCE)
-    return rules
+    return _folded(ctx, rules, numbers.discover(ctx, MIN_EVIDENCE))
+
+
+def _folded(ctx: Context, rules: list[Rule], numeric: list[Rule]) -> list[Rule]:
+    """`rules` then `numeric`, where an order or a sum whose columns are all members of
+    combinations (flags: `hsgrad <= college`, `trun75 <= trun74`) is left to one combination of
+    their members (in the first one's place), which keeps it with the rest of their real
+    combinations."""
+    into = {r: r for r in rules if r.kind == "combination"}  # each found one: where it went
+    left = []
+    for r in numeric:
+        holding = list(dict.fromkeys(c for c in into.values() if set(c.columns) & set(r.columns)))
+        members = {name for c in holding for name in c.columns}
+        if not set(r.columns) <= members:
+            left.append(r)
+        elif len(holding) > 1:
+            joined = Rule("combination", tuple(n for n in ctx.typed.schema.names if n in members))
+            into.update((old, joined) for old, now in into.items() if now in holding)
+    return list(dict.fromkeys(into.get(r, r) for r in rules)) + left
 
 
 def _fd_exceptions(source: np.ndarray, ks: int, target: np.ndarray, kt: int) -> int:
@@ -466,13 +494,40 @@ def _unseen_mass(
     return float(expected[(counts == 0) & (expected >= COMBINATION_EXPECTED)].sum())
 
 
-def _combinations(ctx: Context, reach: set[tuple[str, str]]) -> list[Rule]:
-    """Pairs of label columns whose unseen combinations independence would fill with at least
-    `COMBINATION_MASS` of the rows; not a pair a dependency ties (it implies them), nor (a, b)
-    when (a, c) is found and c determines b (its combinations are those of (a, c), mapped)."""
-    names = [s for s in ctx.names(_LABELS) if 2 <= ctx.codes(s)[1] <= 1000]
+def _combinations(
+    ctx: Context, reach: set[tuple[str, str]], dependencies: Sequence[Rule] = ()
+) -> list[Rule]:
+    """Pairs of label columns or flags (`Context.flag`: 0/1 columns of which at most one is 1,
+    say) whose unseen combinations independence would fill with at least `COMBINATION_MASS`
+    of the rows; not a pair a dependency ties or that one column determines both of (the
+    dependencies imply them), nor (a, b) when (a, c) is found and c determines b (its
+    combinations are those of (a, c), mapped), nor a column a number determines (one of
+    `dependencies`, the dependencies found)."""
+    labels = set(ctx.names(_LABELS))
+    names = [
+        s
+        for s in ctx.names(_LABELS | _BY_VALUE)
+        if (2 <= ctx.codes(s)[1] <= 1000 if s in labels else ctx.flag(s))
+    ]
+    decided_by: dict[str, set[str]] = {}
+    for source, target in reach:
+        decided_by.setdefault(target, set()).add(source)
+    # a column a number decides (a year's dummy), or a column that one decides, is looked up by
+    # value: no joint category holds it
+    looked_up: set[str] = set()
+    while True:  # (through chains of them)
+        more = {
+            r.columns[-1]
+            for r in dependencies
+            if any(ctx.by_value(c) or c in looked_up for c in r.sources)
+        }
+        if more <= looked_up:
+            break
+        looked_up |= more
+    names = [s for s in names if s not in looked_up]
     margins = {s: np.bincount(ctx.codes(s)[0], minlength=ctx.codes(s)[1]) for s in names}
     found = []
+    strength: dict[tuple[str, str], float] = {}
     sample = ctx.rows(len(names) ** 2 // 2)
     m = len(sample)
     for i, a in enumerate(names):
@@ -481,23 +536,76 @@ def _combinations(ctx: Context, reach: set[tuple[str, str]]) -> list[Rule]:
             cb, kb = ctx.codes(b)
             if (a, b) in reach or (b, a) in reach or ka * kb > 100_000:
                 continue
-            if (
+            if decided_by.get(a, set()) & decided_by.get(b, set()):
+                continue
+            flags = a not in labels and b not in labels
+            if flags:  # four cells: one unseen in the sample where independence expects rows
+                unseen = np.bincount(ca[sample] * 2 + cb[sample], minlength=4) == 0
+                expected = np.outer(margins[a], margins[b]).ravel() / ctx.n
+                if not (unseen & (expected >= COMBINATION_EXPECTED)).any():
+                    continue
+            elif (
                 m < ctx.n
                 and _unseen_mass(ca[sample], ka, cb[sample], kb) < 0.5 * COMBINATION_MASS * m
             ):
                 continue
             mass = _unseen_mass(ca, ka, cb, kb, (margins[a], margins[b]))
-            if mass < max(COMBINATION_MASS * ctx.n, COMBINATION_EXPECTED):
+            if mass < max(0 if flags else COMBINATION_MASS * ctx.n, COMBINATION_EXPECTED):
                 continue
             if _once(ca * kb + cb) <= COMBINATION_ONCE * ctx.n:
                 found.append(Rule("combination", (a, b)))
+                strength[a, b] = mass
     pairs = {frozenset(r.columns) for r in found}
 
     def implied(a: str, b: str) -> bool:
         return any(frozenset((a, c)) in pairs and (c, b) in reach for c in names)
 
     found = [r for r in found if not (implied(*r.columns) or implied(*r.columns[::-1]))]
+    found = _flag_groups(ctx, found, labels, names, strength)
     return [r for r in map(ctx.finish, found) if r is not None]
+
+
+def _flag_groups(
+    ctx: Context,
+    found: list[Rule],
+    labels: set[str],
+    names: list[str],
+    strength: dict[tuple[str, str], float],
+) -> list[Rule]:
+    """The pairs found with a label, then the pairs of flags joined into one rule per group (a
+    region's dummies: "(northcen, south, west) take only their real combinations", which one
+    joint category keeps). Pairs join a group, the strongest first, only where the group's
+    real combinations grow by no more than their own, less one, as those of one-hot columns
+    do (a region's 4 and an industry's 13 would make some 40, not 16: a pair that ties two
+    such groups, miners never in the north-east, is left out)."""
+    flags = sorted(
+        (r for r in found if not labels & set(r.columns)),
+        key=lambda r: -strength[r.columns],  # (stable: ties in the order found)
+    )
+    group: dict[str, frozenset[str]] = {}
+    combinations: dict[frozenset[str], int] = {}
+
+    def count(members: frozenset[str]) -> int:
+        if members not in combinations:
+            key = np.zeros(ctx.n, dtype=np.int64)
+            for name in sorted(members):  # (flags: codes 0 and 1, up to 62 of them)
+                key = key * 2 + ctx.codes(name)[0]
+            combinations[members] = len(np.unique(key)) if len(members) <= 62 else ctx.n
+        return combinations[members]
+
+    for r in flags:
+        a, b = (group.get(c, frozenset((c,))) for c in r.columns)
+        if a == b:
+            continue
+        joined = a | b
+        if count(joined) <= count(a) + count(b) - 1:
+            for name in joined:
+                group[name] = joined
+    joined_rules = [
+        Rule("combination", tuple(n for n in names if n in members))
+        for members in dict.fromkeys(group[n] for n in names if n in group)
+    ]
+    return [r for r in found if labels & set(r.columns)] + joined_rules
 
 
 def _missing_together(ctx: Context, reach: set[tuple[str, str]]) -> list[Rule]:

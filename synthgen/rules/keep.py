@@ -39,7 +39,7 @@ import pandas as pd
 
 from synthgen.columns import KINDS, Encoded, TableEncoder
 from synthgen.columns.base import RowRandom
-from synthgen.rules.categories import Combination, Dependency
+from synthgen.rules.categories import Combination, Dependency, flag
 from synthgen.rules.keepers import (
     SEP,
     Identity,
@@ -505,7 +505,7 @@ def select(
     protected, or deciding it would close a cycle, a sum or an order decides one of its
     sources and a monotone rule its source instead. Not kept: a rule naming a column of a kind
     it can't compute, or with no column left to decide."""
-    value_first = sorted(range(len(rules)), key=lambda i: _PRIORITY.index(rules[i].kind))
+    value_first = sorted(range(len(rules)), key=lambda i: _rank(rules[i], space))
     writer: dict[str, Keeper] = {}
     accepted: list[Keeper] = []
     dropped: list[tuple[int, str]] = []
@@ -587,6 +587,14 @@ def select(
     for k in accepted:
         visit(k)
     return ordered, dropped
+
+
+def _rank(rule: Rule, space: Space) -> float:
+    """Where a rule comes in `_PRIORITY`; a combination of flags before the orders, which may
+    name its flags too (`trun75 <= trun74`, of two groups): its joint keeps more of them."""
+    if rule.kind == "combination" and any(c in space.at and flag(space, c) for c in rule.columns):
+        return _PRIORITY.index("order") - 0.5
+    return _PRIORITY.index(rule.kind)
 
 
 def _repivot(

@@ -8,7 +8,7 @@ and how those columns are computed back from what it samples (see `synthgen.rule
 | order | the sources and the gap (target - sources, >= 0) | sources + gap, never below them |
 | dependency | the sources | the target of each real group of sources (of a number: of the nearest value many rows share) |
 | monotone | the source | the real curve through the source |
-| combination | one joint category of the real combinations | that combination's members |
+| combination | one joint category of the real combinations (of categories or 0/1 flags) | that combination's members |
 | missing_together | the first column; the others completed | the others missing where it is |
 | missing_when | the source; the target completed | missing exactly where the rule says |
 

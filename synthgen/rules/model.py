@@ -23,7 +23,7 @@ KINDS: dict[str, tuple[int, int | None]] = {
     "product": (3, 3),
     "order": (2, 3),
     "dependency": (2, 3),
-    "combination": (2, 3),
+    "combination": (2, None),
     "monotone": (2, 2),
     "missing_together": (2, None),
     "missing_when": (2, 2),

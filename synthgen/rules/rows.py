@@ -214,7 +214,7 @@ _WANTED = {
     "product": {"amount"},
     "order": _NUMBERS,
     "monotone": {"amount"},
-    "combination": {"label", "single"},
+    "combination": {"label", "single", "amount"},  # (numbers: flags, `categories.flag`)
 }
 
 
