@@ -14,7 +14,7 @@ from synthgen.errors import ConditionError
 from synthgen.rules.check import broken
 from synthgen.rules.keep import rules_summary
 from synthgen.rules.model import Rule
-from tests.conftest import fit_core, refused_when_damaged, reloads_alike
+from tests.conftest import RULE_PARAMS, fit_core, refused_when_damaged, reloads_alike
 
 MODELS = ["gaussian-copula", "gmm", "cart", pytest.param("ctgan", marks=pytest.mark.torch)]
 REGIONS = ["northcen", "south", "west"]  # east: none of them
@@ -137,6 +137,34 @@ def test_a_label_a_number_codes_still_joins_a_combination(seed):
         "(class, deck) take only their real combinations",
         "class determines pclass",
     ]
+
+
+def panel(n: int = 1200, seed: int = 0) -> pd.DataFrame:
+    """A survey over years: each year's dummy (the year decides it) and its interaction with
+    schooling, `y85educ = y85 * educ`, as econometrics tables write them."""
+    rng = np.random.default_rng(seed)
+    year = rng.choice([1978, 1985, 1990], n)
+    educ = rng.integers(6, 19, n)
+    y85 = (year == 1985).astype(int)
+    wage = np.round(np.exp(1 + 0.08 * educ + 0.1 * y85 + rng.normal(0, 0.3, n)), 2)
+    return pd.DataFrame(
+        {"year": year, "y85": y85, "educ": educ, "y85educ": y85 * educ, "wage": wage}
+    )
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_an_interaction_term_is_found_and_kept(name, seed):
+    table = panel(seed=seed)
+    schema = synthgen.detect(table)
+    # the orders and the dependency it implies (y85 <= y85educ <= educ) are not listed apart
+    assert [r.text() for r in schema.rules] == ["year determines y85", "y85educ = y85 * educ"]
+    model = synthgen.fit(table, schema=schema, model=name, seed=seed, **RULE_PARAMS[name])
+    assert rules_summary(model.encoder_)["not_kept"] == []
+    rows = model.sample(2000, seed=1)
+    assert (rows["y85educ"] == rows["y85"] * rows["educ"]).all()
+    # a drawn year takes its nearest real year's dummy (the lower one on a tie)
+    year = rows["year"]
+    assert (rows["y85"] == ((year > 1981.5) & (year <= 1987.5))).all()
 
 
 @pytest.mark.parametrize("name", MODELS)

@@ -290,7 +290,24 @@ def _discover(ctx: Context) -> list[Rule]:
     together = _missing_together(ctx, reach)
     rules += together
     rules += _missing_when(ctx, reach, together)
-    return _folded(ctx, rules, numbers.discover(ctx, MIN_EVIDENCE))
+    return _implied(ctx, _folded(ctx, rules, numbers.discover(ctx, MIN_EVIDENCE)))
+
+
+# Kinds an interaction term implies over its own columns (`y74 <= y74educ`, `y74educ <= educ`,
+# `y74educ determines y74`, where `y74educ = y74 * educ`).
+_UNDER_INTERACTIONS = ("order", "dependency", "monotone")
+
+
+def _implied(ctx: Context, rules: list[Rule]) -> list[Rule]:
+    """`rules` less those an interaction term (`t = flag * b`) implies over its columns."""
+    from synthgen.rules.products import interaction
+
+    terms = [set(r.columns) for r in rules if interaction(ctx, r)]
+    return [
+        r
+        for r in rules
+        if r.kind not in _UNDER_INTERACTIONS or not any(set(r.columns) <= t for t in terms)
+    ]
 
 
 def _folded(ctx: Context, rules: list[Rule], numeric: list[Rule]) -> list[Rule]:

@@ -69,6 +69,7 @@ def discover(ctx: Context, evidence: int) -> list[Rule]:
     numbers = [n for n in ctx.names(_AMOUNTS) if ctx.distinct(n) >= 2]
     identities = _identities(ctx, numbers)
     found = products.discover(ctx, numbers, evidence)
+    found += products.interactions(ctx, numbers, evidence)
     monotone = _monotone(ctx, numbers, identities)
     orders = _orders(ctx, numbers, identities, monotone)
     orders += _orders(ctx, [n for n in ctx.names(_TIMES) if ctx.distinct(n) >= 2], [], [])

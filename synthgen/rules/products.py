@@ -185,3 +185,65 @@ def _confirmed(ctx: Context, rule: Rule) -> Rule | None:
         if found is not None:
             return found
     return None
+
+
+#: Rows of the sample an interaction's candidates are matched on (all rows confirm it).
+INTERACTION_PROBES = 256
+
+
+def interactions(ctx: Context, numbers: list[str], evidence: int) -> list[Rule]:
+    """Interaction terms, `t = f * b` for a 0/1 flag `f` (`y85educ = y85 * educ`): `b` where the
+    flag is 1, 0 where it is 0. The product search in logarithms can't see them (a flag's 0 has
+    none), and leaves a flag out (a column of few values). `b` and `t` hold 3 values or more,
+    none missing, and the rule shows on at least `evidence` rows each way (the flag 1 and `b`
+    not 0; the flag 0 and `b` not 0).
+
+    Example:
+        >>> import pandas as pd
+        >>> from synthgen.rules.discover import Context
+        >>> from synthgen.schema import detect
+        >>> rng = np.random.default_rng(0)
+        >>> t = pd.DataFrame({"y85": rng.integers(0, 2, 200), "educ": rng.integers(8, 20, 200)})
+        >>> t["y85educ"] = t.y85 * t.educ
+        >>> [r.text() for r in interactions(Context(t, detect(t)), list(t.columns), 5)]
+        ['y85educ = y85 * educ']
+    """
+    full = [n for n in numbers if not np.isnan(ctx.typed.numbers(n)).any()]
+    flags = [n for n in full if ctx.flag(n) and set(ctx.ranks(n)[1]) == {0.0, 1.0}]
+    others = [n for n in full if ctx.distinct(n) >= 3]
+    if not flags or len(others) < 2:
+        return []
+    rows = ctx.sample[:INTERACTION_PROBES]
+    index: dict[bytes, list[str]] = {}
+    for n in others:
+        index.setdefault(_probe_key(ctx.typed.numbers(n)[rows]), []).append(n)
+    found = []
+    for f in flags:
+        flag = ctx.typed.numbers(f)
+        for b in others:
+            x = ctx.typed.numbers(b)
+            for t in index.get(_probe_key(flag[rows] * x[rows]), []):
+                on = (flag == 1) & (x != 0)
+                off = (flag == 0) & (x != 0)
+                if t == b or on.sum() < evidence or off.sum() < evidence:
+                    continue
+                rule = ctx.finish(Rule("product", (f, b, t), signs=(1, 1), factor=1.0))
+                if rule is not None:
+                    found.append(rule)
+    return found
+
+
+def interaction(ctx: Context, rule: Rule) -> bool:
+    """Whether a rule is an interaction term (`interactions`)."""
+    return (
+        rule.kind == "product"
+        and rule.factor == 1.0
+        and rule.signs == (1, 1)
+        and ctx.flag(rule.columns[0])
+        and set(ctx.ranks(rule.columns[0])[1]) == {0.0, 1.0}
+    )
+
+
+def _probe_key(x: np.ndarray) -> bytes:
+    """The values to 6 decimals as bytes (-0 as 0): a copy of a column, a copy's key."""
+    return (np.round(x, 6) + 0.0).tobytes()
