@@ -27,7 +27,7 @@ from synthgen.rules.keepers import (
     renamed,
     state_array,
 )
-from synthgen.rules.rows import nearest
+from synthgen.rules.rows import nearest, row_ids
 from synthgen.schema import detect_column
 
 if TYPE_CHECKING:
@@ -255,21 +255,6 @@ def _commonest(
     return pairs[first] // width, sizes.astype(np.int64), pairs[first] % width
 
 
-def row_ids(codes: np.ndarray) -> np.ndarray:
-    """One id per row of codes (rows x columns), the same for equal rows, in the order rows first
-    appear (any number of columns: the ids are factorised column by column).
-
-    Example:
-        >>> row_ids(np.array([[1, 0], [0, 1], [1, 0]])).tolist()
-        [0, 1, 0]
-    """
-    ids = np.zeros(len(codes), dtype=np.int64)
-    for j in range(codes.shape[1]):
-        column = codes[:, j].astype(np.int64) + 1  # (a drawn null may read -1)
-        ids = pd.factorize(ids * (int(column.max(initial=0)) + 1) + column)[0]
-    return ids.astype(np.int64)
-
-
 def flag(space: Space, name: str) -> bool:
     """Whether a column of the rules space is a flag: a whole number of two values one apart,
     never missing (0/1, a 1/2 code). A combination holds it by its value's code (0: the lower).
@@ -294,6 +279,11 @@ def member_codes(space: Space, enc: Encoded, name: str) -> np.ndarray:
         return space.codes(enc, name)
     low = float(space.at[name].state["min"])
     return (space.numbers(enc, name) - low >= 0.5).astype(np.int64)
+
+
+def flag_values(space: Space, name: str, codes: Any) -> Any:
+    """A flag's values of its codes (`member_codes`): the lower one, or one more."""
+    return float(space.at[name].state["min"]) + codes
 
 
 def member_cardinality(space: Space, name: str) -> int:
@@ -421,9 +411,9 @@ class Combination(Keeper):
         for j, name in enumerate(self.writes):
             if enc.u.discrete(name):
                 enc.u.put_codes(u, name, self.table[joint, j])
-            else:  # a flag: its lower value, or one more
-                low = float(enc.u.at[name].state["min"])
-                enc.u.put_numbers(u, name, low + self.table[joint, j], low)
+            else:  # a flag (never missing: the fallback is its lower value)
+                values = flag_values(enc.u, name, self.table[joint, j])
+                enc.u.put_numbers(u, name, values, flag_values(enc.u, name, 0))
 
     def state(self) -> dict[str, Any]:
         return {"table": self.table, "members": list(self.members), "also": list(self.also)}

@@ -40,7 +40,7 @@ from synthgen.conditions import (
     where_constraints,
 )
 from synthgen.errors import ConditionError, SynthgenWarning, option
-from synthgen.rules.categories import Combination, Dependency
+from synthgen.rules.categories import Combination, Dependency, flag_values
 from synthgen.rules.keepers import Identity, Monotone, Order, Product, on_grid
 from synthgen.rules.nulls import Completed, MissingTogether, MissingWhen
 
@@ -295,7 +295,7 @@ def _narrow_combination(k: Combination, enc: RuleEncoder, asks: _Asks) -> None:
         if enc.u.discrete(name):
             member = asked[:, k.table[:, j]]
         else:  # a flag: its value in each combination within the asked range
-            value = float(enc.u.at[name].state["min"]) + k.table[:, j]
+            value = flag_values(enc.u, name, k.table[:, j])
             lo, hi = asked
             member = (value[None, :] >= lo[:, None]) & (value[None, :] <= hi[:, None])
         mask = member if mask is None else mask & member

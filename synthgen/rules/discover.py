@@ -35,6 +35,7 @@ from synthgen.rules.rows import (
     nearest,
     product_of,
     role,
+    row_ids,
     validate,
 )
 
@@ -604,10 +605,8 @@ def _flag_groups(
 
     def count(members: frozenset[str]) -> int:
         if members not in combinations:
-            key = np.zeros(ctx.n, dtype=np.int64)
-            for name in sorted(members):  # (flags: codes 0 and 1, up to 62 of them)
-                key = key * 2 + ctx.codes(name)[0]
-            combinations[members] = len(np.unique(key)) if len(members) <= 62 else ctx.n
+            codes = np.column_stack([ctx.codes(name)[0] for name in sorted(members)])
+            combinations[members] = int(row_ids(codes).max(initial=-1)) + 1
         return combinations[members]
 
     for r in flags:

@@ -209,7 +209,7 @@ def interactions(ctx: Context, numbers: list[str], evidence: int) -> list[Rule]:
         ['y85educ = y85 * educ']
     """
     full = [n for n in numbers if not np.isnan(ctx.typed.numbers(n)).any()]
-    flags = [n for n in full if ctx.flag(n) and set(ctx.ranks(n)[1]) == {0.0, 1.0}]
+    flags = [n for n in full if _zero_one(ctx, n)]
     others = [n for n in full if ctx.distinct(n) >= 3]
     if not flags or len(others) < 2:
         return []
@@ -239,9 +239,13 @@ def interaction(ctx: Context, rule: Rule) -> bool:
         rule.kind == "product"
         and rule.factor == 1.0
         and rule.signs == (1, 1)
-        and ctx.flag(rule.columns[0])
-        and set(ctx.ranks(rule.columns[0])[1]) == {0.0, 1.0}
+        and _zero_one(ctx, rule.columns[0])
     )
+
+
+def _zero_one(ctx: Context, name: str) -> bool:
+    """Whether a column is a flag of 0 and 1 (an interaction's factor)."""
+    return ctx.flag(name) and set(ctx.ranks(name)[1]) == {0.0, 1.0}
 
 
 def _probe_key(x: np.ndarray) -> bytes:

@@ -322,12 +322,28 @@ def joint_codes(names: Sequence[str], *tables: Typed) -> list[np.ndarray]:
         [[0, 1, 0]]
     """
     sizes = [len(t) for t in tables]
-    combined = np.zeros(sum(sizes), dtype=np.int64)
-    for name in names:
-        keys = np.concatenate([t.keys(name) for t in tables])
-        codes, uniques = pd.factorize(keys, use_na_sentinel=False)
-        combined = pd.factorize(combined * (len(uniques) + 1) + codes)[0]
+    codes = [
+        pd.factorize(np.concatenate([t.keys(name) for t in tables]), use_na_sentinel=False)[0]
+        for name in names
+    ]
+    combined = row_ids(np.column_stack(codes) if codes else np.zeros((sum(sizes), 0), np.int64))
     return np.split(combined, np.cumsum(sizes)[:-1])
+
+
+def row_ids(codes: np.ndarray) -> np.ndarray:
+    """One id per row of codes (rows x columns, each -1 or more), the same for equal rows, in
+    the order rows first appear (any number of columns: the ids are factorised column by
+    column, so none overflows).
+
+    Example:
+        >>> row_ids(np.array([[1, 0], [0, 1], [1, 0]])).tolist()
+        [0, 1, 0]
+    """
+    ids = np.zeros(len(codes), dtype=np.int64)
+    for j in range(codes.shape[1]):
+        column = codes[:, j].astype(np.int64) + 1  # (a drawn null may read -1)
+        ids = pd.factorize(ids * (int(column.max(initial=0)) + 1) + column)[0]
+    return ids.astype(np.int64)
 
 
 def _lookup(real_groups: np.ndarray, real_values: np.ndarray, groups: np.ndarray) -> np.ndarray:
