@@ -168,10 +168,10 @@ class RuleEncoder(TableEncoder):
         real = Real(
             table, u, self.u, self.rare_threshold, private, given is not None, self.learn_codes
         )
+        fitted = [(k, k.fit(real)) for k in self.keepers]
         added: dict[str, list] = {}
-        for k in self.keepers:
-            for anchor, col, values in k.fit(real):
-                added.setdefault(anchor, []).append((col, values.reset_index(drop=True)))
+        for anchor, col, values in _placed(fitted, self.user.names):
+            added.setdefault(anchor, []).append((col, values.reset_index(drop=True)))
         decided = {c for k in self.keepers for c in k.writes}
         columns: list[Column] = []
         values: dict[str, pd.Series] = {}
@@ -642,6 +642,30 @@ def _repivot(
         other.settle(old)
         writer.update(dict.fromkeys(other.writes, other))
     return False
+
+
+def _placed(fitted: list[tuple[Keeper, list]], names: Sequence[str]) -> Iterator[tuple]:
+    """Each keeper's modelled columns (`Keeper.fit`'s), a tight order's moved behind the last
+    modelled column its decided one is computed from where that comes later in the table.
+    A model that draws each column given those before it (cart) then draws an order's gap given
+    what it is the gap above: engin's `grad <= male`, with `grad` looked up from `educ` (a later
+    column), had the gap drawn before `educ`, and men's schooling came out as women's. Where
+    the sources come first, as they mostly do (`pickup <= dropoff`), nothing moves."""
+    position = {name: i for i, name in enumerate(names)}
+    writer = {c: k for k, _ in fitted for c in k.writes}
+    after: dict[int, int] = {}  # by keeper: the place of the last modelled column it reads
+
+    def last(column: str) -> int:
+        k = writer.get(column)
+        return position[column] if k is None else after[id(k)]
+
+    for k, added in fitted:  # (in the order computed: a column's keeper before its readers)
+        read = max((last(c) for c in k.reads), default=-1)
+        if isinstance(k, Order) and k.gap is not None:
+            added = [(names[max(position[a], read)], col, values) for a, col, values in added]
+        places = [position[a] for a, _, _ in added] or [position[c] for c in k.writes]
+        after[id(k)] = max(read, *places)
+        yield from added
 
 
 def _numbers(k: Keeper) -> list[int]:
