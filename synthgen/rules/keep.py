@@ -646,11 +646,15 @@ def _repivot(
 
 def _placed(fitted: list[tuple[Keeper, list]], names: Sequence[str]) -> Iterator[tuple]:
     """Each keeper's modelled columns (`Keeper.fit`'s), a tight order's moved behind the last
-    modelled column its decided one is computed from where that comes later in the table.
-    A model that draws each column given those before it (cart) then draws an order's gap given
-    what it is the gap above: engin's `grad <= male`, with `grad` looked up from `educ` (a later
-    column), had the gap drawn before `educ`, and men's schooling came out as women's. Where
-    the sources come first, as they mostly do (`pickup <= dropoff`), nothing moves."""
+    modelled column that a source another rule decides is computed from, where that comes
+    later in the table. A model that draws each column given those before it (cart) then draws
+    the gap given what it lies above. engin's `grad <= male`, `grad` looked up from `educ` (a
+    later column), had `male`'s gap drawn first and `educ` given the gap alone; the gap's two
+    groups (women, men without a degree) have about the same mean schooling, so cart's tree
+    did not split, and men's schooling came out as women's. A source the model draws itself
+    may come after the gap: it is drawn given it (moved behind such sources too, gaps drawn
+    given more columns wrote rows nearer the training rows: cart's DCR share over 38 real
+    tables 0.530 -> 0.537, against 0.532 this way)."""
     position = {name: i for i, name in enumerate(names)}
     writer = {c: k for k, _ in fitted for c in k.writes}
     after: dict[int, int] = {}  # by keeper: the place of the last modelled column it reads
@@ -660,11 +664,11 @@ def _placed(fitted: list[tuple[Keeper, list]], names: Sequence[str]) -> Iterator
         return position[column] if k is None else after[id(k)]
 
     for k, added in fitted:  # (in the order computed: a column's keeper before its readers)
-        read = max((last(c) for c in k.reads), default=-1)
         if isinstance(k, Order) and k.gap is not None:
-            added = [(names[max(position[a], read)], col, values) for a, col, values in added]
+            decided = max((last(c) for c in k.reads if c in writer), default=-1)
+            added = [(names[max(position[a], decided)], col, values) for a, col, values in added]
         places = [position[a] for a, _, _ in added] or [position[c] for c in k.writes]
-        after[id(k)] = max(read, *places)
+        after[id(k)] = max([last(c) for c in k.reads] + places)
         yield from added
 
 
