@@ -42,6 +42,12 @@ from synthgen.columns.base import (
 )
 
 _ID_NAME = re.compile(r"(^|[_\s-])(id|key|uuid|guid|code)$|^id[_\s-]|(?<=[a-z])Id$|ID$", re.I)
+# A run of whole numbers named as a time (a series' `year` 1700-1988, its `t` or `time` 1..n) is
+# an index the other columns follow: a number, whose trend the models keep. Read as a key it was
+# written from past the real maximum (years to come, `time` 151 on), and no column followed it.
+_TIME_NAME = re.compile(
+    r"(^|[_\s.-])(year|yr|time|t|period|month|week|day|quarter|date|hour)s?$", re.I
+)
 _INTEGER = re.compile(r"^[+-]?\d+$")
 # Integers beyond int64 can't be decoded as integers: such keys get a pattern of digits.
 _INT64 = 2.0**63
@@ -71,11 +77,14 @@ def shape_of(values: pd.Series) -> str:
 
 
 def _looks_like_id(name: str, values: pd.Series, n_unique: int, n_rows: int) -> bool:
-    """Unique integers that are named like a key or run as a near-contiguous sequence."""
+    """Unique integers that are named like a key, or run as a near-contiguous sequence and are
+    not named as a time (`_TIME_NAME`)."""
     if n_unique != n_rows or n_rows < 20:
         return False
     if _ID_NAME.search(name):
         return True
+    if _TIME_NAME.search(name):
+        return False
     span = float(values.max()) - float(values.min()) + 1
     return span <= 1.05 * len(values)
 
