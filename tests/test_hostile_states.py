@@ -255,6 +255,19 @@ def test_the_untouched_state_still_loads(model, states, tmp_path):
     assert len(synthgen.load(str(path)).sample(20, seed=0)) == 20
 
 
+def test_a_probability_off_by_rounding_is_no_fault():
+    """A fit's renormalised probability of 1 may read 1.0000000000000009: such a gmm file (Ecdat's
+    bankingCrises, written by `synthgen run`) was refused at load as a crafted one. Rounding
+    passes the check; a probability really outside [0, 1] does not."""
+    from synthgen.models import checks
+
+    checks.distribution("p", [[1.0000000000000009, 0.0], [0.25, 0.75]])
+    checks.distribution("p", [[-1e-17, 1.0]])
+    for bad in ([[1.5, -0.5]], [[1.001, -0.001]]):
+        with pytest.raises(ValueError, match="outside"):
+            checks.distribution("p", bad)
+
+
 def test_the_issue_s_gmm_file_is_refused_by_the_command(states, tmp_path):
     """The file of the report: doubled weights and negative category probabilities, checksum
     recomputed. A real `synthgen sample` refuses it with exit code 4 and writes nothing."""
