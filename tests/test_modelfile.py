@@ -282,3 +282,15 @@ def test_valid_file_still_loads_and_round_trips(valid, tmp_path):
     again = tmp_path / "again.synthgen"
     model.save(str(again))
     assert synthgen.load(str(again)).sample(50, seed=3).equals(model.sample(50, seed=3))
+
+
+def test_a_model_whose_state_fails_the_load_checks_is_not_written(tmp_path):
+    """Saving reads the file back as loading will: a state the load checks refuse (here a
+    probability a fit could not leave; in a survey, one a rounding above 1 that the checks did
+    not then allow) raises and writes nothing, rather than a file no command can load."""
+    model = synthgen.fit(mixed_frame(200), model="gmm", seed=0, components=2)
+    model.part_probs_[0, 0] += 0.5
+    path = tmp_path / "m.synthgen"
+    with pytest.raises(ModelFileError, match="was not written"):
+        model.save(str(path))
+    assert list(tmp_path.iterdir()) == []
