@@ -9,7 +9,7 @@ traceback. Codes (documented in README, "Exit codes"):
 | 1    | a quality gate failed (`report --fail-under`, `--fail-on`) |
 | 2    | bad command-line usage (unknown option, bad value) |
 | 3    | bad input data (missing file, empty table, undecodable text, unparsable column) |
-| 4    | bad model file (not a synthgen model, corrupt, tampered, newer format) |
+| 4    | bad model file (not a synthgen model, corrupt, tampered, newer format; or a fitted model that would not load back, which is not written) |
 | 5    | output problem (exists without --force, unwritable path, disk full) |
 | 6    | a needed optional dependency is not installed |
 | 130  | interrupted (Ctrl-C); no partial output is left behind |
