@@ -713,3 +713,18 @@ def test_an_order_whose_sources_the_model_draws_keeps_its_place(later):
     encoder = RuleEncoder(synthgen.detect(real)).fit(real, np.random.default_rng(0))
     expected = ["end\x1fgap", "x", "start"] if later else ["start", "x", "end\x1fgap"]
     assert list(encoder.schema.names) == expected
+
+
+def test_a_gap_over_a_source_a_loose_order_decides_keeps_its_place():
+    """A source decided by a loose order is learned as it is (only reflected): the model draws
+    it, so a gap above it keeps its place (ISLP's College: `Accept <= Apps` over `Enroll <=
+    Accept`; moved behind `Enroll`, cart's DCR share read 0.535 -> 0.561)."""
+    rng = np.random.default_rng(0)
+    enroll = rng.integers(100, 3000, 400)
+    accept = enroll + rng.integers(200, 6000, 400)
+    real = pd.DataFrame({"apps": accept + rng.integers(0, 5, 400), "accept": accept})
+    real["enroll"] = enroll
+    schema = synthgen.detect(real)
+    schema.rules = [Rule("order", ("accept", "apps")), Rule("order", ("enroll", "accept"))]
+    encoder = RuleEncoder(schema).fit(real, np.random.default_rng(0))
+    assert list(encoder.schema.names) == ["apps\x1fgap", "accept\x1fraw", "enroll"]
