@@ -160,6 +160,10 @@ def save(model: Any, path: str | Path, *, force: bool = False) -> None:
         Path(tmp).write_bytes(data)
 
 
+# What reading a state that does not hold together raises (`consistent`, `_reads_back`).
+_STATE_ERRORS = (KeyError, TypeError, ValueError, IndexError)
+
+
 def _reads_back(model: Any, data: bytes, path: str | Path) -> None:
     """The file loads as written: a state the load checks refuse is caught before a file that
     no `synthgen sample` can read is written (a fit's rounding the checks did not allow wrote
@@ -172,7 +176,7 @@ def _reads_back(model: Any, data: bytes, path: str | Path) -> None:
     state = loads(data, str(path))
     try:
         model_class(state["model"]).from_state(state)
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+    except _STATE_ERRORS as exc:
         raise ModelFileError(
             f"{path} was not written: the fitted {state.get('model')} model fails the checks a "
             f"model file is loaded with ({exc}); this is a bug in synthgen, please report it"
@@ -354,7 +358,7 @@ def consistent(path: str | Path, state: dict) -> Iterator[None]:
     type or value) becomes one ModelFileError naming the file, not a traceback."""
     try:
         yield
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+    except _STATE_ERRORS as exc:
         raise ModelFileError(
             f"{path} holds an inconsistent {state.get('model')} model ({exc})"
         ) from None

@@ -56,9 +56,10 @@ def ascending(what: str, values: Any, low: float | None = None, high: float | No
     x = finite(what, values)
     if x.shape[-1:] and (np.diff(x, axis=-1) < 0).any():
         raise ValueError(f"{what} decrease")
-    slack = TOLERANCE  # (rounding: a cumulative share of 1.0000000000000002)
+    # (within rounding: a cumulative share of 1.0000000000000002)
     if x.size and (
-        (low is not None and x.min() < low - slack) or (high is not None and x.max() > high + slack)
+        (low is not None and x.min() < low - TOLERANCE)
+        or (high is not None and x.max() > high + TOLERANCE)
     ):
         raise ValueError(f"{what} leave [{low:g}, {high:g}]")
 

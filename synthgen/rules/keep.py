@@ -665,14 +665,16 @@ def _placed(fitted: list[tuple[Keeper, list]], names: Sequence[str]) -> Iterator
 
     for k, added in fitted:  # (in the order computed: a column's keeper before its readers)
         if isinstance(k, Order) and k.gap is not None:
-            decided = max((last(c) for c in k.reads if _computed(writer.get(c))), default=-1)
+            decided = max(
+                (last(c) for c in k.reads if _computes_from_others(writer.get(c))), default=-1
+            )
             added = [(names[max(position[a], decided)], col, values) for a, col, values in added]
         places = [position[a] for a, _, _ in added] or [position[c] for c in k.writes]
         after[id(k)] = max([last(c) for c in k.reads] + places)
         yield from added
 
 
-def _computed(k: Keeper | None) -> bool:
+def _computes_from_others(k: Keeper | None) -> bool:
     """Whether a keeper computes its column from others (not: no keeper, or a loose order's,
     whose column the model learns as it is and only reflects)."""
     return k is not None and not (isinstance(k, Order) and k.loose)
