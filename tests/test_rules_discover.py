@@ -70,6 +70,32 @@ def test_identity_not_found_when_broken_beyond_the_tolerance_and_counted_within(
     assert found(table, "total = fare + tip + tolls") is None
 
 
+def test_a_near_identity_does_not_ride_on_an_exact_one_of_coarser_amounts(rng):
+    # nhefs: weights in kilograms to 0.01 keep wt82_71 = wt82 - wt71 exactly; a price change
+    # stored in float32 is off its prices by up to 0.0004. Together they held within the weights'
+    # slack, and `wt82_71 = -wt71 + wt82 + price71 - price82 - price71_82` was listed.
+    n = N
+    wt71 = rng.uniform(40, 120, n).round(2)
+    wt82 = (wt71 + rng.normal(2, 5, n)).round(2)
+    price71 = rng.uniform(1.5, 2.7, n).astype(np.float32).astype(float)
+    price82 = (price71 - rng.uniform(0.05, 0.6, n)).astype(np.float32).astype(float)
+    near = price71 - price82 + rng.uniform(-4e-4, 4e-4, n)
+    table = pd.DataFrame(
+        {"wt71": wt71, "wt82": wt82, "wt82_71": (wt82 - wt71).round(2)}
+        | {"price71": price71, "price82": price82, "price71_82": near}
+    )
+
+    def identities():
+        return [set(r.columns) for r in discover(table, detect(table)) if r.kind == "identity"]
+
+    assert identities() == [{"wt71", "wt82", "wt82_71"}]
+    table["price71_82"] = price71 - price82  # exact: both identities, each on its own columns
+    assert sorted(identities(), key=sorted) == [
+        {"price71", "price82", "price71_82"},
+        {"wt71", "wt82", "wt82_71"},
+    ]
+
+
 def test_identity_parts_imply_their_orders(rng):
     # fare <= total and fare + tip <= total hold, but the identity of non-negative parts gives them
     assert not [t for t in texts(taxi(rng)) if "<=" in t]

@@ -263,6 +263,13 @@ def _identities(ctx: Context, numbers: list[str]) -> list[Rule]:
     candidates.sort(key=lambda r: (len(r), sorted(r)))
     rows = ctx.rows(len(candidates))
     x = _matrix(ctx, names, rows)
+
+    def holds(vector: np.ndarray) -> bool:
+        cols = np.flatnonzero(vector)
+        total = x[:, cols] @ vector[cols]
+        slack = _slack(ctx, [names[i] for i in cols]) + 1e-9 * np.abs(x[:, cols]).sum(axis=1)
+        return (np.abs(total) > slack).sum() <= ctx.sample_allowed(rows)
+
     accepted: list[np.ndarray] = []
     rules = []
     for relation in candidates:
@@ -271,16 +278,39 @@ def _identities(ctx: Context, numbers: list[str]) -> list[Rule]:
             vector[i] = s
         if accepted and _in_span(np.array(accepted), vector):
             continue
-        cols = sorted(relation)
-        total = x[:, cols] @ vector[cols]
-        slack = _slack(ctx, [names[i] for i in cols]) + 1e-9 * np.abs(x[:, cols]).sum(axis=1)
-        if (np.abs(total) > slack).sum() > ctx.sample_allowed(rows):
+        if not holds(vector) or not _parts_hold(vector, accepted, holds):
             continue
         rule = ctx.finish(_identity_rule(ctx, names, relation))
         if rule is not None:
             accepted.append(vector)
             rules.append(rule)
     return rules
+
+
+def _parts_hold(vector: np.ndarray, accepted: list[np.ndarray], holds) -> bool:
+    """Whether what is left of a relation once an identity kept before is taken out of it also
+    holds (on its own columns' slack). A relation that adds an exact identity of coarse amounts
+    to a near one of fine amounts holds within their joint slack only: nhefs' `wt82_71 = wt82 -
+    wt71` (kilograms to 0.01) made `price71_82 = price71 - price82` (off by 0.0004 of a dollar
+    in its float32 values) pass as `wt82_71 = -wt71 + wt82 + price71 - price82 - price71_82`.
+
+    Example:
+        >>> kept = [np.array([1.0, -1.0, 0.0, 0.0])]
+        >>> _parts_hold(np.array([1.0, -1.0, 1.0, -1.0]), kept, lambda v: v[2] == 0)
+        False
+        >>> _parts_hold(np.array([1.0, 0.0, 1.0, -1.0]), kept, lambda v: False)
+        True
+    """
+    support = vector != 0
+    for kept in accepted:
+        inside = kept != 0
+        if not inside.any() or (inside & ~support).any() or inside.sum() == support.sum():
+            continue
+        for sign in (1.0, -1.0):
+            rest = vector - sign * kept
+            if not (rest[inside] != 0).any() and not holds(rest):
+                return False
+    return True
 
 
 def _indicator(ctx: Context, name: str) -> bool:
