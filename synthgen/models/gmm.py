@@ -878,7 +878,10 @@ class GaussianMixture(Synthesizer):
         weight = np.zeros((k, len(parts)))
         for j, (a, b) in enumerate(zip(offsets[:-1], offsets[1:], strict=True)):
             share = category_probs[:, a:b]
-            contribution = share * np.log(share / np.maximum(overall[a:b], 1e-300))
+            # a code no row holds (the rare pool where stand-ins took its rows) adds nothing
+            with np.errstate(divide="ignore", invalid="ignore"):
+                contribution = share * np.log(share / np.maximum(overall[a:b], 1e-300))
+            contribution = np.where(share > 0, contribution, 0.0)
             codes[:, j] = contribution.argmax(axis=1)
             weight[:, j] = contribution.max(axis=1)
         # Decode each component's "typical row" twice: a value that differs between the two
