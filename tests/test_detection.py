@@ -146,3 +146,22 @@ def test_a_model_that_hides_its_trees_has_every_column_predicted():
     from synthgen.report.fidelity import split_columns
 
     assert split_columns(object(), 4).tolist() == [True] * 4
+
+
+def test_a_column_no_fitted_row_fills_is_no_error():
+    # great_tables' reactions: a sparse column filled in a few rows, missing from every row a
+    # fold fits on; scikit-learn 1.9's binning raised and `synthgen run` died in auto's scoring
+    from synthgen.report.utility import fitted, learner
+
+    x = np.c_[np.arange(60.0), np.full(60, np.nan)]
+    model = fitted(learner(True, np.array([False, False]), iterations=5), x, np.arange(60) % 2)
+    assert model.predict_proba(x).shape == (60, 2)
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"x": rng.normal(size=300), "sparse": np.nan})
+    real.loc[[7, 8], "sparse"] = [2.5, 3.5]
+    fake = pd.DataFrame({"x": rng.normal(size=300), "sparse": np.full(300, np.nan)})
+    schema = detect(real)
+    r = prepare(real, schema, "real")
+    for seed in range(3):  # 20 rows of each side: most draws miss both filled rows
+        out = detection(r, prepare(fake, schema, like=r), seed, rows=20)
+        assert 0.0 <= out["auc"] <= 1.0 and np.isfinite(out["c2st"])

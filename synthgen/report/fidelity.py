@@ -98,7 +98,7 @@ def detection(
     """
     from sklearn.model_selection import StratifiedKFold
 
-    from synthgen.report.utility import categorical_mask, features, learner, one_thread
+    from synthgen.report.utility import categorical_mask, features, fitted, learner, one_thread
 
     n = min(real.n_rows, synth.n_rows) if rows is None else min(rows, real.n_rows, synth.n_rows)
     names = list(real)
@@ -125,7 +125,7 @@ def detection(
         for fit_rows, test_rows in StratifiedKFold(folds, shuffle=True, random_state=seed).split(
             x, y
         ):
-            model.fit(x[fit_rows], y[fit_rows])
+            fitted(model, x[fit_rows], y[fit_rows])
             x_test, y_test = x[test_rows], y[test_rows]
             auc = rank_auc(y_test, model.predict_proba(x_test)[:, 1])
             aucs.append(auc)

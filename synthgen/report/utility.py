@@ -97,6 +97,25 @@ def learner(
     )
 
 
+def fitted(model: Any, x: np.ndarray, y: np.ndarray) -> Any:
+    """`model.fit(x, y)`, a feature with no value in `x` (all null) read as a constant:
+    scikit-learn 1.9's binning raises on one (a sparse column of a few filled rows, all
+    missing among the rows a fold fits on: great_tables' reactions). A constant is never
+    split on, so the model is the one those rows can give.
+
+    Example:
+        >>> x = np.c_[np.arange(40.0), np.full(40, np.nan)]
+        >>> m = fitted(learner(True, np.array([False, False]), iterations=5), x, np.arange(40) % 2)
+        >>> m.predict(x[:2]).shape
+        (2,)
+    """
+    empty = np.isnan(x).all(axis=0)
+    if empty.any():
+        x = x.copy()
+        x[:, empty] = 0.0
+    return model.fit(x, y)
+
+
 def assess(
     real: Prepared,
     synth: Prepared,
@@ -173,7 +192,7 @@ def _fit_score(
         pred = np.full(len(y_test), y[0] if len(y) else (0.0 if classify else np.nan))
     else:
         with one_thread():
-            pred = learner(classify, categorical, seed).fit(x, y).predict(x_test)
+            pred = fitted(learner(classify, categorical, seed), x, y).predict(x_test)
     if classify:
         return {
             "accuracy": float(accuracy_score(y_test, pred)),
