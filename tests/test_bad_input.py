@@ -392,3 +392,16 @@ def test_numbers_written_with_pandas_float_style_stay_integers(tmp_path, capsys)
     rows = [f"{i},{'' if i % 5 == 0 else f'{i * 3}.0'}" for i in range(40)]
     schema, out = fit_and_sample(tmp_path, capsys, table("a,b", rows))
     assert schema["b"].integer and out["b"].dropna().str.fullmatch(r"\d+").all()
+
+
+def test_tiny_numbers_in_exponent_notation_keep_their_digits(tmp_path, capsys):
+    # great_tables' reactions: rate constants of 1e-17 to 1e-10, written `6.36e-15`, were
+    # given 0 decimals and written as 0
+    rng = np.random.default_rng(0)
+    rates = 10.0 ** rng.uniform(-17, -10, 60)
+    rows = [f"{i},{r:.3g}" for i, r in enumerate(rates)]
+    schema, out = fit_and_sample(tmp_path, capsys, table("a,k298", rows))
+    assert schema["k298"].decimals is None
+    drawn = out["k298"].dropna().astype(float)
+    assert (drawn > 0).all() and drawn.min() >= 1e-17 * 0.99 and drawn.max() <= 1e-10 * 1.01
+    assert drawn.nunique() > 20

@@ -113,6 +113,31 @@ def test_a_rare_indicator_a_little_short_is_no_collapse_but_a_squeezed_number_is
     assert x["verdict"] == "collapsed" and "central 98%" in x["reasons"][0], x["reasons"]
 
 
+def test_categories_too_rare_to_write_are_no_collapse_but_a_lost_common_one_is():
+    """A category fewer than the rare threshold's rows hold is never written (for privacy):
+    great_tables' peeps holds 25 provinces in 100 rows, 18 of 19 of them rare, and every
+    synthetic row's province was the one common one, read as collapsed. A column whose
+    categories are all rare is judged on nothing; a common category lost still collapses."""
+    rng = np.random.default_rng(0)
+    n = 900
+    rare = ["Prov" + "abcdefghij"[i % 10] + "klmn"[i // 10] for i in range(40)] * 2  # 2 rows each
+    province = np.array(["ON"] * 400 + rare + [None] * (n - 400 - len(rare)), dtype=object)
+    once = ["Q" + "abcdefghijklmnopqrst"[i] if i < 20 else None for i in range(n)]
+    real = pd.DataFrame({"province": province, "all_rare": once, "x": rng.normal(size=n)})
+    synth = real.copy()
+    synth["province"] = np.where(real["province"].notna(), "ON", None)
+    synth["all_rare"] = None
+    synth["x"] = rng.normal(size=n)
+    schema = detect(real)
+    prepared = prepare(real, schema, "real")
+    result = collapse.assess(prepared, prepare(synth, schema, like=prepared))
+    assert result["verdict"] == "none", result["reasons"]
+    assert (
+        collapse.assess(prepared, prepare(synth, schema, like=prepared), rare_rows=2)["verdict"]
+        == "collapsed"
+    )  # where those categories could be written, losing them is collapse
+
+
 def test_only_one_cluster_reproduced_is_collapsed(world):
     fresh, k = clusters(6000, 2)
     synth = fresh[k == 0].iloc[:1000].reset_index(drop=True)  # new rows, one cluster only

@@ -229,7 +229,7 @@ def build(
                 if c not in compared_columns(schema)
             ],
         }
-        collapse_out = collapse.assess(ref.real, s, space, seed)
+        collapse_out = collapse.assess(ref.real, s, space, seed, rare_rows)
         privacy_out = privacy.assess(
             ref.real, s, h, space, text=text, rare_rows=rare_rows, seed=seed
         )
