@@ -728,3 +728,25 @@ def test_a_gap_over_a_source_a_loose_order_decides_keeps_its_place():
     schema.rules = [Rule("order", ("accept", "apps")), Rule("order", ("enroll", "accept"))]
     encoder = RuleEncoder(schema).fit(real, np.random.default_rng(0))
     assert list(encoder.schema.names) == ["apps\x1fgap", "accept\x1fraw", "enroll"]
+
+
+def test_a_loose_order_that_decides_its_source_loads_back(tmp_path):
+    """A loose order whose target another rule decides learns its source as it is (`clhrsemp
+    <= lhrsemp`, lhrsemp a curve of hrsemp: linearmodels' jobtraining). Its state did not say
+    which column it decides, so loading took the target and refused the file (every model's:
+    save reads its file back and refused to write it, exit 4)."""
+    from tests.conftest import reloads_alike
+
+    rng = np.random.default_rng(0)
+    hours = rng.uniform(1, 60, 400).round(1)
+    real = pd.DataFrame({"hrsemp": hours, "lhrsemp": np.log(hours)})
+    real["clhrsemp"] = real["lhrsemp"] - rng.uniform(0, 3, 400)
+    schema = synthgen.detect(real)
+    schema.rules = [
+        Rule("monotone", ("hrsemp", "lhrsemp"), increasing=True),
+        Rule("order", ("clhrsemp", "lhrsemp")),
+    ]
+    for name, model in fit_core(real, schema).items():
+        order = next(k for k in model.encoder_.keepers if k.rule.kind == "order")
+        assert order.loose and order.writes == ("clhrsemp",), name
+        reloads_alike(model, tmp_path / f"{name}.synthgen")

@@ -732,13 +732,22 @@ class Order(Linear):
         enc.u.put_numbers(u, self.writes[0], x, self.fallback)
 
     def state(self) -> dict[str, Any]:
-        if self.loose:
-            return {"loose": True, "fallback": self.fallback, "also": list(self.also)}
+        if self.loose:  # the pivot too: a source where another rule decides the target
+            return {
+                "loose": True,
+                "fallback": self.fallback,
+                "pivot": self.writes[0],
+                "also": list(self.also),
+            }
         return {**super().state(), "also": list(self.also)}
 
     def load(self, state: dict[str, Any], enc: RuleEncoder) -> None:
         self.loose = bool(state.get("loose", False))
         if self.loose:
+            pivot = state.get("pivot", self.rule.columns[-1])  # (files before it: the target)
+            if pivot not in self.rule.columns:
+                raise ValueError("a rule's decided column is not one of its columns")
+            self.settle(str(pivot))
             if self.raw not in enc.m.at:
                 raise ValueError(f"a loose order's column {self.raw!r} is not modelled")
             self.fallback = float(state["fallback"])
