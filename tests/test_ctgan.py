@@ -306,6 +306,19 @@ def test_zero_inflated_column_keeps_its_zeros_exact_and_its_tail(torch, seed):
     assert 0.5 < out[out > 0].median() / np.median(positive) < 2
 
 
+@pytest.mark.torch
+def test_a_table_of_numbers_alone_trains(torch):
+    """No discrete column, no condition: the conditions' weights are read by no forward pass
+    and have no gradient, and the optimiser's step raised on them (every all-numeric table:
+    `synthgen fit --model ctgan` died with a TypeError)."""
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"a": rng.normal(size=300), "b": rng.gamma(2.0, 3.0, 300)})
+    model = synthgen.fit(table, model="ctgan", seed=0, epochs=3, batch_size=100, **FAST)
+    out = model.sample(500, seed=1)
+    assert list(out) == ["a", "b"] and np.isfinite(out.to_numpy()).all()
+    assert out["b"].min() >= table["b"].min() and out["b"].max() <= table["b"].max()
+
+
 def test_a_number_tied_to_an_earlier_one_is_modelled_as_the_difference():
     from synthgen.models.ctgan.modes import find_links, relink, unlink
 

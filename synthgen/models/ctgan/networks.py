@@ -150,16 +150,22 @@ def nets() -> Any:
         def step(self) -> None:
             self.steps += 1
             b1, b2 = self.betas
+            # a parameter no forward pass reads has no gradient and stays: the conditions'
+            # weights of a table with no discrete column (every number, no nulls)
+            on = [i for i, p in enumerate(self.params) if p.grad is not None]
+            params = [self.params[i] for i in on]
+            first, second = [self.first[i] for i in on], [self.second[i] for i in on]
             if self.fused:
-                for c in self.counts:
+                counts = [self.counts[i] for i in on]
+                for c in counts:
                     c.fill_(self.steps)
                 torch._fused_adam_(
-                    self.params,
-                    [p.grad for p in self.params],
-                    self.first,
-                    self.second,
+                    params,
+                    [p.grad for p in params],
+                    first,
+                    second,
                     [],
-                    self.counts,
+                    counts,
                     lr=self.lr,
                     beta1=b1,
                     beta2=b2,
@@ -171,7 +177,7 @@ def nets() -> Any:
                 return
             step_size = self.lr / (1 - b1**self.steps)
             root = (1 - b2**self.steps) ** 0.5
-            for p, m, v in zip(self.params, self.first, self.second):
+            for p, m, v in zip(params, first, second):
                 g = p.grad.add(p, alpha=self.weight_decay)
                 m.lerp_(g, 1 - b1)
                 v.mul_(b2).addcmul_(g, g, value=1 - b2)
