@@ -169,6 +169,27 @@ def test_conditions_on_decided_columns_keep_the_rules(fitted, real, name, where,
     assert max(broken_shares(rows, real, ruled(real)).values()) == 0
 
 
+def test_cart_suggests_an_order_of_the_users_columns_and_takes_it(fitted, real):
+    """A slow condition's warning says how to fit so that it is drawn first. It named the
+    column modelled for a rule (`joint_income\x1fcomplete`), which no shell takes and `order`
+    refused; now the user's column, which `order` takes for the columns modelled for it."""
+    import re
+
+    def order_said(model) -> list[str]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            rows = model.sample(300, seed=2, where="joint_income>=80000")
+        assert (rows["joint_income"] >= 80000).all()
+        return [str(w.message) for w in caught if "order=" in str(w.message)]
+
+    said = order_said(fitted["cart"])
+    assert len(said) == 1 and "\x1f" not in said[0], said
+    order = re.search(r"order='([^']*)'", said[0]).group(1).split(",")
+    assert set(order) <= set(real.columns)
+    model = synthgen.fit(real, model="cart", schema=ruled(real), seed=0, order=order)
+    assert order_said(model) == []
+
+
 @pytest.mark.parametrize("name", ["gaussian-copula", "cart"])
 def test_balance_on_a_decided_column_keeps_the_rules(fitted, real, name):
     rows = fitted[name].sample(500, seed=3, balance="grade", where="principal>=5000")

@@ -511,14 +511,7 @@ class CART(Synthesizer):
         from one model score 0.929 and 0.942, the pair trends hanging on a few outlying rows),
         and under the benchmark the table's order has the better worst case (ratio to the
         holdout 0.993 against 0.979)."""
-        names = [c.name for c in self.schema_.columns]
-        given = list(self.order or [])
-        unknown = [c for c in given if c not in names]
-        if unknown:
-            raise UsageError(
-                f"cart: {option('--order', 'order=')} names {', '.join(map(repr, unknown))}, "
-                "not a column of the table"
-            )
+        given = self._led()
 
         def lead(column: str) -> int:
             return given.index(column) if column in given else len(given)
@@ -526,6 +519,27 @@ class CART(Synthesizer):
         # a stable sort: the table's order, a null indicator before its value, behind the lead
         parts = sorted(_part_columns(self.encoder_), key=lambda part: lead(part[1]))
         return [index for index, _, _ in parts]
+
+    def _led(self) -> list[str]:
+        """The modelled columns `order` names, in its order: a column rules decide leads
+        through the columns modelled for it (`income` through `income\x1fcomplete`), so the
+        user names their own columns."""
+        from synthgen.rules.keepers import SEP
+
+        names = [c.name for c in self.schema_.columns]
+        given: list[str] = []
+        unknown: list[str] = []
+        for column in self.order or []:
+            found = (
+                [column] if column in names else [n for n in names if n.startswith(column + SEP)]
+            )
+            given.extend(found) if found else unknown.append(column)
+        if unknown:
+            raise UsageError(
+                f"cart: {option('--order', 'order=')} names {', '.join(map(repr, unknown))}, "
+                "not a column of the table"
+            )
+        return given
 
     def _fit_encoded(self, data: Encoded, rng: np.random.Generator) -> None:
         n = data.n_rows
@@ -741,12 +755,20 @@ class CART(Synthesizer):
         ]
 
     def _leads(self, wide: Constraints) -> bool:
+        """Whether the conditioned parts are drawn first, behind at most the columns `order`
+        named (a user who took the warning's advice is not told it again)."""
         positions = self._positions(wide)
-        return positions == list(range(len(positions)))
+        col_of = {index: column for index, column, _ in _part_columns(self.encoder_)}
+        led = set(self._led())
+        first = {j for j, part in enumerate(self.order_) if col_of[part] in led}
+        return set(range(max(positions, default=-1) + 1)) <= set(positions) | first
 
     def _conditioned(self, wide: Constraints) -> str:
+        from synthgen.rules.keepers import SEP
+
         col_of = {index: column for index, column, _ in _part_columns(self.encoder_)}
-        names = dict.fromkeys(col_of[self.order_[j]] for j in self._positions(wide))
+        # the user's columns: a column modelled for a rule (`income\x1fcomplete`) is its own
+        names = dict.fromkeys(col_of[self.order_[j]].split(SEP)[0] for j in self._positions(wide))
         return ",".join(names)
 
     def _order_option(self, wide: Constraints) -> str:
