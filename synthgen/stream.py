@@ -24,7 +24,7 @@ import pandas as pd
 
 from synthgen.columns import KINDS
 from synthgen.columns.base import RowRandom, is_text
-from synthgen.columns.numeric import parse_numbers, read_numbers
+from synthgen.columns.numeric import parse_numbers, read_affixed
 from synthgen.errors import InputError
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ class ColumnStats:
             x = values.to_numpy(dtype=float)
         elif is_text(values):
             text = [str(v).strip() for v in pd.unique(values.to_numpy(dtype=object))]
-            found = read_numbers(text)  # as detection reads them: thousands separators too
+            found = read_affixed(text)  # as detection reads them: thousands separators, signs
             if found is None:
                 self.word = text[int(np.argmax(np.isnan(parse_numbers(text))))]
                 return

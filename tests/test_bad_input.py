@@ -282,6 +282,39 @@ def test_thousands_separators(tmp_path, capsys):
     assert code == 0, err
 
 
+def test_currency_and_percent_signs_are_numbers(tmp_path, capsys):
+    """Amounts written with a currency sign ("$1,234.50", "-$3.00", "3,50 €") or a percent
+    sign ("12.5%") are numbers, written back plain as thousands separators are; they were
+    keys (a price) or categories (a percentage), and their values were never compared."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for i, p in enumerate(rng.lognormal(7, 1, 60).round(2)):
+        price = f'"{"-" if i % 10 == 0 else ""}${p:,.2f}"'
+        eur = f'"{p / 9:.2f} €"'.replace(".", ",")
+        rows.append(f"{i},{price},{rng.uniform(0, 100):.1f}%,{eur}")
+    schema, out = fit_and_sample(tmp_path, capsys, table("a,price,share,eur", rows))
+    facts = {
+        n: (schema[n].kind, schema[n].prefix, schema[n].suffix) for n in ("price", "share", "eur")
+    }
+    assert facts == {
+        "price": ("numeric", "$", None),
+        "share": ("numeric", None, "%"),
+        "eur": ("numeric", None, "€"),
+    }
+    assert schema["eur"].decimal == "," and schema["price"].thousands == ","
+    assert schema["price"].min < 0 < schema["price"].max  # "-$" read as a minus
+    price, share = numbers(out["price"]), numbers(out["share"])  # written back plain
+    assert price.min() >= schema["price"].min and price.max() <= schema["price"].max
+    assert share.min() >= 0 and share.max() <= 100 and share.std() > 10
+    real, synth = str(tmp_path / "data.csv"), str(tmp_path / "out.csv")
+    code, _, err = run_cli(
+        ["report", real, synth, "--json", str(tmp_path / "r.json"), "-q"], capsys
+    )
+    assert code == 0, err
+    shapes = json.loads((tmp_path / "r.json").read_text())["fidelity"]["column_shapes"]
+    assert {s["column"] for s in shapes} >= {"price", "share", "eur"}
+
+
 def test_decimal_commas_are_detected(tmp_path, capsys):
     # "1,25" and "1.000.000,5" (1000000.5)
     rows = [

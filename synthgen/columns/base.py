@@ -222,6 +222,8 @@ class Column:
     decimals: int | None = None
     thousands: str | None = None  # separator as written ("1,234": ","); None when not used
     decimal: str | None = None  # decimal mark when it is not "." ("1,5": ",")
+    prefix: str | None = None  # a currency sign written before each number ("$1,234.50": "$")
+    suffix: str | None = None  # ... or after it ("12.5%": "%", "3,50 €": "€")
     min: float | None = None
     max: float | None = None
     # categorical: an explicit order (ordered categories); detected categories live in the model

@@ -306,7 +306,8 @@ def claims(ev: Evidence) -> bool:
     if ev.stripped is None:
         return pd.api.types.is_datetime64_any_dtype(ev.values.dtype)
     found = numeric.numbers_of(ev)
-    if found is not None and found.integer and found.thousands is None and _yyyymmdd(ev.stripped):
+    plain = found is not None and found.thousands is None and not (found.prefix or found.suffix)
+    if plain and found.integer and _yyyymmdd(ev.stripped):
         return True
     if numeric.holds(ev):
         return False

@@ -56,6 +56,8 @@ def to_float(values: pd.Series, col: Column | str) -> np.ndarray:
     def parse(text: Any) -> np.ndarray:
         if isinstance(col, str):
             return parse_numbers(text)
+        if col.prefix or col.suffix:  # "$1,234.50", "12.5%": plain numbers read too
+            text = [unaffixed(t, col.prefix, col.suffix) for t in text]
         return parse_numbers(text, thousands=col.thousands, decimal=col.decimal)
 
     # numbers among the objects stay numbers: a float through its text could move by one ulp.
@@ -143,6 +145,73 @@ def read_numbers(
     return None
 
 
+#: Signs a column of amounts writes before or after every number: a currency ("$1,234.50",
+#: "12,50 €") or a percentage ("12.5%"). Read as numbers; synthetic values are written plain.
+CURRENCIES = ("$", "€", "£", "¥", "₹")
+_SUFFIXES = ("%", *CURRENCIES)
+_SPACES = (" ", "\u00a0", "\u202f")
+
+
+def unaffixed(text: Any, prefix: str | None, suffix: str | None) -> Any:
+    """`text` without the column's sign before (after a minus: "-$5") or after its number,
+    and the space beside it; other values as they are (a synthetic table's plain numbers).
+
+    Example:
+        >>> unaffixed("-$1,234.50", "$", None), unaffixed("12,5 %", None, "%"), unaffixed(7, "$", None)
+        ('-1,234.50', '12,5', 7)
+    """
+    if not isinstance(text, str):
+        return text
+    if prefix:
+        sign = text[:1] if text[:1] in "+-" else ""
+        rest = text[len(sign) :]
+        if rest.startswith(prefix):
+            text = sign + rest[len(prefix) :].lstrip("".join(_SPACES))
+    if suffix and text.endswith(suffix):
+        text = text[: -len(suffix)].rstrip("".join(_SPACES))
+    return text
+
+
+def affix(text: list[str]) -> tuple[str | None, str | None] | None:
+    """The currency sign every text writes before its number (after a sign), or the
+    currency or percent sign every text writes after it; None when there is none.
+
+    Example:
+        >>> affix(["$1.50", "-$2"]), affix(["12.5%", "3 %"]), affix(["$1", "2"])
+        (('$', None), (None, '%'), None)
+    """
+    if not text:
+        return None
+    heads = {t[1:2] if t[:1] in "+-" else t[:1] for t in text}
+    prefix = heads.pop() if len(heads) == 1 else None
+    tails = {t[-1:] for t in text}
+    suffix = tails.pop() if len(tails) == 1 else None
+    prefix = prefix if prefix in CURRENCIES else None
+    suffix = suffix if suffix in _SUFFIXES and not prefix else None
+    return (prefix, suffix) if prefix or suffix else None
+
+
+def read_affixed(
+    text: list[str], decimal: str | None = None
+) -> tuple[np.ndarray, str | None, str | None, str | None, str | None] | None:
+    """`read_numbers` of texts that all write one currency or percent sign (`affix`), with
+    that sign: (floats, thousands separator, decimal mark, prefix, suffix); without a sign
+    (prefix and suffix None) as `read_numbers` reads them.
+
+    Example:
+        >>> read_affixed(["$1,234.50", "-$3"])[0].tolist(), read_affixed(["12,5 %", "3 %"])[2:]
+        ([1234.5, -3.0], (',', None, '%'))
+    """
+    found = read_numbers(text, decimal)
+    if found is not None:
+        return (*found, None, None)
+    signs = affix(text)
+    if signs is None:
+        return None
+    found = read_numbers([unaffixed(t, *signs) for t in text], decimal)
+    return None if found is None else (*found, *signs)
+
+
 def _integer_decimals(
     text: list[str], numbers: np.ndarray, thousands: str | None, mark: str | None
 ) -> tuple[bool, int | None]:
@@ -211,18 +280,20 @@ class Reading(NamedTuple):
     thousands: str | None
     decimal: str | None
     integer: bool
+    prefix: str | None = None
+    suffix: str | None = None
 
 
 def _read(
     ev: Evidence, decimal: str | None = None
-) -> tuple[np.ndarray, str | None, str | None] | None:
-    """`read_numbers` of the stripped values under `decimal` (else the detection's mark, once
+) -> tuple[np.ndarray, str | None, str | None, str | None, str | None] | None:
+    """`read_affixed` of the stripped values under `decimal` (else the detection's mark, once
     per column)."""
     assert ev.stripped is not None
     if decimal is not None and decimal != ev.decimal:
-        return read_numbers(ev.stripped, decimal)
+        return read_affixed(ev.stripped, decimal)
     stripped = ev.stripped
-    return ev.memo("numbers", lambda: read_numbers(stripped, ev.decimal))
+    return ev.memo("numbers", lambda: read_affixed(stripped, ev.decimal))
 
 
 def numbers_of(ev: Evidence) -> Reading | None:
@@ -230,7 +301,7 @@ def numbers_of(ev: Evidence) -> Reading | None:
     not (words, or only infinities). Dates and keys ask too (20240131 is a date, 1..n a key).
 
     Example:
-        >>> numbers_of(Evidence(pd.Series(["1,234", "5"])))[1:]
+        >>> numbers_of(Evidence(pd.Series(["1,234", "5"])))[1:4]
         (',', None, True)
     """
 
@@ -238,10 +309,13 @@ def numbers_of(ev: Evidence) -> Reading | None:
         found = _read(ev)
         if found is None or not np.isfinite(found[0]).any():
             return None
-        numbers, thousands, mark = found
+        numbers, thousands, mark, prefix, suffix = found
         assert ev.stripped is not None
-        integer, _ = _integer_decimals(ev.stripped, numbers, thousands, mark)
-        return Reading(numbers, thousands, mark, integer)
+        text = (
+            [unaffixed(t, prefix, suffix) for t in ev.stripped] if prefix or suffix else ev.stripped
+        )
+        integer, _ = _integer_decimals(text, numbers, thousands, mark)
+        return Reading(numbers, thousands, mark, integer, prefix, suffix)
 
     return ev.memo("numbers_of", compute)
 
@@ -270,10 +344,11 @@ def fill(col: Column, values: pd.Series, ev: Evidence) -> None:
                 f"column {col.name!r} is numeric but has the value {bad!r}; fix that value, "
                 f"or give the column another kind {option('in a --schema file', 'in the schema (schema=)')}"
             )
-        numbers, col.thousands, col.decimal = found
-        col.integer, col.decimals = _integer_decimals(
-            ev.stripped, numbers, col.thousands, col.decimal
-        )
+        numbers, col.thousands, col.decimal, col.prefix, col.suffix = found
+        text = ev.stripped
+        if col.prefix or col.suffix:
+            text = [unaffixed(t, col.prefix, col.suffix) for t in text]
+        col.integer, col.decimals = _integer_decimals(text, numbers, col.thousands, col.decimal)
         if ev.codes is not None:  # `to_float` reads each text as `numbers` has it
             ev.read = numbers[ev.codes]
     else:
@@ -297,7 +372,7 @@ def _exact_bounds(
     if stripped is None:
         ints = values.to_numpy(dtype=np.int64)
         return int(ints.min()), int(ints.max())
-    written = [t for t, ok in zip(stripped, finite) if ok]
+    written = [unaffixed(t, col.prefix, col.suffix) for t, ok in zip(stripped, finite) if ok]
     if col.thousands:
         written = [t.replace(col.thousands, "") for t in written]
     ints = [int(t.partition(col.decimal or ".")[0]) for t in written]  # "181.0" is 181

@@ -521,25 +521,18 @@ class CART(Synthesizer):
         return [index for index, _, _ in parts]
 
     def _led(self) -> list[str]:
-        """The modelled columns `order` names, in its order: a column rules decide leads
-        through the columns modelled for it (`income` through `income\x1fcomplete`), so the
-        user names their own columns."""
+        """The modelled columns `order` names, in its order; a column rules decide stands for
+        the columns modelled for it (`income` for `income\x1fcomplete`)."""
         from synthgen.rules.keepers import SEP
 
         names = [c.name for c in self.schema_.columns]
-        given: list[str] = []
-        unknown: list[str] = []
-        for column in self.order or []:
-            found = (
-                [column] if column in names else [n for n in names if n.startswith(column + SEP)]
-            )
-            given.extend(found) if found else unknown.append(column)
-        if unknown:
+        led = {c: [n for n in names if n == c or n.startswith(c + SEP)] for c in self.order or []}
+        if unknown := [c for c, found in led.items() if not found]:
             raise UsageError(
                 f"cart: {option('--order', 'order=')} names {', '.join(map(repr, unknown))}, "
                 "not a column of the table"
             )
-        return given
+        return [n for found in led.values() for n in found]
 
     def _fit_encoded(self, data: Encoded, rng: np.random.Generator) -> None:
         n = data.n_rows
@@ -755,8 +748,7 @@ class CART(Synthesizer):
         ]
 
     def _leads(self, wide: Constraints) -> bool:
-        """Whether the conditioned parts are drawn first, behind at most the columns `order`
-        named (a user who took the warning's advice is not told it again)."""
+        """Whether the conditioned parts come first, behind at most the columns `order` named."""
         positions = self._positions(wide)
         col_of = {index: column for index, column, _ in _part_columns(self.encoder_)}
         led = set(self._led())
@@ -767,7 +759,6 @@ class CART(Synthesizer):
         from synthgen.rules.keepers import SEP
 
         col_of = {index: column for index, column, _ in _part_columns(self.encoder_)}
-        # the user's columns: a column modelled for a rule (`income\x1fcomplete`) is its own
         names = dict.fromkeys(col_of[self.order_[j]].split(SEP)[0] for j in self._positions(wide))
         return ",".join(names)
 
