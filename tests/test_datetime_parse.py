@@ -195,3 +195,47 @@ def test_fitted_dates_come_back_in_their_spelling():
     assert out.str.fullmatch(r"[A-Z][a-z]{2} [1-9]\d? \d{4}").all()
     read = pd.to_datetime(out, format="%b %d %Y")
     assert read.min() >= days.min() and read.max() <= days.max()
+
+
+@pytest.mark.parametrize(
+    ("texts", "fmt"),
+    [
+        (["11:38:36", "23:01:00", "09:05:59"], "%H:%M:%S"),
+        (["14:22", "09:05", "00:50"], "%H:%M"),
+        (["9:05", "14:22", "0:50"], "%-H:%M"),
+        (["12:30:15.250000", "01:00:00.500000", "23:59:59.000001"], "%H:%M:%S.%f"),
+        (["09:05 PM", "11:15 AM", "12:00 PM"], "%I:%M %p"),
+    ],
+)
+def test_times_of_day_are_times_written_as_read(texts, fmt):
+    """A time of day alone (great_tables' pizzaplace: `11:38:36`; gibraltar's half-hourly
+    `00:20`) is a time on 1900-01-01, written back as read. It was a key, written `50:43:80`
+    (77% of synthetic hours past 23), or a category."""
+    seconds = detected_and_written_as_read(texts, fmt)
+    assert (pd.to_datetime(seconds, unit="s").date == pd.Timestamp("1900-01-01").date()).all()
+
+
+@pytest.mark.parametrize(
+    "texts", [["2:1", "3:0", "1:1"], ["16:9", "4:3", "21:9"], ["25:10:00", "1:00:00"]]
+)
+def test_scores_ratios_and_long_durations_are_not_times(texts):
+    assert dt.guess_format(pd.Series(texts * 5)) is None
+
+
+def test_fitted_times_stay_times_of_the_real_span():
+    import synthgen
+
+    rng = np.random.default_rng(0)
+    minutes = rng.integers(9 * 60 + 50, 23 * 60 + 5, 400)
+    table = pd.DataFrame(
+        {
+            "time": [
+                f"{m // 60:02d}:{m % 60:02d}:{s:02d}"
+                for m, s in zip(minutes, rng.integers(0, 60, 400))
+            ]
+        }
+        | {"price": rng.gamma(2.0, 10.0, 400).round(2)}
+    )
+    out = synthgen.fit(table, model="cart", seed=0).sample(300, seed=1)["time"]
+    assert out.str.fullmatch(r"(0\d|1\d|2[0-3]):[0-5]\d:[0-5]\d").all()
+    assert out.min() >= table["time"].min() and out.max() <= table["time"].max()

@@ -243,6 +243,13 @@ INPUT_CASES: dict[str, Callable[[Path], list[Run]]] = {
     "dates before 1677 or after 2262": lambda t: [
         (_csv("a,d", [f"{i},{1500 + i * 20}-01-0{1 + i % 9}" for i in range(40)]), [], "fit")
     ],
+    "times of day `11:38:36`, `14:22`, `9:05 PM`": lambda t: [
+        (
+            _csv("a,t", [f"{i},{9 + i % 14:02d}:{i % 60:02d}:{i % 7:02d}" for i in range(40)]),
+            [],
+            "fit",
+        )
+    ],
     "integer-coded dates `20240131`": lambda t: [
         (_csv("a,d", [f"{i},2024{1 + i % 12:02d}{1 + i % 28:02d}" for i in range(40)]), [], "fit")
     ],

@@ -84,7 +84,17 @@ DATETIME_FORMATS = (
     "%Y-Q%q",
     "Q%q %Y",
     "Q%q-%Y",
+    # times of day (`11:38:36`, `9:05 PM`), read on 1900-01-01 and written as times
+    "%H:%M:%S",
+    "%H:%M",
+    "%H:%M:%S.%f",
+    "%I:%M %p",
+    "%I:%M:%S %p",
 )
+#: The formats of a time of day alone, and how such a time is written: minutes (and seconds)
+#: in two digits (a score `2:1` or a ratio `16:9` is none).
+_TIMES = ("%H:%M:%S", "%H:%M", "%H:%M:%S.%f", "%I:%M %p", "%I:%M:%S %p")
+_TIME_TEXT = r"^\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?( ?[AaPp][Mm])?$"
 # A quarter's number as written (`Q1`), which no strptime field reads: it is read as the
 # quarter's first month (`Q01`, `Q04`...) under `%m` where a format has `%q`.
 _QUARTER = re.compile(r"Q([1-4])")
@@ -272,11 +282,13 @@ def guess_format(text: pd.Series) -> str | None:
     for fmt in DATETIME_FORMATS:
         if fmt == "%Y%m%d" and not sample.str.match(r"^(1[5-9]|2[01])\d{2}[01]\d[0-3]\d$").all():
             continue
+        if fmt in _TIMES and not sample.str.strip().str.match(_TIME_TEXT).all():
+            continue
         try:
             read = [_strptime(value, fmt) for value in sample]
         except ValueError:
             continue
-        if "%d" not in fmt and not _month_like(read):
+        if "%d" not in fmt and fmt not in _TIMES and not _month_like(read):
             continue
         return fmt
     return None
