@@ -438,3 +438,20 @@ def test_tiny_numbers_in_exponent_notation_keep_their_digits(tmp_path, capsys):
     drawn = out["k298"].dropna().astype(float)
     assert (drawn > 0).all() and drawn.min() >= 1e-17 * 0.99 and drawn.max() <= 1e-10 * 1.01
     assert drawn.nunique() > 20
+
+
+def test_codes_written_with_leading_zeros_keep_them(tmp_path, capsys):
+    """Digits of one width, some starting with 0, are codes (COUNT's medpar: provider numbers
+    `030001`; a ZIP code `02134`): read as numbers they were written `30001` and drawn between
+    the real codes. Repeating ones are categories, unique ones keys of their shape; integers
+    of one width with no leading zero stay numbers."""
+    rng = np.random.default_rng(0)
+    providers = [f"{c:06d}" for c in rng.choice([30001, 30002, 31005, 32003, 4100], 200)]
+    zips = [f"{z:05d}" for z in rng.choice(np.arange(1000, 99999), 200, replace=False)]
+    counts = rng.integers(10000, 99999, 200)
+    rows = [f"{p},{z},{c}" for p, z, c in zip(providers, zips, counts)]
+    schema, out = fit_and_sample(tmp_path, capsys, table("provnum,zip,count", rows))
+    kinds = {n: schema[n].kind for n in ("provnum", "zip", "count")}
+    assert kinds == {"provnum": "categorical", "zip": "id", "count": "numeric"}
+    assert set(out["provnum"].dropna()) <= set(providers)  # as written, zeros and all
+    assert out["zip"].str.fullmatch(r"\d{5}").all()

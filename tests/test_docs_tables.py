@@ -234,6 +234,9 @@ INPUT_CASES: dict[str, Callable[[Path], list[Run]]] = {
     'thousands separators `"1,234"`, `"1,234.5"`': lambda t: [
         (_csv("a,b", [f'{i},"{1000 + i * 37:,}.5"' for i in range(40)]), [], "fit")
     ],
+    "codes of one width with leading zeros `030001`, `02134`": lambda t: [
+        (_csv("a,z", [f"{i},{i * 2417 % 99999:05d}" for i in range(40)]), [], "fit")
+    ],
     'currency and percent signs `"$1,234.50"`, `-$3`, `3,50 €`, `12.5%`': lambda t: [
         (_csv("a,b,c", [f'{i},"-${1000 + i * 37:,}.50",{i % 90}.5%' for i in range(40)]), [], "fit")
     ],

@@ -109,8 +109,8 @@ def fill(col: Column, values: pd.Series, ev: Evidence) -> None:
     """The shape of the keys: integers (and their bounds), a uuid, or a pattern like AA-9999."""
     if ev.stripped is None:
         ints = values.tolist() if pd.api.types.is_integer_dtype(values.dtype) else None
-    elif all(_INTEGER.match(t) for t in ev.stripped):
-        ints = [int(t) for t in ev.stripped]  # exact, also past 2**53
+    elif all(_INTEGER.match(t) for t in ev.stripped) and not numeric.zero_padded(ev.stripped):
+        ints = [int(t) for t in ev.stripped]  # exact, also past 2**53 (`007`: a shape, below)
     else:
         ints = None
     if ints is not None and -_INT64 <= min(ints) and max(ints) < _INT64:

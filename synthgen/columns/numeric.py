@@ -322,9 +322,30 @@ def numbers_of(ev: Evidence) -> Reading | None:
 
 def holds(ev: Evidence) -> bool:
     """Whether a text column's values are numbers a numeric column can hold (integers within
-    int64: longer ones are keys or categories, as card numbers are)."""
+    int64: longer ones are keys or categories, as card numbers are; codes of one width written
+    with leading zeros are codes, `zero_padded`)."""
     found = numbers_of(ev)
-    return found is not None and not (found.integer and np.abs(found.numbers).max() >= _INT64)
+    if found is None or (found.integer and np.abs(found.numbers).max() >= _INT64):
+        return False
+    return not (found.integer and ev.stripped is not None and zero_padded(ev.stripped))
+
+
+def zero_padded(text: list[str]) -> bool:
+    """Codes of one width written with leading zeros: digits alone, every value as wide, some
+    starting with 0 (a provider number `030001`, a ZIP code `02134`, a FIPS code `01001`).
+    Read as numbers they lost their zeros when written (`30001`) and took values between the
+    real codes.
+
+    Example:
+        >>> zero_padded(["030001", "032003"]), zero_padded(["30001", "32003"]), zero_padded(["07", "7"])
+        (True, False, False)
+    """
+    width = len(text[0]) if text else 0
+    return (
+        width > 1
+        and all(len(t) == width and t.isdigit() for t in text)
+        and any(t.startswith("0") for t in text)
+    )
 
 
 def claims(ev: Evidence) -> bool:
