@@ -26,7 +26,7 @@ import pandas as pd
 
 from synthgen.columns import KINDS
 from synthgen.columns.base import Column, Evidence, is_text
-from synthgen.errors import SchemaError, UsageError
+from synthgen.errors import SchemaError, SynthgenWarning, UsageError, option
 
 if TYPE_CHECKING:
     from synthgen.rules.model import Rule
@@ -137,6 +137,8 @@ def detect(
             col.take(override)  # (its format or decimal mark may read the values otherwise)
         elif values is not None:
             read[col.name] = values
+        if override is None and col.kind in ("id", "categorical", "text"):
+            _warn_words_among_numbers(series, col)
         columns.append(col)
     schema = Schema(columns)
     from synthgen.rules.discover import table_rules
@@ -147,6 +149,26 @@ def detect(
 
         warn_repeated_ids(table, schema)
     return schema
+
+
+def _warn_words_among_numbers(series: pd.Series, col: Column) -> None:
+    """A warning for a column of numbers but for a word or two (`unknown`): read as they are,
+    its numbers are keys or categories; missing values under another name read as numbers."""
+    import warnings
+
+    from synthgen.columns.numeric import numbers_but_words
+
+    words = numbers_but_words(series)
+    if not words:
+        return
+    said = " and ".join(map(repr, words))
+    given = option(f"--na-values {','.join(words)}", f"na_values={words!r}")
+    warnings.warn(
+        f"column {col.name!r} holds numbers but for {said}, so it is read as {col.kind}; if "
+        f"{'they mean' if len(words) > 1 else 'it means'} missing, pass {given} to read it as numbers",
+        SynthgenWarning,
+        stacklevel=3,
+    )
 
 
 def check_names(table: pd.DataFrame) -> None:

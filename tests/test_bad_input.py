@@ -455,3 +455,37 @@ def test_codes_written_with_leading_zeros_keep_them(tmp_path, capsys):
     assert kinds == {"provnum": "categorical", "zip": "id", "count": "numeric"}
     assert set(out["provnum"].dropna()) <= set(providers)  # as written, zeros and all
     assert out["zip"].str.fullmatch(r"\d{5}").all()
+
+
+def test_negatives_in_parentheses_are_numbers(tmp_path, capsys):
+    """An accountant's negatives, `(1,234.50)` and `($3.00)`, are negative numbers (the column
+    was keys of the shape `999.99`)."""
+    rng = np.random.default_rng(0)
+    values = rng.normal(100, 60, 80).round(2)
+    rows = [f'{i},"{f"({abs(v):,.2f})" if v < 0 else f"{v:,.2f}"}"' for i, v in enumerate(values)]
+    schema, out = fit_and_sample(tmp_path, capsys, table("a,net", rows))
+    assert (schema["net"].kind, schema["net"].min) == ("numeric", float(values.min()))
+    net = numbers(out["net"])
+    assert (net < 0).any() and net.min() >= values.min() and net.max() <= values.max()
+
+
+def test_a_word_among_numbers_is_named_with_the_option_that_reads_them(tmp_path, capsys):
+    """Amounts with `unknown` in some rows are keys or categories to detection (their values
+    never compared): one warning line names the word and `--na-values`, which reads them as
+    numbers with the word as missing. Labels among numbers (boats `1`-`16`, `C`, `D`) are
+    not named."""
+    rng = np.random.default_rng(0)
+    rows = [
+        f"{i},{'unknown' if i % 15 == 0 else f'{rng.gamma(2, 3):.2f}'},{i % 16 + 1 if i % 9 else 'C'}"
+        for i in range(90)
+    ]
+    data = write(tmp_path, "data.csv", table("a,income,boat", rows))
+    code, _, err = run_cli(["schema", str(data), "-o", str(tmp_path / "s.json")], capsys)
+    assert code == 0 and "--na-values unknown" in err and "'C'" not in err, err
+    assert err.count("warning:") == 1
+    code, _, err = run_cli(
+        ["schema", str(data), "--na-values", "unknown", "-o", str(tmp_path / "t.json"), "--force"],
+        capsys,
+    )
+    kinds = {c["name"]: c["kind"] for c in json.loads((tmp_path / "t.json").read_text())["columns"]}
+    assert code == 0 and "warning" not in err and kinds["income"] == "numeric"

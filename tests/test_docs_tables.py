@@ -234,6 +234,19 @@ INPUT_CASES: dict[str, Callable[[Path], list[Run]]] = {
     'thousands separators `"1,234"`, `"1,234.5"`': lambda t: [
         (_csv("a,b", [f'{i},"{1000 + i * 37:,}.5"' for i in range(40)]), [], "fit")
     ],
+    "negatives in parentheses `(1,234.50)`, `($3.00)`": lambda t: [
+        (
+            _csv(
+                "a,b",
+                [f'{i},"({1000 + i * 37:,}.50)"' if i % 3 else f"{i},{i}.5" for i in range(40)],
+            ),
+            [],
+            "fit",
+        )
+    ],
+    "numbers but for a word or two (`unknown` among amounts)": lambda t: [
+        (_csv("a,b", [f"{i},{'unknown' if i % 9 == 0 else i * 1.5}" for i in range(40)]), [], "fit")
+    ],
     "codes of one width with leading zeros `030001`, `02134`": lambda t: [
         (_csv("a,z", [f"{i},{i * 2417 % 99999:05d}" for i in range(40)]), [], "fit")
     ],

@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from synthgen.cli.common import DecimalMark, Delimiter, Encoding, Force, NaValues, read
+from synthgen.cli.common import (
+    DecimalMark,
+    Delimiter,
+    Encoding,
+    Force,
+    NaValues,
+    caught_warnings,
+    read,
+)
 
 HELP = (
     "Print the schema synthgen detects (column kinds, formats, bounds) as JSON; edit it and pass "
@@ -35,8 +43,9 @@ def schema(
     from synthgen.schema import detect
 
     check_writable(output, force, inputs=[data])
-    table = read(data, na_values, encoding, delimiter)
-    text = detect(table, decimal=decimal).to_json() + "\n"
+    with caught_warnings(quiet=False):  # `warning:` lines on stderr, as every command writes
+        table = read(data, na_values, encoding, delimiter)
+        text = detect(table, decimal=decimal).to_json() + "\n"
     if output == "-":
         sys.stdout.write(text)
         return

@@ -56,7 +56,7 @@ def to_float(values: pd.Series, col: Column | str) -> np.ndarray:
     def parse(text: Any) -> np.ndarray:
         if isinstance(col, str):
             return parse_numbers(text)
-        if col.prefix or col.suffix:  # "$1,234.50", "12.5%": plain numbers read too
+        if col.prefix or col.suffix or _bracketed(text):  # "$1,234.50", "12.5%", "(3.50)"
             text = [unaffixed(t, col.prefix, col.suffix) for t in text]
         return parse_numbers(text, thousands=col.thousands, decimal=col.decimal)
 
@@ -154,14 +154,19 @@ _SPACES = (" ", "\u00a0", "\u202f")
 
 def unaffixed(text: Any, prefix: str | None, suffix: str | None) -> Any:
     """`text` without the column's sign before (after a minus: "-$5") or after its number,
-    and the space beside it; other values as they are (a synthetic table's plain numbers).
+    and the space beside it, a negative in parentheses with a minus; other values as they are
+    (a synthetic table's plain numbers).
 
     Example:
         >>> unaffixed("-$1,234.50", "$", None), unaffixed("12,5 %", None, "%"), unaffixed(7, "$", None)
         ('-1,234.50', '12,5', 7)
+        >>> unaffixed("($1,234.50)", "$", None), unaffixed("(3)", None, None)
+        ('-1,234.50', '-3')
     """
     if not isinstance(text, str):
         return text
+    if text.startswith("(") and text.endswith(")"):  # an accountant's negative: "(1,234.50)"
+        text = "-" + text[1:-1].strip()
     if prefix:
         sign = text[:1] if text[:1] in "+-" else ""
         rest = text[len(sign) :]
@@ -170,6 +175,11 @@ def unaffixed(text: Any, prefix: str | None, suffix: str | None) -> Any:
     if suffix and text.endswith(suffix):
         text = text[: -len(suffix)].rstrip("".join(_SPACES))
     return text
+
+
+def _bracketed(text: Any) -> bool:
+    """Whether some text is a number in parentheses (an accountant's negative)."""
+    return any(isinstance(t, str) and t.startswith("(") for t in text)
 
 
 def affix(text: list[str]) -> tuple[str | None, str | None] | None:
@@ -205,6 +215,11 @@ def read_affixed(
     found = read_numbers(text, decimal)
     if found is not None:
         return (*found, None, None)
+    if _bracketed(text):  # negatives in parentheses
+        text = [unaffixed(t, None, None) for t in text]
+        found = read_numbers(text, decimal)
+        if found is not None:
+            return (*found, None, None)
     signs = affix(text)
     if signs is None:
         return None
@@ -311,9 +326,9 @@ def numbers_of(ev: Evidence) -> Reading | None:
             return None
         numbers, thousands, mark, prefix, suffix = found
         assert ev.stripped is not None
-        text = (
-            [unaffixed(t, prefix, suffix) for t in ev.stripped] if prefix or suffix else ev.stripped
-        )
+        text = ev.stripped
+        if prefix or suffix or _bracketed(text):
+            text = [unaffixed(t, prefix, suffix) for t in text]
         integer, _ = _integer_decimals(text, numbers, thousands, mark)
         return Reading(numbers, thousands, mark, integer, prefix, suffix)
 
@@ -348,6 +363,39 @@ def zero_padded(text: list[str]) -> bool:
     )
 
 
+#: A text column of numbers but for a few words (`unknown`, `n.a.`) is named in a warning when
+#: it holds at most this many such words, in at most this share of its rows.
+_WORDS, _WORD_SHARE = 2, 0.2
+
+
+def numbers_but_words(values: pd.Series) -> list[str]:
+    """The words that alone keep a text column from being numbers (`unknown` among amounts):
+    at most `_WORDS` distinct ones of two characters or more and no digit, in at most
+    `_WORD_SHARE` of the filled rows, beside at least 10 distinct numbers; [] when the column
+    is not such a one.
+
+    Example:
+        >>> numbers_but_words(pd.Series(["unknown"] + [str(i / 3) for i in range(30)]))
+        ['unknown']
+    """
+    if not is_text(values):
+        return []
+    counts = values.dropna().astype(str).str.strip().value_counts()
+    text = counts.index.tolist()
+    x = parse_numbers([unaffixed(t, None, None) for t in text])
+    words = [t for t, v in zip(text, x) if np.isnan(v)]
+    if not 0 < len(words) <= _WORDS or len(text) - len(words) < 10:
+        return []
+    if any(_DIGIT.search(w) or len(w) < 2 for w in words):  # (boats 1-16, `C` and `D`: labels)
+        return []
+    if counts[words].sum() > _WORD_SHARE * counts.sum():
+        return []
+    return words if read_affixed([t for t in text if t not in words]) is not None else []
+
+
+_DIGIT = re.compile(r"\d")
+
+
 def claims(ev: Evidence) -> bool:
     """Numbers: a numeric dtype, or text that all reads as numbers int64 can hold."""
     if ev.text is None:
@@ -367,7 +415,7 @@ def fill(col: Column, values: pd.Series, ev: Evidence) -> None:
             )
         numbers, col.thousands, col.decimal, col.prefix, col.suffix = found
         text = ev.stripped
-        if col.prefix or col.suffix:
+        if col.prefix or col.suffix or _bracketed(text):
             text = [unaffixed(t, col.prefix, col.suffix) for t in text]
         col.integer, col.decimals = _integer_decimals(text, numbers, col.thousands, col.decimal)
         if ev.codes is not None:  # `to_float` reads each text as `numbers` has it
