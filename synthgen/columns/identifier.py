@@ -14,6 +14,7 @@ possible keys, not one), and a drawn key whose hash is among them is drawn again
 from __future__ import annotations
 
 import math
+import os
 import re
 from typing import Any
 
@@ -67,13 +68,76 @@ _ROUNDS = 4
 
 
 def shape_of(values: pd.Series) -> str:
-    """The most common shape of the keys: 'uuid', or a template of A/a/9 and literal characters."""
+    r"""The most common shape of the keys: 'uuid', or a template of A/a/9 and literal characters
+    (`\` before a literal A, a, 9 or `\`). What every key begins or ends with, up to where
+    a run of letters or digits goes on (`https://www.imdb.com/title/tt`, `@example.com`), is
+    kept as written: it tells of no one, and spelt anew it wrote `njrvn://fdd.hrxg.hqw/...`.
+
+    Example:
+        >>> shape_of(pd.Series(["https://x.com/tt0038297/", "https://x.com/tt1234567/"]))
+        'https://x.com/tt9999999/'
+        >>> shape_of(pd.Series(["rc@example.com", "fan_g@example.com", "ab@example.com"]))
+        'aa@ex\\ample.com'
+    """
     text = values.astype(str)
     if text.str.match(_UUID).all():
         return "uuid"
-    shapes = text.str.replace(r"[A-Z]", "A", regex=True).str.replace(r"[a-z]", "a", regex=True)
+    head, tail = _shared_ends(text.drop_duplicates().tolist())
+    middle = text.str.slice(len(head), -len(tail) if tail else None)
+    shapes = middle.str.replace(r"[A-Z]", "A", regex=True).str.replace(r"[a-z]", "a", regex=True)
     shapes = shapes.str.replace(r"[0-9]", "9", regex=True)
-    return str(shapes.value_counts().index[0])
+    return _escaped(head) + str(shapes.value_counts().index[0]) + _escaped(tail)
+
+
+def _escaped(text: str) -> str:
+    """Literal text in a shape: a backslash before each A, a, 9 and backslash."""
+    return re.sub(r"([Aa9\\])", r"\\\1", text)
+
+
+def _class(ch: str) -> str:
+    return "9" if ch.isdigit() else "a" if ch.isalpha() else ch
+
+
+def _shared_ends(keys: list[str]) -> tuple[str, str]:
+    """The text every key begins with and the text every key ends with (not overlapping), each
+    cut back to where a run of letters or digits that goes on in some key starts."""
+    shortest = min(map(len, keys))
+    head = _cut(os.path.commonprefix(keys)[:shortest], keys)
+    rest = [k[len(head) :] for k in keys]
+    tail = _cut(
+        os.path.commonprefix([k[::-1] for k in rest])[: min(map(len, rest))],
+        [k[::-1] for k in rest],
+    )
+    return head, tail[::-1]
+
+
+def _cut(shared: str, keys: list[str]) -> str:
+    """`shared` (a prefix of every key) without its last run of letters or digits where some
+    key's next character goes on with that run."""
+    while shared and _class(shared[-1]) in "a9":
+        if not any(
+            len(k) > len(shared) and _class(k[len(shared)]) == _class(shared[-1]) for k in keys
+        ):
+            break
+        run = _class(shared[-1])
+        while shared and _class(shared[-1]) == run:
+            shared = shared[:-1]
+    return shared
+
+
+def _tokens(pattern: str) -> list[np.ndarray | str]:
+    """A shape's characters: the alphabet of each A, a and 9, other characters (and those after
+    a backslash) as written."""
+    out: list[np.ndarray | str] = []
+    escaped = False
+    for ch in pattern:
+        if escaped or ch != "\\":
+            alphabet = None if escaped else _ALPHABETS.get(ch)
+            out.append(alphabet if alphabet is not None else ch)
+            escaped = False
+        else:
+            escaped = True
+    return out
 
 
 def _looks_like_id(name: str, values: pd.Series, n_unique: int, n_rows: int) -> bool:
@@ -244,7 +308,8 @@ def generate(
         for group in groups[1:]:
             out = np.char.add(np.char.add(out, "-"), group)
         return out.astype(object)
-    alphabets = [_ALPHABETS.get(ch) for ch in pattern]
+    tokens = _tokens(pattern)
+    alphabets = [t if not isinstance(t, str) else None for t in tokens]
     radices = [len(a) for a in alphabets if a is not None]
     space = math.prod(radices)
     # too few shapes for unique keys: widen with digits. Decided by the whole sample's size,
@@ -256,7 +321,7 @@ def generate(
     with np.errstate(over="ignore"):
         mixed = _mix(np.array([rows.seed % 2**64], dtype=np.uint64) + _GOLDEN)[0]
     salt = int(mixed) % space
-    out = _spelt(_permute(index, radices, salt), pattern, alphabets)
+    out = _spelt(_permute(index, radices, salt), tokens)
     if taken is None or not len(taken[1]):
         return out
     bits, hashes = taken
@@ -266,7 +331,7 @@ def generate(
             return out
         # codes of indices past every row's earlier tries: unique whatever the chunking
         again = _permute(index[real] + attempt * rows.total, radices, salt)
-        out[real] = _spelt(again, pattern, alphabets)
+        out[real] = _spelt(again, tokens)
         real[real] = matches(key_hashes(out[real], bits), hashes)
     if real.any():  # one digit longer than the shape: no key of the shape, and unique
         longer = Column(name=col.name, kind="id", pattern=pattern + "9")
@@ -274,20 +339,20 @@ def generate(
     return out
 
 
-def _spelt(codes: np.ndarray, pattern: str, alphabets: list[Any]) -> np.ndarray:
-    """Each code spelt in the pattern: its digits in the alphabets' mixed radix, the
-    pattern's other characters kept."""
+def _spelt(codes: np.ndarray, tokens: list[Any]) -> np.ndarray:
+    """Each code spelt in the shape's tokens (`_tokens`): its digits in the alphabets' mixed
+    radix, the shape's literal characters kept."""
     out = np.full(len(codes), "", dtype=object)
     pieces = []
-    for alphabet in reversed(alphabets):
-        if alphabet is None:
-            pieces.append(None)
+    for token in reversed(tokens):
+        if isinstance(token, str):
+            pieces.append(token)
             continue
-        digit = (codes % len(alphabet)).astype(np.int64)
-        codes = codes // len(alphabet)
-        pieces.append(alphabet[digit])
-    for ch, piece in zip(pattern, reversed(pieces)):
-        out = out + (piece.astype(object) if piece is not None else ch)
+        digit = (codes % len(token)).astype(np.int64)
+        codes = codes // len(token)
+        pieces.append(token[digit].astype(object))
+    for piece in reversed(pieces):
+        out = out + piece
     return out
 
 
