@@ -443,6 +443,25 @@ def test_keys_keep_what_every_real_key_begins_and_ends_with():
         assert out[c].is_unique and not set(out[c]) & set(table[c]), c
 
 
+def test_phone_numbers_written_with_spaces_are_keys():
+    """Numbers one dials, some written with spaces (`0490 73 65 40` beside `240-783-7630`),
+    were free text whose words no row shares: every synthetic value was empty (great_tables'
+    peeps). They are keys of the commonest shape; numbers in a few spaced parts (`12 5`) and
+    words are not."""
+    rng = np.random.default_rng(0)
+    phones = [
+        f"{a}-{b}-{c}" for a, b, c in rng.integers([200, 100, 1000], [999, 999, 9999], (90, 3))
+    ]
+    phones += [f"04{a:02d} {b:02d} {c:02d} {d:02d}" for a, b, c, d in rng.integers(10, 99, (30, 4))]
+    table = pd.DataFrame({"phone": phones, "x": rng.normal(size=120)})
+    schema = synthgen.detect(table)
+    assert (schema["phone"].kind, schema["phone"].pattern) == ("id", "999-999-9999")
+    out = synthgen.fit(table, schema=schema, seed=0).sample(200, seed=1)["phone"]
+    assert out.str.fullmatch(r"\d{3}-\d{3}-\d{4}").all() and out.is_unique
+    scores = pd.DataFrame({"score": [f"{a} {b}" for a, b in rng.integers(0, 9, (120, 2))]})
+    assert synthgen.detect(scores)["score"].kind != "id"
+
+
 @pytest.mark.parametrize(
     "name,kind",
     [

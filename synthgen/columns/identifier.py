@@ -166,7 +166,27 @@ def claims(ev: Evidence) -> bool:
         return found.integer and _looks_like_id(
             ev.name, pd.Series(found.numbers), ev.n_unique, n_rows
         )
-    return not ev.has_space and (ev.mostly_one_offs or not (ev.repeats or ev.long))
+    spaced = ev.has_space and not _dialled(ev.stripped or [])
+    return not spaced and (ev.mostly_one_offs or not (ev.repeats or ev.long))
+
+
+#: A number one dials (`0490 73 65 40`, `+1 (240) 783-7630`): digits, spaces and + - ( ) . only,
+#: at least this many digits.
+_DIAL = re.compile(r"^\+?[\d\s().-]+$")
+_DIAL_DIGITS = 6
+
+
+def _dialled(text: list[str]) -> bool:
+    """Whether every value is a number written with spaces as phones are: keys of a shape,
+    not free text, whose words (each number's own) no row shares, so none was written.
+
+    Example:
+        >>> _dialled(["0490 73 65 40", "240-783-7630"]), _dialled(["12 5", "3 4"])
+        (True, False)
+    """
+    return bool(text) and all(
+        _DIAL.match(t) and sum(ch.isdigit() for ch in t) >= _DIAL_DIGITS for t in text
+    )
 
 
 def fill(col: Column, values: pd.Series, ev: Evidence) -> None:
