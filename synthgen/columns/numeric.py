@@ -56,17 +56,19 @@ def to_float(values: pd.Series, col: Column | str) -> np.ndarray:
     def parse(text: Any) -> np.ndarray:
         if isinstance(col, str):
             return parse_numbers(text)
-        if col.prefix or col.suffix or _bracketed(text):  # "$1,234.50", "12.5%", "(3.50)"
-            text = [unaffixed(t, col.prefix, col.suffix) for t in text]
         return parse_numbers(text, thousands=col.thousands, decimal=col.decimal)
 
     # numbers among the objects stay numbers: a float through its text could move by one ulp.
-    # A text with spaces around it reads as the same number or not at all: only the texts that
-    # do not read are stripped and read again (a Python loop over every text costs more)
+    # A text with spaces around it, a sign ("$1,234.50", "12.5%") or parentheses ("(3.50)")
+    # reads as the same number or not at all: only the texts that do not read are stripped
+    # and read again (a Python loop over every text costs more)
     numbers = parse(uniques)
     bad = np.flatnonzero(np.isnan(numbers))
     if len(bad):
-        numbers[bad] = parse([u.strip() if isinstance(u, str) else u for u in uniques[bad]])
+        again = [u.strip() if isinstance(u, str) else u for u in uniques[bad]]
+        if not isinstance(col, str):
+            again = [unaffixed(u, col.prefix, col.suffix) for u in again]
+        numbers[bad] = parse(again)
         bad = bad[np.isnan(numbers[bad])]
     if len(bad):
         raise InputError(
