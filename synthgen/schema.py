@@ -137,7 +137,7 @@ def detect(
             col.take(override)  # (its format or decimal mark may read the values otherwise)
         elif values is not None:
             read[col.name] = values
-        if override is None and col.kind in ("id", "categorical", "text"):
+        if override is None:  # (a column of numbers has no word: nothing to say)
             _warn_words_among_numbers(series, col)
         columns.append(col)
     schema = Schema(columns)
