@@ -374,7 +374,7 @@ def numbers_but_words(values: pd.Series) -> list[str]:
     """The words that alone keep a text column from being numbers (`unknown` among amounts):
     at most `_WORDS` distinct ones of two characters or more and no digit, in at most
     `_WORD_SHARE` of the filled rows, beside at least 10 distinct numbers; [] when the column
-    is not such a one.
+    is not such a one (or its first 2,000 rows hold no word, or more than `_WORDS`).
 
     Example:
         >>> numbers_but_words(pd.Series(["unknown"] + [str(i / 3) for i in range(30)]))
