@@ -347,3 +347,36 @@ def test_an_error_raised_by_a_stop_inside_a_lock_is_reported_as_the_stop(
     assert exit_.value.code == 128 + signal.SIGTERM
     assert "interrupted (SIGTERM)" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_a_stop_inside_a_native_callback_ends_the_command_without_a_traceback():
+    """A signal that lands in Python code a native library called back (opendp's MST scores
+    its queries so) raised `Stopped` there, which Python prints as "Exception ignored" and
+    drops; the native code then ran on and aborted (`free(): invalid pointer`). The command
+    now ends at once, with the interruption's line and code (mst on an 82-column table under
+    `timeout`)."""
+    script = """
+import os, signal, sys, types
+import synthgen.cli as cli
+
+module = types.ModuleType("opendp._convert")
+exec(
+    "def _invoke_py_callback(work):\\n    return work()\\n", module.__dict__
+)
+
+def work():
+    os.kill(os.getpid(), signal.SIGTERM)
+    for _ in range(10**7):  # the signal is handled here, inside the callback
+        pass
+    return "ran on"
+
+with cli._stop_signals():
+    print(module._invoke_py_callback(work))
+print("and on")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
+    assert "interrupted (SIGTERM)" in done.stderr and "Traceback" not in done.stderr
+    assert "ran on" not in done.stdout and "and on" not in done.stdout

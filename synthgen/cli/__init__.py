@@ -123,9 +123,33 @@ class Stopped(BaseException):
 _stopped_by: list[int] = []
 
 
-def _stop(signum: int, frame: object) -> None:
+def _stop(signum: int, frame: Any) -> None:
     _stopped_by.append(signum)
+    if _in_native_callback(frame):
+        # Python prints and drops an exception raised in a callback from native code, which
+        # then ran on and aborted (`free(): invalid pointer`, after a traceback: mst on a wide
+        # table stopped by `timeout`). The command ends here: such a callback runs inside a
+        # model's fit, before any output is opened.
+        name = signal.Signals(signum).name
+        err_console().print(
+            f"interrupted ({name}): no partial output was left behind", style="yellow"
+        )
+        sys.stderr.flush()
+        import os
+
+        os._exit(128 + signum)
     raise Stopped(signum)
+
+
+def _in_native_callback(frame: Any) -> bool:
+    """Whether `frame` runs inside a callback opendp's native code made (its MST's scoring)."""
+    while frame is not None:
+        if frame.f_code.co_name == "_invoke_py_callback" and str(
+            frame.f_globals.get("__name__", "")
+        ).startswith("opendp"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 @contextlib.contextmanager
