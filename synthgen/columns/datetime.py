@@ -36,6 +36,10 @@ from synthgen.columns.base import (
 )
 from synthgen.errors import InputError, SchemaError
 
+#: The formats of a time of day alone (`11:38:36`, `9:05 PM`), read on 1900-01-01 and written
+#: as times, tried last; such a time writes its minutes (and seconds) in two digits (a score
+#: `2:1` or a ratio `16:9` is none: `_TIME_TEXT`).
+_TIMES = ("%H:%M:%S", "%H:%M", "%H:%M:%S.%f", "%I:%M %p", "%I:%M:%S %p")
 # Date and time formats tried in order; the first under which every value parses wins.
 DATETIME_FORMATS = (
     "%Y-%m-%d",
@@ -84,16 +88,8 @@ DATETIME_FORMATS = (
     "%Y-Q%q",
     "Q%q %Y",
     "Q%q-%Y",
-    # times of day (`11:38:36`, `9:05 PM`), read on 1900-01-01 and written as times
-    "%H:%M:%S",
-    "%H:%M",
-    "%H:%M:%S.%f",
-    "%I:%M %p",
-    "%I:%M:%S %p",
+    *_TIMES,
 )
-#: The formats of a time of day alone, and how such a time is written: minutes (and seconds)
-#: in two digits (a score `2:1` or a ratio `16:9` is none).
-_TIMES = ("%H:%M:%S", "%H:%M", "%H:%M:%S.%f", "%I:%M %p", "%I:%M:%S %p")
 _TIME_TEXT = r"^\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?( ?[AaPp][Mm])?$"
 # A quarter's number as written (`Q1`), which no strptime field reads: it is read as the
 # quarter's first month (`Q01`, `Q04`...) under `%m` where a format has `%q`.

@@ -103,11 +103,8 @@ def _shared_ends(keys: list[str]) -> tuple[str, str]:
     cut back to where a run of letters or digits that goes on in some key starts."""
     shortest = min(map(len, keys))
     head = _cut(os.path.commonprefix(keys)[:shortest], keys)
-    rest = [k[len(head) :] for k in keys]
-    tail = _cut(
-        os.path.commonprefix([k[::-1] for k in rest])[: min(map(len, rest))],
-        [k[::-1] for k in rest],
-    )
+    backwards = [k[len(head) :][::-1] for k in keys]
+    tail = _cut(os.path.commonprefix(backwards)[: shortest - len(head)], backwards)
     return head, tail[::-1]
 
 

@@ -151,7 +151,7 @@ def read_numbers(
 #: "12,50 €") or a percentage ("12.5%"). Read as numbers; synthetic values are written plain.
 CURRENCIES = ("$", "€", "£", "¥", "₹")
 _SUFFIXES = ("%", *CURRENCIES)
-_SPACES = (" ", "\u00a0", "\u202f")
+_SPACES = " \u00a0\u202f"  # (a plain, a no-break and a narrow no-break space)
 
 
 def unaffixed(text: Any, prefix: str | None, suffix: str | None) -> Any:
@@ -173,15 +173,23 @@ def unaffixed(text: Any, prefix: str | None, suffix: str | None) -> Any:
         sign = text[:1] if text[:1] in "+-" else ""
         rest = text[len(sign) :]
         if rest.startswith(prefix):
-            text = sign + rest[len(prefix) :].lstrip("".join(_SPACES))
+            text = sign + rest[len(prefix) :].lstrip(_SPACES)
     if suffix and text.endswith(suffix):
-        text = text[: -len(suffix)].rstrip("".join(_SPACES))
+        text = text[: -len(suffix)].rstrip(_SPACES)
     return text
 
 
 def _bracketed(text: Any) -> bool:
     """Whether some text is a number in parentheses (an accountant's negative)."""
     return any(isinstance(t, str) and t.startswith("(") for t in text)
+
+
+def _plain(text: list[str], prefix: str | None, suffix: str | None) -> list[str]:
+    """The texts as plain numbers are written (`unaffixed`); `text` itself where none has a
+    sign or parentheses (no loop over a column's texts)."""
+    if prefix or suffix or _bracketed(text):
+        return [unaffixed(t, prefix, suffix) for t in text]
+    return text
 
 
 def affix(text: list[str]) -> tuple[str | None, str | None] | None:
@@ -218,7 +226,7 @@ def read_affixed(
     if found is not None:
         return (*found, None, None)
     if _bracketed(text):  # negatives in parentheses
-        text = [unaffixed(t, None, None) for t in text]
+        text = _plain(text, None, None)
         found = read_numbers(text, decimal)
         if found is not None:
             return (*found, None, None)
@@ -328,10 +336,9 @@ def numbers_of(ev: Evidence) -> Reading | None:
             return None
         numbers, thousands, mark, prefix, suffix = found
         assert ev.stripped is not None
-        text = ev.stripped
-        if prefix or suffix or _bracketed(text):
-            text = [unaffixed(t, prefix, suffix) for t in text]
-        integer, _ = _integer_decimals(text, numbers, thousands, mark)
+        integer, _ = _integer_decimals(
+            _plain(ev.stripped, prefix, suffix), numbers, thousands, mark
+        )
         return Reading(numbers, thousands, mark, integer, prefix, suffix)
 
     return ev.memo("numbers_of", compute)
@@ -392,14 +399,11 @@ def numbers_but_words(values: pd.Series) -> list[str]:
     words = [t for t, v in zip(text, x) if np.isnan(v)]
     if not 0 < len(words) <= _WORDS or len(text) - len(words) < 10:
         return []
-    if any(_DIGIT.search(w) or len(w) < 2 for w in words):  # (boats 1-16, `C` and `D`: labels)
+    if any(len(w) < 2 or any(ch.isdigit() for ch in w) for w in words):  # (boats `C`, `D`)
         return []
     if counts[words].sum() > _WORD_SHARE * counts.sum():
         return []
     return words if read_affixed([t for t in text if t not in words]) is not None else []
-
-
-_DIGIT = re.compile(r"\d")
 
 
 def claims(ev: Evidence) -> bool:
@@ -420,9 +424,7 @@ def fill(col: Column, values: pd.Series, ev: Evidence) -> None:
                 f"or give the column another kind {option('in a --schema file', 'in the schema (schema=)')}"
             )
         numbers, col.thousands, col.decimal, col.prefix, col.suffix = found
-        text = ev.stripped
-        if col.prefix or col.suffix or _bracketed(text):
-            text = [unaffixed(t, col.prefix, col.suffix) for t in text]
+        text = _plain(ev.stripped, col.prefix, col.suffix)
         col.integer, col.decimals = _integer_decimals(text, numbers, col.thousands, col.decimal)
         if ev.codes is not None:  # `to_float` reads each text as `numbers` has it
             ev.read = numbers[ev.codes]
