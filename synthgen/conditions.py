@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from synthgen.columns import KINDS, Encoded, Kind, TableEncoder
-from synthgen.columns.base import Column, RowRandom
+from synthgen.columns.base import Column, RowRandom, seen_range
 from synthgen.errors import ConditionError, InputError, SynthgenWarning, option
 
 if TYPE_CHECKING:
@@ -156,13 +156,16 @@ class Constraints:
     """What encoded rows must meet. Arrays hold one row (the same for every row) or one per row.
 
     `intervals[j] = (lo, hi)`: continuous part j within [lo, hi]; `allowed[j]`: (rows, cardinality)
-    booleans, the codes discrete part j may take. `ranges[j]` is part j's real (min, max).
+    booleans, the codes discrete part j may take. `ranges[j]` is part j's (min, max) as written.
     """
 
     intervals: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     allowed: dict[int, np.ndarray] = field(default_factory=dict)
     ranges: dict[int, tuple[float, float]] = field(default_factory=dict)
     label: str = ""
+    #: Given cells among the few most extreme values, which the model draws as at its bound:
+    #: part j's given values per row (NaN elsewhere), put back before rules read the row.
+    exact: dict[int, np.ndarray] = field(default_factory=dict)
 
     @property
     def n_rows(self) -> int:
@@ -416,7 +419,16 @@ class _Target:
         return self.kind.classes(self.col, self.state)
 
     def real_range(self) -> tuple[float, float]:
+        """The range the model writes: the training values' without the few most extreme
+        (`synthgen.columns.base.protected_bounds`)."""
         return float(self.state["min"]), float(self.state["max"])
+
+    def seen_range(self) -> tuple[float, float]:
+        """The range of the training values (the schema's bounds), extremes and all."""
+        low, high = seen_range(self.state)
+        if self.col.min is not None and self.col.max is not None:
+            low, high = min(low, float(self.col.min)), max(high, float(self.col.max))
+        return float(low), float(high)
 
     def grid(self) -> float:
         return self.kind.grid(self.state)
@@ -621,17 +633,26 @@ def _continuous(target, conds, allow_unseen, out, fixes, notes) -> None:
     real_low, real_high = target.real_range()
     unit = target.grid()
     if low > real_high or high < real_low:
-        seen = f"{target.show(real_low)} to {target.show(real_high)}"
-        if not allow_unseen:
-            raise ConditionError(
-                f"{text}: outside the range seen in training ({seen}); {_unseen_hint()}"
+        seen_low, seen_high = target.seen_range()
+        if low > seen_high or high < seen_low:
+            why = (
+                f"outside the range seen in training ({target.show(seen_low)} to "
+                f"{target.show(seen_high)})"
             )
+        else:  # between the few most extreme training values: none is written
+            why = (
+                f"beyond what {target.rare_threshold} training rows reach "
+                f"({target.show(real_low)} to {target.show(real_high)}; the model writes no "
+                "value rarer than that)"
+            )
+        if not allow_unseen:
+            raise ConditionError(f"{text}: {why}; {_unseen_hint()}")
         edge, asked = (real_high, low) if low > real_high else (real_low, high)
         out.intervals[target.value] = (np.array([edge]), np.array([edge]))
         fixes.append(Fix(target.col.name, pin=output_values(target, np.array([asked]), None)))
         notes.append(
-            f"{text} is outside the range seen in training ({seen}): the model extrapolates, "
-            f"generating rows as for {target.show(edge)} and writing {target.show(asked)}"
+            f"{text} is {why}: the model extrapolates, generating rows as for "
+            f"{target.show(edge)} and writing {target.show(asked)}"
         )
         return
     # the values that decode (round) onto the asked ones, kept inside the real range
@@ -838,7 +859,7 @@ def fill_constraints(
             continue
         if target.continuous:
             parsed = target.parse(values.where(has, None))
-            low, high = target.real_range()
+            low, high = target.seen_range()
             outside = has & ((parsed < low) | (parsed > high))
             _refuse_unseen(
                 outside,
@@ -848,7 +869,12 @@ def fill_constraints(
                 allow_unseen,
                 f"{target.show(low)} to {target.show(high)}",
             )
-            point = np.where(has, np.clip(parsed, low, high), np.nan)
+            # the model draws a cell among the few most extreme values as at its bound (it
+            # learnt such rows there); the cell is written as given, and rules read it so
+            exact = np.where(has, np.clip(parsed, low, high), np.nan)
+            point = np.clip(exact, *target.real_range())
+            if (point != exact).any():
+                out.exact[target.value] = exact
             out.intervals[target.value] = (
                 np.where(has, point, -math.inf),
                 np.where(has, point, math.inf),

@@ -461,12 +461,12 @@ def test_negatives_in_parentheses_are_numbers(tmp_path, capsys):
     """An accountant's negatives, `(1,234.50)` and `($3.00)`, are negative numbers (the column
     was keys of the shape `999.99`)."""
     rng = np.random.default_rng(0)
-    values = rng.normal(100, 60, 80).round(2)
+    values = rng.normal(40, 60, 80).round(2)  # a fifth of them negative
     rows = [f'{i},"{f"({abs(v):,.2f})" if v < 0 else f"{v:,.2f}"}"' for i, v in enumerate(values)]
     schema, out = fit_and_sample(tmp_path, capsys, table("a,net", rows))
     assert (schema["net"].kind, schema["net"].min) == ("numeric", float(values.min()))
     net = numbers(out["net"])
-    assert (net < 0).any() and net.min() >= values.min() and net.max() <= values.max()
+    assert (net < 0).mean() > 0.1 and net.min() >= values.min() and net.max() <= values.max()
 
 
 def test_a_word_among_numbers_is_named_with_the_option_that_reads_them(tmp_path, capsys):

@@ -168,8 +168,10 @@ def test_the_codes_a_condition_maps_to(name, i):
     elif target.continuous:
         assert kind.parse is not None and kind.grid(state) >= 0
         given = kind.parse(present.astype(object).reset_index(drop=True), col, state)
-        low, high = target.real_range()
+        low, high = target.seen_range()  # training values, extremes and all
         assert ((given >= low) & (given <= high)).all()
+        written_low, written_high = target.real_range()  # the few most extreme left out
+        assert low <= written_low <= written_high <= high
         assert isinstance(kind.show(float(given[0])), str)
     else:  # no value part: generated apart (keys, text) or one value (constant)
         assert target.value is None and kind.parse is None

@@ -55,7 +55,8 @@ RareThreshold = Annotated[
     int,
     typer.Option(
         "--rare-threshold",
-        help="Categories seen in fewer rows than this are never written verbatim (0 = keep all).",
+        help="Categories seen in fewer rows than this are never written verbatim, nor a "
+        "number or date beyond what this many rows reach (0 = keep all).",
     ),
 ]
 SchemaFile = Annotated[

@@ -27,11 +27,15 @@ from synthgen.columns import boolean, categorical, constant, datetime, identifie
 from synthgen.columns.base import (
     NULL_SUFFIX,
     Column,
+    Counted,
     Kind,
     Part,
     RowRandom,
     as_source_dtype,
+    protected_bounds,
     register,
+    seen_bounds,
+    seen_range,
 )
 
 if TYPE_CHECKING:
@@ -96,8 +100,30 @@ class TableEncoder:
             state = KINDS[col.kind].fit(
                 table[col.name], col, rare_threshold=self.rare_threshold, counted=counted
             )
+            if counted is not None and counted.counts is not None and "min" in state:
+                self._protect_from_counts(col, state, counted)
             self.states.append(state)
         return self
+
+    def _protect_from_counts(self, col: Column, state: dict[str, Any], counted: Counted) -> None:
+        """A continuous state's bounds from the whole table's counts of its distinct values
+        (the sample's k-th largest is a lesser extreme than the table's)."""
+        kind = KINDS[col.kind]
+        if not kind.exact_from_counts or not len(counted.counts):
+            return
+        values = pd.Series(counted.counts.index)
+        x = kind.encode(
+            values,
+            col,
+            {**state, "has_nulls": False, "min": -np.inf, "max": np.inf},
+            np.random.default_rng(0),
+        )[0]
+        seen = seen_range(state)
+        low, high = protected_bounds(
+            x, *seen, self.rare_threshold, counted.counts.to_numpy(dtype=float)
+        )
+        state.pop("seen", None)
+        state.update({"min": low, "max": high} | seen_bounds(seen, low, high))
 
     def exact_marginals(self, stream: StreamStats) -> list[tuple[np.ndarray, np.ndarray] | None]:
         """For each part, its values over the whole table as (distinct values, rows), where

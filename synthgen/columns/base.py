@@ -12,7 +12,8 @@ Nothing here imports a kind or the schema: the kinds sit on this floor, the sche
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal, Protocol
 
@@ -198,6 +199,89 @@ def has_nulls(values: pd.Series, counted: Counted | None) -> bool:
     """Whether a column has nulls: in `values`, or in the whole table a pass `counted` over (nulls
     too rare to be in a sample still get their share of the output)."""
     return bool(null_mask(values).any()) or (counted is not None and counted.nulls > 0)
+
+
+def protected_bounds(
+    finite: np.ndarray,
+    low: float,
+    high: float,
+    rare_threshold: int,
+    rows: np.ndarray | None = None,
+) -> tuple[float, float]:
+    """A continuous column's bounds with its extremes protected: no bound beyond the value that
+    `rare_threshold` rows reach (the k-th smallest and k-th largest of the `finite` training
+    values), within the given `low` and `high`. A value beyond lies with fewer than k rows, the
+    number's rare value: the richest household, the one diamond of 58.9 mm. The model learns the
+    rows beyond as at the bound (top- and bottom-coding, as statistical agencies release
+    microdata and MOSTLY AI's engine bounds numbers) and writes nothing past it. Where the two
+    cross (fewer than 2k - 1 values) both are the middle value. `rare_threshold` below 2 keeps
+    `low` and `high`. `rows`: each value's rows, where `finite` holds distinct values (a whole
+    table's counts).
+
+    Example:
+        >>> x = np.r_[np.arange(100.0), 10_000.0]  # one row far above the rest
+        >>> protected_bounds(x, 0.0, 10_000.0, 5)
+        (4.0, 96.0)
+        >>> protected_bounds(np.array([3.0, 1.0, 2.0]), 1.0, 3.0, 5)
+        (2.0, 2.0)
+    """
+    k = int(rare_threshold)
+    if k < 2 or not len(finite):
+        return low, high
+    if rows is not None:  # distinct values and their rows: the k-th from each end by rows
+        order = np.argsort(finite)
+        ranks = np.cumsum(rows[order])
+        total = ranks[-1]
+        if total < 2 * k - 1:
+            middle = finite[order][np.searchsorted(ranks, (total + 1) / 2)]
+            return float(middle), float(middle)
+        at = finite[order][np.searchsorted(ranks, [k, total - k + 1])]
+        return max(low, float(at[0])), min(high, float(at[1]))
+    if len(finite) < 2 * k - 1:
+        middle = float(np.partition(finite, len(finite) // 2)[len(finite) // 2])
+        return middle, middle
+    ends = np.partition(finite, (k - 1, len(finite) - k))
+    return max(low, float(ends[k - 1])), min(high, float(ends[len(finite) - k]))
+
+
+def seen_range(state: dict[str, Any]) -> tuple[float, float]:
+    """A continuous state's training range, extremes and all (its bounds where none is kept)."""
+    low, high = state.get("seen", (state["min"], state["max"]))
+    return float(low), float(high)
+
+
+@contextmanager
+def as_seen(states: list[dict[str, Any]]) -> Iterator[None]:
+    """Within: each continuous state's bounds are its training range, extremes and all (rows to
+    fill whose given cells are among them decode and keep the rules as given)."""
+    swapped = list({id(s): s for s in states if "seen" in s}.values())  # each once
+    for s in swapped:
+        s["written"] = (s["min"], s["max"])
+        s["min"], s["max"] = (float(v) for v in s["seen"])
+    try:
+        yield
+    finally:
+        for s in swapped:
+            s["min"], s["max"] = s.pop("written")
+
+
+@contextmanager
+def as_written(states: list[dict[str, Any]]) -> Iterator[None]:
+    """Within (inside `as_seen`): the bounds the model writes again."""
+    swapped = [(s, s["min"], s["max"]) for s in states if "seen" in s and "written" in s]
+    for s, _, _ in swapped:
+        s["min"], s["max"] = s["written"]
+    try:
+        yield
+    finally:
+        for s, low, high in swapped:
+            s["min"], s["max"] = low, high
+
+
+def seen_bounds(seen: tuple[float, float], low: float, high: float) -> dict[str, list[float]]:
+    """A continuous state's `seen` entry: the training values' bounds where they reach past the
+    written `low` and `high` (conditions and given cells are checked against them), else none."""
+    return {"seen": [float(seen[0]), float(seen[1])]} if (low, high) != tuple(seen) else {}
 
 
 # ---- the column ---------------------------------------------------------------------------------

@@ -32,7 +32,9 @@ from synthgen.columns.base import (
     has_nulls,
     is_text,
     null_mask,
+    protected_bounds,
     refill,
+    seen_bounds,
 )
 from synthgen.errors import InputError, SchemaError
 
@@ -366,8 +368,10 @@ def fit(
     dtype_tz = getattr(values.dtype, "tz", None)
     low = col.min if col.min is not None else (finite.min() if len(finite) else 0.0)
     high = col.max if col.max is not None else (finite.max() if len(finite) else 0.0)
+    seen = float(low), float(high)
+    low, high = protected_bounds(finite, *seen, rare_threshold)
     resolution = _resolution(seconds)
-    return {
+    return seen_bounds(seen, low, high) | {
         "min": float(low),
         "max": float(high),
         "has_nulls": has_nulls(values, counted),

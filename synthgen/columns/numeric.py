@@ -30,7 +30,9 @@ from synthgen.columns.base import (
     fill_from_observed,
     has_nulls,
     is_text,
+    protected_bounds,
     refill,
+    seen_bounds,
 )
 from synthgen.errors import InputError, SchemaError, option
 
@@ -497,19 +499,22 @@ def fit(
     counted: Counted | None = None,
 ) -> dict[str, Any]:
     lo, hi = col.min, col.max
-    if lo is None or hi is None:  # a schema without bounds (or no finite value): from the data
+    finite = None
+    if lo is None or hi is None or rare_threshold > 1:
         x = to_float(values, col)
         finite = x[np.isfinite(x)]
+    if lo is None or hi is None:  # a schema without bounds (or no finite value): from the data
         lo = finite.min() if lo is None and len(finite) else lo or 0
         hi = finite.max() if hi is None and len(finite) else hi or 0
-    lo, hi = _float_within(lo, up=True), _float_within(hi, up=False)
+    seen = _float_within(lo, up=True), _float_within(hi, up=False)
+    lo, hi = seen if finite is None else protected_bounds(finite, *seen, rare_threshold)
     return {
         "integer": bool(col.integer) and -_INT64 <= lo and hi < _INT64,
         "decimals": col.decimals,
         "min": lo,
         "max": hi,
         "has_nulls": has_nulls(values, counted),
-    }
+    } | seen_bounds(seen, lo, hi)
 
 
 def parts(name: str, state: dict[str, Any]) -> list[Part]:

@@ -227,6 +227,10 @@ class PairTrends:
         return counted[order[:limit]]
 
 
+def _spans(table: Prepared) -> dict[str, tuple[float, float]]:
+    return spans(table)
+
+
 def spans(table: Prepared) -> dict[str, tuple[float, float]]:
     """Each continuous column's range (min, max) in a prepared table: `Reference`'s `spans`."""
     out = {}
@@ -264,6 +268,8 @@ class Reference:
         self._sorted: dict[str, np.ndarray] = {}
         self._pair_codes: dict[str, tuple[np.ndarray, int]] = {}
         spans = spans or {}
+        self._spans = {**_spans(self.real), **spans}  # the range each real number is binned on
+        self._on_real_range = False
         for name, v in self.real.items():
             if v.shape == "continuous":
                 self._sorted[name] = np.sort(np.round(v.x[~np.isnan(v.x)], _KS_DECIMALS))
@@ -420,10 +426,35 @@ class Reference:
             score,
         )
 
+    def pair_trends_on_real_range(self, synth: pd.DataFrame | Prepared) -> float:
+        """The pair-trend score (the counted pairs' mean) with each synthetic number binned on
+        its real column's range, values beyond at its ends. SDMetrics bins each table's numbers
+        on the table's own range: synthetic numbers that span less than the real ones (synthgen's
+        models never write the few most extreme values) fall in other bins than the same real
+        values, and a category's contingency with them reads apart.
+
+        Example:
+            >>> import numpy as np, pandas as pd
+            >>> x = np.r_[np.arange(1.0, 100.0), 200.0]  # one outlier
+            >>> real = pd.DataFrame({"x": x, "c": np.where(x > 50, "hi", "lo")})
+            >>> ref = Reference(real)
+            >>> synth = real.iloc[:-1]  # all but the outlier
+            >>> round(ref.summary(synth)["column_pair_trends"], 2)
+            0.31
+            >>> round(ref.pair_trends_on_real_range(synth), 2)
+            0.99
+        """
+        self._on_real_range = True
+        try:
+            trends = self.pair_trends(synth, full=False)
+        finally:
+            self._on_real_range = False
+        return _summary([], trends.counted_scores())["column_pair_trends"]
+
     def _synth_codes(self, name: str, s: Prepared) -> tuple[np.ndarray, int]:
         v = s[name]
         if v.shape == "continuous":
-            return _binned(v.x), _BINS
+            return _binned(v.x, self._spans.get(name) if self._on_real_range else None), _BINS
         return _pair_codes(v), self._pair_codes[name][1]
 
 

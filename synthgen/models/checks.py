@@ -113,6 +113,10 @@ def encoder(names: Sequence[str], states: Sequence[dict[str, Any]]) -> None:
             low, high = finite(f"{where} bounds", [state["min"], state["max"]])
             if low > high:
                 raise ValueError(f"{where} its minimum {low:g} is above its maximum {high:g}")
+        if "seen" in state:
+            seen = finite(f"{where} bounds seen", state["seen"])
+            if seen.shape != (2,) or not seen[0] <= state["min"] <= state["max"] <= seen[1]:
+                raise ValueError(f"{where} the bounds seen do not hold its bounds")
         if "probabilities" in state:
             probs = state["probabilities"]
             if len(probs) != len(state["categories"]):

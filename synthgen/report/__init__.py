@@ -215,6 +215,7 @@ def build(
             "score": summary["score"],
             "column_shapes_score": summary["column_shapes"],
             "column_pair_trends_score": summary["column_pair_trends"],
+            "column_pair_trends_on_real_range": ref.pair_trends_on_real_range(s),
             "column_shapes": shapes,
             "column_pair_trends": listed,
             "column_pair_trends_listed": pairs_listed,

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from synthgen.columns import KINDS
+from synthgen.columns.base import protected_bounds
 from synthgen.compare.values import RARE_ROWS, Prepared
 from synthgen.errors import option
 from synthgen.report import attacks
@@ -76,6 +77,7 @@ def assess(
     out["exact_copies"] = exact_copies(train, synth, holdout)
     out["rare_values"] = rare_values(train, synth, holdout, text or {}, rare_rows)
     out["rare_values"].setdefault("holdout_share", None)
+    out["extreme_values"] = extreme_values(train, synth, holdout, rare_rows)
     if holdout is not None and holdout.n_rows and synth.n_rows:
         out["dcr"], out["nndr"] = distances(train, synth, holdout, space, seed)
         out.update(attacks.assess(train, synth, holdout, space, seed))
@@ -87,6 +89,7 @@ def assess(
         )
         out.update(attacks.not_checked("no holdout"))
     _judge(out)
+    _note_extremes(out)
     for verdict, reason in attacks.findings(out):
         _flag(out, verdict, reason)
     if out["dcr"] is None and out["verdict"] == "pass":
@@ -254,6 +257,74 @@ def rare_values(
     if holdout is not None:
         out["holdout_share"] = float(carries_h.mean()) if len(carries_h) else 0.0
     return out
+
+
+def extreme_values(
+    train: Prepared, synth: Prepared, holdout: Prepared | None, rare_rows: int = RARE_ROWS
+) -> dict[str, Any]:
+    """Per number or date column: the rows that write a value beyond what `rare_rows` training
+    rows reach (below the k-th smallest or above the k-th largest training value: among the few
+    most extreme people's), synthetic and holdout. synthgen's models bound each such column
+    there (`synthgen.columns.base.protected_bounds`); a column a rule computes from others
+    (a total) may pass the bound, and so may a peer library's model.
+
+    Example:
+        >>> import numpy as np, pandas as pd
+        >>> from synthgen.schema import detect
+        >>> from synthgen.compare.values import prepare
+        >>> real = pd.DataFrame({"x": np.r_[np.arange(99.0), 1e6]})
+        >>> train = prepare(real, detect(real), "real")
+        >>> out = extreme_values(train, prepare(real.tail(10), detect(real), like=train), None)
+        >>> out["columns"], out["synthetic_share"]
+        ([{'column': 'x', 'rows': 4, 'holdout_rows': None}], 0.4)
+    """
+    columns = []
+    carries = np.zeros(synth.n_rows, dtype=bool)
+    carries_h = np.zeros(holdout.n_rows if holdout is not None else 0, dtype=bool)
+    for name, v in train.items():
+        if v.shape != "continuous":
+            continue
+        finite = v.x[np.isfinite(v.x)]
+        if len(finite) < 2 * rare_rows - 1:
+            continue  # every value is among the few: the bounds say nothing
+        low, high = protected_bounds(finite, -np.inf, np.inf, rare_rows)
+        x = synth[name].x
+        beyond = (x < low) | (x > high)
+        carries |= beyond
+        entry = {"column": name, "rows": int(beyond.sum()), "holdout_rows": None}
+        if holdout is not None:
+            h = holdout[name].x
+            beyond_h = (h < low) | (h > high)
+            carries_h |= beyond_h
+            entry["holdout_rows"] = int(beyond_h.sum())
+        if entry["rows"]:
+            columns.append(entry)
+    return {
+        "rare_rows": rare_rows,
+        "columns": columns,
+        "synthetic_share": float(carries.mean()) if len(carries) else 0.0,
+        "holdout_share": (float(carries_h.mean()) if len(carries_h) else 0.0)
+        if holdout is not None
+        else None,
+    }
+
+
+def _note_extremes(out: dict[str, Any]) -> None:
+    """A note (not a verdict: new real rows lie beyond too) naming the columns whose synthetic
+    values pass the bounds `rare_rows` training rows reach."""
+    ext = out["extreme_values"]
+    if not ext["columns"]:
+        return
+    shown = ", ".join(
+        f"{c['column']!r} ({c['rows']} row{'' if c['rows'] == 1 else 's'})"
+        for c in ext["columns"][:5]
+    )
+    than = "" if ext["holdout_share"] is None else f" (holdout rows: {ext['holdout_share']:.1%})"
+    out["notes"].append(
+        f"{ext['synthetic_share']:.1%} of synthetic rows hold a number or date beyond what "
+        f"{ext['rare_rows']} training rows reach{than}: {shown}; such a value lies among the "
+        "few most extreme real rows' (synthgen's models bound the columns they learn there)"
+    )
 
 
 def distances(

@@ -153,7 +153,7 @@ def terminal(report: dict[str, Any], console: Console, outputs: list[str]) -> No
     score = Text(_fmt(report["score"]), style="bold")
     score.append(
         f"   column shapes {_fmt(fid['column_shapes_score'])}, "
-        f"column pairs {_fmt(fid['column_pair_trends_score'])}",
+        f"column pairs {_fmt(fid['column_pair_trends_score'])}{_on_real_range(fid)}",
         style="dim",
     )
     head.add_row("Quality score", score)
@@ -439,6 +439,21 @@ height:10px;margin:0 4px 0 10px}
 """
 
 
+#: Pair trends binned on the real range that read this much above SDMetrics' own-range binning
+#: are shown beside it.
+_RANGE_GAP = 0.02
+
+
+def _on_real_range(fid: dict[str, Any]) -> str:
+    """`(0.912 binned on the real range)` where the pair trends read that much higher with
+    the synthetic numbers binned on the real columns' range (see
+    `synthgen.compare.fidelity.Reference.pair_trends_on_real_range`), else nothing."""
+    other, own = fid.get("column_pair_trends_on_real_range"), fid["column_pair_trends_score"]
+    if other is None or own is None or np.isnan(other) or np.isnan(own):
+        return ""
+    return f" ({_fmt(other)} binned on the real range)" if other - own >= _RANGE_GAP else ""
+
+
 def _badge(verdict: str) -> str:
     return f"<span class='badge' style='background:{_color(verdict)}'>{_e(verdict)}</span>"
 
@@ -472,7 +487,7 @@ def html(report: dict[str, Any]) -> str:
         "<div class='cards'>",
         f"<div class='card'>Quality score<b>{_fmt(report['score'])}</b>"
         f"<span class='dim'>shapes {_fmt(fid['column_shapes_score'])}, pairs "
-        f"{_fmt(fid['column_pair_trends_score'])}</span></div>",
+        f"{_fmt(fid['column_pair_trends_score'])}{_e(_on_real_range(fid))}</span></div>",
         f"<div class='card'>Mode collapse<b>{_badge(col['verdict'])}</b></div>",
         f"<div class='card'>Privacy<b>{_badge(priv['verdict'])}</b></div>",
         f"<div class='card'>Rules<b>{_badge(rules['verdict'])}</b><span class='dim'>"
@@ -733,6 +748,19 @@ def _privacy_section(priv: dict[str, Any]) -> str:
                 f"{_e(c['column'])} ({c['values']} values, {c['rows']} rows)" for c in leaked
             )
             + "</p>"
+        )
+    ext = priv.get("extreme_values")  # (absent from reports written before it)
+    if ext and ext["columns"]:
+        out.append(
+            f"<p>Numbers or dates beyond what {ext['rare_rows']} training rows reach: "
+            + ", ".join(f"{_e(c['column'])} ({c['rows']} rows)" for c in ext["columns"])
+            + f"; {ext['synthetic_share']:.2%} of synthetic rows"
+            + (
+                ""
+                if ext["holdout_share"] is None
+                else f", {ext['holdout_share']:.2%} of holdout rows"
+            )
+            + ".</p>"
         )
     return "".join(out)
 

@@ -263,7 +263,7 @@ def flag(space: Space, name: str) -> bool:
         >>> from synthgen.columns import TableEncoder
         >>> from synthgen.schema import detect
         >>> t = pd.DataFrame({"south": [0, 1, 0], "n": [0, 2, 1]})
-        >>> space = Space(TableEncoder(detect(t)).fit(t, np.random.default_rng(0)))
+        >>> space = Space(TableEncoder(detect(t), 0).fit(t, np.random.default_rng(0)))
         >>> flag(space, "south"), flag(space, "n")
         (True, False)
     """

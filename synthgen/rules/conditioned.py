@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from synthgen.columns import Encoded
+from synthgen.columns.base import as_seen, as_written, seen_range
 from synthgen.conditions import (
     Constraints,
     SamplePlan,
@@ -445,8 +446,9 @@ def reach(
     k = enc.writer.get(name)
     if k is None and enc.m.continuous(name):
         t = enc.m.at[name]
+        low, high = seen_range(t.state)  # a given cell may be among the few most extreme
         with np.errstate(invalid="ignore"):
-            fits = rows & (x >= t.state["min"]) & (x <= t.state["max"])
+            fits = rows & (x >= low) & (x <= high)
         m.continuous[fits, t.value] = on_grid(x[fits], enc.m.unit(name))
         if t.null is not None:
             m.discrete[fits, t.null] = 0
@@ -500,37 +502,67 @@ def fill_block(
     names = [str(c) for c in part.columns]
     kept = part[[c for c, n in zip(part.columns, names) if n in enc.kept]]
     other = part[[c for c, n in zip(part.columns, names) if n not in enc.kept]]
-    cm, cells = fill_constraints(enc, kept, allow_unseen, start)
-    cu, more = fill_constraints(enc.inner, other, allow_unseen, start)
-    given = {name: has for name, has, _ in more}
-    _let_rules_blank(enc, cu, given, Completed)
-    try:
-        narrow = narrowed(enc, cm, cu)
-    except ConditionError:
-        # a rule with missing as a value leaves an empty cell nothing else (a third-class
-        # passenger's deck, when only first-class rows have one): the rule decides, and the
-        # cell stays empty rather than the fill be refused
-        _let_rules_blank(enc, cu, given, Completed | Dependency | Combination)
-        narrow = narrowed(enc, cm, cu)
-    cm = narrow
+    with as_seen(enc.states + enc.inner.states):
+        return _fill_block(model, enc, kept, other, seed, block, allow_unseen, start)
+
+
+def _fill_block(model, enc, kept, other, seed, block, allow_unseen, start) -> pd.DataFrame:
+    """`fill_block` once every column reads its bounds as seen (`as_seen`). The model draws
+    within the bounds it writes, a given cell among the few most extreme values as at its
+    bound; the cell is then put back as given, so the rules solve and decode from it."""
     rng = np.random.default_rng([seed, block, 2])
-    n = len(part)
-    m = _resolved(enc, model._conditional(n, cm, rng), rng)
-    rest = _without_points(enc, cu)
-    miss = ~rest.matches(enc.inverse(m))
-    for _ in range(FILL_ROUNDS):
-        if not miss.any():
-            break
-        rows = np.flatnonzero(miss)
-        again = _resolved(enc, model._conditional(len(rows), cm.take(rows), rng), rng)
-        hit = rest.matches(enc.inverse(again), rows)
-        m.continuous[rows[hit]], m.discrete[rows[hit]] = again.continuous[hit], again.discrete[hit]
-        miss[rows[hit]] = False
+    cu, more = fill_constraints(enc.inner, other, allow_unseen, start)
+    with as_written(enc.states):
+        cm, cells = fill_constraints(enc, kept, allow_unseen, start)
+        exact = cm.exact
+        cm = _within_written(_narrowed(enc, cm, cu, more), exact)
+        m = _resolved(enc, model._conditional(len(kept), cm, rng), rng)
+        rest = _without_points(enc, cu)
+        miss = ~rest.matches(enc.inverse(m))
+        for _ in range(FILL_ROUNDS):
+            if not miss.any():
+                break
+            rows = np.flatnonzero(miss)
+            again = _resolved(enc, model._conditional(len(rows), cm.take(rows), rng), rng)
+            hit = rest.matches(enc.inverse(again), rows)
+            m.continuous[rows[hit]] = again.continuous[hit]
+            m.discrete[rows[hit]] = again.discrete[hit]
+            miss[rows[hit]] = False
+    for j, x in exact.items():
+        given = ~np.isnan(x)
+        m.continuous[given, j] = x[given]
     solve(enc, m, cu, {name: ~has for name, has, _ in cells + more})
     frame = enc.decode(m, seed, start)
     for name, has, values in cells + more:
         frame[name] = merge(frame[name], values, has)
     return frame
+
+
+def _within_written(cm: Constraints, exact: dict[int, np.ndarray]) -> Constraints:
+    """`cm` with each interval moved into the bounds the model writes: a point the rules ask
+    past them (a source solved from a given total among the few most extreme) is drawn as at the
+    bound and noted in `exact` (per row) to be put back as asked."""
+    for j, (lo, hi) in cm.intervals.items():
+        low, high = cm.ranges[j]
+        past = (lo == hi) & ((lo < low) | (lo > high))
+        if past.any():
+            x = exact.setdefault(j, np.full(len(lo), np.nan))
+            x[past & np.isnan(x)] = lo[past & np.isnan(x)]
+        cm.intervals[j] = (np.clip(lo, low, high), np.clip(hi, low, high))
+    return cm
+
+
+def _narrowed(enc: RuleEncoder, cm: Constraints, cu: Constraints, more: list) -> Constraints:
+    given = {name: has for name, has, _ in more}
+    _let_rules_blank(enc, cu, given, Completed)
+    try:
+        return narrowed(enc, cm, cu)
+    except ConditionError:
+        # a rule with missing as a value leaves an empty cell nothing else (a third-class
+        # passenger's deck, when only first-class rows have one): the rule decides, and the
+        # cell stays empty rather than the fill be refused
+        _let_rules_blank(enc, cu, given, Completed | Dependency | Combination)
+        return narrowed(enc, cm, cu)
 
 
 def _let_rules_blank(

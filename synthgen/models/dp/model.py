@@ -269,6 +269,7 @@ class DPSynthesizer(Synthesizer):
                 domain["codes"] = kind.encode(shown, col, states[i], rng)[0].tolist()
             state = states[i]
             state["has_nulls"] = bool(domain["nulls"])
+            state.pop("seen", None)  # the real range: not part of the private release
             # the real keys' hashes are read off the data, outside the private release
             if domain["role"] == "made":
                 state.pop("taken", None)
