@@ -288,8 +288,12 @@ def fit_table(
             quiet,
         )
     table, held = hold_out(table, holdout, seed, quiet)
+    # the counts of every row read hold the held-out ones: a model given them would learn the
+    # rows the report checks privacy against (a sample of a bigger table keeps them: the held-out
+    # rows are a small part of what was counted)
+    stream = rows.stream if held is None or rows.sampled else None
     if model == "auto":
-        return _choose(table, rows, names, seed, params, quiet), table, held
+        return _choose(table, rows, stream, names, seed, params, quiet), table, held
     try:
         synth = cls(**params)
     except TypeError:
@@ -313,7 +317,7 @@ def fit_table(
             public = {"public_schema": Schema.load(schema_file)}  # a DP model: costs no budget
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", SynthgenWarning)
-            synth.fit(table, rows.schema, seed=seed, stream=rows.stream, **public)
+            synth.fit(table, rows.schema, seed=seed, stream=stream, **public)
         elapsed = bar.elapsed
     status(
         f"fitted [bold]{model}[/] on {len(table):,} rows x {table.shape[1]} columns "
@@ -358,7 +362,7 @@ def hold_out(table, share: float, seed: int, quiet: bool):
     return part(order[held:]), part(order[:held])
 
 
-def _choose(table, rows, names: tuple[str, ...], seed: int, params: dict, quiet: bool):
+def _choose(table, rows, stream, names: tuple[str, ...], seed: int, params: dict, quiet: bool):
     """`--model auto`: the candidates scored (a table on stderr), the chosen one refitted."""
     from rich.table import Table
     from rich.text import Text
@@ -372,7 +376,7 @@ def _choose(table, rows, names: tuple[str, ...], seed: int, params: dict, quiet:
             rows.schema,
             candidates=names,
             seed=seed,
-            stream=rows.stream,
+            stream=stream,
             on_candidate=lambda name: bar.update(advance=1, description=f"scoring {name}"),
             **params,
         )
