@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthgen.columns.base import protected_bounds
 from synthgen.compare.values import RARE_ROWS, Prepared, Values
 from synthgen.report.space import Space, nearest, pairwise_blocks
 
@@ -156,7 +157,7 @@ def _column(real: Values, synth: Values, rare_rows: int = RARE_ROWS) -> dict[str
         if not few:  # a few-valued number's span is its values' (judged one by one, above):
             # a 0/1 column's central 98% held 1 or not as its share of 1s crossed 1% (survival's
             # cgd: 2.5% real, 1.0% synthetic, 2 rows of 203, read as collapsed)
-            _squeeze(out, real.name, r, s)
+            _squeeze(out, real.name, r, s, rare_rows)
     else:
         out["regions"] = _category_regions(real, r, s)
     _lost(out, real, out["regions"])
@@ -317,8 +318,13 @@ def _region_text(g: dict[str, Any]) -> str:
     return f"{where} ({g['real_share']:.0%} real, {g['synthetic_share']:.1%} synthetic)"
 
 
-def _squeeze(out: dict[str, Any], name: str, r: np.ndarray, s: np.ndarray) -> None:
-    rq = np.quantile(r, [0.01, 0.99])
+def _squeeze(
+    out: dict[str, Any], name: str, r: np.ndarray, s: np.ndarray, rare_rows: int = RARE_ROWS
+) -> None:
+    # the real span within what `rare_rows` rows reach: a model writes nothing past it (on a
+    # small table the 1st and 99th percentiles lie among the few most extreme values)
+    low, high = protected_bounds(r, -np.inf, np.inf, rare_rows)
+    rq = np.clip(np.quantile(r, [0.01, 0.99]), low, high)
     sq = np.quantile(s, [0.01, 0.99])
     width = rq[1] - rq[0]
     if width <= 0:
