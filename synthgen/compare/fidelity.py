@@ -228,6 +228,7 @@ class PairTrends:
 
 
 def _spans(table: Prepared) -> dict[str, tuple[float, float]]:
+    """`spans`, by a name `Reference`'s argument of that name does not hide."""
     return spans(table)
 
 
