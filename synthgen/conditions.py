@@ -425,10 +425,7 @@ class _Target:
 
     def seen_range(self) -> tuple[float, float]:
         """The range of the training values (the schema's bounds), extremes and all."""
-        low, high = seen_range(self.state)
-        if self.col.min is not None and self.col.max is not None:
-            low, high = min(low, float(self.col.min)), max(high, float(self.col.max))
-        return float(low), float(high)
+        return seen_range(self.state)
 
     def grid(self) -> float:
         return self.kind.grid(self.state)
@@ -873,7 +870,7 @@ def fill_constraints(
             # learnt such rows there); the cell is written as given, and rules read it so
             exact = np.where(has, np.clip(parsed, low, high), np.nan)
             point = np.clip(exact, *target.real_range())
-            if (point != exact).any():
+            if (has & (point != exact)).any():
                 out.exact[target.value] = exact
             out.intervals[target.value] = (
                 np.where(has, point, -math.inf),

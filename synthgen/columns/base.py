@@ -253,28 +253,14 @@ def seen_range(state: dict[str, Any]) -> tuple[float, float]:
 @contextmanager
 def as_seen(states: list[dict[str, Any]]) -> Iterator[None]:
     """Within: each continuous state's bounds are its training range, extremes and all (rows to
-    fill whose given cells are among them decode and keep the rules as given)."""
-    swapped = list({id(s): s for s in states if "seen" in s}.values())  # each once
-    for s in swapped:
-        s["written"] = (s["min"], s["max"])
+    fill whose given cells are among them are checked, solved and decoded as given)."""
+    swapped = {id(s): (s, s["min"], s["max"]) for s in states if "seen" in s}  # each once
+    for s, _, _ in swapped.values():
         s["min"], s["max"] = (float(v) for v in s["seen"])
     try:
         yield
     finally:
-        for s in swapped:
-            s["min"], s["max"] = s.pop("written")
-
-
-@contextmanager
-def as_written(states: list[dict[str, Any]]) -> Iterator[None]:
-    """Within (inside `as_seen`): the bounds the model writes again."""
-    swapped = [(s, s["min"], s["max"]) for s in states if "seen" in s and "written" in s]
-    for s, _, _ in swapped:
-        s["min"], s["max"] = s["written"]
-    try:
-        yield
-    finally:
-        for s, low, high in swapped:
+        for s, low, high in swapped.values():
             s["min"], s["max"] = low, high
 
 

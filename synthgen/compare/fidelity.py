@@ -227,11 +227,6 @@ class PairTrends:
         return counted[order[:limit]]
 
 
-def _spans(table: Prepared) -> dict[str, tuple[float, float]]:
-    """`spans`, by a name `Reference`'s argument of that name does not hide."""
-    return spans(table)
-
-
 def spans(table: Prepared) -> dict[str, tuple[float, float]]:
     """Each continuous column's range (min, max) in a prepared table: `Reference`'s `spans`."""
     out = {}
@@ -269,8 +264,8 @@ class Reference:
         self._sorted: dict[str, np.ndarray] = {}
         self._pair_codes: dict[str, tuple[np.ndarray, int]] = {}
         spans = spans or {}
-        self._spans = {**_spans(self.real), **spans}  # the range each real number is binned on
-        self._on_real_range = False
+        self._given_spans = spans
+        self._on_real_range: dict[str, tuple[float, float]] | None = None
         for name, v in self.real.items():
             if v.shape == "continuous":
                 self._sorted[name] = np.sort(np.round(v.x[~np.isnan(v.x)], _KS_DECIMALS))
@@ -445,17 +440,19 @@ class Reference:
             >>> round(ref.pair_trends_on_real_range(synth), 2)
             0.99
         """
-        self._on_real_range = True
+        # the range each real number is binned on: its own, or the one it was given
+        self._on_real_range = {**spans(self.real), **self._given_spans}
         try:
             trends = self.pair_trends(synth, full=False)
         finally:
-            self._on_real_range = False
+            self._on_real_range = None
         return _summary([], trends.counted_scores())["column_pair_trends"]
 
     def _synth_codes(self, name: str, s: Prepared) -> tuple[np.ndarray, int]:
         v = s[name]
         if v.shape == "continuous":
-            return _binned(v.x, self._spans.get(name) if self._on_real_range else None), _BINS
+            span = self._on_real_range.get(name) if self._on_real_range is not None else None
+            return _binned(v.x, span), _BINS
         return _pair_codes(v), self._pair_codes[name][1]
 
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from synthgen.columns import Encoded
-from synthgen.columns.base import as_seen, as_written, seen_range
+from synthgen.columns.base import as_seen, seen_range
 from synthgen.conditions import (
     Constraints,
     SamplePlan,
@@ -502,37 +502,32 @@ def fill_block(
     names = [str(c) for c in part.columns]
     kept = part[[c for c, n in zip(part.columns, names) if n in enc.kept]]
     other = part[[c for c, n in zip(part.columns, names) if n not in enc.kept]]
-    with as_seen(enc.states + enc.inner.states):
-        return _fill_block(model, enc, kept, other, seed, block, allow_unseen, start)
-
-
-def _fill_block(model, enc, kept, other, seed, block, allow_unseen, start) -> pd.DataFrame:
-    """`fill_block` once every column reads its bounds as seen (`as_seen`). The model draws
-    within the bounds it writes, a given cell among the few most extreme values as at its
-    bound; the cell is then put back as given, so the rules solve and decode from it."""
+    states = enc.states + enc.inner.states
     rng = np.random.default_rng([seed, block, 2])
-    cu, more = fill_constraints(enc.inner, other, allow_unseen, start)
-    with as_written(enc.states):
-        cm, cells = fill_constraints(enc, kept, allow_unseen, start)
-        exact = cm.exact
-        cm = _within_written(_narrowed(enc, cm, cu, more), exact)
-        m = _resolved(enc, model._conditional(len(kept), cm, rng), rng)
-        rest = _without_points(enc, cu)
-        miss = ~rest.matches(enc.inverse(m))
-        for _ in range(FILL_ROUNDS):
-            if not miss.any():
-                break
-            rows = np.flatnonzero(miss)
-            again = _resolved(enc, model._conditional(len(rows), cm.take(rows), rng), rng)
-            hit = rest.matches(enc.inverse(again), rows)
-            m.continuous[rows[hit]] = again.continuous[hit]
-            m.discrete[rows[hit]] = again.discrete[hit]
-            miss[rows[hit]] = False
+    with as_seen(states):  # a given decided cell may be among the few most extreme values
+        cu, more = fill_constraints(enc.inner, other, allow_unseen, start)
+    # the model draws within the bounds it writes: a given cell among the few most extreme
+    # values as at its bound, put back as given before the rules solve and decode from it
+    cm, cells = fill_constraints(enc, kept, allow_unseen, start)
+    exact = cm.exact
+    cm = _within_written(_narrowed(enc, cm, cu, more), exact)
+    m = _resolved(enc, model._conditional(len(part), cm, rng), rng)
+    rest = _without_points(enc, cu)
+    miss = ~rest.matches(enc.inverse(m))
+    for _ in range(FILL_ROUNDS):
+        if not miss.any():
+            break
+        rows = np.flatnonzero(miss)
+        again = _resolved(enc, model._conditional(len(rows), cm.take(rows), rng), rng)
+        hit = rest.matches(enc.inverse(again), rows)
+        m.continuous[rows[hit]], m.discrete[rows[hit]] = again.continuous[hit], again.discrete[hit]
+        miss[rows[hit]] = False
     for j, x in exact.items():
         given = ~np.isnan(x)
         m.continuous[given, j] = x[given]
-    solve(enc, m, cu, {name: ~has for name, has, _ in cells + more})
-    frame = enc.decode(m, seed, start)
+    with as_seen(states):
+        solve(enc, m, cu, {name: ~has for name, has, _ in cells + more})
+        frame = enc.decode(m, seed, start)
     for name, has, values in cells + more:
         frame[name] = merge(frame[name], values, has)
     return frame
