@@ -783,8 +783,8 @@ class GaussianMixture(Synthesizer):
             k, sum(self._cards())
         )
         self.probs_ = np.asarray(state["probs"], dtype=float)
-        self.quantiles_ = np.asarray(state["quantiles"], dtype=float).reshape(p, -1)
-        self.value_quantiles_ = np.asarray(state["value_quantiles"], dtype=float).reshape(p, -1)
+        self.quantiles_ = _by_part(state["quantiles"], p)
+        self.value_quantiles_ = _by_part(state["value_quantiles"], p)
         self.link_parts_ = [int(j) for j in state["link_parts"]]
         if sorted(set(self.link_parts_)) != self.link_parts_ or not set(self.link_parts_) <= set(
             range(len(self.cardinalities_))
@@ -792,7 +792,7 @@ class GaussianMixture(Synthesizer):
             raise ValueError("gmm: the links' discrete parts are not parts of the table")
         codes = sum(self.cardinalities_[j] for j in self.link_parts_)
         self.links_ = [_link(j, link, codes) for j, link in enumerate(state["links"])]
-        self.link_quantiles_ = np.asarray(state["link_quantiles"], dtype=float).reshape(p, -1)
+        self.link_quantiles_ = _by_part(state["link_quantiles"], p)
         self.heldout_ = {int(a): float(b) for a, b in state["heldout"]}
         self.correlations_ = None  # version 2: numbers independent within a component
         if state["version"] != 2:
@@ -979,3 +979,10 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (float, np.floating)):
         return float(f"{float(value):.6g}")
     return str(value)
+
+
+def _by_part(values: Any, p: int) -> np.ndarray:
+    """A state's list as one row per number part (p of them; numpy cannot reshape an empty
+    list to 0 rows of an unknown length: a table of categories only)."""
+    x = np.asarray(values, dtype=float)
+    return x.reshape(p, -1) if p else x.reshape(0, 0)
