@@ -445,3 +445,29 @@ def test_a_crafted_key_state_is_refused(key, value, words, keys_state, tmp_path,
         column[key] = value
     body = {k: v for k, v in state.items() if k not in _FILE_KEYS}
     _refused(modelfile.dumps(body), tmp_path, capsys, words, "gaussian-copula")
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (lambda s: s["spelling"]["next"].pop(), "a spelling's steps from"),
+        (
+            lambda s: s["spelling"].update(start=[2.0] + [0.0] * (len(s["spelling"]["start"]) - 1)),
+            "sum to 2",
+        ),
+        (lambda s: s["spelling"]["hashes"].reverse(), "rare words' hashes are not sorted"),
+        (lambda s: s["spelling"].update(lengths=[0], length_probabilities=[1.0]), "lengths must"),
+        (lambda s: s["spelling"].update(chars="aa"), "characters must be distinct"),
+        (lambda s: s.pop("spelling"), "made-up words without their spelling"),
+    ],
+)
+def test_a_crafted_spelling_is_refused(change, words, text_state, tmp_path, capsys):
+    """Made-up words are spelt along a chain of characters: steps of another shape, lengths
+    past what a word may hold, hashes that are not sorted, or a made-up word's place without
+    a spelling are refused at load."""
+    state = copy.deepcopy(text_state)
+    column = state["encoder"]["columns"][0]
+    assert "spelling" in column  # the place numbers are rare words
+    change(column)
+    body = {k: v for k, v in state.items() if k not in _FILE_KEYS}
+    _refused(modelfile.dumps(body), tmp_path, capsys, words, "gaussian-copula")

@@ -417,7 +417,8 @@ def _say_suppressed(synth, quiet: bool) -> None:
     if suppressed:
         parts = [
             f"{name} ({v.get('categories', v.get('words'))} rare "
-            f"{'categories' if 'categories' in v else 'words'})"
+            f"{'categories' if 'categories' in v else 'words'}"
+            f"{', made-up words in their place' if v.get('made') else ''})"
             for name, v in suppressed.items()
         ]
         status(f"not written verbatim (rare): {', '.join(parts)}", quiet)

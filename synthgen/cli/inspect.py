@@ -109,7 +109,8 @@ def inspect(
             col["name"],
             col["kind"],
             f"{col['null_rate']:.1%}",
-            ", ".join(f"{v} {k}" for k, v in rare.items()) or "",
+            ", ".join(f"{v} {k}" for k, v in rare.items() if k != "made")
+            + (", made-up words in their place" if rare.get("made") else ""),
         )
     console.print(table)
     for text in info["rules"]["kept"]:

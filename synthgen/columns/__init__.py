@@ -248,7 +248,7 @@ class TableEncoder:
                     "rows": state["suppressed_rows"],
                 }
             elif state.get("suppressed_words"):
-                out[col.name] = {"words": state["suppressed_words"]}
+                out[col.name] = {"words": state["suppressed_words"], "made": "spelling" in state}
         return out
 
     def to_state(self) -> dict[str, Any]:

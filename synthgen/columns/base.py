@@ -129,16 +129,26 @@ class RowRandom:
         return out
 
     def take(self, index: np.ndarray) -> RowRandom:
-        """The same draws for only the rows at offsets `index` (a few rows of a big chunk).
+        """The same draws for only the rows at offsets `index` (a few rows of a big chunk), of
+        the rows these draws are for (those taken already, if any).
 
         Example:
             >>> rows = RowRandom(seed=7, start=0, n=10)
             >>> bool((rows.take(np.array([2, 5])).uniform() == rows.uniform()[[2, 5]]).all())
             True
+            >>> bool((rows.take(np.array([2, 5])).take(np.array([1])).uniform()
+            ...       == rows.uniform()[[5]]).all())
+            True
         """
         out = RowRandom(self.seed, self.start, self.n, self.key, self.total)
-        out._index = np.asarray(index, dtype=np.int64)
+        index = np.asarray(index, dtype=np.int64)
+        out._index = index if self._index is None else self._index[index]
         return out
+
+    @property
+    def size(self) -> int:
+        """The rows these draws are for: `n`, or those taken."""
+        return self.n if self._index is None else len(self._index)
 
     def uniform(self, width: int | None = None) -> np.ndarray:
         """Uniform draws in [0, 1): shape (n,) or (n, width) (n: the rows taken, if any)."""

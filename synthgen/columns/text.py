@@ -8,8 +8,12 @@ them, a one-word value among the words rows hold alone, each as often as it does
 least `rare_threshold` rows do, so that a connective (`&`, `of`) is never written alone nor at
 an end ("Barrow & Furness": before, `&` alone). Where no word is left, the values many rows
 hold whole are drawn (a column of a few colours, each written in many rows, and of rare
-combinations of them). The column is generated on its own, outside the model's dependence.
-Detected last: text that no other kind claims (words with spaces, long values).
+combinations of them). Where a rare word stood (as often as real values hold one there: first,
+last, alone or inside), a made-up word is written, spelt as the column's rare words are and
+never one of them (`synthgen.columns.spelling`): names, places and cabin numbers were written
+as the few words many rows share (a marathon's winners all `Grete Waitz`) or left empty. The
+column is generated on its own, outside the model's dependence. Detected last: text that no
+other kind claims (words with spaces, long values).
 """
 
 from __future__ import annotations
@@ -30,8 +34,12 @@ from synthgen.columns.base import (
     has_nulls,
     null_mask,
 )
+from synthgen.columns.spelling import spell, speller
 
 _MAX_WORDS = 64
+#: A rare word's place among the words (never a word: words are split at spaces), where a
+#: made-up word is written (`synthgen.columns.spelling`).
+MADE = ""
 
 
 def claims(ev: Evidence) -> bool:
@@ -49,22 +57,32 @@ def fit(
     text = values[~missing].astype(str)
     words = text.str.split()
     counts = words.map(len).clip(upper=_MAX_WORDS)
+    least = max(rare_threshold, 1)
     # rows per word, so that a word repeated within one row does not count as common
     per_row = words.map(lambda ws: sorted(set(ws))).explode().value_counts()
-    kept = per_row[per_row >= max(rare_threshold, 1)]
+    kept = per_row[per_row >= least]
     kept = kept[kept.index.isin(_kept_apart(words, kept, rare_threshold))]
     # ties in the order of the words themselves, not of a set's hashing (PYTHONHASHSEED)
     order = sorted(range(len(kept)), key=lambda i: (-int(kept.iloc[i]), str(kept.index[i])))
     kept = kept.iloc[order]
     length_counts = counts.value_counts().sort_index()
-    state = {
+    state: dict[str, Any] = {
         "has_nulls": has_nulls(values, counted),
-        "words": [str(w) for w in kept.index],
-        "word_probabilities": (kept / kept.sum()).tolist() if len(kept) else [],
         "lengths": [int(v) for v in length_counts.index],
         "length_probabilities": (length_counts / length_counts.sum()).tolist(),
         "suppressed_words": int(len(per_row) - len(kept)),
     }
+    whole = words.map(" ".join).value_counts()
+    whole = whole[whole >= least].sort_index(kind="stable")
+    whole = whole.iloc[np.argsort(-whole.to_numpy(), kind="stable")]
+    rare = per_row[~per_row.index.isin(kept.index)]
+    spelling = None
+    if len(rare) and (len(kept) or not len(whole)):
+        spelling = speller([str(w) for w in rare.index], rare_threshold)
+    if spelling is not None:  # a made-up word in a rare word's place, as often (`spelling`)
+        kept = pd.concat([kept, pd.Series({MADE: int(rare.sum())})])
+    state["words"] = [str(w) for w in kept.index]
+    state["word_probabilities"] = (kept / kept.sum()).tolist() if len(kept) else []
     if len(kept):  # the words that open, close or make values, where enough rows share them
         n_words = words.map(len)
         ends_of = {
@@ -73,17 +91,17 @@ def fit(
             "alone_probabilities": words[n_words == 1].map(lambda ws: ws[0]),
         }
         for key, at_end in ends_of.items():
+            if spelling is not None:
+                at_end = at_end.where(at_end.isin(kept.index), MADE)
             ends = at_end.value_counts().reindex(kept.index, fill_value=0)
-            ends = ends.where(ends >= max(rare_threshold, 1), 0)
+            ends = ends.where(ends >= least, 0)
             if ends.sum():
                 state[key] = (ends / ends.sum()).tolist()
-    else:  # no word left to write: the values many rows hold whole, if any
-        whole = words.map(" ".join).value_counts()
-        whole = whole[whole >= max(rare_threshold, 1)].sort_index(kind="stable")
-        whole = whole.iloc[np.argsort(-whole.to_numpy(), kind="stable")]
-        if len(whole):
-            state["values"] = [str(v) for v in whole.index]
-            state["value_probabilities"] = (whole / whole.sum()).tolist()
+        if spelling is not None:
+            state["spelling"] = spelling
+    elif len(whole):  # no word left to write: the values many rows hold whole
+        state["values"] = [str(v) for v in whole.index]
+        state["value_probabilities"] = (whole / whole.sum()).tolist()
     return state
 
 
@@ -151,10 +169,25 @@ def decode(
     if "alone_probabilities" in state:  # a one-word value, of the words rows hold alone
         alone = words[rows.child(5).choice(state["alone_probabilities"])]
         drawn[:, 0] = np.where(lengths == 1, alone, drawn[:, 0])
+    if "spelling" in state:  # made-up words where rare words stood
+        common = np.where(words == MADE, 0.0, np.asarray(state["word_probabilities"]))
+        for j in range(width):
+            at = np.flatnonzero((drawn[:, j] == MADE) & (lengths > j))
+            if not len(at):
+                continue
+            drawn[at, j] = made = spell(state["spelling"], rows.child(100 + j).take(at))
+            # every spelling a real rare word (short words of a few letters fill their
+            # space): a common word in its place, else the word is left out
+            if common.sum() and pd.isna(made).any():
+                lost = at[pd.isna(made)]
+                drawn[lost, j] = words[rows.child(200 + j).take(lost).choice(common)]
+    gone = pd.isna(drawn)  # a made-up word every spelling of which was a real rare word
+    drawn[gone] = ""
     out = drawn[:, 0].astype(object)
     for j in range(1, width):
-        out = np.where(lengths > j, out + " " + drawn[:, j], out)
-    out[missing | (lengths == 0)] = None
+        more = (lengths > j) & ~gone[:, j]
+        out = np.where(more, out + np.where(out == "", "", " ") + drawn[:, j], out)
+    out[missing | (lengths == 0) | (out == "")] = None
     return pd.Series(out, dtype=object)
 
 

@@ -165,6 +165,12 @@ def _text(where: str, state: dict[str, Any]) -> None:
             distribution(f"{where} {key.replace('_', ' ')}", state[key])
     if any(int(v) < 0 for v in state.get("lengths", ())):
         raise ValueError(f"{where} a text of fewer than 0 words")
+    from synthgen.columns import spelling, text
+
+    if (text.MADE in state.get("words", ())) != ("spelling" in state):
+        raise ValueError(f"{where} made-up words without their spelling, or a spelling unused")
+    if "spelling" in state:
+        spelling.check(state["spelling"], where)
 
 
 def _lattice(where: str, grid: Any) -> None:
