@@ -165,12 +165,57 @@ def _text(where: str, state: dict[str, Any]) -> None:
             distribution(f"{where} {key.replace('_', ' ')}", state[key])
     if any(int(v) < 0 for v in state.get("lengths", ())):
         raise ValueError(f"{where} a text of fewer than 0 words")
-    from synthgen.columns import spelling, text
+    from synthgen.columns import text
 
     if (text.MADE in state.get("words", ())) != ("spelling" in state):
         raise ValueError(f"{where} made-up words without their spelling, or a spelling unused")
     if "spelling" in state:
-        spelling.check(state["spelling"], where)
+        _spelling(state["spelling"], where)
+
+
+def _spelling(spelling: Any, where: str) -> None:
+    """Free text's made-up words (`synthgen.columns.spelling`): distinct characters, each
+    distribution of the right length, lengths of 1 to `LONGEST` characters and sorted short
+    hashes (a crafted file is refused)."""
+    from synthgen.columns.base import check_hashes, hash_bits_valid
+    from synthgen.columns.spelling import LONGEST
+
+    keys = {"chars", "start", "next", "lengths", "length_probabilities", "bits", "hashes"}
+    if not isinstance(spelling, dict) or set(spelling) != keys:
+        raise ValueError(f"{where} a spelling that is not {sorted(keys)}")
+    chars = spelling["chars"]
+    if not isinstance(chars, str) or not chars or len(set(chars)) != len(chars):
+        raise ValueError(f"{where} a spelling's characters must be distinct, and some")
+    size = len(chars)
+    start, step = spelling["start"], spelling["next"]
+    if not isinstance(start, list) or len(start) != size:
+        raise ValueError(f"{where} {len(start)} first-character probabilities for {size}")
+    distribution(f"{where} first-character probabilities", start)
+    if not isinstance(step, list) or len(step) != size:
+        raise ValueError(f"{where} a spelling's steps from {len(step)} characters, not {size}")
+    for row in step:
+        if not isinstance(row, list) or len(row) != size + 1:
+            raise ValueError(f"{where} a spelling's step of {len(row)} outcomes, not {size + 1}")
+        distribution(f"{where} a spelling's step probabilities", row)
+    lengths, chances = spelling["lengths"], spelling["length_probabilities"]
+    if (
+        not isinstance(lengths, list)
+        or not lengths
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in lengths)
+        or not all(1 <= v <= LONGEST for v in lengths)
+    ):
+        raise ValueError(f"{where} made-up words' lengths must be 1 to {LONGEST} characters")
+    if not isinstance(chances, list) or len(chances) != len(lengths):
+        raise ValueError(f"{where} {len(chances)} length probabilities for {len(lengths)}")
+    distribution(f"{where} made-up words' length probabilities", chances)
+    bits, hashes = spelling["bits"], spelling["hashes"]
+    if not hash_bits_valid(bits):
+        raise ValueError(f"{where} rare words' hashes of {bits!r} bits")
+    if not isinstance(hashes, list) or not all(
+        isinstance(h, int) and not isinstance(h, bool) and 0 <= h < 2**64 for h in hashes
+    ):
+        raise ValueError(f"{where} rare words' hashes must be a list of integers")
+    check_hashes(np.array(hashes, dtype=np.uint64), bits, f"{where} rare words' hashes")
 
 
 def _lattice(where: str, grid: Any) -> None:
