@@ -326,6 +326,7 @@ def fit_table(
     )
     warn_lines(caught, quiet)
     _say_suppressed(synth, quiet)
+    _say_copies(synth, quiet)
     return synth, table, held
 
 
@@ -409,7 +410,24 @@ def _choose(table, rows, stream, names: tuple[str, ...], seed: int, params: dict
         quiet,
     )
     _say_suppressed(synth, quiet)
+    _say_copies(synth, quiet)
     return synth
+
+
+def _say_copies(synth, quiet: bool) -> None:
+    """A note where the copy guard draws again so many rows that the table changes
+    (`synthgen.models.copy_guard.SKEWS`), with the option that keeps them."""
+    from synthgen.models.copy_guard import SKEWS
+
+    share = getattr(getattr(synth, "copy_guard_", None), "share", None)
+    if share is not None and share > SKEWS:
+        status(
+            f"note: {share:.0%} of the rows {synth.name} draws are written as a training row no "
+            "other repeats; each is drawn again, which changes the table (the report's column "
+            "shapes show how much). Where rows name no person (a grid of seasons, of "
+            "countries' years), --allow-copies keeps them",
+            quiet,
+        )
 
 
 def _say_suppressed(synth, quiet: bool) -> None:

@@ -37,7 +37,9 @@ def summary(path: str, trust_pickle: bool = False) -> dict:
         if model.guards_copies:  # `synthgen.models.copy_guard`
             guard = model.copy_guard_
             details["copies"] = (
-                "kept (a file from before the copy guard)"
+                "kept (--allow-copies)"
+                if getattr(model, "allow_copies", False)
+                else "kept (a file from before the copy guard)"
                 if guard is None
                 else "drawn again, unless of a row other training rows repeat"
                 if len(guard.unique)

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 # What `--by` does for the models that fit each class of it on its own rows.
 _BY_CLASS = "each of its classes gets a model of its own rows"
+# What `--allow-copies` does for the models that guard copies (each its own way).
+_COPIES = "default: drawn again"
 
 register(
     ModelInfo(
@@ -22,7 +24,7 @@ register(
         "synthgen.models.copula:GaussianCopula",
         "Empirical marginals joined by a Gaussian copula; fast, a strong default",
         needs=("scipy",),
-        options={"by": _BY_CLASS},
+        options={"by": _BY_CLASS, "allow_copies": _COPIES},
         fast_params={},
     )
 )
@@ -32,7 +34,11 @@ register(
         "synthgen.models.gmm:GaussianMixture",
         "Mixture of clusters, each with its own numbers and categories; for multi-modal tables",
         needs=("scipy",),
-        options={"components": "default: chosen on held-out rows", "by": _BY_CLASS},
+        options={
+            "components": "default: chosen on held-out rows",
+            "by": _BY_CLASS,
+            "allow_copies": _COPIES,
+        },
         fast_params={"max_components": 6, "max_iter": 30},
     )
 )
@@ -43,7 +49,11 @@ register(
         "The Gaussian mixture of synthgen 0.1 (full covariance over numbers per component): "
         "for tables of correlated numbers",
         needs=("scipy",),
-        options={"components": "default: chosen on held-out rows", "by": _BY_CLASS},
+        options={
+            "components": "default: chosen on held-out rows",
+            "by": _BY_CLASS,
+            "allow_copies": _COPIES,
+        },
         fast_params={"max_components": 6, "max_iter": 30},
     )
 )
@@ -60,7 +70,7 @@ register(
             ),
             "smoothing": "default 1",
             "split_alpha": "default 0.05: every split under 600 rows, else sparse categories",
-            "allow_copies": "default: drawn again",
+            "allow_copies": _COPIES,
             "order": "",
         },
         fast_params={},
@@ -79,6 +89,7 @@ register(
             "device": "",
             "early_stop": "",
             "by": "every training step is told the row's class",
+            "allow_copies": _COPIES,
         },
         # small networks, batches of 40 of the 400 rows, a larger learning rate: 2,000 steps
         # (the margins they keep across fit seeds: tests/test_contract.py)

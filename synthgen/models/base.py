@@ -186,12 +186,13 @@ class Synthesizer:
         own = np.random.default_rng([self.seed_, _STAND_IN_STREAM])
         context = self.encoder_.fit_context()  # (before encode, which lets go of it)
         data = self.encoder_.encode(table, rng)
-        if self.guards_copies:  # the training rows as written (`synthgen.models.copy_guard`)
+        guarded = self.guards_copies and not getattr(self, "allow_copies", False)
+        if guarded:  # the training rows as written (`synthgen.models.copy_guard`)
             from synthgen.models.copy_guard import PROBE_ROWS, CopyGuard, row_hashes
 
             full = row_hashes(self.encoder_, data, 64)
         self._fit_encoded(stand_ins(self.encoder_, data, own, context), rng)
-        if self.guards_copies:
+        if guarded:
             probe = np.random.default_rng([self.seed_, _PROBE_STREAM])
             self.copy_guard_ = CopyGuard.fit(
                 full, self.encoder_, self._sample_encoded(PROBE_ROWS, probe)

@@ -30,7 +30,7 @@ from synthgen.columns import Encoded
 from synthgen.errors import ConditionError
 from synthgen.models import checks
 from synthgen.models.base import Synthesizer
-from synthgen.models.strata import STRATUM_ROWS, Classes, by_params, by_part
+from synthgen.models.strata import STRATUM_ROWS, Classes, by_params, by_part, copies_params
 
 if TYPE_CHECKING:
     from synthgen.conditions import Constraints
@@ -203,15 +203,32 @@ class GaussianCopula(Synthesizer):
             200 rows come from the whole table's copula, conditioned on them). For a column
             you will condition on (`where`, `balance`): its classes' rows then follow their
             own real distributions, which one Gaussian dependence can only approximate.
+        allow_copies: keep drawn rows written as a training row no other training row repeats
+            (default: drawn again, `synthgen.models.copy_guard`); for a table whose rows name
+            no person (a grid of seasons, of countries' years), where drawing them again
+            changes the table.
     """
 
     name = "gaussian-copula"
     guards_copies = True  # `synthgen.models.copy_guard`
 
-    def __init__(self, *, knots: int = 10001, rare_threshold: int = 5, by: str | None = None):
-        super().__init__(rare_threshold=rare_threshold, knots=knots, **by_params(by))
+    def __init__(
+        self,
+        *,
+        knots: int = 10001,
+        rare_threshold: int = 5,
+        by: str | None = None,
+        allow_copies: bool = False,
+    ):
+        super().__init__(
+            rare_threshold=rare_threshold,
+            knots=knots,
+            **by_params(by),
+            **copies_params(allow_copies),
+        )
         self.knots = knots
         self.by = None if by is None else str(by)
+        self.allow_copies = bool(allow_copies)
 
     def _fit_encoded(self, data: Encoded, rng: np.random.Generator) -> None:
         self.strata_: list[tuple[int, GaussianCopula]] = []

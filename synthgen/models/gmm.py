@@ -90,7 +90,7 @@ from synthgen.models.gmm_numbers import (
     links,
     search_sorted,
 )
-from synthgen.models.strata import Classes, by_params, by_part
+from synthgen.models.strata import Classes, by_params, by_part, copies_params
 
 if TYPE_CHECKING:
     from synthgen.conditions import Constraints
@@ -237,6 +237,10 @@ class GaussianMixture(Synthesizer):
         by: a categorical or boolean column whose classes (of at least 200 rows) each get a
             mixture of their own, fitted on their rows: for a column you will condition on
             (`where`, `balance`), whose rows then follow their own real distribution.
+        allow_copies: keep drawn rows written as a training row no other training row repeats
+            (default: drawn again, `synthgen.models.copy_guard`); for a table whose rows name
+            no person (a grid of seasons, of countries' years), where drawing them again
+            changes the table.
     """
 
     name = "gmm"
@@ -252,6 +256,7 @@ class GaussianMixture(Synthesizer):
         component_rows: int | None = 40,
         rare_threshold: int = 5,
         by: str | None = None,
+        allow_copies: bool = False,
     ):
         for label, value in (
             ("max_components", max_components),
@@ -271,8 +276,10 @@ class GaussianMixture(Synthesizer):
             bins=bins,
             component_rows=component_rows,
             **by_params(by),
+            **copies_params(allow_copies),
         )
         self.by = None if by is None else str(by)
+        self.allow_copies = bool(allow_copies)
         self.components = None if components is None else int(components)
         self.max_components = int(max_components)
         self.max_iter = int(max_iter)

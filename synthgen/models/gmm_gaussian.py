@@ -54,7 +54,7 @@ from synthgen.models.base import Synthesizer
 from synthgen.models.gmm import _offsets, _plain, _same
 from synthgen.models.gmm_em import _smallest_as_good
 from synthgen.models.gmm_numbers import knots
-from synthgen.models.strata import Classes, by_params, by_part
+from synthgen.models.strata import Classes, by_params, by_part, copies_params
 
 if TYPE_CHECKING:
     from synthgen.conditions import Constraints
@@ -330,6 +330,10 @@ class GaussianMixtureFull(Synthesizer):
         by: a categorical or boolean column whose classes (of at least 200 rows) each get a
             mixture of their own, fitted on their rows: for a column you will condition on
             (`where`, `balance`), whose rows then follow their own real distribution.
+        allow_copies: keep drawn rows written as a training row no other training row repeats
+            (default: drawn again, `synthgen.models.copy_guard`); for a table whose rows name
+            no person (a grid of seasons, of countries' years), where drawing them again
+            changes the table.
     """
 
     name = "gmm-gaussian"
@@ -343,6 +347,7 @@ class GaussianMixtureFull(Synthesizer):
         max_iter: int = 100,
         rare_threshold: int = 5,
         by: str | None = None,
+        allow_copies: bool = False,
     ):
         for label, value in (("max_components", max_components), ("max_iter", max_iter)):
             if int(value) < 1:
@@ -355,8 +360,10 @@ class GaussianMixtureFull(Synthesizer):
             max_components=max_components,
             max_iter=max_iter,
             **by_params(by),
+            **copies_params(allow_copies),
         )
         self.by = None if by is None else str(by)
+        self.allow_copies = bool(allow_copies)
         self.components = None if components is None else int(components)
         self.max_components = int(max_components)
         self.max_iter = int(max_iter)

@@ -45,6 +45,18 @@ def by_params(by: Any) -> dict[str, str]:
     return {} if by is None else {"by": str(by)}
 
 
+def copies_params(allow: bool) -> dict[str, bool]:
+    """The `allow_copies` entry of a copy-guarded model's saved parameters
+    (`synthgen.models.copy_guard`): none unless set, so that a model file without it reads (and
+    hashes) as it always did.
+
+    Example:
+        >>> copies_params(False), copies_params(True)
+        ({}, {'allow_copies': True})
+    """
+    return {"allow_copies": True} if allow else {}
+
+
 def by_part(model: Synthesizer, by: str | None) -> int | None:
     """The discrete part (category codes) of a model's `by` column, None without one; a clear
     error when the column is not in the table or has no classes."""

@@ -88,7 +88,7 @@ from synthgen.models.ctgan.layout import Layout, decile_ranges, derived_parts, t
 from synthgen.models.ctgan.modes import find_links, fit_modes_with_spikes, unlink
 from synthgen.models.ctgan.networks import nets
 from synthgen.models.ctgan.sampling import generate, resolve_device
-from synthgen.models.strata import Classes, by_params, by_part
+from synthgen.models.strata import Classes, by_params, by_part, copies_params
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -132,6 +132,10 @@ class CTGAN(Synthesizer):
         by: a categorical or boolean column the generator is always conditioned on, besides the
             paper's one condition per row: every training step tells it each row's class, so
             rows asked for one class (`where`, `balance`) follow that class's real rows.
+        allow_copies: keep drawn rows written as a training row no other training row repeats
+            (default: drawn again, `synthgen.models.copy_guard`); for a table whose rows name
+            no person (a grid of seasons, of countries' years), where drawing them again
+            changes the table.
 
     Example:
         >>> import pandas as pd, synthgen
@@ -161,6 +165,7 @@ class CTGAN(Synthesizer):
         rare_threshold: int = 5,
         on_epoch: Callable[[int, int, dict[str, float]], None] | None = None,
         by: str | None = None,
+        allow_copies: bool = False,
     ):
         generator_dim, discriminator_dim = tuple(generator_dim), tuple(discriminator_dim)
         for label, value in [
@@ -203,8 +208,10 @@ class CTGAN(Synthesizer):
             lr=lr,
             threads=threads,
             **by_params(by),
+            **copies_params(allow_copies),
         )
         self.by = None if by is None else str(by)
+        self.allow_copies = bool(allow_copies)
         self.epochs, self.batch_size, self.device = epochs, batch_size, device
         self.early_stop, self.patience = early_stop, patience
         self.embedding_dim, self.pac, self.lr, self.threads = embedding_dim, pac, lr, threads
