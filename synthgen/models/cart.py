@@ -88,7 +88,7 @@ from synthgen.models.cart_blur import (
     leaf_gaps,
     nearness,
 )
-from synthgen.models.cart_copies import kept_copies, row_hashes, unique_and_common
+from synthgen.models.cart_copies import row_hashes, unique_and_common
 from synthgen.models.cart_leaves import fitted, guard, leaf_size
 from synthgen.models.cart_splits import code_ranks, pruned, ranked, ranks_fit, split_kept
 
@@ -571,9 +571,10 @@ class CART(Synthesizer):
         self.trees_ = [tree(j, self.min_leaf is None) for j in range(len(self.sources_))]
         guard(self, lambda j: tree(j, False), full, seed)
         self.leaf_blur_ = self._blur_for_nearness(x, cards, seed)
-        if len(self.common_hashes_) and not self.allow_copies:
-            # its own draws (seed + 2): a table no row of which repeats draws the same rows
-            self.copies_kept_ = kept_copies(self, full, seed + 2)
+        self.copy_share_ = None  # drawn rows written as a unique training row (not saved)
+        if not self.allow_copies:  # its own draws (seed + 2)
+            self.copy_share_, kept = cart_copies.drawn_copies(self, full, seed + 2)
+            self.copies_kept_ = 1.0 if kept is None else kept
 
     def _blur_for_nearness(self, x: np.ndarray, cards: list[int | None], seed: int) -> float:
         """The least leaf blur (0, then each of `cart_blur.BLURS`) at which rows drawn from

@@ -47,9 +47,15 @@ def drawn_hashes(model: Any, seed: int) -> np.ndarray:
     return model._hashes(model._encoded(drawn), 64)
 
 
-def kept_copies(model: Any, train: np.ndarray, seed: int) -> float:
-    """`kept_share` of the training rows' 64-bit hashes (`train`) and the model's own draws."""
-    return kept_share(train, drawn_hashes(model, seed))
+def drawn_copies(model: Any, train: np.ndarray, seed: int) -> tuple[float, float | None]:
+    """Of the rows a fitted cart draws along its trees (`drawn_hashes`; the training rows'
+    64-bit hashes `train`): the share written as a training row no other repeats (where a
+    quarter or more are, drawing them again changes the table, `copy_guard.SKEWS`), and
+    `kept_share` (None where no training row repeats another)."""
+    drawn = drawn_hashes(model, seed)
+    values, counts = np.unique(train, return_counts=True)
+    unique = float(np.isin(drawn, values[counts == 1]).mean())
+    return unique, (kept_share(train, drawn) if (counts > 1).any() else None)
 
 
 def redraw_from(attempt: int, last: int, rounds: int, whole: bool = True) -> int:
