@@ -10,14 +10,16 @@ in every row. Over 1,079 CSVs, 125 of 150 free-text columns have fewer than half
 in common ones.
 
 Now a rare word's place (as often as real rows hold rare words there: first, last, alone or
-inside a value) is taken by a made-up word. Its spelling is a chain over characters (Shannon's
-n-gram letters, order 1): the first character, then each next one or the word's end, drawn
-as the distinct rare words take them. Only steps at least `rare_threshold` distinct rare
-words take are kept, so that a step one word alone takes (its odd letters) is never learned;
-a character from which no kept step leads ends the word. A made-up word is never a real rare
-word: the model keeps a short hash of each (as of keys, `identifier.key_hashes`: each hash
-matches many spellings, so it proves no word was there) and spells such a word again, up to
-`TRIES` times, else leaves it out of its value.
+inside a value) is taken by a made-up word, spelt along a chain over characters (Shannon's
+n-gram letters, order 1): a length drawn as the rare words' lengths are, a first character,
+then each next one as the distinct rare words take them, the last one also as often as words
+end after it. A first character or a length is kept where `rare_threshold` distinct rare words
+share it; a step (one character after another) where `STEP_WORDS` do: a pair of letters two
+words share is no one's, and a character from which no kept step leads ends the word. A
+made-up word is never a real rare word: the model keeps a short hash of each (as of keys,
+`identifier.key_hashes`: each hash matches many spellings, so it proves no word was there) and
+spells such a word again, up to `TRIES` times; the text kind then writes a common word in its
+place (`text.decode`).
 
 Example:
     >>> from synthgen.columns.base import RowRandom
@@ -55,7 +57,7 @@ _BLOCK = 20_000
 
 def speller(words: list[str], rare_threshold: int) -> dict[str, Any] | None:
     """The chain that spells new words like `words` (distinct rare words), with the short
-    hashes of those words; None where no first character and no length is shared by
+    hashes of those words; None where no first character, or no length, is shared by
     `rare_threshold` of them (nothing could be spelt without copying one word's)."""
     least = max(int(rare_threshold), 1)
     words = [w[:LONGEST] for w in dict.fromkeys(words) if w and "\0" not in w]
