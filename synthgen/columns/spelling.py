@@ -130,27 +130,39 @@ def _spelt(state: dict[str, Any], rows: RowRandom) -> np.ndarray:
     codes = np.zeros((len(draws), int(lengths.max())), dtype=np.uint32)  # 0: past the end
     codes[:, 0] = chars[at]
     chain = np.asarray(state["next"], dtype=float)
-    steps, ends = chain[:, :size], chain[:, size]
+    steps = chain[:, :size]
+    last = steps * chain[:, size][None, :]  # the last character: as often as words end after it
+    last = np.where(last.sum(axis=1, keepdims=True) > 0, last, steps)
+    on, ending = _rows_in_one(steps), _rows_in_one(last)
+    stuck = steps.sum(axis=1) <= 0  # no step leads on: the word ends here
     alive = length > 1
     for t in range(1, codes.shape[1]):
-        if not alive.any():
-            break
         live = np.flatnonzero(alive)
-        weight = steps[at[live]]
-        last = (length[live] == t + 1)[:, None]
-        ended = np.where(last, weight * ends[None, :], weight)
-        weight = np.where(ended.sum(axis=1, keepdims=True) > 0, ended, weight)
-        total = weight.sum(axis=1)
-        cum = np.cumsum(weight, axis=1)
-        nxt = (cum < draws[live, t + 1, None] * total[:, None]).sum(axis=1).clip(max=size - 1)
-        stuck = total <= 0
-        alive[live[stuck]] = False
-        go = live[~stuck]
-        at[go] = nxt[~stuck]
-        codes[go, t] = chars[at[go]]
-        alive &= length > t + 1
+        live = live[~stuck[at[live]]]
+        alive[:] = False
+        if not len(live):
+            break
+        here, u = at[live], draws[live, t + 1]
+        final = length[live] == t + 1
+        nxt = np.where(final, _step(ending, here, u, size), _step(on, here, u, size))
+        at[live] = nxt
+        codes[live, t] = chars[nxt]
+        alive[live] = ~final
     # code points to strings: numpy's fixed-width text drops the trailing zeros
     return codes.view(f"<U{codes.shape[1]}").ravel().astype(object)
+
+
+def _rows_in_one(weights: np.ndarray) -> np.ndarray:
+    """Each row's cumulative shares, row r moved up by r: one ascending array that a single
+    `searchsorted` reads every row's draw from (`_step`)."""
+    total = weights.sum(axis=1, keepdims=True)
+    cum = np.cumsum(weights, axis=1) / np.where(total > 0, total, 1.0)
+    return (cum + np.arange(len(weights))[:, None]).ravel()
+
+
+def _step(table: np.ndarray, here: np.ndarray, u: np.ndarray, size: int) -> np.ndarray:
+    """The next character of each word at character `here`, for uniform draws `u`."""
+    return np.clip(np.searchsorted(table, here + u, side="right") - here * size, 0, size - 1)
 
 
 def _pick(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
