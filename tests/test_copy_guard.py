@@ -219,7 +219,7 @@ def test_allow_copies_keeps_a_grid_of_seasons_as_it_is(model, tmp_path):
 
     real = grid(0)
     guarded = synthgen.fit(real, model=model, seed=0, **FAST_PARAMS.get(model, {}))
-    assert guarded.copy_guard_.share > SKEWS
+    assert guarded.copy_share_ > SKEWS
     kept = synthgen.fit(real, model=model, seed=0, allow_copies=True, **FAST_PARAMS.get(model, {}))
     assert kept.copy_guard_ is None and kept.params["allow_copies"] is True
 

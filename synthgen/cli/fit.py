@@ -419,9 +419,7 @@ def _say_copies(synth, quiet: bool) -> None:
     (`synthgen.models.copy_guard.SKEWS`), with the option that keeps them."""
     from synthgen.models.copy_guard import SKEWS
 
-    share = getattr(synth, "copy_share_", None)  # cart's own guard
-    if share is None:
-        share = getattr(getattr(synth, "copy_guard_", None), "share", None)
+    share = synth.copy_share_
     if share is not None and share > SKEWS:
         status(
             f"note: {share:.0%} of the rows {synth.name} draws are written as a training row no "

@@ -38,7 +38,7 @@ def summary(path: str, trust_pickle: bool = False) -> dict:
             guard = model.copy_guard_
             details["copies"] = (
                 "kept (--allow-copies)"
-                if getattr(model, "allow_copies", False)
+                if model.allow_copies
                 else "kept (a file from before the copy guard)"
                 if guard is None
                 else "drawn again, unless of a row other training rows repeat"

@@ -93,6 +93,21 @@ def check_hashes(hashes: np.ndarray, bits: int, what: str = "row hashes") -> Non
         raise ValueError(f"the {what} are not sorted {bits}-bit hashes")
 
 
+def stored_hashes(hashes: Any, bits: Any, what: str) -> np.ndarray:
+    """A loaded state's short hashes (`what` names them in messages): `bits` as `hash_bits`
+    gives, and a list of sorted distinct integers of that many bits; a crafted or damaged
+    model file is refused (ValueError)."""
+    if not hash_bits_valid(bits):
+        raise ValueError(f"{what} of {bits!r} bits")
+    if not isinstance(hashes, list) or not all(
+        isinstance(h, int) and not isinstance(h, bool) and 0 <= h < 2**64 for h in hashes
+    ):
+        raise ValueError(f"{what} must be a list of integers")
+    out = np.array(hashes, dtype=np.uint64)
+    check_hashes(out, bits, what)
+    return out
+
+
 def matches(hashes: np.ndarray, sorted_hashes: np.ndarray) -> np.ndarray:
     """Whether each of `hashes` is among `sorted_hashes`."""
     if not len(sorted_hashes):

@@ -33,13 +33,12 @@ from synthgen.columns.base import (
     RowRandom,
     _mix,
     as_given,
-    check_hashes,
     has_nulls,
     hash_bits,
-    hash_bits_valid,
     is_text,
     matches,
     null_mask,
+    stored_hashes,
 )
 
 _ID_NAME = re.compile(r"(^|[_\s-])(id|key|uuid|guid|code)$|^id[_\s-]|(?<=[a-z])Id$|ID$", re.I)
@@ -233,15 +232,7 @@ def check(state: dict[str, Any], where: str) -> None:
     hashes of that many bits (a crafted file is refused)."""
     if "taken" not in state:
         return
-    bits = state.get("taken_bits")
-    if not hash_bits_valid(bits):
-        raise ValueError(f"{where} keys' hashes of {bits!r} bits")
-    taken = state["taken"]
-    if not isinstance(taken, list) or not all(
-        isinstance(h, int) and not isinstance(h, bool) and 0 <= h < 2**64 for h in taken
-    ):
-        raise ValueError(f"{where} keys' hashes must be a list of integers")
-    check_hashes(np.array(taken, dtype=np.uint64), bits, f"{where} keys' hashes")
+    stored_hashes(state["taken"], state.get("taken_bits"), f"{where} keys' hashes")
 
 
 def parts(name: str, state: dict[str, Any]) -> list[Part]:

@@ -72,12 +72,11 @@ def fit(
         "length_probabilities": (length_counts / length_counts.sum()).tolist(),
         "suppressed_words": int(len(per_row) - len(kept)),
     }
-    whole = words.map(" ".join).value_counts()
-    whole = whole[whole >= least].sort_index(kind="stable")
-    whole = whole.iloc[np.argsort(-whole.to_numpy(), kind="stable")]
+    # no word left to write: the values many rows hold whole, if any, before made-up words
+    whole = _common_values(words, least) if not len(kept) else None
     rare = per_row[~per_row.index.isin(kept.index)]
     spelling = None
-    if len(rare) and (len(kept) or not len(whole)):
+    if len(rare) and (whole is None or not len(whole)):
         spelling = speller([str(w) for w in rare.index], rare_threshold)
     if spelling is not None:  # a made-up word in a rare word's place, as often (`spelling`)
         kept = pd.concat([kept, pd.Series({MADE: int(rare.sum())})])
@@ -99,10 +98,18 @@ def fit(
                 state[key] = (ends / ends.sum()).tolist()
         if spelling is not None:
             state["spelling"] = spelling
-    elif len(whole):  # no word left to write: the values many rows hold whole
+    elif whole is not None and len(whole):
         state["values"] = [str(v) for v in whole.index]
         state["value_probabilities"] = (whole / whole.sum()).tolist()
     return state
+
+
+def _common_values(words: pd.Series, least: int) -> pd.Series:
+    """Rows per whole value (its words as split), of the values `least` rows or more hold, the
+    most held first (ties in the values' order)."""
+    whole = words.map(" ".join).value_counts()
+    whole = whole[whole >= least].sort_index(kind="stable")
+    return whole.iloc[np.argsort(-whole.to_numpy(), kind="stable")]
 
 
 def _kept_apart(words: pd.Series, kept: pd.Series, rare_threshold: int) -> set[str]:

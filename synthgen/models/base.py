@@ -81,6 +81,11 @@ class Synthesizer:
     # (`synthgen.models.copy_guard`); its guard, fitted (None for a file from before it)
     guards_copies: ClassVar[bool] = False
     copy_guard_: Any = None
+    # keep copies of unique training rows: no guard (the models that take `allow_copies`)
+    allow_copies: bool = False
+    # the share of the rows drawn at fit written as a training row no other repeats, which a
+    # guard draws again (None: not measured, or a loaded model; not saved)
+    copy_share_: float | None = None
     # True for a model that draws each column given the ones drawn before it (cart): it learns
     # a column a number decides by value as it is too, so that the later columns follow it
     # (`synthgen.rules.categories.Dependency`); a joint model learns it through the number
@@ -186,7 +191,7 @@ class Synthesizer:
         own = np.random.default_rng([self.seed_, _STAND_IN_STREAM])
         context = self.encoder_.fit_context()  # (before encode, which lets go of it)
         data = self.encoder_.encode(table, rng)
-        guarded = self.guards_copies and not getattr(self, "allow_copies", False)
+        guarded = self.guards_copies and not self.allow_copies
         if guarded:  # the training rows as written (`synthgen.models.copy_guard`)
             from synthgen.models.copy_guard import PROBE_ROWS, CopyGuard, row_hashes
 
@@ -194,7 +199,7 @@ class Synthesizer:
         self._fit_encoded(stand_ins(self.encoder_, data, own, context), rng)
         if guarded:
             probe = np.random.default_rng([self.seed_, _PROBE_STREAM])
-            self.copy_guard_ = CopyGuard.fit(
+            self.copy_guard_, self.copy_share_ = CopyGuard.fit(
                 full, self.encoder_, self._sample_encoded(PROBE_ROWS, probe)
             )
 

@@ -571,8 +571,7 @@ class CART(Synthesizer):
         self.trees_ = [tree(j, self.min_leaf is None) for j in range(len(self.sources_))]
         guard(self, lambda j: tree(j, False), full, seed)
         self.leaf_blur_ = self._blur_for_nearness(x, cards, seed)
-        self.copy_share_ = None  # drawn rows written as a unique training row (not saved)
-        if not self.allow_copies:  # its own draws (seed + 2)
+        if not self.allow_copies:  # its own draws (seed + 2); `copy_share_`: see Synthesizer
             self.copy_share_, kept = cart_copies.drawn_copies(self, full, seed + 2)
             self.copies_kept_ = 1.0 if kept is None else kept
 

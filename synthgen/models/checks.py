@@ -177,7 +177,7 @@ def _spelling(spelling: Any, where: str) -> None:
     """Free text's made-up words (`synthgen.columns.spelling`): distinct characters, each
     distribution of the right length, lengths of 1 to `LONGEST` characters and sorted short
     hashes (a crafted file is refused)."""
-    from synthgen.columns.base import check_hashes, hash_bits_valid
+    from synthgen.columns.base import stored_hashes
     from synthgen.columns.spelling import LONGEST
 
     keys = {"chars", "start", "next", "lengths", "length_probabilities", "bits", "hashes"}
@@ -208,14 +208,7 @@ def _spelling(spelling: Any, where: str) -> None:
     if not isinstance(chances, list) or len(chances) != len(lengths):
         raise ValueError(f"{where} {len(chances)} length probabilities for {len(lengths)}")
     distribution(f"{where} made-up words' length probabilities", chances)
-    bits, hashes = spelling["bits"], spelling["hashes"]
-    if not hash_bits_valid(bits):
-        raise ValueError(f"{where} rare words' hashes of {bits!r} bits")
-    if not isinstance(hashes, list) or not all(
-        isinstance(h, int) and not isinstance(h, bool) and 0 <= h < 2**64 for h in hashes
-    ):
-        raise ValueError(f"{where} rare words' hashes must be a list of integers")
-    check_hashes(np.array(hashes, dtype=np.uint64), bits, f"{where} rare words' hashes")
+    stored_hashes(spelling["hashes"], spelling["bits"], f"{where} rare words' hashes")
 
 
 def _lattice(where: str, grid: Any) -> None:

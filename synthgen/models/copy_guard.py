@@ -51,26 +51,24 @@ PROBE_ROWS = 10_000
 class CopyGuard:
     """The unique training rows' short hashes, and the redraws of drawn rows that match."""
 
-    def __init__(self, bits: int, unique: np.ndarray, share: float | None = None):
+    def __init__(self, bits: int, unique: np.ndarray):
         self.bits = int(bits)
         self.unique = np.asarray(unique, dtype=np.uint64)
-        # the share of the fit's probe rows written as a unique training row (not saved)
-        self.share = share
 
     @classmethod
-    def fit(cls, full: np.ndarray, encoder: Any, probe: Encoded) -> CopyGuard:
+    def fit(cls, full: np.ndarray, encoder: Any, probe: Encoded) -> tuple[CopyGuard, float]:
         """The guard of the training rows whose full hashes are `full` (`row_hashes` at 64
         bits of the rows `encoder` encoded, before stand-ins), given `PROBE_ROWS` rows the
         fitted model drew (`probe`): where none of them is written as a unique training row
         (by the full hash), the model copies fewer than 3 rows in 10,000 (95%), and the
         guard holds no hash and costs nothing (gmm on adult: 1,000,000 rows took 1 s more to
-        sample with it, 2.2 s without)."""
+        sample with it, 2.2 s without); and the share of the probe rows so written."""
         bits = hash_bits(len(full))
         values, counts = np.unique(full, return_counts=True)
         copied = np.isin(row_hashes(encoder, probe, 64), values[counts == 1])
         if not copied.any():
-            return cls(bits, np.array([], dtype=np.uint64), 0.0)
-        return cls(bits, unique_and_common(full, bits)[0], float(copied.mean()))
+            return cls(bits, np.array([], dtype=np.uint64)), 0.0
+        return cls(bits, unique_and_common(full, bits)[0]), float(copied.mean())
 
     def copies(self, encoder: Any, data: Encoded) -> np.ndarray:
         """Whether each row of `data` would be written as a unique training row (by hash)."""
